@@ -1,0 +1,191 @@
+"""The ``ccn-graph`` command line: the library's commands.
+
+The web service adds its own command (``serve``) in `server.cli`, which is what the installed
+``ccn-graph`` script runs; this module never imports the web layer. Flags override the
+environment, which overrides defaults; settings are resolved once, here, and passed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from ccn_graph import __version__, loading, reference
+from ccn_graph.settings import Settings, SettingsError, load_settings
+from ccn_graph.store import (
+    EmbeddedStore,
+    Endpoints,
+    ManagedStoreError,
+    Store,
+    StoreError,
+    managed_server,
+    open_store,
+    read_server_file,
+)
+
+__all__ = ["Command", "CommandError", "add_store_flags", "build_parser", "main", "store_session"]
+
+log = logging.getLogger("ccn_graph")
+
+#: (name, help, add_arguments, run) — run gets the parsed arguments and the settings.
+Command = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, Settings], int]]
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message tells the user what to do. Exit status 2."""
+
+
+def add_store_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags every command that touches the store understands."""
+    parser.add_argument("--data-dir", help="CCN_DATA_DIR: folder of the managed store")
+    parser.add_argument("--base-iri", help="CCN_BASE_IRI: base of instance IRIs")
+    parser.add_argument("--store-url", help="CCN_STORE_URL: query endpoint of a remote store")
+
+
+def settings_from_args(args: argparse.Namespace, environ=None) -> Settings:
+    """Resolve settings once: flags (those given) over environment over defaults."""
+    fields = (
+        "data_dir", "base_iri", "store_url", "host", "port", "workers", "log_level",
+    )
+    overrides = {f: getattr(args, f, None) for f in fields}
+    return load_settings(environ, overrides)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@contextlib.contextmanager
+def store_session(settings: Settings, *, bulk: bool = False) -> Iterator[Store]:
+    """The store for a command, open for the duration of the `with` block.
+
+    Remote store: as configured. Managed store: when the service is already running, its server;
+    else with `bulk`, pyoxigraph directly on the store folder (fastest loading); else a managed
+    server started for the block and stopped after it.
+    """
+    if settings.store_url:
+        store = open_store(settings)
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    data_dir = Path(settings.data_dir)
+    running = read_server_file(data_dir)
+    if running:
+        yield open_store(settings, Endpoints.for_oxigraph(f"http://127.0.0.1:{running['port']}"))
+        return
+    if bulk:
+        (data_dir / "store").mkdir(parents=True, exist_ok=True)
+        store = EmbeddedStore(data_dir / "store")
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    server = managed_server(settings)
+    server.start()
+    try:
+        yield open_store(settings, server.endpoints)
+    finally:
+        server.stop()
+
+
+def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    rows = settings.rows()
+    width = max(len(name) for name, *_ in rows)
+    for name, value, source, help_text in rows:
+        print(f"{name:<{width}}  {value}  [{source}]")
+        print(f"{'':<{width}}  {help_text}")
+    return 0
+
+
+def _add_load_args(parser: argparse.ArgumentParser) -> None:
+    add_store_flags(parser)
+    parser.add_argument(
+        "--reset", action="store_true", help="drop every graph first (needed to change the base IRI)"
+    )
+    parser.add_argument(
+        "--file",
+        type=Path,
+        action="append",
+        default=[],
+        help="also bulk-load this RDF file (repeatable); format from the suffix",
+    )
+    parser.add_argument("--graph", help="named graph for --file (default {base}graph/load/{stem})")
+
+
+def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    with store_session(settings, bulk=True) as store:
+        try:
+            report = loading.load_reference_data(store, settings.base_iri, reset=args.reset)
+        except loading.BaseMismatch as exc:
+            raise CommandError(str(exc)) from None
+        print(
+            f"loaded {report.triples} reference triples into {report.graphs} graphs "
+            f"(data version {report.data_version}, base {settings.base_iri})"
+        )
+        for path in args.file:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            started = time.perf_counter()
+            before = store.triple_count()
+            graph = loading.load_file(store, path, settings.base_iri, args.graph)
+            seconds = time.perf_counter() - started
+            added = store.triple_count() - before
+            print(f"loaded {path} into {graph} ({added} triples, {seconds:.1f} s)")
+    return 0
+
+
+LIBRARY_COMMANDS: tuple[Command, ...] = (
+    ("settings", "print every setting with its value, source and help", lambda p: None, _cmd_settings),
+    ("load", "load the bundled reference data (and optional files) into the store", _add_load_args, _cmd_load),
+)
+
+
+def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccn-graph",
+        description="CCN Graph: the linked-data graph of the EU cybersecurity competence ecosystem.",
+    )
+    parser.add_argument("--version", action="version", version=f"ccn-graph {__version__}")
+    parser.add_argument("--log-level", help="CCN_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text, add_arguments, run in commands:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(command)
+        command.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, extra: Sequence[Command] = ()) -> int:
+    """Run one command; returns the exit status (2 with a message for anything the user can fix)."""
+    parser = build_parser((*LIBRARY_COMMANDS, *extra))
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        print(f"ccn-graph: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        return args.run(args, settings)
+    except (CommandError, ManagedStoreError, reference.ReferenceDataError, ValueError) as exc:
+        print(f"ccn-graph: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"ccn-graph: the store failed: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""SPARQL text lives in the ``.rq`` files beside this module; values are bound, never spliced.
+
+`bind` replaces the variables it is given by RDF terms written in SPARQL syntax: IRIs are checked
+(`iris.check_iri`) and literals escaped, so a bound value can never change the shape of the
+query. Strings, IRIs and comments in the query text are left untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from importlib import resources
+
+from rdflib.term import Literal, URIRef
+
+from ccn_graph.iris import check_iri
+
+__all__ = ["Term", "bind", "load", "sparql_term"]
+
+Term = URIRef | Literal
+
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
+    r"|#[^\n]*"
+    r"|[?$](?P<var>[A-Za-z_][A-Za-z0-9_]*)",
+    re.DOTALL,
+)
+
+
+@functools.cache
+def load(name: str) -> str:
+    """The text of ``queries/{name}.rq``."""
+    return resources.files(__name__).joinpath(f"{name}.rq").read_text(encoding="utf-8")
+
+
+def sparql_term(term: Term) -> str:
+    """`term` written in SPARQL syntax; raises ValueError for anything but an IRI or literal."""
+    if isinstance(term, URIRef):
+        return f"<{check_iri(str(term))}>"
+    if isinstance(term, Literal):
+        lexical = str(term)
+        escaped = (
+            lexical.replace("\\", "\\\\")
+            .replace('"', '\\"')
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+        text = f'"{escaped}"'
+        if term.language:
+            if not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", term.language):
+                raise ValueError(f"invalid language tag {term.language!r}")
+            return f"{text}@{term.language}"
+        if term.datatype:
+            return f"{text}^^<{check_iri(str(term.datatype))}>"
+        return text
+    raise ValueError(f"only IRIs and literals can be bound, not {type(term).__name__}")
+
+
+def bind(query: str, bindings: Mapping[str, Term] | None = None) -> str:
+    """`query` with each ``?name``/``$name`` in `bindings` replaced by its term.
+
+    Raises ValueError for a term that cannot be written safely or a binding the query never uses.
+    """
+    if not bindings:
+        return query
+    written = {name: sparql_term(term) for name, term in bindings.items()}
+    used: set[str] = set()
+
+    def substitute(match: re.Match[str]) -> str:
+        var = match.group("var")
+        if var is not None and var in written:
+            used.add(var)
+            return written[var]
+        return match.group(0)
+
+    result = _TOKENS.sub(substitute, query)
+    unused = set(written) - used
+    if unused:
+        raise ValueError(f"the query has no variable {', '.join(sorted(unused))}")
+    return result

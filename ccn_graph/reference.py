@@ -1,0 +1,120 @@
+"""The bundled reference data: ontology, shapes, taxonomy and records, as named graphs.
+
+In a checkout the files are read from ``ontology/``, ``shapes/`` and ``data/`` at the top of the
+repository; an installed wheel carries them as ``ccn_graph/bundled/…``. Records are written with
+IRIs relative to the instance base and resolved against it here (DESIGN decision 3); each record
+(one entity ``{base}id/{type}/{ref}`` and the blank nodes and ``#fragment`` nodes it owns) goes
+to its own named graph (DESIGN decision 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.term import BNode, URIRef
+
+from ccn_graph import formats
+from ccn_graph.iris import graph_iri, record_graph_for
+
+__all__ = ["ReferenceDataError", "bundled_dir", "reference_graphs", "reference_version", "split_records"]
+
+_PACKAGE = Path(__file__).resolve().parent
+_FOLDERS = ("ontology", "shapes", "data")
+
+
+class ReferenceDataError(ValueError):
+    """A reference file is malformed or describes something that belongs to no record."""
+
+
+def bundled_dir(name: str) -> Path:
+    """The folder `name` ('ontology', 'shapes' or 'data') of this installation."""
+    for candidate in (_PACKAGE / "bundled" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"the bundled folder {name!r} is missing from this installation")
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and formats.rdf_format_for_suffix(p.suffix)
+    )
+
+
+def reference_version() -> str:
+    """A fingerprint of every bundled reference file (path and content)."""
+    digest = hashlib.sha256()
+    for name in _FOLDERS:
+        root = bundled_dir(name)
+        for path in _files(root):
+            digest.update(f"{name}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _parse(paths: list[Path], base: str) -> Graph:
+    graph = Graph()
+    for path in paths:
+        fmt = formats.rdf_format_for_suffix(path.suffix)
+        try:
+            graph.parse(path, format=fmt.rdflib_name, publicID=base)
+        except Exception as exc:  # rdflib raises many unrelated types for bad syntax
+            raise ReferenceDataError(f"{path}: {exc}") from None
+    return graph
+
+
+def split_records(graph: Graph, base: str) -> dict[str, Graph]:
+    """Split instance data into record graphs, keyed by record graph IRI.
+
+    Raises `ReferenceDataError` for a subject that is neither an instance IRI of `base` nor a
+    blank node reachable from one.
+    """
+    owners: dict[BNode, set[URIRef]] = defaultdict(set)
+    for s, _, o in graph:
+        if isinstance(o, BNode) and isinstance(s, URIRef):
+            owners[o].add(s)
+    # Blank nodes nested in blank nodes take the owner of their parent.
+    changed = True
+    while changed:
+        changed = False
+        for s, _, o in graph:
+            if isinstance(o, BNode) and isinstance(s, BNode) and owners[s] - owners[o]:
+                owners[o] |= owners[s]
+                changed = True
+    records: dict[str, Graph] = defaultdict(Graph)
+    for triple in graph:
+        s = triple[0]
+        subjects = [s] if isinstance(s, URIRef) else sorted(owners.get(s, ()))
+        if len(subjects) != 1:
+            raise ReferenceDataError(
+                f"blank node {s.n3()} belongs to {len(subjects)} records; it must belong to one"
+            )
+        record = record_graph_for(base, str(subjects[0]))
+        if record is None:
+            raise ReferenceDataError(
+                f"{subjects[0]} is not an instance IRI ({base}id/{{type}}/{{ref}}); "
+                "reference records may only describe their own entities"
+            )
+        records[record].add(triple)
+    return dict(records)
+
+
+def reference_graphs(base: str) -> dict[str, Graph]:
+    """Every bundled reference named graph for instance base `base`, keyed by graph IRI.
+
+    Raises `ReferenceDataError` naming the file or node at fault.
+    """
+    data = bundled_dir("data")
+    graphs = {
+        graph_iri(base, "ontology"): _parse(_files(bundled_dir("ontology")), base),
+        graph_iri(base, "shapes"): _parse(_files(bundled_dir("shapes")), base),
+    }
+    taxonomy = _files(data / "taxonomy") if (data / "taxonomy").is_dir() else []
+    if taxonomy:
+        graphs[graph_iri(base, "taxonomy")] = _parse(taxonomy, base)
+    records = _files(data / "records") if (data / "records").is_dir() else []
+    graphs.update(split_records(_parse(records, base), base))
+    return graphs

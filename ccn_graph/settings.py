@@ -1,0 +1,252 @@
+"""The one table of CCN Graph settings.
+
+Every setting has a name (``CCN_*``), a default and help text. Values come, in rising order of
+precedence, from the default, the environment and explicit overrides (command-line flags or a
+test's mapping). They are read once, by the CLI or the app factory, into a frozen `Settings`
+object that is passed down; no other module reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SETTINGS", "Setting", "Settings", "SettingsError", "load_settings"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise ValueError(f"expected a positive number, got {text!r}")
+        return value
+
+    return parse
+
+
+def _base_iri(text: str) -> str:
+    text = text.strip()
+    if not text.startswith(("http://", "https://")) or not text.endswith("/"):
+        raise ValueError(f"expected an http(s) IRI ending in '/', got {text!r}")
+    if any(c in text for c in '<>"{}|^`\\ ') or "?" in text or "#" in text:
+        raise ValueError(f"the base IRI may not contain spaces, a query or a fragment: {text!r}")
+    return text
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, got {text!r}")
+    return level
+
+
+def _default_data_dir() -> str:
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(xdg) / "ccn-graph")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str
+    field: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CCN_HOST", "host", "127.0.0.1", str, "Address the web service binds to"),
+    Setting("CCN_PORT", "port", 8000, _positive(int), "Port the web service listens on"),
+    Setting(
+        "CCN_BASE_IRI",
+        "base_iri",
+        "http://127.0.0.1:8000/",
+        _base_iri,
+        "Base of every instance IRI ({base}id/…, {base}doc/…, {base}graph/…); "
+        "reference data is resolved against it at load time",
+    ),
+    Setting(
+        "CCN_DATA_DIR",
+        "data_dir",
+        None,
+        str,
+        "Folder for the managed store's files and the service's state "
+        "(default: $XDG_DATA_HOME/ccn-graph)",
+    ),
+    Setting(
+        "CCN_STORE_URL",
+        "store_url",
+        "",
+        str,
+        "SPARQL 1.1 Query endpoint of a remote store; empty: start and manage a local Oxigraph",
+    ),
+    Setting(
+        "CCN_STORE_UPDATE_URL",
+        "store_update_url",
+        "",
+        str,
+        "SPARQL 1.1 Update endpoint of the remote store (default: CCN_STORE_URL)",
+    ),
+    Setting(
+        "CCN_STORE_GSP_URL",
+        "store_gsp_url",
+        "",
+        str,
+        "SPARQL 1.1 Graph Store Protocol endpoint of the remote store (default: CCN_STORE_URL)",
+    ),
+    Setting("CCN_STORE_USER", "store_user", "", str, "User name for HTTP Basic auth to the remote store"),
+    Setting(
+        "CCN_STORE_PASSWORD",
+        "store_password",
+        "",
+        str,
+        "Password for HTTP Basic auth to the remote store",
+        secret=True,
+    ),
+    Setting(
+        "CCN_STORE_TOKEN",
+        "store_token",
+        "",
+        str,
+        "Bearer token sent to the remote store (instead of Basic auth)",
+        secret=True,
+    ),
+    Setting(
+        "CCN_OXIGRAPH_BIN",
+        "oxigraph_bin",
+        "",
+        str,
+        "Path of the oxigraph server executable (default: the one installed beside Python)",
+    ),
+    Setting(
+        "CCN_QUERY_TIMEOUT",
+        "query_timeout",
+        10.0,
+        _positive(float),
+        "Seconds a SPARQL query may run before the store stops it",
+    ),
+    Setting(
+        "CCN_RESULT_LIMIT",
+        "result_limit",
+        10_000,
+        _positive(int),
+        "Most result rows a public query returns; more is signalled, never cut silently",
+    ),
+    Setting(
+        "CCN_MAX_BODY",
+        "max_body",
+        10 * 1024 * 1024,
+        _positive(int),
+        "Largest request body accepted, in bytes (after decompression)",
+    ),
+    Setting("CCN_WORKERS", "workers", 4, _positive(int), "Web worker processes (gunicorn)"),
+    Setting("CCN_LOG_LEVEL", "log_level", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    Setting(
+        "CCN_AUTOLOAD",
+        "autoload",
+        True,
+        _parse_bool,
+        "Load the bundled reference data when `serve` finds the store empty",
+    ),
+)
+
+_BY_FIELD = {s.field: s for s in SETTINGS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Resolved settings; `sources` tells where each value came from."""
+
+    host: str
+    port: int
+    base_iri: str
+    data_dir: str
+    store_url: str
+    store_update_url: str
+    store_gsp_url: str
+    store_user: str
+    store_password: str
+    store_token: str
+    oxigraph_bin: str
+    query_timeout: float
+    result_limit: int
+    max_body: int
+    workers: int
+    log_level: str
+    autoload: bool
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def managed_store(self) -> bool:
+        """True when the service starts and supervises its own Oxigraph server."""
+        return not self.store_url
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (marked as overrides)."""
+        sources = dict(self.sources)
+        sources.update({k: "override" for k in changes})
+        return dataclasses.replace(self, sources=sources, **changes)
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(name, shown value, source, help) for every setting; secrets are masked."""
+        out = []
+        for s in SETTINGS:
+            value = getattr(self, s.field)
+            shown = "***" if s.secret and value else str(value)
+            out.append((s.name, shown, self.sources.get(s.field, "default"), s.help))
+        return out
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve every setting from defaults, then `environ`, then `overrides` (by field name).
+
+    Raises `SettingsError` naming the setting when a value does not parse, or when an override
+    names no setting.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for s in SETTINGS:
+        values[s.field] = _default_data_dir() if s.field == "data_dir" else s.default
+        sources[s.field] = "default"
+        if s.name in environ:
+            try:
+                values[s.field] = s.parse(environ[s.name])
+            except ValueError as exc:
+                raise SettingsError(f"{s.name}: {exc}") from None
+            sources[s.field] = "environment"
+    for field, value in (overrides or {}).items():
+        if value is None:
+            continue
+        setting = _BY_FIELD.get(field)
+        if setting is None:
+            raise SettingsError(f"no setting is called {field!r}")
+        try:
+            values[field] = setting.parse(value) if isinstance(value, str) else value
+        except ValueError as exc:
+            raise SettingsError(f"{setting.name}: {exc}") from None
+        sources[field] = "command line"
+    values["data_dir"] = str(Path(values["data_dir"]).expanduser().resolve())
+    return Settings(**values, sources=sources)

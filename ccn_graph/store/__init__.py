@@ -1,0 +1,72 @@
+"""Store backends behind one SPARQL-shaped interface (`Store`); see DESIGN decision 1.
+
+`open_store` turns settings into a store: a remote SPARQL 1.1 store when ``CCN_STORE_URL`` is
+set, else the managed Oxigraph server given by the caller.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccn_graph.settings import Settings
+from ccn_graph.store.base import (
+    QueryStream,
+    QueryTimeout,
+    Store,
+    StoreError,
+    StoreRequestError,
+    StoreState,
+    StoreStatus,
+    StoreUnavailable,
+)
+from ccn_graph.store.embedded import EmbeddedStore, StoreLocked
+from ccn_graph.store.managed import ManagedStoreError, OxigraphServer, find_oxigraph, read_server_file
+from ccn_graph.store.remote import Endpoints, RemoteStore
+
+__all__ = [
+    "EmbeddedStore",
+    "Endpoints",
+    "ManagedStoreError",
+    "OxigraphServer",
+    "QueryStream",
+    "QueryTimeout",
+    "RemoteStore",
+    "Store",
+    "StoreError",
+    "StoreLocked",
+    "StoreRequestError",
+    "StoreState",
+    "StoreStatus",
+    "StoreUnavailable",
+    "managed_server",
+    "open_store",
+]
+
+
+def managed_server(settings: Settings) -> OxigraphServer:
+    """The (not yet started) managed Oxigraph server for these settings."""
+    return OxigraphServer(
+        Path(settings.data_dir),
+        query_timeout=settings.query_timeout,
+        binary=find_oxigraph(settings.oxigraph_bin),
+    )
+
+
+def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
+    """The store the settings name: the remote store, or the managed server at `managed`."""
+    if settings.store_url:
+        endpoints = Endpoints(
+            settings.store_url,
+            settings.store_update_url or settings.store_url,
+            settings.store_gsp_url or settings.store_url,
+        )
+        return RemoteStore(
+            endpoints,
+            timeout=settings.query_timeout,
+            user=settings.store_user,
+            password=settings.store_password,
+            token=settings.store_token,
+        )
+    if managed is None:
+        raise ValueError("a managed store needs the endpoints of its running server")
+    return RemoteStore(managed, timeout=settings.query_timeout, backend="managed-oxigraph")

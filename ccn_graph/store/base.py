@@ -1,0 +1,258 @@
+"""The one, narrow, SPARQL-shaped interface every store backend honours.
+
+A backend supplies four primitives — run a query and get its serialised results, run one
+update request, bulk-load a file into a graph, close — and inherits everything else, so the
+managed Oxigraph, any remote SPARQL 1.1 store and the in-memory pyoxigraph store behave alike.
+
+Terms used below:
+
+*record graph*
+    the named graph holding one entity and the nodes it owns (DESIGN decision 2).
+*store state*
+    the graph `iris.STORE_STATE_GRAPH`, which says which base IRI and reference data the store
+    was loaded with and carries the *data version*, an integer raised by every write in the same
+    request as the write.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.term import BNode, Literal, URIRef
+
+from ccn_graph import formats, queries
+from ccn_graph.iris import STORE_STATE_GRAPH, check_iri
+
+__all__ = [
+    "QueryStream",
+    "QueryTimeout",
+    "Store",
+    "StoreError",
+    "StoreRequestError",
+    "StoreState",
+    "StoreStatus",
+    "StoreUnavailable",
+]
+
+
+class StoreError(Exception):
+    """Something went wrong talking to the store; the message says what."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached (down, restarting, refusing connections)."""
+
+
+class QueryTimeout(StoreError):
+    """The store stopped a query, or gave up waiting for it, at the time limit."""
+
+
+class StoreRequestError(StoreError):
+    """The store refused a request as invalid (syntax, unsupported feature); not retryable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreState:
+    """What the store was loaded with."""
+
+    base_iri: str
+    data_version: int
+    reference_version: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreStatus:
+    """The answer to a health check."""
+
+    reachable: bool
+    triples: int | None = None
+    state: StoreState | None = None
+    detail: str = ""
+
+
+@dataclasses.dataclass
+class QueryStream:
+    """Query results still on their way from the store, in `media_type`.
+
+    Iterate over `chunks` to pass them on; call `close` when done, even after an error.
+    """
+
+    media_type: str
+    chunks: Iterator[bytes]
+    close: callable = lambda: None  # type: ignore[valid-type]
+
+    def read(self) -> bytes:
+        """All of the remaining body (then closes)."""
+        try:
+            return b"".join(self.chunks)
+        finally:
+            self.close()
+
+
+class Store(abc.ABC):
+    """A SPARQL 1.1 dataset whose default graph is the union of its named graphs."""
+
+    #: Short name of the backend, shown by /health.
+    backend: str = "abstract"
+
+    # -- primitives ----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def query_stream(self, query: str, accept: str) -> QueryStream:
+        """Run `query` and stream its results in the media type `accept` (one type, no q-values).
+
+        Raises `StoreRequestError` for a query the store refuses, `QueryTimeout`, `StoreUnavailable`.
+        """
+
+    @abc.abstractmethod
+    def _update(self, update: str) -> None:
+        """Apply one SPARQL Update request, all of it or nothing."""
+
+    @abc.abstractmethod
+    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
+        """Add the triples of a file to a named graph, as fast as the backend can."""
+
+    def close(self) -> None:
+        """Release connections; the store can still be used afterwards."""
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def select(
+        self, query: str, bindings: Mapping[str, queries.Term] | None = None
+    ) -> list[dict[str, URIRef | Literal | BNode]]:
+        """Rows of a SELECT query, each a mapping from variable name to term (unbound: absent)."""
+        body = self.query_stream(queries.bind(query, bindings), formats.SPARQL_JSON.media_type).read()
+        return [
+            {name: _term_from_json(value) for name, value in row.items()}
+            for row in json.loads(body)["results"]["bindings"]
+        ]
+
+    def ask(self, query: str, bindings: Mapping[str, queries.Term] | None = None) -> bool:
+        """The boolean answer of an ASK query."""
+        body = self.query_stream(queries.bind(query, bindings), formats.SPARQL_JSON.media_type).read()
+        return bool(json.loads(body)["boolean"])
+
+    def construct(self, query: str, bindings: Mapping[str, queries.Term] | None = None) -> Graph:
+        """The graph a CONSTRUCT or DESCRIBE query builds."""
+        body = self.query_stream(queries.bind(query, bindings), formats.N_TRIPLES.media_type).read()
+        return Graph().parse(data=body.decode("utf-8"), format=formats.N_TRIPLES.rdflib_name)
+
+    def read_graph(self, graph_iri: str) -> Graph:
+        """Every triple of one named graph (empty if there is no such graph)."""
+        check_iri(graph_iri)
+        return self.construct(
+            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": URIRef(graph_iri)}
+        )
+
+    def graph_names(self) -> list[str]:
+        """The IRIs of every non-empty named graph, sorted."""
+        return [str(row["g"]) for row in self.select(queries.load("list_graphs"))]
+
+    def triple_count(self) -> int:
+        """Triples in all named graphs together."""
+        rows = self.select(queries.load("count_triples"))
+        return int(rows[0]["triples"])
+
+    def state(self) -> StoreState | None:
+        """What the store was loaded with, or None for a store never loaded."""
+        rows = self.select(queries.load("store_state"), {"state_graph": URIRef(STORE_STATE_GRAPH)})
+        if not rows:
+            return None
+        row = rows[0]
+        reference = row.get("reference")
+        return StoreState(str(row["base"]), int(row["version"]), str(reference) if reference else None)
+
+    def status(self) -> StoreStatus:
+        """Reachability, store state and triple count; never raises for a store that is down."""
+        try:
+            state = self.state()
+            # Counting is a full scan: do it once per data version.
+            cached = getattr(self, "_triples_at", None)
+            if state is not None and cached is not None and cached[0] == state.data_version:
+                triples = cached[1]
+            else:
+                triples = self.triple_count()
+                if state is not None:
+                    self._triples_at = (state.data_version, triples)
+        except StoreUnavailable as exc:
+            return StoreStatus(reachable=False, detail=str(exc))
+        except StoreError as exc:
+            return StoreStatus(reachable=False, detail=f"store answered with an error: {exc}")
+        return StoreStatus(reachable=True, triples=triples, state=state)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def update(self, update: str, bindings: Mapping[str, queries.Term] | None = None) -> None:
+        """Apply `update` and raise the data version, in one request: all of it or nothing."""
+        self._update(f"{queries.bind(update, bindings)} ;\n{_bump()}")
+
+    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
+        """Replace each named graph by the given triples, in one update request (atomic).
+
+        An empty graph in `graphs` deletes that named graph.
+        """
+        if not graphs:
+            return
+        drops = " ;\n".join(f"DROP SILENT GRAPH <{check_iri(g)}>" for g in graphs)
+        blocks = []
+        for iri, graph in graphs.items():
+            if len(graph):
+                triples = graph.serialize(format=formats.N_TRIPLES.rdflib_name)
+                blocks.append(f"GRAPH <{iri}> {{\n{triples}}}")
+        insert = f" ;\nINSERT DATA {{\n{chr(10).join(blocks)}\n}}" if blocks else ""
+        self.update(drops + insert)
+
+    def load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
+        """Replace a named graph by the triples of a (large) file, with the backend's bulk loader.
+
+        Faster than `replace_graphs` but not atomic: a failure part-way can leave the graph
+        partly loaded, so use it for loading, not for serving writes.
+        """
+        check_iri(graph_iri)
+        self.update("DROP SILENT GRAPH ?g", {"g": URIRef(graph_iri)})
+        self._load_file(path, fmt, graph_iri)
+        self._update(_bump())
+
+    def write_state(self, base_iri: str, reference_version: str) -> None:
+        """Record the base IRI and reference data version; the data version goes up by one."""
+        previous = self.state()
+        version = previous.data_version + 1 if previous else 1
+        self._update(
+            queries.bind(
+                queries.load("write_store_state"),
+                {
+                    "state_graph": URIRef(STORE_STATE_GRAPH),
+                    "base": URIRef(base_iri),
+                    "version": Literal(version),
+                    "reference": Literal(reference_version),
+                    "loaded_at": Literal(dt.datetime.now(dt.timezone.utc).replace(microsecond=0)),
+                },
+            )
+        )
+
+    def clear(self) -> None:
+        """Remove every triple in every graph (keeps nothing, not even the store state)."""
+        self._update("DROP SILENT ALL")
+
+
+def _bump() -> str:
+    return queries.bind(queries.load("bump_data_version"), {"state_graph": URIRef(STORE_STATE_GRAPH)})
+
+
+def _term_from_json(value: dict[str, str]) -> URIRef | Literal | BNode:
+    kind = value["type"]
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    return Literal(
+        value["value"],
+        lang=value.get("xml:lang"),
+        datatype=URIRef(value["datatype"]) if "datatype" in value else None,
+    )

@@ -1,0 +1,85 @@
+"""pyoxigraph in this process: in memory, or on the managed store's folder while no server runs.
+
+For offline work only (validating a file, loading before the service starts, unit tests of pure
+code): pyoxigraph cannot stop a running query, so a public endpoint never runs on it (DESIGN
+decision 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph
+
+from ccn_graph import formats
+from ccn_graph.store.base import QueryStream, Store, StoreError, StoreRequestError
+
+__all__ = ["EmbeddedStore", "StoreLocked"]
+
+
+class StoreLocked(StoreError):
+    """Another process (usually the running service) holds the store's folder."""
+
+
+class EmbeddedStore(Store):
+    """A pyoxigraph store; in memory when `path` is None, else persisted in that folder.
+
+    Raises `StoreLocked` when another process has the folder open.
+    """
+
+    backend = "embedded"
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._opened: pyoxigraph.Store | None = None
+        self._open()
+
+    def _open(self) -> pyoxigraph.Store:
+        if self._opened is not None:
+            return self._opened
+        path = self.path
+        try:
+            self._opened = pyoxigraph.Store(str(path)) if path is not None else pyoxigraph.Store()
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLocked(
+                    f"the store in {path} is in use by another process (is `ccn-graph serve` "
+                    "running?); stop it first"
+                ) from None
+            raise StoreError(f"cannot open the store in {path}: {exc}") from None
+        return self._opened
+
+    def query_stream(self, query: str, accept: str) -> QueryStream:
+        try:
+            results = self._open().query(query, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise StoreRequestError(f"invalid query: {exc}") from None
+        if isinstance(results, pyoxigraph.QueryTriples):
+            fmt = pyoxigraph.RdfFormat.from_media_type(accept)
+        else:
+            fmt = pyoxigraph.QueryResultsFormat.from_media_type(accept)
+        if fmt is None:
+            raise StoreRequestError(f"the results of this query cannot be written as {accept}")
+        body = results.serialize(format=fmt)
+        return QueryStream(fmt.media_type, iter([body]))
+
+    def _update(self, update: str) -> None:
+        try:
+            self._open().update(update)
+        except SyntaxError as exc:
+            raise StoreRequestError(f"invalid update: {exc}") from None
+
+    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
+        rdf_format = pyoxigraph.RdfFormat.from_media_type(fmt.media_type)
+        try:
+            self._open().bulk_load(
+                path=str(path), format=rdf_format, to_graph=pyoxigraph.NamedNode(graph_iri)
+            )
+        except SyntaxError as exc:
+            raise StoreRequestError(f"{path}: {exc}") from None
+
+    def close(self) -> None:
+        """Flush, and release the folder's lock (an in-memory store keeps its data)."""
+        if self._opened is not None and self.path is not None:
+            self._opened.flush()
+            self._opened = None

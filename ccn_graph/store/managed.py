@@ -1,0 +1,276 @@
+"""The managed store: an `oxigraph serve` process that CCN Graph starts, watches and stops.
+
+The server binds to a free loopback port, keeps its data in ``{data_dir}/store`` and runs with
+Oxigraph's own query timeout and a union default graph. A supervisor thread restarts it on the
+same port whenever it dies; `request_restart` lets any process of the service (a web worker whose
+query outlived its deadline) ask for that. The process is tied to its parent, so it cannot
+outlive the service, even after a ``kill -9`` of the service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ccn_graph.store.base import StoreError
+from ccn_graph.store.remote import Endpoints, RemoteStore
+
+__all__ = [
+    "ManagedStoreError",
+    "OxigraphServer",
+    "find_oxigraph",
+    "read_server_file",
+    "request_restart",
+]
+
+log = logging.getLogger(__name__)
+
+SERVER_FILE = "oxigraph-server.json"
+_POLL = 0.1
+
+
+class ManagedStoreError(StoreError):
+    """The managed Oxigraph server could not be started; the message says how to fix it."""
+
+
+def find_oxigraph(configured: str = "") -> Path:
+    """The oxigraph executable: `configured`, else the one beside Python, else on PATH.
+
+    Raises `ManagedStoreError` when there is none.
+    """
+    candidates = [configured] if configured else []
+    candidates += [str(Path(sys.executable).with_name("oxigraph")), shutil.which("oxigraph") or ""]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK) and Path(candidate).is_file():
+            return Path(candidate)
+    raise ManagedStoreError(
+        "the oxigraph server executable was not found; install it with `pip install oxigraph` "
+        "or set CCN_OXIGRAPH_BIN to its path"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_server_file(data_dir: Path) -> dict | None:
+    """The running managed server's pid and port for this data dir, or None if none runs."""
+    try:
+        info = json.loads((data_dir / SERVER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or not _alive(int(info.get("supervisor", 0))):
+        return None
+    return info
+
+
+def request_restart(data_dir: Path) -> bool:
+    """Kill the managed server of `data_dir` so that its supervisor starts a fresh one.
+
+    Callable from any process of the service. Returns False when no managed server runs.
+    """
+    info = read_server_file(data_dir)
+    if not info:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(int(info["pid"]), signal.SIGKILL)
+    return True
+
+
+class OxigraphServer:
+    """One supervised ``oxigraph serve`` over ``{data_dir}/store``.
+
+    `start` returns once the server answers queries, or raises `ManagedStoreError`. `stop` ends
+    it and the supervision; both are idempotent.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        query_timeout: float,
+        binary: Path,
+        ready_timeout: float = 60.0,
+    ) -> None:
+        self.data_dir = data_dir
+        self.store_dir = data_dir / "store"
+        self.query_timeout = query_timeout
+        self.binary = binary
+        self.ready_timeout = ready_timeout
+        self.port = 0
+        self.restarts = 0
+        self._process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._supervisor: threading.Thread | None = None
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return Endpoints.for_oxigraph(self.root)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self) -> None:
+        """Start the server and its supervisor; raises `ManagedStoreError` if it will not run."""
+        if self._process is not None:
+            return
+        running = read_server_file(self.data_dir)
+        if running and running.get("supervisor") != os.getpid():
+            raise ManagedStoreError(
+                f"another CCN Graph process (pid {running['supervisor']}) is already serving the "
+                f"store in {self.data_dir}; stop it first, or use another CCN_DATA_DIR"
+            )
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port()
+        self._stopping.clear()
+        with self._lock:
+            self._spawn()
+        self._wait_ready()
+        self._supervisor = threading.Thread(target=self._supervise, name="oxigraph-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def stop(self) -> None:
+        """Stop supervising, then end the server (SIGTERM, then SIGKILL after 10 s)."""
+        self._stopping.set()
+        if self._supervisor is not None and self._supervisor is not threading.current_thread():
+            self._supervisor.join(timeout=5)
+        self._supervisor = None
+        with self._lock:
+            process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        with contextlib.suppress(FileNotFoundError):
+            (self.data_dir / SERVER_FILE).unlink()
+
+    def restart(self) -> None:
+        """Kill the server now; the supervisor starts a fresh one on the same port."""
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+
+    def __enter__(self) -> OxigraphServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _command(self) -> list[str]:
+        command = [
+            str(self.binary),
+            "serve",
+            "--location",
+            str(self.store_dir),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--union-default-graph",
+            "--timeout-s",
+            str(max(1, math.ceil(self.query_timeout))),
+        ]
+        # Tie the server to this process: if the service dies, even by SIGKILL, so does the store.
+        setpriv = shutil.which("setpriv")
+        if setpriv and sys.platform.startswith("linux"):
+            command = [setpriv, "--pdeathsig", "KILL", "--", *command]
+        return command
+
+    def _spawn(self) -> None:
+        log_file = (self.data_dir / "oxigraph.log").open("ab")
+        try:
+            # A session of its own: Ctrl-C in the terminal reaches the service, which then stops
+            # the store in order, instead of reaching both at once.
+            self._process = subprocess.Popen(
+                self._command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            log_file.close()
+        info = {"supervisor": os.getpid(), "pid": self._process.pid, "port": self.port}
+        (self.data_dir / SERVER_FILE).write_text(json.dumps(info))
+        log.info("oxigraph server started (pid %s, port %s)", self._process.pid, self.port)
+
+    def _ready(self) -> bool:
+        probe = RemoteStore(self.endpoints, timeout=2.0, grace=0.0)
+        try:
+            probe.ask("ASK {}")
+        except StoreError:
+            return False
+        finally:
+            probe.close()
+        return True
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            process = self._process
+            if process is None or self._stopping.is_set():
+                return
+            if process.poll() is not None:
+                raise ManagedStoreError(
+                    f"the oxigraph server exited with status {process.returncode} while starting; "
+                    f"see {self.data_dir / 'oxigraph.log'}"
+                )
+            if self._ready():
+                return
+            time.sleep(_POLL)
+        raise ManagedStoreError(
+            f"the oxigraph server did not answer within {self.ready_timeout:g} s; "
+            f"see {self.data_dir / 'oxigraph.log'}"
+        )
+
+    def _supervise(self) -> None:
+        failures = 0
+        while not self._stopping.wait(_POLL):
+            process = self._process
+            if process is None or process.poll() is None:
+                continue
+            log.warning("oxigraph server (pid %s) exited with status %s; restarting", process.pid, process.returncode)
+            # Back off when it keeps dying at once, so a broken store does not spin the CPU.
+            time.sleep(min(5.0, 0.2 * (2**failures) - 0.2))
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._spawn()
+            try:
+                self._wait_ready()
+                failures = 0
+                self.restarts += 1
+            except ManagedStoreError as exc:
+                failures = min(failures + 1, 5)
+                log.error("%s", exc)

@@ -1,0 +1,151 @@
+"""Any SPARQL 1.1 Query + Update + Graph Store Protocol server, reached over HTTP.
+
+The one module that speaks HTTP to a store. The managed Oxigraph is reached through it too, so
+the laptop and the cluster share one code path (DESIGN decision 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import requests
+
+from ccn_graph import formats
+from ccn_graph.store.base import (
+    QueryStream,
+    QueryTimeout,
+    Store,
+    StoreError,
+    StoreRequestError,
+    StoreUnavailable,
+)
+
+__all__ = ["Endpoints", "RemoteStore"]
+
+_CHUNK = 64 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoints:
+    """Where a store answers each protocol."""
+
+    query: str
+    update: str
+    graph_store: str
+
+    @classmethod
+    def for_oxigraph(cls, root: str) -> Endpoints:
+        """The endpoints of an Oxigraph server whose root URL is `root`."""
+        root = root.rstrip("/")
+        return cls(f"{root}/query", f"{root}/update", f"{root}/store")
+
+
+class RemoteStore(Store):
+    """A store behind SPARQL 1.1 HTTP endpoints.
+
+    Each request has a deadline (`timeout` seconds plus `grace` for the store to answer that it
+    stopped); connections are pooled per process, so the object can be created before a fork.
+    """
+
+    backend = "remote"
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        timeout: float,
+        grace: float = 5.0,
+        user: str = "",
+        password: str = "",
+        token: str = "",
+        backend: str | None = None,
+    ) -> None:
+        self.endpoints = endpoints
+        self.timeout = timeout
+        self.grace = grace
+        self._auth = (user, password) if user else None
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if backend:
+            self.backend = backend
+        self._session: requests.Session | None = None
+        self._session_pid = 0
+
+    def _http(self) -> requests.Session:
+        # A pooled connection must never be shared by a parent and its forked children.
+        if self._session is None or self._session_pid != os.getpid():
+            self._session = requests.Session()
+            self._session.auth = self._auth
+            self._session.headers.update(self._headers)
+            self._session_pid = os.getpid()
+        return self._session
+
+    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+        timeout = kwargs.pop("timeout", self.timeout + self.grace)
+        try:
+            response = self._http().request(method, url, timeout=(5.0, timeout), **kwargs)
+        except requests.ConnectionError as exc:
+            raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
+        except requests.Timeout:
+            raise QueryTimeout(f"the store did not answer within {timeout:g} s") from None
+        if response.status_code >= 400:
+            _raise_for(response)
+        return response
+
+    def query_stream(self, query: str, accept: str) -> QueryStream:
+        response = self._send(
+            "POST",
+            self.endpoints.query,
+            data={"query": query},
+            headers={"Accept": accept},
+            stream=True,
+        )
+        media_type = response.headers.get("Content-Type", accept).split(";", 1)[0].strip()
+
+        def chunks():
+            try:
+                yield from response.iter_content(_CHUNK)
+            except requests.RequestException as exc:
+                raise StoreUnavailable(f"the store stopped sending results: {_reason(exc)}") from None
+
+        return QueryStream(media_type, chunks(), response.close)
+
+    def _update(self, update: str) -> None:
+        self._send("POST", self.endpoints.update, data={"update": update}).close()
+
+    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
+        with path.open("rb") as body:
+            self._send(
+                "POST",
+                self.endpoints.graph_store,
+                params={"graph": graph_iri},
+                data=body,
+                headers={"Content-Type": fmt.media_type},
+                timeout=None,
+            ).close()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _raise_for(response: requests.Response) -> None:
+    text = response.text.strip()[:2000]
+    response.close()
+    lowered = text.lower()
+    if "timeout" in lowered or "timed out" in lowered:
+        raise QueryTimeout(f"the store stopped the query at its time limit: {text}")
+    if response.status_code in (502, 503, 504):
+        raise StoreUnavailable(f"the store is unavailable ({response.status_code}): {text}")
+    if 400 <= response.status_code < 500:
+        raise StoreRequestError(text or f"the store refused the request ({response.status_code})")
+    raise StoreError(f"the store failed ({response.status_code}): {text}")

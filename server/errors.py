@@ -1,0 +1,35 @@
+"""Every error answers with its status and a message a person can act on, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ccn_graph.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, title: str, message: str):
+    response = jsonify({"status": status, "error": title, "message": message})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return error_response(exc.code or 500, exc.name, exc.description or exc.name)
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_down(exc: StoreUnavailable):
+        response = error_response(503, "Service Unavailable", f"The store is unavailable: {exc}")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, InternalServerError.name, "An unexpected error occurred; it has been logged.")

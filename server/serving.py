@@ -1,0 +1,43 @@
+"""Running the app under gunicorn, in this process, so that it shares the managed store's lifetime."""
+
+from __future__ import annotations
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from ccn_graph.settings import Settings
+
+
+class _Service(BaseApplication):
+    def __init__(self, app: Flask, options: dict) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def run_gunicorn(app: Flask, settings: Settings) -> None:
+    """Serve `app` with `settings.workers` processes until SIGINT or SIGTERM."""
+    options = {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        # Threads let one slow query not hold a whole worker hostage.
+        "worker_class": "gthread",
+        "threads": 4,
+        # A worker is only killed well after the store's own query time limit has passed.
+        "timeout": int(settings.query_timeout) + 30,
+        "graceful_timeout": 10,
+        "preload_app": True,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": settings.log_level.lower(),
+        "proc_name": "ccn-graph",
+        "control_socket_disable": True,
+    }
+    _Service(app, options).run()
