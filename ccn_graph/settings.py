@@ -56,8 +56,8 @@ def _log_level(text: str) -> str:
     return level
 
 
-def _default_data_dir() -> str:
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+def _default_data_dir(environ: Mapping[str, str]) -> str:
+    xdg = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(xdg) / "ccn-graph")
 
 
@@ -229,7 +229,7 @@ def load_settings(
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for s in SETTINGS:
-        values[s.field] = _default_data_dir() if s.field == "data_dir" else s.default
+        values[s.field] = _default_data_dir(environ) if s.field == "data_dir" else s.default
         sources[s.field] = "default"
         if s.name in environ:
             try:

@@ -61,7 +61,7 @@ class EmbeddedStore(Store):
         if fmt is None:
             raise StoreRequestError(f"the results of this query cannot be written as {accept}")
         body = results.serialize(format=fmt)
-        return QueryStream(fmt.media_type, iter([body]))
+        return QueryStream(fmt.media_type.split(";", 1)[0], iter([body]))
 
     def _update(self, update: str) -> None:
         try:

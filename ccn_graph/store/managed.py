@@ -267,10 +267,10 @@ class OxigraphServer:
                 if self._stopping.is_set():
                     return
                 self._spawn()
+                self.restarts += 1
             try:
                 self._wait_ready()
                 failures = 0
-                self.restarts += 1
             except ManagedStoreError as exc:
                 failures = min(failures + 1, 5)
                 log.error("%s", exc)

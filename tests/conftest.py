@@ -1,0 +1,168 @@
+"""Fixture chain: settings (temporary data dir) → real Oxigraph server processes → stores → app.
+
+Two Oxigraph servers run for the whole session: the *managed* one, started and supervised by
+`ccn_graph.store.OxigraphServer`, and a *remote* one started here as a plain ``oxigraph serve``
+process, standing for any SPARQL 1.1 store. Store contract tests run against both (and against
+the embedded pyoxigraph store).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ccn_graph.settings import Settings, load_settings
+from ccn_graph.store import (
+    EmbeddedStore,
+    Endpoints,
+    OxigraphServer,
+    RemoteStore,
+    Store,
+    find_oxigraph,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "http://ccn.test/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05):
+    """Poll `predicate` until it returns a truthy value; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s: {predicate}")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; only its entry remains until its parent reaps it.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return load_settings(environ={}, overrides={"data_dir": str(tmp_path / "data"), "base_iri": BASE})
+
+
+@pytest.fixture(scope="session")
+def oxigraph_bin() -> Path:
+    return find_oxigraph()
+
+
+@pytest.fixture(scope="session")
+def managed_server(tmp_path_factory, oxigraph_bin):
+    server = OxigraphServer(tmp_path_factory.mktemp("managed"), query_timeout=5, binary=oxigraph_bin)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def remote_oxigraph(tmp_path_factory, oxigraph_bin):
+    """An independently started Oxigraph server; yields its root URL."""
+    port = free_port()
+    location = tmp_path_factory.mktemp("remote")
+    process = subprocess.Popen(
+        [str(oxigraph_bin), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+         "--union-default-graph", "--timeout-s", "5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    root = f"http://127.0.0.1:{port}"
+
+    def ready():
+        try:
+            return requests.get(f"{root}/query", params={"query": "ASK {}"}, timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    wait_until(ready)
+    yield root
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+@pytest.fixture(params=["managed", "remote", "embedded"])
+def store(request) -> Store:
+    """A clean store of each backend."""
+    if request.param == "managed":
+        server = request.getfixturevalue("managed_server")
+        store = RemoteStore(server.endpoints, timeout=5, backend="managed-oxigraph")
+    elif request.param == "remote":
+        root = request.getfixturevalue("remote_oxigraph")
+        store = RemoteStore(Endpoints.for_oxigraph(root), timeout=5)
+    else:
+        store = EmbeddedStore()
+    store.clear()
+    yield store
+    store.close()
+
+
+def cli_env(**values: str) -> dict[str, str]:
+    """The environment for a `ccn-graph` subprocess: no CCN_* from outside, then `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCN_")}
+    env.update(values)
+    return env
+
+
+def ccn_graph_command() -> list[str]:
+    return [sys.executable, "-m", "server.cli"]
+
+
+class LiveApp:
+    """A Flask app served over real HTTP on a loopback port, in a thread of the test process."""
+
+    def __init__(self, app) -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(f"{self.url}{path}", timeout=30, **kwargs)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_app():
+    """Factory: `live_app(app)` serves `app` over HTTP until the test ends."""
+    started: list[LiveApp] = []
+
+    def serve(app) -> LiveApp:
+        started.append(LiveApp(app))
+        return started[-1]
+
+    yield serve
+    for app in started:
+        app.close()

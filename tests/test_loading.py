@@ -1,0 +1,97 @@
+"""Reference data: resolved against the base, split into record graphs, loaded idempotently."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from ccn_graph import loading, reference
+from ccn_graph.iris import graph_iri
+
+BASE = "http://ccn.test/"
+
+
+def test_reference_graphs_use_the_base_and_have_the_fixed_graphs():
+    graphs = reference.reference_graphs(BASE)
+    assert graph_iri(BASE, "ontology") in graphs
+    assert graph_iri(BASE, "shapes") in graphs
+    centre = graphs[f"{BASE}graph/centre/eccc"]
+    assert (URIRef(f"{BASE}id/centre/eccc"), None, None) in centre
+    for iri, graph in graphs.items():
+        assert iri.startswith(f"{BASE}graph/")
+        assert len(graph) > 0, iri
+
+
+def test_another_base_gives_other_iris():
+    graphs = reference.reference_graphs("https://other.example/ccn/")
+    assert "https://other.example/ccn/graph/centre/eccc" in graphs
+    assert not any(BASE in str(t) for g in graphs.values() for triple in g for t in triple)
+
+
+def test_split_records_gives_owned_blank_nodes_to_their_record():
+    data = Graph().parse(
+        data=f"""@prefix ex: <http://e/> .
+        <{BASE}id/ncc/ro> ex:address [ ex:city "Bucharest" ; ex:geo [ ex:lat 44 ] ] .
+        <{BASE}id/ncc/be> ex:name "B" .
+        <{BASE}id/ncc/be#contact> ex:mail "m" .""",
+        format="turtle",
+    )
+    records = reference.split_records(data, BASE)
+    assert set(records) == {f"{BASE}graph/ncc/ro", f"{BASE}graph/ncc/be"}
+    assert len(records[f"{BASE}graph/ncc/ro"]) == 4
+    assert len(records[f"{BASE}graph/ncc/be"]) == 2
+
+
+@pytest.mark.parametrize(
+    "turtle, message",
+    [
+        ('<http://elsewhere/x> <http://e/p> "v" .', "not an instance IRI"),
+        ('[] <http://e/p> "orphan" .', "belongs to 0 records"),
+        (f'<{BASE}id/a/1> <http://e/p> _:b . <{BASE}id/a/2> <http://e/p> _:b . _:b <http://e/q> 1 .', "belongs to 2"),
+    ],
+)
+def test_split_records_refuses_what_belongs_to_no_single_record(turtle, message):
+    with pytest.raises(reference.ReferenceDataError, match=message):
+        reference.split_records(Graph().parse(data=turtle, format="turtle"), BASE)
+
+
+def test_reference_version_is_stable():
+    assert reference.reference_version() == reference.reference_version()
+    assert reference.reference_version().startswith("sha256:")
+
+
+def test_load_is_idempotent_and_records_the_state(store):
+    first = loading.load_reference_data(store, BASE)
+    triples = store.triple_count()
+    graphs = store.graph_names()
+    second = loading.load_reference_data(store, BASE)
+    assert store.triple_count() == triples and store.graph_names() == graphs
+    assert second.data_version > first.data_version
+    state = store.state()
+    assert state.base_iri == BASE and state.reference_version == reference.reference_version()
+    expected = reference.reference_graphs(BASE)
+    for iri, graph in expected.items():
+        assert isomorphic(store.read_graph(iri), graph), iri
+
+
+def test_load_for_another_base_needs_reset(store):
+    loading.load_reference_data(store, BASE)
+    other = "https://other.example/"
+    with pytest.raises(loading.BaseMismatch) as info:
+        loading.load_reference_data(store, other)
+    assert "--reset" in str(info.value) and BASE in str(info.value)
+    assert store.state().base_iri == BASE
+    loading.load_reference_data(store, other, reset=True)
+    assert store.state().base_iri == other
+    assert not any(g.startswith(BASE) for g in store.graph_names())
+
+
+def test_load_file_picks_format_from_suffix(store, tmp_path):
+    path = tmp_path / "extra.ttl"
+    path.write_text('<http://e/s> <http://e/p> "o" .')
+    graph = loading.load_file(store, path, BASE)
+    assert graph == f"{BASE}graph/load/extra"
+    assert len(store.read_graph(graph)) == 1
+    with pytest.raises(ValueError, match="suffix"):
+        loading.load_file(store, tmp_path / "data.csv", BASE)

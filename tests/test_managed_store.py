@@ -1,0 +1,129 @@
+"""The managed Oxigraph server: started, restarted after a crash, stopped, never orphaned."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from rdflib import Literal
+
+from ccn_graph.store import ManagedStoreError, OxigraphServer, RemoteStore, StoreUnavailable
+from ccn_graph.store.managed import SERVER_FILE, read_server_file, request_restart
+
+from .conftest import pid_alive, wait_until
+
+INSERT = "INSERT DATA { GRAPH <http://e/g> { <http://e/s> <http://e/p> ?v } }"
+
+
+@pytest.fixture
+def server(tmp_path, oxigraph_bin):
+    server = OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin)
+    server.start()
+    yield server
+    server.stop()
+
+
+def count(store) -> int:
+    return len(store.read_graph("http://e/g"))
+
+
+def reachable(store) -> bool:
+    return store.status().reachable
+
+
+def test_server_runs_on_loopback_with_its_files_in_the_data_dir(server, tmp_path):
+    info = json.loads((tmp_path / SERVER_FILE).read_text())
+    assert info == {"supervisor": os.getpid(), "pid": server.pid, "port": server.port}
+    assert server.root.startswith("http://127.0.0.1:")
+    assert (tmp_path / "store").is_dir()
+    cmdline = open(f"/proc/{server.pid}/cmdline").read().split("\0")
+    assert "--union-default-graph" in cmdline and "--timeout-s" in cmdline
+
+
+def test_kill_9_restarts_within_5_seconds_and_loses_nothing(server):
+    store = RemoteStore(server.endpoints, timeout=5)
+    store.update(INSERT, {"v": Literal(1)})
+    old_pid = server.pid
+    os.kill(old_pid, signal.SIGKILL)
+    started = time.monotonic()
+    wait_until(lambda: server.pid != old_pid and reachable(store), timeout=5)
+    assert time.monotonic() - started < 5
+    assert server.restarts == 1
+    assert count(store) == 1
+    assert not pid_alive(old_pid)
+
+
+def test_store_calls_fail_clearly_while_the_server_is_down(tmp_path, oxigraph_bin):
+    server = OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin)
+    server.start()
+    store = RemoteStore(server.endpoints, timeout=5)
+    server.stop()
+    with pytest.raises(StoreUnavailable, match="connection refused"):
+        store.triple_count()
+    status = store.status()
+    assert not status.reachable and "connection refused" in status.detail
+
+
+def test_request_restart_from_another_process(server, tmp_path):
+    store = RemoteStore(server.endpoints, timeout=5)
+    store.update(INSERT, {"v": Literal(2)})
+    old_pid = server.pid
+    code = f"from pathlib import Path; from ccn_graph.store.managed import request_restart; print(request_restart(Path({str(tmp_path)!r})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+    wait_until(lambda: server.pid != old_pid and reachable(store), timeout=5)
+    assert count(store) == 1
+
+
+def test_stop_ends_the_process_and_forgets_it(tmp_path, oxigraph_bin):
+    server = OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin)
+    server.start()
+    pid = server.pid
+    server.stop()
+    assert not pid_alive(pid)
+    assert read_server_file(tmp_path) is None
+    assert request_restart(tmp_path) is False
+    server.stop()  # idempotent
+
+
+def test_data_survives_a_stop_and_start(tmp_path, oxigraph_bin):
+    with OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin) as server:
+        RemoteStore(server.endpoints, timeout=5).update(INSERT, {"v": Literal(3)})
+    with OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin) as server:
+        assert count(RemoteStore(server.endpoints, timeout=5)) == 1
+
+
+def test_the_store_dies_with_its_parent_even_on_kill_9(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from ccn_graph.store import OxigraphServer, find_oxigraph
+        server = OxigraphServer(Path({str(tmp_path)!r}), query_timeout=5, binary=find_oxigraph())
+        server.start()
+        print(server.pid, flush=True)
+        time.sleep(120)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert pid_alive(child)
+        parent.kill()
+        parent.wait()
+        wait_until(lambda: not pid_alive(child), timeout=5)
+    finally:
+        parent.kill()
+
+
+def test_a_server_that_will_not_start_says_where_to_look(tmp_path):
+    server = OxigraphServer(tmp_path, query_timeout=5, binary="/bin/false")
+    with pytest.raises(ManagedStoreError, match="oxigraph.log"):
+        server.start()
+    server.stop()
