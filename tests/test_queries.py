@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,7 @@ def test_unused_binding_is_an_error():
 # are checked once bound.
 SAMPLE_BINDINGS = {
     "state_graph": URIRef("http://e/state"),
+    "g": URIRef("http://e/graph"),
     "base": URIRef("http://e/"),
     "version": Literal(1),
     "reference": Literal("sha256:0"),
@@ -88,7 +90,17 @@ def test_every_bundled_query_parses():
     for name in names:
         text = queries.load(name)
         if any(word in text for word in ("INSERT", "DELETE", "DROP")):
-            used = {k: v for k, v in SAMPLE_BINDINGS.items() if f"?{k}" in text}
+            used = {k: v for k, v in SAMPLE_BINDINGS.items() if re.search(rf"\?{k}\b", text)}
             pyoxigraph.Store().update(queries.bind(text, used))
         else:
             prepareQuery(text)
+
+
+def test_write_triples_checks_iris_and_relabels_blank_nodes():
+    from rdflib import BNode
+
+    b = BNode("x y } DROP ALL")
+    text = queries.write_triples([(URIRef("http://e/s"), URIRef("http://e/p"), b), (b, URIRef("http://e/q"), Literal('a"b'))])
+    assert text == '<http://e/s> <http://e/p> _:b0 .\n_:b0 <http://e/q> "a\\"b" .\n'
+    with pytest.raises(InvalidIRI):
+        queries.write_triples([(URIRef("http://e/s>"), URIRef("http://e/p"), Literal(1))])

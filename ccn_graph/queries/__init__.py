@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import resources
 
-from rdflib.term import Literal, URIRef
+from rdflib.term import BNode, Literal, Node, URIRef
 
 from ccn_graph.iris import check_iri
 
-__all__ = ["Term", "bind", "load", "sparql_term"]
+__all__ = ["Term", "bind", "load", "replace_graphs_update", "sparql_term", "write_triples"]
 
 Term = URIRef | Literal
 
@@ -83,3 +83,32 @@ def bind(query: str, bindings: Mapping[str, Term] | None = None) -> str:
     if unused:
         raise ValueError(f"the query has no variable {', '.join(sorted(unused))}")
     return result
+
+
+def write_triples(triples: Iterable[tuple[Node, Node, Node]]) -> str:
+    """Triples in SPARQL (N-Triples-like) syntax, each term checked or escaped as in `sparql_term`.
+
+    Blank nodes get fresh labels (``_:b0``, ``_:b1`` …) that keep their identity within the call.
+    """
+    labels: dict[BNode, str] = {}
+
+    def write(term: Node) -> str:
+        if isinstance(term, BNode):
+            return labels.setdefault(term, f"_:b{len(labels)}")
+        return sparql_term(term)
+
+    return "".join(f"{write(s)} {write(p)} {write(o)} .\n" for s, p, o in triples)
+
+
+def replace_graphs_update(graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]]) -> str:
+    """One SPARQL Update that replaces each named graph by its triples (none: drops it)."""
+    drop = load("drop_graph")
+    operations = [bind(drop, {"g": URIRef(iri)}) for iri in graphs]
+    blocks = []
+    for iri, triples in graphs.items():
+        body = write_triples(triples)
+        if body:
+            blocks.append(f"GRAPH {sparql_term(URIRef(iri))} {{\n{body}}}")
+    if blocks:
+        operations.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+    return " ;\n".join(operations)

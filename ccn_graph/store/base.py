@@ -146,9 +146,7 @@ class Store(abc.ABC):
     def read_graph(self, graph_iri: str) -> Graph:
         """Every triple of one named graph (empty if there is no such graph)."""
         check_iri(graph_iri)
-        return self.construct(
-            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": URIRef(graph_iri)}
-        )
+        return self.construct(queries.load("read_graph"), {"g": URIRef(graph_iri)})
 
     def graph_names(self) -> list[str]:
         """The IRIs of every non-empty named graph, sorted."""
@@ -197,16 +195,8 @@ class Store(abc.ABC):
 
         An empty graph in `graphs` deletes that named graph.
         """
-        if not graphs:
-            return
-        drops = " ;\n".join(f"DROP SILENT GRAPH <{check_iri(g)}>" for g in graphs)
-        blocks = []
-        for iri, graph in graphs.items():
-            if len(graph):
-                triples = graph.serialize(format=formats.N_TRIPLES.rdflib_name)
-                blocks.append(f"GRAPH <{iri}> {{\n{triples}}}")
-        insert = f" ;\nINSERT DATA {{\n{chr(10).join(blocks)}\n}}" if blocks else ""
-        self.update(drops + insert)
+        if graphs:
+            self.update(queries.replace_graphs_update(graphs))
 
     def load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
         """Replace a named graph by the triples of a (large) file, with the backend's bulk loader.
@@ -215,7 +205,7 @@ class Store(abc.ABC):
         partly loaded, so use it for loading, not for serving writes.
         """
         check_iri(graph_iri)
-        self.update("DROP SILENT GRAPH ?g", {"g": URIRef(graph_iri)})
+        self.update(queries.load("drop_graph"), {"g": URIRef(graph_iri)})
         self._load_file(path, fmt, graph_iri)
         self._update(_bump())
 
@@ -238,7 +228,7 @@ class Store(abc.ABC):
 
     def clear(self) -> None:
         """Remove every triple in every graph (keeps nothing, not even the store state)."""
-        self._update("DROP SILENT ALL")
+        self._update(queries.load("drop_all"))
 
 
 def _bump() -> str:

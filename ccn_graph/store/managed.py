@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from ccn_graph import queries
 from ccn_graph.store.base import StoreError
 from ccn_graph.store.remote import Endpoints, RemoteStore
 
@@ -228,7 +229,7 @@ class OxigraphServer:
     def _ready(self) -> bool:
         probe = RemoteStore(self.endpoints, timeout=2.0, grace=0.0)
         try:
-            probe.ask("ASK {}")
+            probe.ask(queries.load("ping"))
         except StoreError:
             return False
         finally:

@@ -1,0 +1,83 @@
+"""The house rules of DESIGN.md that code can check: who imports what, where SPARQL, media
+types and the environment live."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+SOURCES = sorted([*ROOT.joinpath("ccn_graph").rglob("*.py"), *ROOT.joinpath("server").rglob("*.py")])
+
+# Each engine is used from one module.
+ONLY_IN = {
+    "pyoxigraph": {"ccn_graph/store/embedded.py"},
+    "requests": {"ccn_graph/store/remote.py"},
+    "SPARQLWrapper": {"ccn_graph/store/remote.py"},
+    "pyshacl": {"ccn_graph/validation.py"},
+    "subprocess": {"ccn_graph/store/managed.py"},
+    "gunicorn": {"server/serving.py"},
+}
+WEB = {"flask", "werkzeug", "gunicorn", "jinja2", "server"}
+SPARQL = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE|INSERT|DELETE|DROP|CLEAR|LOAD|PREFIX)\b")
+MEDIA_TYPE = re.compile(r"^(application|text)/[\w.+-]+")
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def imports(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def strings(tree: ast.AST) -> list[str]:
+    """String constants that are not docstrings."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_the_sources_are_found():
+    assert len(SOURCES) >= 15
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=rel)
+def test_module_follows_the_house_rules(path):
+    tree = ast.parse(path.read_text())
+    name = rel(path)
+    used = imports(tree)
+    if name.startswith("ccn_graph/"):
+        assert not used & WEB, f"{name} imports the web layer: {used & WEB}"
+    for engine, allowed in ONLY_IN.items():
+        if engine in used:
+            assert name in allowed, f"{engine} may only be used in {sorted(allowed)}, not {name}"
+    if not name.startswith("ccn_graph/queries/"):
+        for text in strings(tree):
+            assert not SPARQL.search(text), f"SPARQL text in {name}: {text[:60]!r}; put it in a .rq file"
+    if name != "ccn_graph/formats.py":
+        for text in strings(tree):
+            assert not MEDIA_TYPE.match(text), f"media type {text!r} in {name}; use ccn_graph.formats"
+    if name != "ccn_graph/settings.py":
+        source = path.read_text()
+        assert "os.environ" not in source and "getenv" not in source, f"{name} reads the environment"
