@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ccn_graph import __version__, loading, reference
+from ccn_graph import __version__, generate, loading, reference
 from ccn_graph.settings import Settings, SettingsError, load_settings
 from ccn_graph.store import (
     EmbeddedStore,
@@ -142,13 +142,39 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
             graph = loading.load_file(store, path, settings.base_iri, args.graph)
             seconds = time.perf_counter() - started
             added = store.triple_count() - before
-            print(f"loaded {path} into {graph} ({added} triples, {seconds:.1f} s)")
+            where = graph or "the graphs it names"
+            print(f"loaded {path} into {where} ({added} triples, {seconds:.1f} s)")
+    return 0
+
+
+def _add_generate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-iri", help="CCN_BASE_IRI: base of instance IRIs")
+    parser.add_argument("--members", type=int, required=True, help="how many synthetic members")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same members)")
+    parser.add_argument("--out", type=Path, help="N-Quads file to write (default: standard output)")
+
+
+def _cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.members < 0:
+        raise CommandError("--members must be 0 or more")
+    if args.out is None:
+        quads = generate.write_nquads(sys.stdout, args.members, args.seed, settings.base_iri)
+    else:
+        with args.out.open("w", encoding="utf-8") as out:
+            quads = generate.write_nquads(out, args.members, args.seed, settings.base_iri)
+    print(f"generated {args.members} synthetic members ({quads} quads)", file=sys.stderr)
     return 0
 
 
 LIBRARY_COMMANDS: tuple[Command, ...] = (
     ("settings", "print every setting with its value, source and help", lambda p: None, _cmd_settings),
     ("load", "load the bundled reference data (and optional files) into the store", _add_load_args, _cmd_load),
+    (
+        "generate",
+        "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",
+        _add_generate_args,
+        _cmd_generate,
+    ),
 )
 
 

@@ -62,15 +62,20 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
     return report
 
 
-def load_file(store: Store, path: Path, base_iri: str, graph: str | None = None) -> str:
-    """Bulk-load one RDF file into a named graph (default ``{base}graph/load/{file stem}``).
+def load_file(store: Store, path: Path, base_iri: str, graph: str | None = None) -> str | None:
+    """Bulk-load one RDF file: a graph file into a named graph (default
+    ``{base}graph/load/{file stem}``), a dataset file (N-Quads, TriG) into the graphs it names.
 
-    Returns the graph IRI. Raises ValueError for a file whose format is not known by its suffix.
+    Returns the graph IRI (None for a dataset). Raises ValueError for a file whose format is not
+    known by its suffix.
     """
     fmt = formats.rdf_format_for_suffix(path.suffix)
-    if fmt is None or fmt.is_dataset:
-        known = ", ".join(f".{f.suffix}" for f in formats.RDF_FORMATS if not f.is_dataset)
+    if fmt is None:
+        known = ", ".join(f".{f.suffix}" for f in formats.RDF_FORMATS)
         raise ValueError(f"{path}: cannot tell the RDF format from its suffix (known: {known})")
+    if fmt.is_dataset:
+        store.load_file(path, fmt)
+        return None
     target = check_iri(graph) if graph else graph_iri(base_iri, f"load/{path.stem}")
     store.load_file(path, fmt, target)
     return target

@@ -1,10 +1,12 @@
 """The bundled reference data: ontology, shapes, taxonomy and records, as named graphs.
 
 In a checkout the files are read from ``ontology/``, ``shapes/`` and ``data/`` at the top of the
-repository; an installed wheel carries them as ``ccn_graph/bundled/…``. Records are written with
-IRIs relative to the instance base and resolved against it here (DESIGN decision 3); each record
-(one entity ``{base}id/{type}/{ref}`` and the blank nodes and ``#fragment`` nodes it owns) goes
-to its own named graph (DESIGN decision 2).
+repository; an installed wheel carries them as ``ccn_graph/bundled/…``. Files are written with
+IRIs relative to the instance base and resolved against it here (DESIGN decision 3). Each file of
+``data/vocabularies/`` (taxonomy, member states, legislation, …) is one named graph
+``{base}graph/{file stem}``; the files of ``data/records/`` are split into records — one entity
+``{base}id/{type}/{ref}`` and the blank nodes and ``#fragment`` nodes it owns — each in its own
+named graph (DESIGN decision 2).
 """
 
 from __future__ import annotations
@@ -112,9 +114,9 @@ def reference_graphs(base: str) -> dict[str, Graph]:
         graph_iri(base, "ontology"): _parse(_files(bundled_dir("ontology")), base),
         graph_iri(base, "shapes"): _parse(_files(bundled_dir("shapes")), base),
     }
-    taxonomy = _files(data / "taxonomy") if (data / "taxonomy").is_dir() else []
-    if taxonomy:
-        graphs[graph_iri(base, "taxonomy")] = _parse(taxonomy, base)
+    vocabularies = data / "vocabularies"
+    for path in _files(vocabularies) if vocabularies.is_dir() else []:
+        graphs[graph_iri(base, path.stem)] = _parse([path], base)
     records = _files(data / "records") if (data / "records").is_dir() else []
     graphs.update(split_records(_parse(records, base), base))
     return graphs

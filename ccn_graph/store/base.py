@@ -115,8 +115,8 @@ class Store(abc.ABC):
         """Apply one SPARQL Update request, all of it or nothing."""
 
     @abc.abstractmethod
-    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
-        """Add the triples of a file to a named graph, as fast as the backend can."""
+    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None) -> None:
+        """Add the triples of a file to a named graph (a dataset file: to its own graphs), fast."""
 
     def close(self) -> None:
         """Release connections; the store can still be used afterwards."""
@@ -198,14 +198,21 @@ class Store(abc.ABC):
         if graphs:
             self.update(queries.replace_graphs_update(graphs))
 
-    def load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
-        """Replace a named graph by the triples of a (large) file, with the backend's bulk loader.
+    def load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None = None) -> None:
+        """Bulk-load a (large) file with the backend's bulk loader.
 
-        Faster than `replace_graphs` but not atomic: a failure part-way can leave the graph
-        partly loaded, so use it for loading, not for serving writes.
+        A graph file replaces the named graph `graph_iri`; a dataset file (N-Quads, TriG) adds its
+        quads to the graphs it names (adding the same quads again changes nothing). Faster than
+        `replace_graphs` but not atomic: a failure part-way can leave a graph partly loaded, so
+        use it for loading, not for serving writes.
         """
-        check_iri(graph_iri)
-        self.update(queries.load("drop_graph"), {"g": URIRef(graph_iri)})
+        if fmt.is_dataset:
+            graph_iri = None
+        elif graph_iri is None:
+            raise ValueError(f"a {fmt.media_type} file needs a target graph")
+        else:
+            check_iri(graph_iri)
+            self.update(queries.load("drop_graph"), {"g": URIRef(graph_iri)})
         self._load_file(path, fmt, graph_iri)
         self._update(_bump())
 

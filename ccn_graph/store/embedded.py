@@ -69,12 +69,11 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise StoreRequestError(f"invalid update: {exc}") from None
 
-    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
+    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None) -> None:
         rdf_format = pyoxigraph.RdfFormat.from_media_type(fmt.media_type)
+        target = {"to_graph": pyoxigraph.NamedNode(graph_iri)} if graph_iri else {}
         try:
-            self._open().bulk_load(
-                path=str(path), format=rdf_format, to_graph=pyoxigraph.NamedNode(graph_iri)
-            )
+            self._open().bulk_load(path=str(path), format=rdf_format, **target)
         except SyntaxError as exc:
             raise StoreRequestError(f"{path}: {exc}") from None
 

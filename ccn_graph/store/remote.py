@@ -114,12 +114,14 @@ class RemoteStore(Store):
     def _update(self, update: str) -> None:
         self._send("POST", self.endpoints.update, data={"update": update}).close()
 
-    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str) -> None:
+    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None) -> None:
+        # A dataset goes to the store's own endpoint without ?graph (Oxigraph and Fuseki accept
+        # quads there; the protocol itself only defines graphs).
         with path.open("rb") as body:
             self._send(
                 "POST",
                 self.endpoints.graph_store,
-                params={"graph": graph_iri},
+                params={"graph": graph_iri} if graph_iri else None,
                 data=body,
                 headers={"Content-Type": fmt.media_type},
                 timeout=None,

@@ -1,0 +1,132 @@
+"""Synthetic Community members for demonstrations, tests and benchmarks.
+
+No real Community member is in the reference data (no public list exists), so load, search and
+paging are exercised on members made here. They are never mixed silently with reference data:
+their IRIs have their own space (``{base}id/synthetic-member/…``), so each sits in its own record
+graph ``{base}graph/synthetic-member/…``; each is flagged ``ccn:synthetic true``, named
+"Synthetic member …", and its web and mail addresses are under the reserved ``.example`` domain.
+The same seed always gives the same members.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from typing import TextIO
+
+from rdflib import URIRef
+from rdflib.namespace import RDF
+
+from ccn_graph import reference
+from ccn_graph.iris import ONTOLOGY_NS
+
+__all__ = ["SYNTHETIC_TYPE", "generate_members", "write_nquads"]
+
+SYNTHETIC_TYPE = "synthetic-member"
+
+_CCN = ONTOLOGY_NS
+_RDF_TYPE = str(RDF.type)
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_ORG = "http://www.w3.org/ns/org#"
+_TIME = "http://www.w3.org/2006/time#"
+_FOAF = "http://xmlns.com/foaf/0.1/"
+_LOCN = "http://www.w3.org/ns/locn#"
+_DCT = "http://purl.org/dc/terms/"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+_FIRST_DAY = dt.date(2022, 1, 1)
+_DAYS = (dt.date(2026, 10, 31) - _FIRST_DAY).days
+
+
+class _Vocabulary:
+    """The reference IRIs synthetic members point to, read from the bundled data."""
+
+    def __init__(self, base: str) -> None:
+        data = None
+        for graph in reference.reference_graphs(base).values():
+            data = graph if data is None else data + graph
+
+        def instances(cls: str) -> list[str]:
+            return sorted(str(s) for s in data.subjects(RDF.type, URIRef(_CCN + cls)))
+
+        self.subdomains = [
+            iri for iri in instances("ResearchDomain")
+            if (URIRef(iri), URIRef(_SKOS + "broader"), None) in data
+        ]
+        self.sectors = instances("Sector")
+        self.technologies = instances("Technology")
+        self.roles = instances("RoleProfile")
+        self.categories = instances("MemberCategory")
+        self.fields = instances("FieldOfActivity")
+        self.nccs = {}
+        notation = URIRef(_SKOS + "notation")
+        member_state = URIRef(_CCN + "memberState")
+        for ncc in instances("NationalCoordinationCentre"):
+            country = data.value(URIRef(ncc), member_state)
+            self.nccs[str(country)] = (ncc, str(data.value(country, notation)))
+        self.countries = sorted(self.nccs)
+        self.community = f"{base}id/community/ccc"
+        self.centre = f"{base}id/centre/eccc"
+
+
+def generate_members(count: int, seed: int, base: str) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """(record graph IRI, triples) for `count` members; terms are written in N-Triples syntax."""
+    vocab = _Vocabulary(base)
+    rng = random.Random(seed)
+    for number in range(1, count + 1):
+        ref = f"{seed}-{number:06d}"
+        member = f"{base}id/{SYNTHETIC_TYPE}/{ref}"
+        country = rng.choice(vocab.countries)
+        ncc, code = vocab.nccs[country]
+        host = f"member-{ref}.synthetic.example"
+        day = _FIRST_DAY + dt.timedelta(days=rng.randrange(_DAYS))
+        m, reg, period, start, address = (
+            f"<{member}>", f"<{member}#registration>", f"<{member}#registration-period>",
+            f"<{member}#registration-start>", f"<{member}#address>",
+        )
+        triples = [
+            (m, f"<{_RDF_TYPE}>", f"<{_CCN}CommunityMember>"),
+            (m, f"<{_CCN}synthetic>", f'"true"^^<{_XSD}boolean>'),
+            (m, f"<{_SKOS}prefLabel>", f'"Synthetic member {ref}"@en'),
+            (m, f"<{_DCT}description>", f'"A synthetic record made by ccn-graph generate (seed {seed}); it describes no real organisation."@en'),
+            (m, f"<{_CCN}memberState>", f"<{country}>"),
+            (m, f"<{_CCN}category>", f"<{rng.choice(vocab.categories)}>"),
+            (m, f"<{_FOAF}homepage>", f"<https://{host}/>"),
+            (m, f"<{_FOAF}mbox>", f"<mailto:contact@{host}>"),
+            (m, f"<{_LOCN}address>", address),
+            (address, f"<{_RDF_TYPE}>", f"<{_LOCN}Address>"),
+            (address, f"<{_LOCN}postName>", f'"Synthetic town {rng.randrange(1, 500)}"'),
+            (address, f"<{_LOCN}adminUnitL1>", f'"{code}"'),
+            (m, f"<{_CCN}registration>", reg),
+            (reg, f"<{_RDF_TYPE}>", f"<{_CCN}Registration>"),
+            (reg, f"<{_ORG}member>", m),
+            (reg, f"<{_ORG}organization>", f"<{vocab.community}>"),
+            (reg, f"<{_CCN}assessedBy>", f"<{ncc}>"),
+            (reg, f"<{_CCN}registeredBy>", f"<{vocab.centre}>"),
+            (reg, f"<{_ORG}memberDuring>", period),
+            (period, f"<{_RDF_TYPE}>", f"<{_TIME}Interval>"),
+            (period, f"<{_TIME}hasBeginning>", start),
+            (start, f"<{_RDF_TYPE}>", f"<{_TIME}Instant>"),
+            (start, f"<{_TIME}inXSDDate>", f'"{day.isoformat()}"^^<{_XSD}date>'),
+        ]
+        for predicate, pool, low, high in (
+            ("fieldOfActivity", vocab.fields, 1, 2),
+            ("expertise", vocab.subdomains, 1, 4),
+            ("sector", vocab.sectors, 0, 2),
+            ("technology", vocab.technologies, 0, 2),
+            ("roleProfile", vocab.roles, 0, 2),
+        ):
+            for value in rng.sample(pool, rng.randint(low, high)):
+                triples.append((m, f"<{_CCN}{predicate}>", f"<{value}>"))
+        yield f"{base}graph/{SYNTHETIC_TYPE}/{ref}", triples
+
+
+def write_nquads(out: TextIO, count: int, seed: int, base: str) -> int:
+    """Write `count` synthetic members as N-Quads, one record graph each; returns the quad count."""
+    quads = 0
+    for graph, triples in generate_members(count, seed, base):
+        for s, p, o in triples:
+            out.write(f"{s} {p} {o} <{graph}> .\n")
+        quads += len(triples)
+    return quads

@@ -1,0 +1,104 @@
+"""SHACL validation against the CCN Graph shapes: the one module that uses pyshacl.
+
+A `Validator` is built once (shapes and ontology parsed at start-up) and validates any number of
+data graphs. Only violations make data non-conforming; warnings and infos are reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import rdflib
+from pyshacl import validate as _pyshacl_validate
+from rdflib import Graph
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+__all__ = ["ValidationReport", "ValidationResult", "Validator"]
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidationResult:
+    """One result of a report, in the terms a steward reads."""
+
+    focus: Node
+    path: Node | None
+    value: Node | None
+    message: str
+    severity: str
+    shape: Node
+    component: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of one validation: `conforms` is true when there is no Violation."""
+
+    results: tuple[ValidationResult, ...]
+    graph: Graph
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    @property
+    def violations(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity == "Warning"]
+
+
+class Validator:
+    """Validates data graphs against `shapes`, with `ontology` mixed in for class hierarchies.
+
+    Thread-safe: pyshacl flips process-wide rdflib settings while it runs, so validations are
+    serialised and the settings restored afterwards.
+    """
+
+    def __init__(self, shapes: Graph, ontology: Graph) -> None:
+        self.shapes = shapes
+        self.ontology = ontology
+        self._lock = threading.Lock()
+
+    def validate(self, data: Graph) -> ValidationReport:
+        """Validate `data` (which should hold the vocabularies its values point to). Never writes."""
+        with self._lock:
+            normalize = rdflib.NORMALIZE_LITERALS
+            try:
+                _, report_graph, _ = _pyshacl_validate(
+                    data,
+                    shacl_graph=self.shapes,
+                    ont_graph=self.ontology,
+                    inference="none",
+                    allow_warnings=True,
+                    allow_infos=True,
+                    advanced=False,
+                )
+            finally:
+                rdflib.NORMALIZE_LITERALS = normalize
+        return ValidationReport(_results(report_graph), report_graph)
+
+
+def _results(report: Graph) -> tuple[ValidationResult, ...]:
+    results = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        messages = [str(m) for m in report.objects(node, SH.resultMessage)]
+        english = [str(m) for m in report.objects(node, SH.resultMessage) if getattr(m, "language", None) == "en"]
+        results.append(
+            ValidationResult(
+                focus=report.value(node, SH.focusNode),
+                path=report.value(node, SH.resultPath),
+                value=report.value(node, SH.value),
+                message=(english or messages or [""])[0],
+                severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
+                shape=report.value(node, SH.sourceShape),
+                component=report.value(node, SH.sourceConstraintComponent),
+            )
+        )
+    results.sort(key=lambda r: (r.severity != "Violation", str(r.focus), str(r.path), r.message))
+    return tuple(results)
