@@ -31,6 +31,12 @@ class ValidationResult:
     severity: str
     shape: Node
     component: Node
+    constraint: Node | None = None
+
+    @property
+    def rule(self) -> Node:
+        """What was broken: the SPARQL constraint for SPARQL-based results, else the shape."""
+        return self.constraint if self.constraint is not None else self.shape
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +104,7 @@ def _results(report: Graph) -> tuple[ValidationResult, ...]:
                 severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
                 shape=report.value(node, SH.sourceShape),
                 component=report.value(node, SH.sourceConstraintComponent),
+                constraint=report.value(node, SH.sourceConstraint),
             )
         )
     results.sort(key=lambda r: (r.severity != "Violation", str(r.focus), str(r.path), r.message))

@@ -166,3 +166,26 @@ def live_app():
     yield serve
     for app in started:
         app.close()
+
+
+def _missing(path: Path):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{path} is missing: CI runs with ../shared beside the repository")
+    pytest.skip(f"{path} is not here: put the shared folder beside the repository to run this test")
+
+
+def suites_path(*parts: str) -> Path:
+    """A file of the external conformance material (../shared/suites or $CCN_SUITES)."""
+    root = Path(os.environ.get("CCN_SUITES") or ROOT.parent / "shared" / "suites")
+    path = root.joinpath(*parts)
+    if not path.exists():
+        _missing(path)
+    return path
+
+
+def facts_path(*parts: str) -> Path:
+    """A file of the sourced domain facts (../shared/facts)."""
+    path = ROOT.parent.joinpath("shared", "facts", *parts)
+    if not path.exists():
+        _missing(path)
+    return path

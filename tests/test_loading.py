@@ -95,3 +95,21 @@ def test_load_file_picks_format_from_suffix(store, tmp_path):
     assert len(store.read_graph(graph)) == 1
     with pytest.raises(ValueError, match="suffix"):
         loading.load_file(store, tmp_path / "data.csv", BASE)
+
+
+def test_generated_members_load_into_their_own_record_graphs(store, tmp_path):
+
+    from ccn_graph import generate
+
+    loading.load_reference_data(store, BASE)
+    path = tmp_path / "members.nq"
+    with path.open("w") as out:
+        generate.write_nquads(out, 20, 5, BASE)
+    assert loading.load_file(store, path, BASE) is None
+    graphs = [g for g in store.graph_names() if g.startswith(f"{BASE}graph/synthetic-member/")]
+    assert len(graphs) == 20
+    rows = store.select(
+        "SELECT (COUNT(?m) AS ?n) WHERE { ?m a <https://w3id.org/ccn-graph/ontology#CommunityMember> ; "
+        "<https://w3id.org/ccn-graph/ontology#synthetic> true }"
+    )
+    assert int(rows[0]["n"]) == 20

@@ -159,3 +159,13 @@ def test_clear_empties_everything(store):
     store.clear()
     assert store.triple_count() == 0
     assert store.state() is None
+
+
+def test_load_file_adds_a_dataset_to_the_graphs_it_names(store, tmp_path):
+    seed(store)
+    path = tmp_path / "bulk.nq"
+    path.write_text("".join(f"<{EX}s{i}> <{EX}p> \"{i}\" <{EX}graph/q{i % 3}> .\n" for i in range(300)))
+    store.load_file(path, formats.N_QUADS)
+    store.load_file(path, formats.N_QUADS)
+    assert [len(store.read_graph(f"{EX}graph/q{i}")) for i in range(3)] == [100, 100, 100]
+    assert len(store.read_graph(G2)) == 2

@@ -1,0 +1,108 @@
+"""Every shape, judged by examples: each invalid example names the constraints it breaks, and
+validation must report exactly those (and nothing else) for the nodes the example describes.
+
+An example is a record a steward could submit: it replaces the reference records it describes
+and is validated together with the rest of the reference data, as a submission would be.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import SH
+
+from ccn_graph import reference
+from ccn_graph.iris import graph_iri
+from ccn_graph.validation import Validator
+
+BASE = "http://ccn.test/"
+EXAMPLES = Path(__file__).parent / "shapes"
+VALID = sorted((EXAMPLES / "valid").glob("*.ttl"))
+INVALID = sorted((EXAMPLES / "invalid").glob("*.ttl"))
+
+
+@pytest.fixture(scope="module")
+def world():
+    graphs = reference.reference_graphs(BASE)
+    ontology = graphs.pop(graph_iri(BASE, "ontology"))
+    shapes = graphs.pop(graph_iri(BASE, "shapes"))
+    return Validator(shapes, ontology), graphs
+
+
+def expectations(path: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]] | None]:
+    text = path.read_text()
+    violations = set(re.findall(r"^# expect: (\S+) (\S+)$", text, re.M))
+    warnings = set(re.findall(r"^# expect-warning: (\S+) (\S+)$", text, re.M))
+    if "# expect-warning: none" in text:
+        return violations, set()
+    return violations, warnings or None
+
+
+def local(term) -> str:
+    return str(term).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def judge(world, path: Path):
+    """Validate the example in place of the reference records it describes."""
+    validator, graphs = world
+    example = Graph().parse(path, format="turtle", publicID=BASE)
+    replaced = {reference.record_graph_for(BASE, str(s)) for s in example.subjects()}
+    data = Graph()
+    for iri, graph in graphs.items():
+        if iri not in replaced:
+            data += graph
+    for subject in example.subjects():
+        if reference.record_graph_for(BASE, str(subject)) is None:
+            data.remove((subject, None, None))  # a vocabulary entry is replaced by the example's
+    data += example
+    report = validator.validate(data)
+    subjects = set(example.subjects())
+    mine = [r for r in report.results if r.focus in subjects]
+    found = {(local(r.rule), local(r.component)) for r in mine if r.severity == "Violation"}
+    warned = {(local(r.rule), local(r.component)) for r in mine if r.severity == "Warning"}
+    return found, warned, mine
+
+
+def test_there_are_enough_examples():
+    assert len(VALID) >= 5
+    assert len(INVALID) >= 40
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_valid_example_conforms(world, path):
+    expected, expected_warnings = expectations(path)
+    assert not expected, f"{path.name} is a valid example and may not expect violations"
+    found, warned, results = judge(world, path)
+    assert found == set(), [r.message for r in results]
+    if expected_warnings is not None:
+        assert warned == expected_warnings
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_example_breaks_exactly_what_it_says(world, path):
+    expected, expected_warnings = expectations(path)
+    assert expected, f"{path.name} must name the constraints it breaks (# expect: Shape Component)"
+    found, warned, results = judge(world, path)
+    assert found == expected, "\n".join(f"{local(r.rule)} {local(r.component)}: {r.message}" for r in results)
+    for result in results:
+        assert result.message, f"{local(result.shape)} gave a result without a message"
+    if expected_warnings is not None:
+        assert warned == expected_warnings
+
+
+def test_every_shape_is_exercised_by_an_invalid_example(world):
+    validator, _ = world
+    named = {
+        local(s) for s in validator.shapes.subjects()
+        if (s, SH.message, None) in validator.shapes and str(s).startswith("https://w3id.org/ccn-graph/shapes#")
+    }
+    covered = set()
+    for path in INVALID + VALID:
+        violations, warnings = expectations(path)
+        covered |= {shape for shape, _ in violations} | {shape for shape, _ in (warnings or set())}
+    exempt: set[str] = set()
+    missing = named - covered - exempt
+    assert not missing, f"shapes without an invalid example: {sorted(missing)}"
