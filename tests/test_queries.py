@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import namespace
 
 from ccn_graph import queries
 from ccn_graph.iris import InvalidIRI
@@ -41,7 +41,7 @@ def test_bind_does_not_touch_longer_names():
         (Literal("back\\slash"), r'"back\\slash"'),
         (Literal("two\nlines\r"), r'"two\nlines\r"'),
         (Literal("chat", lang="fr"), '"chat"@fr'),
-        (Literal("2024-02-01", datatype=XSD.date), '"2024-02-01"^^<http://www.w3.org/2001/XMLSchema#date>'),
+        (Literal("2024-02-01", datatype=namespace.XSD.date), '"2024-02-01"^^<http://www.w3.org/2001/XMLSchema#date>'),
     ],
 )
 def test_literals_are_escaped(literal, written):
@@ -77,7 +77,7 @@ SAMPLE_BINDINGS = {
     "base": URIRef("http://e/"),
     "version": Literal(1),
     "reference": Literal("sha256:0"),
-    "loaded_at": Literal("2026-01-01T00:00:00Z", datatype=XSD.dateTime),
+    "loaded_at": Literal("2026-01-01T00:00:00Z", datatype=namespace.XSD.dateTime),
 }
 
 

@@ -211,7 +211,7 @@ class OxigraphServer:
     def _spawn(self) -> None:
         log_file = (self.data_dir / "oxigraph.log").open("ab")
         try:
-            # A session of its own: Ctrl-C in the terminal reaches the service, which then stops
+            # A process group of its own (setsid): Ctrl-C in the terminal reaches the service, which stops
             # the store in order, instead of reaching both at once.
             self._process = subprocess.Popen(
                 self._command(),
