@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ccn_graph import __version__, generate, loading, reference
+from ccn_graph import __version__, cordis, generate, loading, reference
+from ccn_graph.ingest import Gate
+from ccn_graph.validation import Validator
 from ccn_graph.settings import Settings, SettingsError, load_settings
 from ccn_graph.store import (
     EmbeddedStore,
@@ -150,25 +152,84 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
 def _add_generate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-iri", help="CCN_BASE_IRI: base of instance IRIs")
     parser.add_argument("--members", type=int, required=True, help="how many synthetic members")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same members)")
+    parser.add_argument("--projects", type=int, default=0, help="also this many synthetic funded projects")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same records)")
     parser.add_argument("--out", type=Path, help="N-Quads file to write (default: standard output)")
 
 
 def _cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
-    if args.members < 0:
-        raise CommandError("--members must be 0 or more")
+    if args.members < 0 or args.projects < 0:
+        raise CommandError("--members and --projects must be 0 or more")
+    if args.projects and not args.members:
+        raise CommandError("synthetic projects need synthetic members: give --members too")
     if args.out is None:
-        quads = generate.write_nquads(sys.stdout, args.members, args.seed, settings.base_iri)
+        quads = generate.write_nquads(sys.stdout, args.members, args.seed, settings.base_iri, args.projects)
     else:
         with args.out.open("w", encoding="utf-8") as out:
-            quads = generate.write_nquads(out, args.members, args.seed, settings.base_iri)
-    print(f"generated {args.members} synthetic members ({quads} quads)", file=sys.stderr)
+            quads = generate.write_nquads(out, args.members, args.seed, settings.base_iri, args.projects)
+    print(
+        f"generated {args.members} synthetic members and {args.projects} projects ({quads} quads)",
+        file=sys.stderr,
+    )
     return 0
+
+
+def _add_import_args(parser: argparse.ArgumentParser) -> None:
+    add_store_flags(parser)
+    parser.add_argument("source", choices=["cordis"], help="what the files are: cordis (CORDIS open-data exports)")
+    parser.add_argument("files", type=Path, nargs="+", help="project and organization exports (CSV or JSON)")
+    parser.add_argument(
+        "--topic-pattern",
+        action="append",
+        help="regular expression a project's topic code must match (repeatable; default: the "
+        "Horizon Europe Cluster 3 cybersecurity and Digital Europe cybersecurity topics)",
+    )
+    parser.add_argument(
+        "--programme-part",
+        action="append",
+        default=[],
+        help="keep only projects whose legal basis starts with this code, e.g. HORIZON.2.3 (repeatable)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    for path in args.files:
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+    defaults = cordis.Selection()
+    selection = cordis.Selection(
+        tuple(args.topic_pattern) if args.topic_pattern else defaults.topic_patterns,
+        tuple(args.programme_part),
+    )
+    ontology, shapes = reference.ontology_and_shapes(settings.base_iri)
+    with store_session(settings) as store:
+        state = store.state()
+        if state is None:
+            raise CommandError("the store is empty: run `ccn-graph load` first")
+        try:
+            loading.check_base(state, settings.base_iri)
+        except loading.BaseMismatch as exc:
+            raise CommandError(str(exc)) from None
+        gate = Gate(store, Validator(shapes, ontology), settings.base_iri)
+        try:
+            report = cordis.import_files(store, gate, settings.base_iri, args.files, selection, dry_run=args.dry_run)
+        except cordis.MalformedFile as exc:
+            raise CommandError(str(exc)) from None
+    print("\n".join(report.lines()))
+    rejected = report.outcome is not None and not report.outcome.report.conforms
+    return 1 if rejected else 0
 
 
 LIBRARY_COMMANDS: tuple[Command, ...] = (
     ("settings", "print every setting with its value, source and help", lambda p: None, _cmd_settings),
     ("load", "load the bundled reference data (and optional files) into the store", _add_load_args, _cmd_load),
+    (
+        "import",
+        "import funded projects and participants from open-data exports (validated, all or nothing)",
+        _add_import_args,
+        _cmd_import,
+    ),
     (
         "generate",
         "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",

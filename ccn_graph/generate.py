@@ -5,12 +5,14 @@ paging are exercised on members made here. They are never mixed silently with re
 their IRIs have their own space (``{base}id/synthetic-member/…``), so each sits in its own record
 graph ``{base}graph/synthetic-member/…``; each is flagged ``ccn:synthetic true``, named
 "Synthetic member …", and its web and mail addresses are under the reserved ``.example`` domain.
-The same seed always gives the same members.
+Synthetic projects (with synthetic calls and topics) draw their participants from the synthetic
+members of the same seed. The same seed always gives the same records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Iterator
 from typing import TextIO
@@ -68,6 +70,9 @@ class _Vocabulary:
         self.countries = sorted(self.nccs)
         self.community = f"{base}id/community/ccc"
         self.centre = f"{base}id/centre/eccc"
+        self.programmes = instances("FundingProgramme")
+        self.statuses = instances("ProjectStatus")
+        self.base = base
 
 
 def generate_members(count: int, seed: int, base: str) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
@@ -122,10 +127,99 @@ def generate_members(count: int, seed: int, base: str) -> Iterator[tuple[str, li
         yield f"{base}graph/{SYNTHETIC_TYPE}/{ref}", triples
 
 
-def write_nquads(out: TextIO, count: int, seed: int, base: str) -> int:
-    """Write `count` synthetic members as N-Quads, one record graph each; returns the quad count."""
+def generate_projects(
+    count: int, members: int, seed: int, base: str
+) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """(record graph IRI, triples) for synthetic calls, topics and `count` projects whose
+    participants are drawn from the first `members` synthetic members of the same seed."""
+    if count and not members:
+        raise ValueError("synthetic projects need synthetic members to take part in them")
+    vocab = _Vocabulary(base)
+    rng = random.Random(seed * 7919 + 1)
+    role = f"{base}id/participation-role/"
+    calls = max(1, count // 20)
+    flag = (f"<{_CCN}synthetic>", f'"true"^^<{_XSD}boolean>')
+    topics = []
+    for c in range(1, calls + 1):
+        call = f"{base}id/synthetic-call/{seed}-{c:03d}"
+        programme = vocab.programmes[c % len(vocab.programmes)]
+        yield f"{base}graph/synthetic-call/{seed}-{c:03d}", [
+            (f"<{call}>", f"<{_RDF_TYPE}>", f"<{_CCN}Call>"),
+            (f"<{call}>", f"<{_DCT}identifier>", f'"SYNTHETIC-{seed}-CALL-{c:03d}"'),
+            (f"<{call}>", f"<{_CCN}programme>", f"<{programme}>"),
+            (f"<{call}>", *flag),
+        ]
+        for t in range(1, 3):
+            topic = f"{base}id/synthetic-topic/{seed}-{c:03d}-{t}"
+            topics.append((topic, call, programme))
+            yield f"{base}graph/synthetic-topic/{seed}-{c:03d}-{t}", [
+                (f"<{topic}>", f"<{_RDF_TYPE}>", f"<{_CCN}Topic>"),
+                (f"<{topic}>", f"<{_SKOS}notation>", f'"SYNTHETIC-{seed}-CALL-{c:03d}-{t:02d}"'),
+                (f"<{topic}>", f"<{_SKOS}prefLabel>", f'"Synthetic topic {c}.{t}"@en'),
+                (f"<{topic}>", f"<{_CCN}call>", f"<{call}>"),
+                (f"<{topic}>", *flag),
+            ]
+    for number in range(1, count + 1):
+        ref = f"{seed}-{number:06d}"
+        project = f"{base}id/synthetic-project/{ref}"
+        p = f"<{project}>"
+        topic, call, programme = rng.choice(topics)
+        start = _FIRST_DAY + dt.timedelta(days=rng.randrange(_DAYS))
+        end = start + dt.timedelta(days=rng.choice((365, 730, 1095, 1461)))
+        total = rng.randrange(200, 6000) * 1000
+        triples = [
+            (p, f"<{_RDF_TYPE}>", f"<{_CCN}Project>"),
+            (p, *flag),
+            (p, f"<{_DCT}identifier>", f'"{ref}"'),
+            (p, f"<{_CCN}acronym>", f'"SYN{number:06d}"'),
+            (p, f"<{_SKOS}prefLabel>", f'"SYN{number:06d}"@en'),
+            (p, f"<{_DCT}title>", f'"Synthetic project {ref}"@en'),
+            (p, f"<{_DCT}description>", f'"A synthetic project made by ccn-graph generate (seed {seed}); it describes no real project."@en'),
+            (p, f"<https://schema.org/startDate>", f'"{start.isoformat()}"^^<{_XSD}date>'),
+            (p, f"<https://schema.org/endDate>", f'"{end.isoformat()}"^^<{_XSD}date>'),
+            (p, f"<{_CCN}fundingProgramme>", f"<{programme}>"),
+            (p, f"<{_CCN}call>", f"<{call}>"),
+            (p, f"<{_CCN}topic>", f"<{topic}>"),
+            (p, f"<{_CCN}status>", f"<{rng.choice(vocab.statuses)}>"),
+        ]
+        triples += _amount(f"<{project}#eu-contribution>", p, total)
+        people = rng.sample(range(1, members + 1), min(members, rng.randint(2, 6)))
+        shares = _split(rng, total, len(people))
+        for i, (who, share) in enumerate(zip(people, shares), 1):
+            x = f"<{project}#participation-{i}>"
+            kind = "coordinator" if i == 1 else rng.choice(("beneficiary", "beneficiary", "affiliated-entity", "associated-partner"))
+            triples += [
+                (p, f"<{_CCN}participation>", x),
+                (x, f"<{_RDF_TYPE}>", f"<{_CCN}Participation>"),
+                (x, f"<{_CCN}participant>", f"<{base}id/{SYNTHETIC_TYPE}/{seed}-{who:06d}>"),
+                (x, f"<{_CCN}role>", f"<{role}{kind}>"),
+            ]
+            triples += _amount(f"<{project}#participation-{i}-eu-contribution>", x, 0 if kind == "associated-partner" else share)
+        yield f"{base}graph/synthetic-project/{ref}", triples
+
+
+def _amount(node: str, owner: str, value: int) -> list[tuple[str, str, str]]:
+    return [
+        (owner, f"<{_CCN}euContribution>", node),
+        (node, f"<{_RDF_TYPE}>", "<https://schema.org/MonetaryAmount>"),
+        (node, "<https://schema.org/value>", f'"{value}.00"^^<{_XSD}decimal>'),
+        (node, "<https://schema.org/currency>", '"EUR"'),
+    ]
+
+
+def _split(rng: random.Random, total: int, parts: int) -> list[int]:
+    cuts = sorted(rng.randrange(total + 1) for _ in range(parts - 1))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
+
+
+def write_nquads(out: TextIO, count: int, seed: int, base: str, projects: int = 0) -> int:
+    """Write `count` synthetic members (and `projects` synthetic projects with their calls and
+    topics) as N-Quads, one record graph each; returns the quad count."""
     quads = 0
-    for graph, triples in generate_members(count, seed, base):
+    records = generate_members(count, seed, base)
+    if projects:
+        records = itertools.chain(records, generate_projects(projects, count, seed, base))
+    for graph, triples in records:
         for s, p, o in triples:
             out.write(f"{s} {p} {o} <{graph}> .\n")
         quads += len(triples)

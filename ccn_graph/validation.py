@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Iterable
 
 import rdflib
 from pyshacl import validate as _pyshacl_validate
@@ -71,8 +72,13 @@ class Validator:
         self.ontology = ontology
         self._lock = threading.Lock()
 
-    def validate(self, data: Graph) -> ValidationReport:
-        """Validate `data` (which should hold the vocabularies its values point to). Never writes."""
+    def validate(self, data: Graph, focus: Iterable[Node] | None = None) -> ValidationReport:
+        """Validate `data` (which should hold what its values point to). Never writes.
+
+        With `focus`, only those nodes are judged (each against the shapes that target it); the rest
+        of `data` is context, such as the slice of the store a submission points to.
+        """
+        focus_nodes = sorted(set(focus), key=str) if focus is not None else None
         with self._lock:
             normalize = rdflib.NORMALIZE_LITERALS
             try:
@@ -84,6 +90,7 @@ class Validator:
                     allow_warnings=True,
                     allow_infos=True,
                     advanced=False,
+                    focus_nodes=focus_nodes,
                 )
             finally:
                 rdflib.NORMALIZE_LITERALS = normalize

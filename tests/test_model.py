@@ -64,6 +64,10 @@ def test_counts(data):
     assert len(instances(data, "MemberCategory")) == 6
     assert len(instances(data, "FieldOfActivity")) == 6
     assert len(instances(data, "CompetenceCentre")) == 1
+    assert len(instances(data, "FundingProgramme")) == 2
+    assert len(instances(data, "ProjectStatus")) == 3
+    assert len(instances(data, "ParticipationRole")) == 5
+    assert not instances(data, "Project"), "no invented projects in reference data"
     assert not instances(data, "CommunityMember"), "no invented Community members in reference data"
 
 
@@ -214,9 +218,9 @@ def test_eurovoc_matches_point_into_the_eurovoc_extract(data):
 # -- synthetic members -----------------------------------------------------------------------
 
 
-def generated(count: int, seed: int) -> str:
+def generated(count: int, seed: int, projects: int = 0) -> str:
     out = io.StringIO()
-    generate.write_nquads(out, count, seed, BASE)
+    generate.write_nquads(out, count, seed, BASE, projects)
     return out.getvalue()
 
 
@@ -248,8 +252,8 @@ def test_generation_is_deterministic_flagged_and_kept_apart():
         assert re.fullmatch(r"https://[a-z0-9-]+\.synthetic\.example/", homepage)
 
 
-def test_generated_members_conform_at_1000(ontology, shapes, data):
-    combined, _ = flatten(generated(1000, seed=1))
+def test_generated_members_and_projects_conform_at_1000(ontology, shapes, data):
+    combined, _ = flatten(generated(1000, seed=1, projects=100))
     combined += data
     report = Validator(shapes, ontology).validate(combined)
     assert report.conforms, [(str(r.focus), r.message) for r in report.violations[:5]]
@@ -257,3 +261,8 @@ def test_generated_members_conform_at_1000(ontology, shapes, data):
     assert len(members) == 1000
     warned = {r.focus for r in report.warnings}
     assert not warned & members
+    projects = set(combined.subjects(RDF.type, URIRef(CCN + "Project")))
+    assert len(projects) == 100
+    for project in projects:
+        assert combined.value(project, URIRef(CCN + "synthetic")) == Literal(True)
+        assert str(project).startswith(f"{BASE}id/synthetic-project/")

@@ -16,9 +16,11 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from ccn_graph.iris import check_iri
 
-__all__ = ["Term", "bind", "load", "replace_graphs_update", "sparql_term", "write_triples"]
+__all__ = ["Term", "Terms", "bind", "load", "replace_graphs_update", "sparql_term", "write_triples"]
 
 Term = URIRef | Literal
+#: A list of terms, written space-separated: bind one to the placeholder in ``VALUES ?x { ?list }``.
+Terms = tuple[Term, ...] | list[Term]
 
 _TOKENS = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'
@@ -61,14 +63,18 @@ def sparql_term(term: Term) -> str:
     raise ValueError(f"only IRIs and literals can be bound, not {type(term).__name__}")
 
 
-def bind(query: str, bindings: Mapping[str, Term] | None = None) -> str:
-    """`query` with each ``?name``/``$name`` in `bindings` replaced by its term.
+def bind(query: str, bindings: Mapping[str, Term | Terms] | None = None) -> str:
+    """`query` with each ``?name``/``$name`` in `bindings` replaced by its term (or, for a list of
+    terms, by the terms separated by spaces, for use inside ``VALUES ?x { … }``).
 
     Raises ValueError for a term that cannot be written safely or a binding the query never uses.
     """
     if not bindings:
         return query
-    written = {name: sparql_term(term) for name, term in bindings.items()}
+    written = {
+        name: " ".join(sparql_term(t) for t in term) if isinstance(term, (list, tuple)) else sparql_term(term)
+        for name, term in bindings.items()
+    }
     used: set[str] = set()
 
     def substitute(match: re.Match[str]) -> str:
