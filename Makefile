@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test load settings clean
+.PHONY: serve test load settings clean update-yasgui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,10 @@ settings: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+# The query page's SPARQL editor, vendored from the npm registry (never loaded from a CDN).
+YASGUI_VERSION ?= 4.6.2
+update-yasgui:
+	rm -rf build/yasgui && mkdir -p build/yasgui
+	cd build/yasgui && npm pack @zazuko/yasgui@$(YASGUI_VERSION) && tar xzf zazuko-yasgui-$(YASGUI_VERSION).tgz
+	cp build/yasgui/package/build/yasgui.min.js build/yasgui/package/build/yasgui.min.css server/static/vendor/yasgui/

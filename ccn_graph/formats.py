@@ -18,10 +18,18 @@ __all__ = [
     "rdf_format_for_suffix",
     "JSON",
     "HTML",
+    "SELECT_FORMATS",
+    "ASK_FORMATS",
+    "GRAPH_FORMATS",
+    "DOCUMENT_FORMATS",
+    "format_named",
 ]
 
 JSON = "application/json"
 HTML = "text/html"
+
+
+_W3C_FORMATS = "http://www.w3.org/ns/formats/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,14 +39,23 @@ class RdfFormat:
     rdflib_name: str
     is_dataset: bool = False
     aliases: tuple[str, ...] = ()
+    #: The format's IRI in the W3C "Unique URIs for file formats" namespace.
+    iri: str = ""
+    #: Names a client may give as ``?format=``.
+    names: tuple[str, ...] = ()
 
 
-TURTLE = RdfFormat("text/turtle", "ttl", "turtle", aliases=("application/x-turtle",))
-N_TRIPLES = RdfFormat("application/n-triples", "nt", "nt11", aliases=("text/plain",))
-JSON_LD = RdfFormat("application/ld+json", "jsonld", "json-ld")
-RDF_XML = RdfFormat("application/rdf+xml", "rdf", "xml", aliases=("application/xml",))
-N_QUADS = RdfFormat("application/n-quads", "nq", "nquads", is_dataset=True)
-TRIG = RdfFormat("application/trig", "trig", "trig", is_dataset=True)
+TURTLE = RdfFormat("text/turtle", "ttl", "turtle", aliases=("application/x-turtle",),
+                   iri=_W3C_FORMATS + "Turtle", names=("ttl", "turtle"))
+N_TRIPLES = RdfFormat("application/n-triples", "nt", "nt11", aliases=("text/plain",),
+                      iri=_W3C_FORMATS + "N-Triples", names=("nt", "ntriples", "n-triples"))
+JSON_LD = RdfFormat("application/ld+json", "jsonld", "json-ld", iri=_W3C_FORMATS + "JSON-LD",
+                    names=("jsonld", "json-ld"))
+RDF_XML = RdfFormat("application/rdf+xml", "rdf", "xml", aliases=("application/xml",),
+                    iri=_W3C_FORMATS + "RDF_XML", names=("rdf", "rdfxml", "rdf+xml", "xml"))
+N_QUADS = RdfFormat("application/n-quads", "nq", "nquads", is_dataset=True, iri=_W3C_FORMATS + "N-Quads",
+                    names=("nq", "nquads", "n-quads"))
+TRIG = RdfFormat("application/trig", "trig", "trig", is_dataset=True, iri=_W3C_FORMATS + "TriG", names=("trig",))
 
 RDF_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUADS, TRIG)
 
@@ -47,12 +64,25 @@ RDF_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUA
 class ResultFormat:
     media_type: str
     suffix: str
+    iri: str = ""
+    names: tuple[str, ...] = ()
 
 
-SPARQL_JSON = ResultFormat("application/sparql-results+json", "srj")
-SPARQL_XML = ResultFormat("application/sparql-results+xml", "srx")
-SPARQL_CSV = ResultFormat("text/csv", "csv")
-SPARQL_TSV = ResultFormat("text/tab-separated-values", "tsv")
+SPARQL_JSON = ResultFormat("application/sparql-results+json", "srj", _W3C_FORMATS + "SPARQL_Results_JSON", ("json", "srj"))
+SPARQL_XML = ResultFormat("application/sparql-results+xml", "srx", _W3C_FORMATS + "SPARQL_Results_XML", ("xml", "srx"))
+SPARQL_CSV = ResultFormat("text/csv", "csv", _W3C_FORMATS + "SPARQL_Results_CSV", ("csv",))
+SPARQL_TSV = ResultFormat("text/tab-separated-values", "tsv", _W3C_FORMATS + "SPARQL_Results_TSV", ("tsv",))
+
+#: What a query form can be answered in, in order of preference when an Accept header ties.
+SELECT_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+ASK_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML)
+GRAPH_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUADS, TRIG)
+#: Formats for documents about the service and the graph (service description, entity pages).
+DOCUMENT_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
+FORM_URLENCODED = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 
 RESULT_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 
@@ -71,5 +101,14 @@ def rdf_format_for_suffix(suffix: str) -> RdfFormat | None:
     bare = suffix.lstrip(".").lower()
     for fmt in RDF_FORMATS:
         if bare == fmt.suffix:
+            return fmt
+    return None
+
+
+def format_named(name: str, offers):
+    """The offer a ``?format=`` value names (by name, suffix or media type), or None."""
+    wanted = name.strip().lower()
+    for fmt in offers:
+        if wanted in fmt.names or wanted == fmt.suffix or wanted == fmt.media_type:
             return fmt
     return None

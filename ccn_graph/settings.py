@@ -140,16 +140,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CCN_QUERY_TIMEOUT",
         "query_timeout",
-        10.0,
+        30.0,
         _positive(float),
-        "Seconds a SPARQL query may run before the store stops it",
+        "Seconds a SPARQL query may run before it is stopped (503 to the client)",
     ),
     Setting(
         "CCN_RESULT_LIMIT",
         "result_limit",
-        10_000,
+        100_000,
         _positive(int),
-        "Most result rows a public query returns; more is signalled, never cut silently",
+        "Most rows or triples a public query returns; a longer result is marked as cut, never cut silently",
+    ),
+    Setting(
+        "CCN_QUERY_MAX_BYTES",
+        "query_max_bytes",
+        100_000,
+        _positive(int),
+        "Longest SPARQL query text accepted, in bytes (413 beyond)",
+    ),
+    Setting(
+        "CCN_QUERY_MAX_DEPTH",
+        "query_max_depth",
+        64,
+        _positive(int),
+        "Deepest nesting of brackets a SPARQL query may have (400 beyond)",
     ),
     Setting(
         "CCN_MAX_BODY",
@@ -189,6 +203,8 @@ class Settings:
     oxigraph_bin: str
     query_timeout: float
     result_limit: int
+    query_max_bytes: int
+    query_max_depth: int
     max_body: int
     workers: int
     log_level: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from ccn_graph.settings import Settings
@@ -10,14 +12,31 @@ from ccn_graph.store import Store
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, store: Store) -> Flask:
-    """Create the app for `settings`, serving from `store` (the app keeps no other state)."""
-    from server import errors, health, request_log
+def create_app(
+    settings: Settings,
+    store: Store,
+    *,
+    on_query_deadline: Callable[[], object] = lambda: None,
+    metrics_dir: str | None = None,
+) -> Flask:
+    """Create the app for `settings`, serving from `store` (the app keeps no other state).
+
+    `on_query_deadline` is called when a query outlived its limit and the store did not stop it
+    (the serve command passes the managed store's restart). `metrics_dir` is the folder where
+    worker processes share their metrics, if there are several.
+    """
+    from server import errors, health, metrics, request_log, sparql
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
-    app.extensions["ccn_graph"] = {"settings": settings, "store": store}
+    app.extensions["ccn_graph"] = {
+        "settings": settings,
+        "store": store,
+        "on_query_deadline": on_query_deadline,
+    }
     request_log.init_app(app)
     errors.init_app(app)
+    metrics.init_app(app, metrics_dir)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(sparql.blueprint)
     return app

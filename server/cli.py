@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 
 from ccn_graph import cli, loading, reference
 from ccn_graph.settings import Settings
 from ccn_graph.store import Store, managed_server, open_store
+from ccn_graph.store.managed import request_restart
 
 log = logging.getLogger("ccn_graph.serve")
 
@@ -57,7 +61,8 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             prepare_store(store, settings)
         except loading.BaseMismatch as exc:
             raise cli.CommandError(str(exc)) from None
-        app = create_app(settings, store)
+        on_deadline = (lambda: request_restart(Path(settings.data_dir))) if server is not None else (lambda: None)
+        app = create_app(settings, store, on_query_deadline=on_deadline, metrics_dir=_metrics_dir(settings))
         log.info("serving CCN Graph at http://%s:%s/ (base IRI %s)", settings.host, settings.port, settings.base_iri)
         if args.debug:
             app.run(host=settings.host, port=settings.port, debug=True, use_reloader=False)
@@ -67,6 +72,16 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if server is not None:
             server.stop()
     return 0
+
+
+def _metrics_dir(settings: Settings) -> str:
+    """A fresh folder where the worker processes share their metrics (prometheus_client's
+    multi-process mode, which is switched on by this environment variable)."""
+    folder = Path(settings.data_dir) / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return str(folder)
 
 
 SERVE: cli.Command = ("serve", "run the web service (and the managed store)", _add_serve_args, _cmd_serve)

@@ -14,3 +14,7 @@ def settings() -> Settings:
 
 def store() -> Store:
     return current_app.extensions["ccn_graph"]["store"]
+
+
+def app_extension(name: str):
+    return current_app.extensions["ccn_graph"].get(name)

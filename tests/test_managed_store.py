@@ -39,7 +39,7 @@ def reachable(store) -> bool:
 
 def test_server_runs_on_loopback_with_its_files_in_the_data_dir(server, tmp_path):
     info = json.loads((tmp_path / SERVER_FILE).read_text())
-    assert info == {"supervisor": os.getpid(), "pid": server.pid, "port": server.port}
+    assert info == {"supervisor": os.getpid(), "pid": server.pid, "port": server.port, "restarts": 0}
     assert server.root.startswith("http://127.0.0.1:")
     assert (tmp_path / "store").is_dir()
     cmdline = open(f"/proc/{server.pid}/cmdline").read().split("\0")

@@ -7,6 +7,7 @@ query. Strings, IRIs and comments in the query text are left untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,7 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from ccn_graph.iris import check_iri
 
-__all__ = ["Term", "Terms", "bind", "load", "replace_graphs_update", "sparql_term", "write_triples"]
+__all__ = ["Example", "Term", "Terms", "bind", "examples", "load", "replace_graphs_update", "sparql_term", "write_triples"]
 
 Term = URIRef | Literal
 #: A list of terms, written space-separated: bind one to the placeholder in ``VALUES ?x { ?list }``.
@@ -38,6 +39,28 @@ _TOKENS = re.compile(
 def load(name: str) -> str:
     """The text of ``queries/{name}.rq``."""
     return resources.files(__name__).joinpath(f"{name}.rq").read_text(encoding="utf-8")
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    """An example query for people: its file name, title (its first comment line) and text."""
+
+    name: str
+    title: str
+    text: str
+
+
+@functools.cache
+def examples() -> tuple[Example, ...]:
+    """The example queries of ``queries/examples/``, in file-name order."""
+    folder = resources.files(__name__).joinpath("examples")
+    out = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".rq"):
+            text = entry.read_text(encoding="utf-8")
+            title = text.splitlines()[0].lstrip("# ").strip()
+            out.append(Example(entry.name[:-3], title, text))
+    return tuple(out)
 
 
 def sparql_term(term: Term) -> str:

@@ -20,7 +20,7 @@ import abc
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from rdflib import Graph
@@ -50,7 +50,15 @@ class StoreUnavailable(StoreError):
 
 
 class QueryTimeout(StoreError):
-    """The store stopped a query, or gave up waiting for it, at the time limit."""
+    """A query outlived its time limit.
+
+    `stopped` is true when the store itself stopped it; false when the client gave up waiting,
+    in which case the store may still be busy with it (the managed store is then restarted).
+    """
+
+    def __init__(self, message: str, *, stopped: bool = True) -> None:
+        super().__init__(message)
+        self.stopped = stopped
 
 
 class StoreRequestError(StoreError):
@@ -104,10 +112,18 @@ class Store(abc.ABC):
     # -- primitives ----------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def query_stream(self, query: str, accept: str) -> QueryStream:
+    def query_stream(
+        self,
+        query: str,
+        accept: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryStream:
         """Run `query` and stream its results in the media type `accept` (one type, no q-values).
 
-        Raises `StoreRequestError` for a query the store refuses, `QueryTimeout`, `StoreUnavailable`.
+        `default_graphs` / `named_graphs` set the dataset as the protocol's ``default-graph-uri`` and
+        ``named-graph-uri`` do (overriding FROM / FROM NAMED). Raises `StoreRequestError` for a
+        query the store refuses, `QueryTimeout`, `StoreUnavailable`.
         """
 
     @abc.abstractmethod

@@ -7,6 +7,7 @@ decision 1).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyoxigraph
@@ -49,9 +50,22 @@ class EmbeddedStore(Store):
             raise StoreError(f"cannot open the store in {path}: {exc}") from None
         return self._opened
 
-    def query_stream(self, query: str, accept: str) -> QueryStream:
+    def query_stream(
+        self,
+        query: str,
+        accept: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryStream:
+        dataset = {}
+        if default_graphs:
+            dataset["default_graph"] = [pyoxigraph.NamedNode(g) for g in default_graphs]
+        else:
+            dataset["use_default_graph_as_union"] = True
+        if named_graphs:
+            dataset["named_graphs"] = [pyoxigraph.NamedNode(g) for g in named_graphs]
         try:
-            results = self._open().query(query, use_default_graph_as_union=True)
+            results = self._open().query(query, **dataset)
         except SyntaxError as exc:
             raise StoreRequestError(f"invalid query: {exc}") from None
         if isinstance(results, pyoxigraph.QueryTriples):

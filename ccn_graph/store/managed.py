@@ -222,7 +222,7 @@ class OxigraphServer:
             )
         finally:
             log_file.close()
-        info = {"supervisor": os.getpid(), "pid": self._process.pid, "port": self.port}
+        info = {"supervisor": os.getpid(), "pid": self._process.pid, "port": self.port, "restarts": self.restarts}
         (self.data_dir / SERVER_FILE).write_text(json.dumps(info))
         log.info("oxigraph server started (pid %s, port %s)", self._process.pid, self.port)
 
@@ -267,8 +267,8 @@ class OxigraphServer:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self._spawn()
                 self.restarts += 1
+                self._spawn()
             try:
                 self._wait_ready()
                 failures = 0

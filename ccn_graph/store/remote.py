@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
@@ -88,16 +89,25 @@ class RemoteStore(Store):
         except requests.ConnectionError as exc:
             raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
         except requests.Timeout:
-            raise QueryTimeout(f"the store did not answer within {timeout:g} s") from None
+            raise QueryTimeout(f"the store did not answer within {timeout:g} s", stopped=False) from None
         if response.status_code >= 400:
             _raise_for(response)
         return response
 
-    def query_stream(self, query: str, accept: str) -> QueryStream:
+    def query_stream(
+        self,
+        query: str,
+        accept: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryStream:
+        form = [("query", query)]
+        form += [("default-graph-uri", g) for g in default_graphs]
+        form += [("named-graph-uri", g) for g in named_graphs]
         response = self._send(
             "POST",
             self.endpoints.query,
-            data={"query": query},
+            data=form,
             headers={"Accept": accept},
             stream=True,
         )

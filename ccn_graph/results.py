@@ -1,0 +1,309 @@
+"""Streaming SPARQL results: read the store's line formats, count, write the client's format.
+
+The store is always asked for a format with one row (or triple) per line — SPARQL TSV for SELECT,
+N-Triples for CONSTRUCT and DESCRIBE — so that results can be counted exactly while they stream,
+whatever the client asked for. Writers turn rows and triples into every standard format, chunk by
+chunk, without holding the whole result.
+
+**Result limit.** After `limit` rows or triples the stream stops and the result is marked as cut,
+never silently:
+
+* SPARQL JSON: the top-level object gets ``"truncated": true`` and ``"limit": N`` after ``results``;
+* SPARQL XML, RDF/XML: a processing instruction ``<?ccn-truncated limit="N"?>`` before the closing tag;
+* N-Triples, N-Quads, Turtle, TriG: a final comment line ``# truncated: …``;
+* CSV, TSV, JSON-LD, which have no place for a mark: the response is aborted (the transfer ends
+  without its final chunk), so a client sees an incomplete response, not a shorter table.
+
+Every response also carries the limit in a header (see the endpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from xml.sax.saxutils import escape, quoteattr
+
+from ccn_graph import formats
+
+__all__ = [
+    "ResultTruncated",
+    "Term",
+    "graph_writer",
+    "parse_nt_line",
+    "parse_tsv_term",
+    "read_lines",
+    "select_writer",
+]
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+class ResultTruncated(Exception):
+    """Raised inside a stream that cannot mark a cut result: the transfer must be aborted."""
+
+
+# A term: ("uri", iri) | ("bnode", label) | ("literal", lexical, language or None, datatype or None)
+Term = tuple
+
+_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^<([^>]*)>)?')
+_NT_TERM = re.compile(r'\s*(<[^>]*>|_:[^\s]+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^<[^>]*>)?)')
+
+
+def _unescape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) or match.group(2):
+            return chr(int(match.group(1) or match.group(2), 16))
+        return _ESCAPES.get(match.group(3), match.group(3))
+
+    return _ESCAPE.sub(replace, text)
+
+
+def _term(text: str) -> Term:
+    if text.startswith("<"):
+        return ("uri", _unescape(text[1:-1]))
+    if text.startswith("_:"):
+        return ("bnode", text[2:])
+    match = _LITERAL.fullmatch(text)
+    if match:
+        return ("literal", _unescape(match.group(1)), match.group(2), match.group(3))
+    raise ValueError(f"not an RDF term: {text[:80]!r}")
+
+
+def parse_tsv_term(text: str) -> Term | None:
+    """A term of a SPARQL TSV cell (None for an empty, unbound cell)."""
+    if text == "":
+        return None
+    if text in ("true", "false"):
+        return ("literal", text, None, XSD + "boolean")
+    if re.fullmatch(r"[+-]?\d+", text):
+        return ("literal", text, None, XSD + "integer")
+    if re.fullmatch(r"[+-]?\d*\.\d+", text):
+        return ("literal", text, None, XSD + "decimal")
+    if re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+", text):
+        return ("literal", text, None, XSD + "double")
+    return _term(text)
+
+
+def parse_nt_line(line: str) -> tuple[Term, Term, Term] | None:
+    """The triple of an N-Triples line (None for a blank or comment line)."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    terms, position = [], 0
+    for _ in range(3):
+        match = _NT_TERM.match(line, position)
+        if not match:
+            raise ValueError(f"not an N-Triples line: {line[:80]!r}")
+        terms.append(_term(match.group(1)))
+        position = match.end()
+    return terms[0], terms[1], terms[2]
+
+
+def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Lines (without their end) of a UTF-8 byte stream."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line.rstrip(b"\r").decode("utf-8")
+    if pending:
+        yield pending.rstrip(b"\r").decode("utf-8")
+
+
+# -- SELECT ----------------------------------------------------------------------------------------
+
+def _nt(term: Term) -> str:
+    kind = term[0]
+    if kind == "uri":
+        return f"<{term[1]}>"
+    if kind == "bnode":
+        return f"_:{term[1]}"
+    lexical = (
+        term[1].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
+    if term[2]:
+        return f'"{lexical}"@{term[2]}'
+    if term[3] and term[3] != XSD + "string":
+        return f'"{lexical}"^^<{term[3]}>'
+    return f'"{lexical}"'
+
+
+def _json_term(term: Term) -> dict:
+    if term[0] == "uri":
+        return {"type": "uri", "value": term[1]}
+    if term[0] == "bnode":
+        return {"type": "bnode", "value": term[1]}
+    out = {"type": "literal", "value": term[1]}
+    if term[2]:
+        out["xml:lang"] = term[2]
+    elif term[3] and term[3] != XSD + "string":
+        out["datatype"] = term[3]
+    return out
+
+
+def _xml_term(term: Term) -> str:
+    if term[0] == "uri":
+        return f"<uri>{escape(term[1])}</uri>"
+    if term[0] == "bnode":
+        return f"<bnode>{escape(term[1])}</bnode>"
+    if term[2]:
+        return f"<literal xml:lang={quoteattr(term[2])}>{escape(term[1])}</literal>"
+    if term[3] and term[3] != XSD + "string":
+        return f"<literal datatype={quoteattr(term[3])}>{escape(term[1])}</literal>"
+    return f"<literal>{escape(term[1])}</literal>"
+
+
+def _csv_value(term: Term | None) -> str:
+    if term is None:
+        return ""
+    value = term[1] if term[0] != "bnode" else f"_:{term[1]}"
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def select_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator[str]:
+    """Text chunks of a SELECT result in `media_type`, from the lines of a SPARQL TSV result."""
+    header = next(lines, "")
+    names = [h[1:] if h[:1] in "?$" else h for h in header.split("\t")] if header else []
+
+    def rows() -> Iterator[list[Term | None]]:
+        for line in lines:
+            if line == "" and not names:
+                continue
+            cells = line.split("\t")
+            yield [parse_tsv_term(c) for c in cells] + [None] * (len(names) - len(cells))
+
+    counted = _Counted(rows(), limit)
+    if media_type == formats.SPARQL_JSON.media_type:
+        yield '{"head":{"vars":' + json.dumps(names) + '},"results":{"bindings":['
+        first = True
+        for row in counted:
+            binding = {n: _json_term(t) for n, t in zip(names, row) if t is not None}
+            yield ("" if first else ",") + json.dumps(binding, ensure_ascii=False)
+            first = False
+        yield "]}"
+        if counted.truncated:
+            yield f',"truncated":true,"limit":{limit}'
+        yield "}"
+    elif media_type == formats.SPARQL_XML.media_type:
+        yield '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>'
+        yield "".join(f"<variable name={quoteattr(n)}/>" for n in names)
+        yield "</head>\n<results>\n"
+        for row in counted:
+            cells = "".join(f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>" for n, t in zip(names, row) if t is not None)
+            yield f"<result>{cells}</result>\n"
+        if counted.truncated:
+            yield f'<?ccn-truncated limit="{limit}"?>\n'
+        yield "</results>\n</sparql>\n"
+    elif media_type == formats.SPARQL_CSV.media_type:
+        yield ",".join(names) + "\r\n"
+        for row in counted:
+            yield ",".join(_csv_value(t) for t in row) + "\r\n"
+        if counted.truncated:
+            raise ResultTruncated(limit)
+    elif media_type == formats.SPARQL_TSV.media_type:
+        yield "\t".join(f"?{n}" for n in names) + "\n"
+        for row in counted:
+            yield "\t".join("" if t is None else _nt(t) for t in row) + "\n"
+        if counted.truncated:
+            raise ResultTruncated(limit)
+    else:
+        raise ValueError(f"no SELECT writer for {media_type}")
+
+
+# -- CONSTRUCT / DESCRIBE --------------------------------------------------------------------------
+
+def _jsonld_object(term: Term) -> dict:
+    if term[0] == "uri":
+        return {"@id": term[1]}
+    if term[0] == "bnode":
+        return {"@id": f"_:{term[1]}"}
+    if term[2]:
+        return {"@value": term[1], "@language": term[2]}
+    if term[3] and term[3] != XSD + "string":
+        return {"@value": term[1], "@type": term[3]}
+    return {"@value": term[1]}
+
+
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+def _rdfxml_triple(s: Term, p: Term, o: Term) -> str:
+    subject = (
+        f"rdf:about={quoteattr(s[1])}" if s[0] == "uri" else f"rdf:nodeID={quoteattr('b' + re.sub(r'[^A-Za-z0-9_]', '_', s[1]))}"
+    )
+    match = _XML_NAME.search(p[1])
+    if not match or match.start() == 0:
+        raise ValueError(f"the predicate {p[1]} cannot be written in RDF/XML")
+    namespace, local = p[1][: match.start()], p[1][match.start():]
+    head = f"<ns:{local} xmlns:ns={quoteattr(namespace)}"
+    if o[0] == "uri":
+        element = f"{head} rdf:resource={quoteattr(o[1])}/>"
+    elif o[0] == "bnode":
+        element = f"{head} rdf:nodeID={quoteattr('b' + re.sub(r'[^A-Za-z0-9_]', '_', o[1]))}/>"
+    elif o[2]:
+        element = f"{head} xml:lang={quoteattr(o[2])}>{escape(o[1])}</ns:{local}>"
+    elif o[3] and o[3] != XSD + "string":
+        element = f"{head} rdf:datatype={quoteattr(o[3])}>{escape(o[1])}</ns:{local}>"
+    else:
+        element = f"{head}>{escape(o[1])}</ns:{local}>"
+    return f"<rdf:Description {subject}>{element}</rdf:Description>\n"
+
+
+def graph_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator[str]:
+    """Text chunks of a graph result in `media_type`, from the lines of an N-Triples result."""
+    triples = _Counted((t for t in (parse_nt_line(line) for line in lines) if t is not None), limit)
+    mark = f"# truncated: the result limit of {limit} triples was reached\n"
+    if media_type in (formats.N_TRIPLES.media_type, formats.N_QUADS.media_type, formats.TURTLE.media_type):
+        for s, p, o in triples:
+            yield f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
+        if triples.truncated:
+            yield mark
+    elif media_type == formats.TRIG.media_type:
+        yield "{\n"
+        for s, p, o in triples:
+            yield f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
+        yield "}\n"
+        if triples.truncated:
+            yield mark
+    elif media_type == formats.JSON_LD.media_type:
+        yield "["
+        first = True
+        for s, p, o in triples:
+            node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [_jsonld_object(o)]}
+            yield ("" if first else ",\n") + json.dumps(node, ensure_ascii=False)
+            first = False
+        if triples.truncated:
+            raise ResultTruncated(limit)
+        yield "]\n"
+    elif media_type == formats.RDF_XML.media_type:
+        yield f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF xmlns:rdf="{RDF_NS}">\n'
+        for s, p, o in triples:
+            yield _rdfxml_triple(s, p, o)
+        if triples.truncated:
+            yield f'<?ccn-truncated limit="{limit}"?>\n'
+        yield "</rdf:RDF>\n"
+    else:
+        raise ValueError(f"no graph writer for {media_type}")
+
+
+class _Counted:
+    """Passes items on up to `limit`; `truncated` tells whether more were there."""
+
+    def __init__(self, items: Iterator, limit: int) -> None:
+        self._items = iter(items)
+        self.limit = limit
+        self.truncated = False
+
+    def __iter__(self):
+        for count, item in enumerate(self._items):
+            if count >= self.limit:
+                self.truncated = True
+                return
+            yield item

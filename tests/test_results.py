@@ -1,0 +1,127 @@
+"""Streaming result writers: every format parses back to the same result, and a cut is marked."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.query import Result
+
+from ccn_graph import formats, results
+
+TSV = (
+    "?x\t?y\t?z\n"
+    "1\t\"a\\tb\\nc\"\t_:b1\n"
+    "<http://e/x>\t\t_:b2\n"
+    "\"2\"^^<http://www.w3.org/2001/XMLSchema#double>\t\"e\"@en\t\"q\\\"uote, with comma\"\n"
+    "true\t\"\u00e9t\u00e9\"\t-1.5e3\n"
+)
+NT = (
+    '<http://e/a> <http://e/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    '<http://e/a> <http://e/p> "a\\tb\\nc \\"q\\" <x> & y" .\n'
+    "<http://e/a> <http://www.w3.org/2000/01/rdf-schema#label> \"label\"@en .\n"
+    "_:n1 <http://e/q> <http://e/a> .\n"
+)
+
+
+def select(media_type: str, limit: int = 100) -> str:
+    return "".join(results.select_writer(media_type, results.read_lines([TSV.encode()]), limit))
+
+
+def graph(media_type: str, limit: int = 100) -> str:
+    return "".join(results.graph_writer(media_type, results.read_lines([NT.encode()]), limit))
+
+
+def expected_rows():
+    return Result.parse(io.BytesIO(TSV.encode()), format="tsv")
+
+
+@pytest.mark.parametrize("fmt, parser", [(formats.SPARQL_JSON, "json"), (formats.SPARQL_XML, "xml"), (formats.SPARQL_TSV, "tsv")])
+def test_select_writers_round_trip(fmt, parser):
+    parsed = Result.parse(io.BytesIO(select(fmt.media_type).encode()), format=parser)
+    expected = expected_rows()
+    assert [str(v) for v in parsed.vars] == ["x", "y", "z"]
+    rows = [tuple(r) for r in parsed]
+    want = [tuple(r) for r in expected]
+    assert len(rows) == len(want) == 4
+    for got, exp in zip(rows, want):
+        for g, e in zip(got, exp):
+            if e is None:
+                assert g is None
+            elif isinstance(e, BNode):
+                assert isinstance(g, BNode)
+            else:
+                assert g == e or g.eq(e), (g, e)
+
+
+def test_select_csv_follows_the_spec():
+    text = select(formats.SPARQL_CSV.media_type)
+    lines = text.split("\r\n")
+    assert lines[0] == "x,y,z"
+    assert lines[2].startswith("http://e/x,,_:")
+    assert '"q""uote, with comma"' in text
+    assert "été" in text
+
+
+def test_select_json_has_types_languages_datatypes():
+    body = json.loads(select(formats.SPARQL_JSON.media_type))
+    first, second, third, fourth = body["results"]["bindings"]
+    assert first["x"] == {"type": "literal", "value": "1", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}
+    assert first["y"] == {"type": "literal", "value": "a\tb\nc"}
+    assert first["z"]["type"] == "bnode"
+    assert "y" not in second
+    assert third["y"] == {"type": "literal", "value": "e", "xml:lang": "en"}
+    assert fourth["x"]["datatype"].endswith("#boolean") and fourth["z"]["datatype"].endswith("#double")
+    assert "truncated" not in body
+
+
+@pytest.mark.parametrize("fmt", [formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD, formats.RDF_XML, formats.N_QUADS, formats.TRIG], ids=lambda f: f.suffix)
+def test_graph_writers_round_trip(fmt):
+    text = graph(fmt.media_type)
+    if fmt.is_dataset:
+        from rdflib import Dataset
+
+        dataset = Dataset()
+        dataset.parse(data=text, format=fmt.rdflib_name)
+        parsed = Graph()
+        for s, p, o, _ in dataset.quads((None, None, None, None)):
+            parsed.add((s, p, o))
+    else:
+        parsed = Graph().parse(data=text, format=fmt.rdflib_name)
+    assert isomorphic(parsed, Graph().parse(data=NT, format="nt"))
+
+
+def test_a_cut_select_is_marked_in_json_and_xml():
+    body = json.loads(select(formats.SPARQL_JSON.media_type, limit=2))
+    assert len(body["results"]["bindings"]) == 2
+    assert body["truncated"] is True and body["limit"] == 2
+    xml = select(formats.SPARQL_XML.media_type, limit=2)
+    assert xml.count("<result>") == 2 and '<?ccn-truncated limit="2"?>' in xml
+    assert len(list(Result.parse(io.BytesIO(xml.encode()), format="xml"))) == 2
+
+
+@pytest.mark.parametrize("fmt", [formats.SPARQL_CSV, formats.SPARQL_TSV])
+def test_a_cut_table_without_a_place_for_a_mark_is_aborted(fmt):
+    with pytest.raises(results.ResultTruncated):
+        select(fmt.media_type, limit=2)
+
+
+def test_an_exact_fit_is_not_marked():
+    body = json.loads(select(formats.SPARQL_JSON.media_type, limit=4))
+    assert len(body["results"]["bindings"]) == 4 and "truncated" not in body
+
+
+def test_a_cut_graph_is_marked_or_aborted():
+    text = graph(formats.N_TRIPLES.media_type, limit=2)
+    assert len(Graph().parse(data=text, format="nt")) == 2 and "# truncated" in text
+    assert '<?ccn-truncated limit="2"?>' in graph(formats.RDF_XML.media_type, limit=2)
+    with pytest.raises(results.ResultTruncated):
+        graph(formats.JSON_LD.media_type, limit=2)
+
+
+def test_lines_split_across_chunks():
+    chunks = [b"?x\n<http://e/a", b">\n\"\xc3", b"\xa9\"\n"]
+    assert list(results.read_lines(chunks)) == ["?x", "<http://e/a>", '"é"']
