@@ -27,7 +27,12 @@ ONLY_IN = {
 # that library only takes from the environment.
 ENVIRONMENT_WRITERS = {"server/cli.py"}
 WEB = {"flask", "werkzeug", "gunicorn", "jinja2", "server"}
-SPARQL = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE|INSERT|DELETE|DROP|CLEAR|LOAD|PREFIX)\b")
+# Text shaped like a query or an update, not a keyword named in a message.
+SPARQL = re.compile(
+    r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\s*(\*|\?|\$|\{|WHERE\b|DISTINCT\b|REDUCED\b|\()"
+    r"|\b(INSERT|DELETE)\s+(DATA\b|WHERE\b|\{)|\bDROP\s+(SILENT|GRAPH|ALL|DEFAULT|NAMED)\b"
+    r"|\bCLEAR\s+(SILENT|GRAPH|ALL|DEFAULT|NAMED)\b|\bPREFIX\s+[\w-]*:"
+)
 MEDIA_TYPE = re.compile(r"^(application|text)/[\w.+-]+")
 
 
