@@ -43,7 +43,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, XSD
 
-from ccn_graph import queries
+from ccn_graph import iris, queries
 from ccn_graph.ingest import Gate, MergeOutcome
 from ccn_graph.iris import ONTOLOGY_NS
 from ccn_graph.store import Store
@@ -70,13 +70,8 @@ ROLES = {
 }
 STATUSES = {"signed", "closed", "terminated"}
 #: Two-letter codes of the 27 Member States as CORDIS writes them (EL for Greece) → ISO 3166 alpha-3.
-MEMBER_STATES = {
-    "AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK",
-    "EE": "EST", "FI": "FIN", "FR": "FRA", "DE": "DEU", "EL": "GRC", "GR": "GRC", "HU": "HUN",
-    "IE": "IRL", "IT": "ITA", "LV": "LVA", "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD",
-    "PL": "POL", "PT": "PRT", "RO": "ROU", "SK": "SVK", "SI": "SVN", "ES": "ESP", "SE": "SWE",
-}
-COUNTRY_IRI = "http://publications.europa.eu/resource/authority/country/"
+MEMBER_STATES = {**iris.MEMBER_STATES, "EL": "GRC"}
+COUNTRY_IRI = iris.COUNTRY_AUTHORITY
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

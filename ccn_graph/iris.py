@@ -14,7 +14,10 @@ __all__ = [
     "SHAPES_NS",
     "STORE_STATE_GRAPH",
     "InvalidIRI",
+    "bind_prefixes",
     "check_iri",
+    "document_path",
+    "entity_iri",
     "graph_iri",
     "record_graph_for",
 ]
@@ -66,3 +69,69 @@ def record_graph_for(base: str, entity_iri: str) -> str | None:
     if rest.count("/") < 1 or not all(rest.split("/")):
         return None
     return check_iri(f"{base}graph/{rest}")
+
+
+COUNTRY_AUTHORITY = "http://publications.europa.eu/resource/authority/country/"
+#: ISO 3166-1 alpha-2 code of each of the 27 Member States → its code in the EU country table.
+MEMBER_STATES = {
+    "AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK",
+    "EE": "EST", "FI": "FIN", "FR": "FRA", "DE": "DEU", "GR": "GRC", "HU": "HUN", "IE": "IRL",
+    "IT": "ITA", "LV": "LVA", "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD", "PL": "POL",
+    "PT": "PRT", "RO": "ROU", "SK": "SVK", "SI": "SVN", "ES": "ESP", "SE": "SWE",
+}
+_MEMBER_STATE_CODES = {v: k for k, v in MEMBER_STATES.items()}
+
+
+def entity_iri(base: str, path: str) -> str | None:
+    """The IRI a document path ``{type}/{ref}`` is about, or None if it names nothing we publish.
+
+    ``member-state/{cc}`` names a Member State by its EU country authority IRI (we publish pages
+    about them, but the IRIs are the Publications Office's); everything else is ``{base}id/{path}``.
+    """
+    parts = path.split("/")
+    if len(parts) < 2 or not all(parts):
+        return None
+    if parts[0] == "member-state" and len(parts) == 2:
+        code = MEMBER_STATES.get(parts[1].upper())
+        return f"{COUNTRY_AUTHORITY}{code}" if code else None
+    try:
+        return check_iri(f"{base}id/{path}")
+    except InvalidIRI:
+        return None
+
+
+def document_path(base: str, iri: str) -> str | None:
+    """The path ``{type}/{ref}`` of the document about `iri` on this site (fragment dropped), or
+    None for an IRI that has no document here."""
+    bare = iri.split("#", 1)[0]
+    if bare.startswith(f"{base}id/"):
+        return bare[len(f"{base}id/"):]
+    if bare.startswith(COUNTRY_AUTHORITY):
+        code = _MEMBER_STATE_CODES.get(bare[len(COUNTRY_AUTHORITY):])
+        return f"member-state/{code.lower()}" if code else None
+    return None
+
+
+#: The prefixes CCN Graph writes RDF with.
+PREFIXES = {
+    "ccn": ONTOLOGY_NS,
+    "ccnsh": SHAPES_NS,
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "org": "http://www.w3.org/ns/org#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "locn": "http://www.w3.org/ns/locn#",
+    "time": "http://www.w3.org/2006/time#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "eli": "http://data.europa.eu/eli/ontology#",
+    "m8g": "http://data.europa.eu/m8g/",
+    "eurio": "http://data.europa.eu/s66#",
+    "country": COUNTRY_AUTHORITY,
+}
+
+
+def bind_prefixes(graph) -> None:
+    """Give an rdflib graph the project's prefixes (for readable Turtle and JSON-LD)."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)

@@ -25,7 +25,9 @@ def create_app(
     (the serve command passes the managed store's restart). `metrics_dir` is the folder where
     worker processes share their metrics, if there are several.
     """
-    from server import errors, health, metrics, request_log, sparql
+    from ccn_graph import reference
+    from server import errors, health, linked_data, metrics, request_log, sparql
+    from server.vocabulary import Vocabulary
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
@@ -33,10 +35,12 @@ def create_app(
         "settings": settings,
         "store": store,
         "on_query_deadline": on_query_deadline,
+        "vocabulary": Vocabulary(*reference.ontology_and_shapes(settings.base_iri)),
     }
     request_log.init_app(app)
     errors.init_app(app)
     metrics.init_app(app, metrics_dir)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sparql.blueprint)
+    app.register_blueprint(linked_data.blueprint)
     return app

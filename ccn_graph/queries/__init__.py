@@ -20,6 +20,7 @@ from ccn_graph.iris import check_iri
 __all__ = ["Example", "Term", "Terms", "bind", "examples", "load", "replace_graphs_update", "sparql_term", "write_triples"]
 
 Term = URIRef | Literal
+_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 #: A list of terms, written space-separated: bind one to the placeholder in ``VALUES ?x { ?list }``.
 Terms = tuple[Term, ...] | list[Term]
 
@@ -80,6 +81,9 @@ def sparql_term(term: Term) -> str:
             if not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", term.language):
                 raise ValueError(f"invalid language tag {term.language!r}")
             return f"{text}@{term.language}"
+        if str(term.datatype) == _XSD_INTEGER and re.fullmatch(r"[+-]?\d+", lexical):
+            # Bare, so that it also fits where the grammar wants an INTEGER token (LIMIT, OFFSET).
+            return lexical
         if term.datatype:
             return f"{text}^^<{check_iri(str(term.datatype))}>"
         return text

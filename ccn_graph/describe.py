@@ -1,0 +1,87 @@
+"""An entity's description: its record, the labels of what it links to, and what links to it.
+
+Two store queries whatever the entity: one CONSTRUCT for the record and the labels of its links
+(`queries/describe.rq`), one SELECT for a page of inverse links (`queries/inverse_links.rq`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from rdflib import Graph, Literal, URIRef
+
+from ccn_graph import queries
+from ccn_graph.iris import record_graph_for
+from ccn_graph.store import Store
+
+__all__ = ["Description", "INVERSE_PAGE", "InverseLink", "describe", "exists"]
+
+#: Inverse links shown per page.
+INVERSE_PAGE = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class InverseLink:
+    """`owner` (the entity whose record holds the link) points at the entity through `predicate`."""
+
+    owner: str
+    predicate: str
+    label: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Description:
+    iri: str
+    graph: Graph
+    inverse: tuple[InverseLink, ...]
+    inverse_offset: int
+    inverse_more: bool
+
+    @property
+    def subject(self) -> URIRef:
+        return URIRef(self.iri)
+
+    def owned_nodes(self) -> list:
+        """Nodes the entity owns (its ``#fragments`` and blank nodes) that the graph describes."""
+        prefix = f"{self.iri}#"
+        return sorted({s for s in self.graph.subjects() if str(s).startswith(prefix)}, key=str)
+
+    def about(self) -> Graph:
+        """The triples of the record itself, without the labels fetched for its links."""
+        own = {self.subject, *self.owned_nodes()}
+        graph = Graph()
+        for triple in self.graph:
+            if triple[0] in own or not isinstance(triple[0], URIRef):
+                graph.add(triple)
+        return graph
+
+
+def exists(store: Store, base: str, iri: str) -> bool:
+    """Whether the store says anything about `iri` (one ASK)."""
+    record = URIRef(record_graph_for(base, iri) or iri)
+    return store.ask(queries.load("entity_exists"), {"entity": URIRef(iri), "record": record})
+
+
+def describe(store: Store, base: str, iri: str, *, inverse_offset: int = 0) -> Description | None:
+    """The description of `iri`, with one page of inverse links from `inverse_offset`; None when
+    the store has nothing about it."""
+    entity = URIRef(iri)
+    record = URIRef(record_graph_for(base, iri) or iri)
+    graph = store.construct(queries.load("describe"), {"entity": entity, "record": record})
+    if (entity, None, None) not in graph:
+        return None
+    rows = store.select(
+        queries.load("inverse_links"),
+        {
+            "entity": entity,
+            "own_prefix": Literal(f"{iri}#"),
+            "limit": Literal(INVERSE_PAGE + 1),
+            "offset": Literal(max(0, inverse_offset)),
+        },
+    )
+    links = tuple(
+        InverseLink(str(r["owner"]), str(r["p"]), str(r["label"]) if "label" in r else None)
+        for r in rows[:INVERSE_PAGE]
+        if str(r["owner"]) != iri
+    )
+    return Description(iri, graph, links, max(0, inverse_offset), len(rows) > INVERSE_PAGE)

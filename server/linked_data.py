@@ -1,0 +1,215 @@
+"""Dereferenceable IRIs (DESIGN decision 3): ``/id/…`` → 303 → ``/doc/…`` in the asked format.
+
+``/doc/{type}/{ref}`` answers with negotiation (Accept, ``?format=``, suffixes ``.html .ttl .jsonld
+.rdf .nt``), ``Vary: Accept``, ``Link: rel="alternate"`` for every other variant, an ``ETag`` that
+changes with the data version (``If-None-Match`` → 304), and 404 / 406 in the negotiated format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from ccn_graph import formats
+from ccn_graph.describe import Description, describe, exists
+from ccn_graph.iris import bind_prefixes, document_path, entity_iri
+from server import context
+from server.errors import error_response
+from server.negotiation import NotAcceptable, choose
+
+blueprint = Blueprint("linked_data", __name__)
+
+SUFFIXES = {"html": formats.HTML, **{f.suffix: f.media_type for f in formats.DOCUMENT_FORMATS}}
+RDF_OFFERS = formats.DOCUMENT_FORMATS
+
+
+def _split_suffix(path: str) -> tuple[str, str | None]:
+    stem, dot, suffix = path.rpartition(".")
+    if dot and suffix in SUFFIXES and "/" not in suffix:
+        return stem, suffix
+    return path, None
+
+
+def _negotiate() -> str:
+    return choose(request, RDF_OFFERS, html=True)
+
+
+def _not_found(media_type: str, what: str) -> Response:
+    message = f"There is nothing here about {what}."
+    if media_type == formats.HTML:
+        page = render_template("not_found.html", message=message)
+        return _vary(Response(page, status=404, content_type=f"{formats.HTML}; charset=utf-8"))
+    return _vary(error_response(404, "Not Found", message))
+
+
+def _vary(response: Response) -> Response:
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@blueprint.route("/id/<path:path>", methods=["GET", "HEAD"])
+def identifier(path: str):
+    """303 See Other to the document variant the request asks for."""
+    try:
+        media_type = _negotiate()
+    except NotAcceptable as exc:
+        return _vary(error_response(406, "Not Acceptable", str(exc)))
+    iri = entity_iri(context.settings().base_iri, path)
+    if iri is None or not exists(context.store(), context.settings().base_iri, iri):
+        return _not_found(media_type, f"/id/{path}")
+    suffix = next(s for s, m in SUFFIXES.items() if m == media_type)
+    response = redirect(url_for("linked_data.document", path=f"{path}.{suffix}"), code=303)
+    return _vary(response)
+
+
+@blueprint.route("/doc/<path:path>", methods=["GET", "HEAD"])
+def document(path: str):
+    path, suffix = _split_suffix(path)
+    try:
+        media_type = SUFFIXES[suffix] if suffix else _negotiate()
+    except NotAcceptable as exc:
+        return _vary(error_response(406, "Not Acceptable", str(exc)))
+    settings = context.settings()
+    iri = entity_iri(settings.base_iri, path)
+    if iri is None:
+        return _not_found(media_type, f"/doc/{path}")
+    store = context.store()
+    state = store.state()
+    offset = request.args.get("inverse", "0")
+    if not offset.isdigit():
+        return _vary(error_response(400, "Bad Request", "inverse= takes the number of links to skip, such as 50."))
+    etag = hashlib.sha256(
+        f"{state.data_version if state else 0}|{iri}|{media_type}|{offset}|{request.accept_languages}".encode()
+    ).hexdigest()[:32]
+    if request.if_none_match and request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        return _vary(response)
+    description = describe(store, settings.base_iri, iri, inverse_offset=int(offset))
+    if description is None:
+        return _not_found(media_type, iri)
+    if media_type == formats.HTML:
+        body = _html(description, path)
+    else:
+        fmt = next(f for f in RDF_OFFERS if f.media_type == media_type)
+        graph = description.graph
+        bind_prefixes(graph)
+        body = graph.serialize(format=fmt.rdflib_name)
+    response = Response(body, content_type=f"{media_type}; charset=utf-8")
+    response.set_etag(etag)
+    response.headers["Link"] = ", ".join(
+        f'<{url_for("linked_data.document", path=f"{path}.{s}")}>; rel="alternate"; type="{m}"'
+        for s, m in SUFFIXES.items()
+        if m != media_type
+    )
+    return _vary(response)
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+
+def _languages() -> tuple[str, ...]:
+    return tuple(lang.split("-")[0].lower() for lang in request.accept_languages.values()) + ("en",)
+
+
+def _pick(literals, languages) -> str | None:
+    literals = list(literals)
+    for language in (*languages, None):
+        for literal in literals:
+            if isinstance(literal, Literal) and (literal.language or None) == language:
+                return str(literal)
+    return str(literals[0]) if literals else None
+
+
+def label_of(graph: Graph, node, languages) -> str | None:
+    return _pick(graph.objects(node, SKOS.prefLabel), languages) or _pick(graph.objects(node, RDFS.label), languages)
+
+
+def _link(iri: str) -> dict:
+    """How a page links to an IRI: on this site when we publish it, else marked external."""
+    base = context.settings().base_iri
+    path = document_path(base, iri)
+    if path is not None:
+        href = url_for("linked_data.document", path=path) + (f"#{iri.split('#', 1)[1]}" if "#" in iri else "")
+        return {"href": href, "external": False}
+    if iri.startswith(("http://", "https://")):
+        return {"href": iri, "external": True}
+    # mailto:, urn: and anything else is shown, never made clickable (javascript: stays text).
+    if iri.startswith("mailto:"):
+        return {"href": iri, "external": True}
+    return {"href": None, "external": True}
+
+
+def _value(graph: Graph, node, languages, vocabulary) -> dict:
+    if isinstance(node, Literal):
+        return {"kind": "literal", "text": str(node), "language": node.language,
+                "datatype": vocabulary.label(node.datatype) if node.datatype else None}
+    if isinstance(node, BNode):
+        return {"kind": "bnode", "text": "(unnamed node)"}
+    label = label_of(graph, node, languages)
+    if label is None and str(node).startswith("https://w3id.org/ccn-graph/"):
+        label = vocabulary.label(node, languages)
+    if label is None and "#" in str(node):
+        # An owned node (an address, a registration) is named by what it is.
+        label = ", ".join(vocabulary.label(t, languages) for t in graph.objects(node, RDF.type)) or None
+    return {"kind": "iri", "iri": str(node), "text": label or str(node), **_link(str(node))}
+
+
+def _groups(graph: Graph, subject, languages, vocabulary) -> list[dict]:
+    classes = list(graph.objects(subject, RDF.type))
+    slots = defaultdict(list)
+    for predicate in sorted(set(graph.predicates(subject)), key=str):
+        if predicate == RDF.type:
+            continue
+        slot = vocabulary.slot(classes, predicate)
+        values = [_value(graph, o, languages, vocabulary) for o in graph.objects(subject, predicate)]
+        values.sort(key=lambda v: v["text"].lower())
+        slots[(slot.group_order, slot.group)].append((slot.order, slot.name, str(predicate), values))
+    return [
+        {"name": group, "rows": [{"name": n, "predicate": p, "values": v} for _, n, p, v in sorted(rows)]}
+        for (_, group), rows in sorted(slots.items())
+    ]
+
+
+def _html(description: Description, path: str) -> str:
+    vocabulary = context.app_extension("vocabulary")
+    languages = _languages()
+    graph = description.graph
+    subject = description.subject
+    title = label_of(graph, subject, languages) or description.iri
+    types = [{"iri": str(t), "text": vocabulary.label(t, languages)} for t in graph.objects(subject, RDF.type)]
+    owned = [
+        {"id": str(node).split("#", 1)[1], "title": label_of(graph, node, languages) or
+         ", ".join(vocabulary.label(t, languages) for t in graph.objects(node, RDF.type)) or str(node),
+         "groups": _groups(graph, node, languages, vocabulary)}
+        for node in description.owned_nodes()
+    ]
+    inverse = defaultdict(list)
+    for link in description.inverse:
+        inverse[vocabulary.label(URIRef(link.predicate), languages)].append(
+            {"text": link.label or link.owner, **_link(link.owner)}
+        )
+    about = description.about()
+    jsonld = json.dumps(json.loads(about.serialize(format="json-ld")), ensure_ascii=False).replace("</", "<\\/")
+    alternates = [(m, url_for("linked_data.document", path=f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
+    query = f"DESCRIBE <{description.iri}>"
+    return render_template(
+        "entity.html",
+        title=title,
+        iri=description.iri,
+        types=types,
+        groups=_groups(graph, subject, languages, vocabulary),
+        owned=owned,
+        inverse=sorted(inverse.items()),
+        inverse_offset=description.inverse_offset,
+        inverse_more=description.inverse_more,
+        jsonld=jsonld,
+        alternates=alternates,
+        query_url=url_for("sparql.endpoint", query=query, format="html"),
+        path=path,
+    )
