@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
 from ccn_graph import formats
 from ccn_graph.describe import Description, describe, exists
@@ -99,6 +99,7 @@ def document(path: str):
     else:
         fmt = next(f for f in RDF_OFFERS if f.media_type == media_type)
         graph = description.graph
+        _document_triples(graph, settings.base_iri, path, iri)
         bind_prefixes(graph)
         body = graph.serialize(format=fmt.rdflib_name)
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
@@ -109,6 +110,17 @@ def document(path: str):
         if m != media_type
     )
     return _vary(response)
+
+
+DATA_LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+
+
+def _document_triples(graph: Graph, base: str, path: str, iri: str) -> None:
+    """Say what the document is about, under which licence, in which dataset."""
+    doc = URIRef(f"{base}doc/{path}")
+    graph.add((doc, FOAF.primaryTopic, URIRef(iri)))
+    graph.add((doc, DCTERMS.license, DATA_LICENCE))
+    graph.add((doc, VOID.inDataset, URIRef(f"{base}id/dataset/ccn-graph")))
 
 
 # -- HTML ------------------------------------------------------------------------------------------
@@ -127,7 +139,14 @@ def _pick(literals, languages) -> str | None:
 
 
 def label_of(graph: Graph, node, languages) -> str | None:
-    return _pick(graph.objects(node, SKOS.prefLabel), languages) or _pick(graph.objects(node, RDFS.label), languages)
+    """The name in the reader's languages (a name, then a label), else any name or label."""
+    names, labels = list(graph.objects(node, SKOS.prefLabel)), list(graph.objects(node, RDFS.label))
+    for language in languages:
+        for candidates in (names, labels):
+            for literal in candidates:
+                if isinstance(literal, Literal) and (literal.language or "").split("-")[0].lower() == language:
+                    return str(literal)
+    return _pick(names, languages) or _pick(labels, languages)
 
 
 def _link(iri: str) -> dict:
@@ -195,7 +214,8 @@ def _html(description: Description, path: str) -> str:
             {"text": link.label or link.owner, **_link(link.owner)}
         )
     about = description.about()
-    jsonld = json.dumps(json.loads(about.serialize(format="json-ld")), ensure_ascii=False).replace("</", "<\\/")
+    # No raw "<" inside the script element: a value can never close it or open a tag.
+    jsonld = json.dumps(json.loads(about.serialize(format="json-ld")), ensure_ascii=False).replace("<", "\\u003c")
     alternates = [(m, url_for("linked_data.document", path=f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
     query = f"DESCRIBE <{description.iri}>"
     return render_template(

@@ -1,16 +1,21 @@
 """Content negotiation: ``?format=`` first, then the Accept header (q-values honoured).
 
-Offers are tried in the order given; werkzeug returns the first offer when qualities tie, and
-treats a missing Accept header as ``*/*``, so the first offer is also the default. Machine formats
-come first and HTML last: a client that says nothing gets data, a browser (which ranks text/html
-above ``*/*``) gets the page.
+The highest quality wins, then the more specific media range (``text/html`` over ``text/*`` over
+``*/*``), then the one the client listed first (so ``text/html, application/rdf+xml`` gets HTML, as
+the linked-data checklists expect); a wildcard takes the first matching offer. Werkzeug's own
+``best_match`` breaks ties by the server's order instead, hence this function. A missing Accept
+header means ``*/*``, so the first offer is the default: machine formats come first and HTML last,
+so a client that says nothing gets data and a browser gets the page.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from flask import Request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from ccn_graph import formats
 
@@ -39,10 +44,31 @@ def choose(request: Request, offers: Sequence, *, html: bool = False) -> str:
         if fmt is None:
             raise NotAcceptable(names, f"format={wanted}")
         return fmt.media_type
-    accept = request.accept_mimetypes
+    raw = request.headers.get("Accept", "")
+    # Some clients write q=.5 for q=0.5; werkzeug would drop such a range altogether.
+    accept = parse_accept_header(re.sub(r"(;\s*q=)\.(\d)", r"\g<1>0.\2", raw), MIMEAccept)
     if not accept:
         return names[0]
-    best = accept.best_match(names)
-    if best is None or accept[best] == 0:
+    best = _best(accept, names)
+    if best is None:
         raise NotAcceptable(names, request.headers.get("Accept", ""))
     return best
+
+
+def _specificity(media_range: str) -> int:
+    bare = media_range.split(";", 1)[0].strip()
+    if bare == "*/*":
+        return 0
+    return 1 if bare.endswith("/*") else 2
+
+
+def _best(accept, names: list[str]) -> str | None:
+    candidates = []
+    for position, (client, quality) in enumerate(accept):
+        if quality <= 0:
+            continue
+        for name in names:
+            if accept[name] > 0 and accept._value_matches(name, client):
+                candidates.append(((quality, _specificity(client), -position), name))
+                break
+    return max(candidates, key=lambda c: c[0])[1] if candidates else None
