@@ -79,6 +79,9 @@ ASK_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML)
 GRAPH_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUADS, TRIG)
 #: Formats for documents about the service and the graph (service description, entity pages).
 DOCUMENT_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
+#: Plain JSON, for the service's own APIs (search, reports).
+JSON_FORMAT = ResultFormat(JSON, "json", "", ("json",))
+XML = "application/xml"
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"

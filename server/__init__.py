@@ -26,7 +26,7 @@ def create_app(
     worker processes share their metrics, if there are several.
     """
     from ccn_graph import reference
-    from server import errors, health, linked_data, metrics, request_log, sparql
+    from server import errors, health, home, linked_data, metrics, request_log, sparql, vocabulary_docs
     from server.vocabulary import Vocabulary
 
     app = Flask(__name__)
@@ -43,4 +43,6 @@ def create_app(
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(linked_data.blueprint)
+    app.register_blueprint(vocabulary_docs.blueprint)
+    app.register_blueprint(home.blueprint)
     return app

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
-from ccn_graph import formats
+from ccn_graph import formats, queries
 from ccn_graph.describe import Description, describe, exists
 from ccn_graph.iris import bind_prefixes, document_path, entity_iri
 from server import context
@@ -111,6 +111,30 @@ def document(path: str):
     )
     return _vary(response)
 
+
+# How a page names the links that point at its entity, by the predicate of the link.
+INVERSE_NAMES = {
+    str(SKOS.broader): "Narrower concepts",
+    str(SKOS.inScheme): "Concepts",
+    str(SKOS.topConceptOf): "Top concepts",
+    "http://www.w3.org/ns/org#memberOf": "Members",
+    "http://www.w3.org/ns/org#unitOf": "Bodies",
+    "http://www.w3.org/ns/org#postIn": "Posts",
+    "http://www.w3.org/ns/org#member": "Registrations",
+    "http://www.w3.org/ns/org#organization": "Registered members",
+    "https://w3id.org/ccn-graph/ontology#assessedBy": "Members registered through this NCC",
+    "https://w3id.org/ccn-graph/ontology#registeredBy": "Members registered by the Centre",
+    "https://w3id.org/ccn-graph/ontology#memberState": "Established here",
+    "https://w3id.org/ccn-graph/ontology#expertise": "Community members with this expertise",
+    "https://w3id.org/ccn-graph/ontology#sector": "Community members in this sector",
+    "https://w3id.org/ccn-graph/ontology#technology": "Community members on this technology",
+    "https://w3id.org/ccn-graph/ontology#participant": "Takes part in projects",
+    "https://w3id.org/ccn-graph/ontology#fundingProgramme": "Funded under this programme",
+    "https://w3id.org/ccn-graph/ontology#coordinatedBy": "Coordinates",
+    "https://w3id.org/ccn-graph/ontology#hostOrganisation": "Hosts",
+    "https://w3id.org/ccn-graph/ontology#topic": "Projects on this topic",
+    "https://w3id.org/ccn-graph/ontology#call": "Under this call",
+}
 
 DATA_LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 
@@ -210,7 +234,8 @@ def _html(description: Description, path: str) -> str:
     ]
     inverse = defaultdict(list)
     for link in description.inverse:
-        inverse[vocabulary.label(URIRef(link.predicate), languages)].append(
+        name = INVERSE_NAMES.get(link.predicate) or f"As {vocabulary.label(URIRef(link.predicate), languages)}"
+        inverse[name].append(
             {"text": link.label or link.owner, **_link(link.owner)}
         )
     about = description.about()
@@ -218,6 +243,7 @@ def _html(description: Description, path: str) -> str:
     jsonld = json.dumps(json.loads(about.serialize(format="json-ld")), ensure_ascii=False).replace("<", "\\u003c")
     alternates = [(m, url_for("linked_data.document", path=f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
     query = f"DESCRIBE <{description.iri}>"
+    tree = _scheme_tree(description) if (subject, RDF.type, SKOS.ConceptScheme) in graph else None
     return render_template(
         "entity.html",
         title=title,
@@ -232,4 +258,21 @@ def _html(description: Description, path: str) -> str:
         alternates=alternates,
         query_url=url_for("sparql.endpoint", query=query, format="html"),
         path=path,
+        tree=tree,
     )
+
+
+def _scheme_tree(description: Description) -> list[dict]:
+    """The concepts of a scheme as nested nodes (a third query, for scheme pages only)."""
+    rows = context.store().select(queries.load("scheme_tree"), {"scheme": description.subject})
+    nodes = {}
+    for row in rows:
+        iri = str(row["concept"])
+        if iri not in nodes:
+            nodes[iri] = {"text": (f"{row['code']} " if "code" in row else "") + str(row["label"]),
+                          "href": _link(iri)["href"], "children": [], "broader": str(row["broader"]) if "broader" in row else None}
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node["broader"]) if node["broader"] else None
+        (parent["children"] if parent else roots).append(node)
+    return roots

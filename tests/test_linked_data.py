@@ -166,7 +166,7 @@ def test_inverse_links_are_paged_past_50(site):
 def test_the_ncc_page_lists_members_registered_through_it(site):
     store_members = BeautifulSoup(get(site, "/doc/ncc/ro", "text/html").text, "html.parser")
     headings = [h.text for h in store_members.select("#inverse-heading ~ h3")]
-    assert "assessed by" in headings
+    assert "Members registered through this NCC" in headings
 
 
 def test_pages_are_accessible_and_link_machine_variants(site):
@@ -203,3 +203,12 @@ def test_hostile_values_render_inert(site):
     assert not [a for a in soup.select("a[href]") if a["href"].lower().startswith("javascript:")]
     jsonld = soup.select_one('script[type="application/ld+json"]').string
     assert "</script" not in jsonld.lower()
+
+
+def test_hostile_values_are_inert_in_search_too(site):
+    response = get(site, "/search?q=script", "text/html")
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    as_json = get(site, "/search?q=script&format=json").json()
+    assert as_json["results"][0]["label"] == "<script>alert(1)</script>"

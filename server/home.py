@@ -1,0 +1,103 @@
+"""The home page, search and the sitemap."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from rdflib import URIRef
+
+from ccn_graph import formats, queries
+from ccn_graph.figures import figures
+from ccn_graph.iris import document_path
+from ccn_graph.search import SearchIndex
+from server import context, network_map
+from server.errors import error_response
+from server.negotiation import NotAcceptable, choose
+
+blueprint = Blueprint("home", __name__)
+PAGE = 20
+SITEMAP_PAGE = 50_000
+
+
+def _doc_href(iri: str) -> str:
+    path = document_path(context.settings().base_iri, iri)
+    return url_for("linked_data.document", path=path) if path else iri
+
+
+@blueprint.get("/")
+def home():
+    data = figures(context.store())
+    svg = network_map.render(data.nccs, data.members_by_state, _doc_href)
+    names = {n["state"]: n["name"] for n in data.nccs}
+    by_state = sorted(((names.get(s, s), c, _doc_href(s)) for s, c in data.members_by_state.items()), key=lambda r: (-r[1], r[0]))
+    links = [(rule, label) for rule, label in (("/sparql", "Query the graph in SPARQL"), ("/ontology", "The ontology"),
+                                                ("/shapes", "The shapes"), ("/catalog", "The DCAT-AP catalogue"),
+                                                ("/dumps/", "Downloads"), ("/validate", "Validate your data"))
+             if any(r.rule.rstrip("/") == rule.rstrip("/") for r in current_app.url_map.iter_rules())]
+    return render_template(
+        "home.html", totals=data.totals, by_state=by_state, by_domain=data.members_by_domain,
+        svg=svg, links=links, domain_href=_doc_href,
+    )
+
+
+def _index() -> SearchIndex:
+    extensions = current_app.extensions["ccn_graph"]
+    if "search" not in extensions:
+        extensions["search"] = SearchIndex(context.store(), context.settings().base_iri)
+    return extensions["search"]
+
+
+@blueprint.get("/search")
+def search():
+    query = request.args.get("q", "")
+    offset = request.args.get("offset", "0")
+    if not offset.isdigit():
+        return error_response(400, "Bad Request", "offset= takes the number of results to skip, such as 20.")
+    if len(query) > 200:
+        return error_response(400, "Bad Request", "Search for at most 200 characters.")
+    try:
+        media_type = choose(request, (formats.JSON_FORMAT,), html=True)
+    except NotAcceptable as exc:
+        return error_response(406, "Not Acceptable", str(exc))
+    hits, total = _index().search(query, offset=int(offset), limit=PAGE) if query.strip() else ([], 0)
+    if media_type == formats.JSON:
+        body = {
+            "query": query, "total": total, "offset": int(offset), "limit": PAGE,
+            "results": [{"iri": h.iri, "label": h.label, "matched": h.matched, "kind": h.kind,
+                         "types": list(h.types), "document": url_for("linked_data.document", path=h.path)} for h in hits],
+        }
+        if int(offset) + PAGE < total:
+            body["next"] = url_for("home.search", q=query, offset=int(offset) + PAGE, format="json")
+        response = current_app.json.response(body)
+    else:
+        vocabulary = context.app_extension("vocabulary")
+        response = Response(render_template(
+            "search.html", query=query, total=total, offset=int(offset), page=PAGE,
+            hits=[{"label": h.label, "matched": h.matched if h.matched != h.label else None,
+                   "href": url_for("linked_data.document", path=h.path),
+                   "types": ", ".join(vocabulary.label(URIRef(t)) for t in h.types if t.startswith("https://w3id.org/"))}
+                  for h in hits],
+        ), content_type=f"{formats.HTML}; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@blueprint.get("/sitemap.xml")
+def sitemap():
+    """Every entity document (pages of 50,000, with a sitemap index past that)."""
+    settings = context.settings()
+    things = [str(r["thing"]) for r in context.store().select(queries.load("entity_subjects"))]
+    paths = sorted({p for p in (document_path(settings.base_iri, t) for t in things) if p})
+    root = request.url_root.rstrip("/")
+    page = request.args.get("page")
+    if len(paths) > SITEMAP_PAGE and page is None:
+        pages = (len(paths) + SITEMAP_PAGE - 1) // SITEMAP_PAGE
+        body = render_template("sitemap_index.xml", urls=[f"{root}/sitemap.xml?page={i}" for i in range(pages)])
+    else:
+        start = int(page or 0) * SITEMAP_PAGE if (page or "0").isdigit() else 0
+        body = render_template("sitemap.xml", urls=[f"{root}/doc/{p}" for p in paths[start:start + SITEMAP_PAGE]])
+    return Response(body, content_type=f"{formats.XML}; charset=utf-8")
+
+
+@blueprint.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

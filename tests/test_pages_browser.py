@@ -1,0 +1,114 @@
+"""The pages people use, in Debian's headless Chromium: no console errors, key elements present.
+
+Screenshots are kept in ``artifacts/screenshots/`` (ignored by git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from ccn_graph import generate, loading
+from ccn_graph.settings import load_settings
+from ccn_graph.store import RemoteStore
+from server import create_app
+
+from .browser import chromium
+from .conftest import BASE, ROOT, LiveApp
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def site(managed_server, tmp_path_factory):
+    store = RemoteStore(managed_server.endpoints, timeout=10)
+    store.clear()
+    loading.load_reference_data(store, BASE)
+    path = tmp_path_factory.mktemp("m") / "m.nq"
+    with path.open("w") as out:
+        generate.write_nquads(out, 60, 1, BASE)
+    loading.load_file(store, path, BASE)
+    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path_factory.mktemp("d")), "base_iri": BASE})
+    app = LiveApp(create_app(settings, store))
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = chromium()
+    yield driver
+    driver.quit()
+
+
+def visit(browser, url: str, name: str, wait_for: str):
+    browser.get(url)
+    WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, wait_for)))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / f"{name}.png"))
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+
+def test_home(site, browser):
+    visit(browser, f"{site.url}/", "home", "svg.network-map")
+    tiles = browser.find_elements(By.CSS_SELECTOR, "svg.network-map a")
+    assert len(tiles) == 27
+    assert browser.find_element(By.CSS_SELECTOR, "h1").text.startswith("The EU cybersecurity")
+    tiles[0].click()
+    WebDriverWait(browser, 10).until(conditions.url_contains("/doc/ncc/"))
+
+
+def test_ncc_page(site, browser):
+    visit(browser, f"{site.url}/doc/ncc/ro", "ncc-ro", "article h1")
+    assert browser.find_element(By.CSS_SELECTOR, "h1").text == "National Coordination Centre of Romania"
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article h2, article h3")]
+    assert "Members registered through this NCC" in headings or "Linked from" in headings
+    assert browser.find_element(By.CSS_SELECTOR, 'script[type="application/ld+json"]')
+
+
+def test_taxonomy_tree(site, browser):
+    visit(browser, f"{site.url}/doc/scheme/jrc-taxonomy", "taxonomy", ".tree ul")
+    top = browser.find_elements(By.CSS_SELECTOR, ".tree > ul > li")
+    assert len(top) == 15 + 15 + 23
+    nested = browser.find_elements(By.CSS_SELECTOR, ".tree > ul > li > ul > li")
+    assert len(nested) == 150
+
+
+def test_search(site, browser):
+    visit(browser, f"{site.url}/", "home-before-search", "form[role=search]")
+    field = browser.find_element(By.CSS_SELECTOR, "form[role=search] input[name=q]")
+    field.send_keys("intrusion")
+    field.submit()
+    WebDriverWait(browser, 10).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "ol.hits li a")))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "search.png"))
+    assert "Intrusion detection" in browser.find_element(By.CSS_SELECTOR, "ol.hits").text
+
+
+def test_query_page_runs_an_example(site, browser):
+    visit(browser, f"{site.url}/sparql", "query-page", "#yasgui .yasqe")
+    assert not browser.find_element(By.ID, "query-form").is_displayed()
+    browser.execute_script("window.ccnYasgui.getTab().query();")
+    WebDriverWait(browser, 20).until(
+        lambda d: "result" in d.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text.lower()
+    )
+    browser.save_screenshot(str(SHOTS / "query-page-result.png"))
+    assert "European Cybersecurity Industrial" in browser.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+
+def test_query_page_works_without_javascript(site):
+    driver = chromium()
+    try:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+        driver.get(f"{site.url}/sparql")
+        assert driver.find_element(By.ID, "query-form").is_displayed()
+        driver.find_element(By.CSS_SELECTOR, "form#query-form button[type=submit]").click()
+        WebDriverWait(driver, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "table caption")))
+        assert "European Cybersecurity Industrial" in driver.find_element(By.CSS_SELECTOR, "table").text
+    finally:
+        driver.quit()
