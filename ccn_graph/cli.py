@@ -15,7 +15,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ccn_graph import __version__, cordis, generate, loading, reference
+import json
+
+from rdflib import Graph
+
+from ccn_graph import __version__, client, cordis, formats, generate, loading, rdf_input, reference
+from ccn_graph.iris import graph_iri
+from ccn_graph.stewards import Stewards, StewardError
 from ccn_graph.ingest import Gate
 from ccn_graph.validation import Validator
 from ccn_graph.settings import Settings, SettingsError, load_settings
@@ -221,6 +227,103 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if rejected else 0
 
 
+def _add_steward_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="CCN_DATA_DIR: where the steward registry is kept")
+    parser.add_argument("action", choices=["add", "list", "revoke"])
+    parser.add_argument("name", nargs="?", help="the steward's name (add, revoke)")
+    parser.add_argument("--scope", help="'network', or Member State codes such as RO or RO,BE (add)")
+
+
+def _cmd_steward(args: argparse.Namespace, settings: Settings) -> int:
+    registry = Stewards(Path(settings.data_dir))
+    try:
+        if args.action == "list":
+            for entry in registry.list():
+                state = f"revoked {entry['revoked']}" if entry["revoked"] else "active"
+                print(f"{entry['name']}\t{','.join(entry['scope'])}\tadded {entry['added']}\t{state}")
+            return 0
+        if not args.name:
+            raise CommandError(f"steward {args.action} needs the steward's name")
+        if args.action == "revoke":
+            registry.revoke(args.name)
+            print(f"revoked {args.name}")
+            return 0
+        if not args.scope:
+            raise CommandError("steward add needs --scope network or --scope RO[,BE…]")
+        token = registry.add(args.name, registry.parse_scope(args.scope))
+    except StewardError as exc:
+        raise CommandError(str(exc)) from None
+    print(token)
+    print(f"(the token of {args.name}; it is shown this once and stored only as a hash)", file=sys.stderr)
+    return 0
+
+
+def _add_validate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-iri", help="CCN_BASE_IRI: base for relative IRIs")
+    parser.add_argument("files", type=Path, nargs="+", help="RDF files (format from the suffix)")
+    parser.add_argument("--json", action="store_true", help="the report as JSON")
+
+
+def _cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Offline: the files against the shapes, with the bundled reference data as context."""
+    base = settings.base_iri
+    graphs = reference.reference_graphs(base)
+    ontology = graphs.pop(graph_iri(base, "ontology"))
+    shapes = graphs.pop(graph_iri(base, "shapes"))
+    data, texts = Graph(), {}
+    for path in args.files:
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        fmt = formats.rdf_format_for_suffix(path.suffix)
+        if fmt is None:
+            raise CommandError(f"{path}: cannot tell the RDF format from its suffix")
+        try:
+            submitted = rdf_input.parse_graph(path.read_bytes(), fmt.media_type, base)
+        except rdf_input.InputError as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        data += submitted
+        if fmt in (formats.TURTLE, formats.N_TRIPLES):
+            texts[path] = path.read_text(encoding="utf-8")
+    focus = set(data.subjects())
+    context = Graph()
+    for graph in graphs.values():
+        context += graph
+    report = Validator(shapes, ontology).validate(data + context, focus)
+    lines = {}
+    for path, text in texts.items():
+        for iri, line in rdf_input.focus_lines(text, base, {r.focus for r in report.results}).items():
+            lines.setdefault(iri, f"{path}:{line}")
+    if args.json:
+        print(json.dumps({"conforms": report.conforms, "results": [
+            {"focus": str(r.focus), "path": str(r.path) if r.path else None, "severity": r.severity,
+             "message": r.message, "where": lines.get(str(r.focus))} for r in report.results]}, indent=1))
+    else:
+        for r in report.results:
+            where = lines.get(str(r.focus), str(r.focus))
+            print(f"{where}: {r.severity}: {r.message}")
+        print(f"{'conforms' if report.conforms else 'does not conform'}: "
+              f"{len(report.violations)} violations, {len(report.warnings)} warnings")
+    return 0 if report.conforms else 1
+
+
+def _add_submit_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--token", required=True, help="the steward's bearer token")
+    parser.add_argument("--url", help="the service (default http://CCN_HOST:CCN_PORT)")
+
+
+def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.file.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    url = args.url or f"http://{settings.host}:{settings.port}"
+    try:
+        status, body = client.submit(url, args.file, args.token)
+    except OSError as exc:
+        raise CommandError(f"cannot reach {url}: {exc}") from None
+    print(json.dumps(body, indent=1))
+    return 0 if status == 201 else 1
+
+
 LIBRARY_COMMANDS: tuple[Command, ...] = (
     ("settings", "print every setting with its value, source and help", lambda p: None, _cmd_settings),
     ("load", "load the bundled reference data (and optional files) into the store", _add_load_args, _cmd_load),
@@ -230,6 +333,10 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
         _add_import_args,
         _cmd_import,
     ),
+    ("steward", "add, list or revoke data stewards and their tokens", _add_steward_args, _cmd_steward),
+    ("validate", "validate RDF files against the shapes, offline (exit 1 when they do not conform)",
+     _add_validate_args, _cmd_validate),
+    ("submit", "submit an RDF file to a running service as a steward", _add_submit_args, _cmd_submit),
     (
         "generate",
         "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",

@@ -9,10 +9,15 @@ atomically. A rejected batch writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
+import hashlib
+import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
@@ -22,28 +27,74 @@ from ccn_graph.iris import ONTOLOGY_NS, check_iri, record_graph_for
 from ccn_graph.store import Store
 from ccn_graph.validation import ValidationReport, Validator
 
-__all__ = ["Gate", "MergeOutcome"]
+__all__ = ["Gate", "MergeOutcome", "record_etag"]
 
 _MEMBER_STATE = URIRef(ONTOLOGY_NS + "memberState")
 
 
 @dataclasses.dataclass(frozen=True)
 class MergeOutcome:
-    """What happened to a batch: accepted (written) or not, and why."""
+    """What happened to a batch: accepted (written) or not, and why.
+
+    `stale` is true when an expected record version (If-Match) no longer held; `etags` are the
+    versions of the records as written.
+    """
 
     accepted: bool
     report: ValidationReport
     graphs: tuple[str, ...]
     activity: str | None = None
+    stale: bool = False
+    added: int = 0
+    removed: int = 0
+    etags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def record_etag(graph: Graph) -> str:
+    """A version tag of a record: a hash of its triples, independent of their order."""
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in graph)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
 
 
 class Gate:
     """Validates and merges record graphs into `store` for instance base `base`."""
 
-    def __init__(self, store: Store, validator: Validator, base: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        validator: Validator,
+        base: str,
+        *,
+        lock_path: Path | None = None,
+        shapes_version: str = "",
+    ) -> None:
         self.store = store
         self.validator = validator
         self.base = base
+        self.lock_path = lock_path
+        self.shapes_version = shapes_version
+        self._thread_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Held while a write is checked and applied: across threads, and across processes that
+        share the lock file (the store applies each update atomically but does not serialise
+        concurrent ones; see DESIGN decision 5)."""
+        with self._thread_lock:
+            if self.lock_path is None:
+                yield
+                return
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.lock_path.open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def current(self, graphs: Iterable[str]) -> dict[str, Graph]:
+        """The records as the store has them now."""
+        return {iri: self.store.read_graph(iri) for iri in graphs}
 
     def slice(self, records: Mapping[str, Graph]) -> Graph:
         """The store's triples about the nodes `records` point to, less the records themselves."""
@@ -74,33 +125,68 @@ class Gate:
         data += self.slice(records)
         return self.validator.validate(data, focus)
 
-    def merge(self, records: Mapping[str, Graph], *, label: str, sources: tuple[str, ...] = ()) -> MergeOutcome:
+    def merge(
+        self,
+        records: Mapping[str, Graph],
+        *,
+        label: str,
+        sources: tuple[str, ...] = (),
+        agent: tuple[str, str] | None = None,
+        expected: Mapping[str, str] | None = None,
+        activity_id: str | None = None,
+    ) -> MergeOutcome:
         """Validate `records` and, if they conform, replace their graphs and record an activity.
 
         All or nothing: either every record graph and the activity are written in one update, or
-        (on a Violation, or if the store refuses the update) nothing is.
+        (on a Violation, a stale `expected` version, or a refused update) nothing is. `agent` is
+        (IRI, name) of who made the change; `expected` maps record graphs to the versions
+        (`record_etag`) the caller saw.
         """
         for iri in records:
             check_iri(iri)
-        report = self.check(records)
-        if not report.conforms:
-            return MergeOutcome(False, report, tuple(records))
-        activity_id = uuid.uuid4().hex
-        activity_iri = f"{self.base}id/activity/{activity_id}"
-        activity = Graph()
-        node = URIRef(activity_iri)
-        now = Literal(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
-        activity.add((node, RDF.type, PROV.Activity))
-        activity.add((node, RDFS.label, Literal(label, lang="en")))
-        activity.add((node, PROV.endedAtTime, now))
-        for iri in records:
-            activity.add((node, PROV.generated, URIRef(iri)))
-        for source in sources:
-            activity.add((node, DCTERMS.source, Literal(source)))
-        graphs = dict(records)
-        graphs[f"{self.base}graph/activity/{activity_id}"] = activity
-        self.store.replace_graphs(graphs)
-        return MergeOutcome(True, report, tuple(records), activity_iri)
+        with self.write_lock():
+            before = self.current(records)
+            if expected:
+                for iri, etag in expected.items():
+                    if record_etag(before.get(iri, Graph())) != etag:
+                        return MergeOutcome(False, _empty_report(), tuple(records), stale=True)
+            report = self.check(records)
+            if not report.conforms:
+                return MergeOutcome(False, report, tuple(records))
+            added = sum(len(records[g] - before[g]) for g in records)
+            removed = sum(len(before[g] - records[g]) for g in records)
+            activity_id = activity_id or uuid.uuid4().hex
+            activity_iri = f"{self.base}id/activity/{activity_id}"
+            activity = Graph()
+            node = URIRef(activity_iri)
+            now = Literal(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+            activity.add((node, RDF.type, PROV.Activity))
+            activity.add((node, RDFS.label, Literal(label, lang="en")))
+            activity.add((node, PROV.endedAtTime, now))
+            activity.add((node, URIRef(ONTOLOGY_NS + "triplesAdded"), Literal(added)))
+            activity.add((node, URIRef(ONTOLOGY_NS + "triplesRemoved"), Literal(removed)))
+            if self.shapes_version:
+                activity.add((node, URIRef(ONTOLOGY_NS + "shapesVersion"), Literal(self.shapes_version)))
+            for warning in report.warnings:
+                activity.add((node, URIRef(ONTOLOGY_NS + "warning"), Literal(f"{warning.focus}: {warning.message}")))
+            if agent is not None:
+                agent_node = URIRef(agent[0])
+                activity.add((node, PROV.wasAssociatedWith, agent_node))
+                activity.add((agent_node, RDF.type, PROV.Agent))
+                activity.add((agent_node, RDFS.label, Literal(agent[1])))
+            for iri in records:
+                activity.add((node, PROV.generated, URIRef(iri)))
+            for source in sources:
+                activity.add((node, DCTERMS.source, Literal(source)))
+            graphs = dict(records)
+            graphs[f"{self.base}graph/activity/{activity_id}"] = activity
+            self.store.replace_graphs(graphs)
+            etags = {g: record_etag(graph) for g, graph in self.current(records).items()}
+        return MergeOutcome(True, report, tuple(records), activity_iri, added=added, removed=removed, etags=etags)
+
+
+def _empty_report() -> ValidationReport:
+    return ValidationReport((), Graph())
 
 
 def _safe(term: URIRef) -> bool:

@@ -25,9 +25,20 @@ def create_app(
     (the serve command passes the managed store's restart). `metrics_dir` is the folder where
     worker processes share their metrics, if there are several.
     """
+    from pathlib import Path
+
+    from rdflib import URIRef
+    from rdflib.namespace import OWL
+
     from ccn_graph import reference
-    from server import errors, health, home, linked_data, metrics, request_log, sparql, vocabulary_docs
+    from ccn_graph.ingest import Gate
+    from ccn_graph.stewards import Stewards
+    from ccn_graph.validation import Validator
+    from server import errors, health, home, linked_data, metrics, request_log, sparql, submissions, vocabulary_docs
     from server.vocabulary import Vocabulary
+
+    ontology, shapes = reference.ontology_and_shapes(settings.base_iri)
+    shapes_version = str(shapes.value(URIRef("https://w3id.org/ccn-graph/shapes"), OWL.versionInfo) or "")
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
@@ -35,7 +46,10 @@ def create_app(
         "settings": settings,
         "store": store,
         "on_query_deadline": on_query_deadline,
-        "vocabulary": Vocabulary(*reference.ontology_and_shapes(settings.base_iri)),
+        "vocabulary": Vocabulary(ontology, shapes),
+        "gate": Gate(store, Validator(shapes, ontology), settings.base_iri,
+                     lock_path=Path(settings.data_dir) / "write.lock", shapes_version=shapes_version),
+        "stewards": Stewards(Path(settings.data_dir)),
     }
     request_log.init_app(app)
     errors.init_app(app)
@@ -45,4 +59,5 @@ def create_app(
     app.register_blueprint(linked_data.blueprint)
     app.register_blueprint(vocabulary_docs.blueprint)
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(submissions.blueprint)
     return app

@@ -16,7 +16,8 @@ SOURCES = sorted([*ROOT.joinpath("ccn_graph").rglob("*.py"), *ROOT.joinpath("ser
 # Each engine is used from one module.
 ONLY_IN = {
     "pyoxigraph": {"ccn_graph/store/embedded.py"},
-    "requests": {"ccn_graph/store/remote.py"},
+    # The store's HTTP client, and the client of our own service for `ccn-graph submit`.
+    "requests": {"ccn_graph/store/remote.py", "ccn_graph/client.py"},
     "SPARQLWrapper": {"ccn_graph/store/remote.py"},
     "pyshacl": {"ccn_graph/validation.py"},
     "subprocess": {"ccn_graph/store/managed.py"},

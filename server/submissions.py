@@ -1,0 +1,269 @@
+"""``/validate`` (anyone, writes nothing) and ``/submissions`` (stewards: the gate of DESIGN decision 5).
+
+Submission: bearer token → body within the size limit (also once inflated) → RDF parsed with no
+network or file access → subjects only inside the instance base, records split → the steward's
+scope → `ingest.Gate.merge` (slice, our shapes, one atomic update with provenance, under the
+write lock, If-Match checked) → 201 with ``Location`` and the report, or 422 with the report and
+nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from ccn_graph import formats, reference
+from ccn_graph.ingest import Gate, record_etag
+from ccn_graph.rdf_input import InputError, decompress, focus_lines, parse_graph
+from ccn_graph.scope import scope_problem
+from ccn_graph.stewards import Steward, Stewards
+from ccn_graph.validation import ValidationReport
+from server import context
+from server.errors import error_response
+from server.negotiation import NotAcceptable, choose
+
+blueprint = Blueprint("submissions", __name__)
+REPORT_OFFERS = (formats.JSON_FORMAT, formats.TURTLE)
+_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def gate() -> Gate:
+    return current_app.extensions["ccn_graph"]["gate"]
+
+
+def stewards() -> Stewards:
+    return current_app.extensions["ccn_graph"]["stewards"]
+
+
+def _steward() -> Steward | Response:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    steward = stewards().verify(token.strip()) if scheme.lower() == "bearer" else None
+    if steward is None:
+        response = error_response(
+            401, "Unauthorized",
+            "Send a steward's token as 'Authorization: Bearer <token>' (ask an administrator for one: "
+            "ccn-graph steward add).",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ccn-graph"'
+        return response
+    return steward
+
+
+def _read_body() -> tuple[bytes, str, str]:
+    """(body, media type, text for line numbers) from a direct body or an uploaded file."""
+    limit = context.settings().max_body
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise InputError(400, "Choose a file to validate.")
+        body = upload.read(limit + 1)
+        if len(body) > limit:
+            raise InputError(413, f"The file is larger than {limit} bytes.")
+        suffix = Path(upload.filename).suffix
+        fmt = formats.rdf_format_for_suffix(suffix) if suffix else None
+        media_type = request.form.get("format") or (fmt.media_type if fmt else upload.mimetype)
+    else:
+        body = _read_limited(limit)
+        media_type = request.mimetype
+    body = decompress(body, request.headers.get("Content-Encoding"), limit)
+    return body, media_type, body.decode("utf-8", errors="replace")
+
+
+def _read_limited(limit: int) -> bytes:
+    """The request body, refused past `limit` bytes however it is sent (Content-Length or chunked)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise InputError(413, f"The body is larger than {limit} bytes.")
+    parts, size = [], 0
+    while True:
+        chunk = request.stream.read(65536)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise InputError(413, f"The body is larger than {limit} bytes.")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def report_json(report: ValidationReport, lines: dict[str, int]) -> dict:
+    return {
+        "conforms": report.conforms,
+        "violations": len(report.violations),
+        "warnings": len(report.warnings),
+        "results": [
+            {
+                "focus": str(r.focus), "path": str(r.path) if r.path is not None else None,
+                "value": str(r.value) if r.value is not None else None, "message": r.message,
+                "severity": r.severity, "shape": str(r.rule),
+                **({"line": lines[str(r.focus)]} if str(r.focus) in lines else {}),
+            }
+            for r in report.results
+        ],
+    }
+
+
+def _lines(text: str, media_type: str, report: ValidationReport) -> dict[str, int]:
+    fmt = formats.rdf_format_for_media_type(media_type or "")
+    if fmt not in (formats.TURTLE, formats.N_TRIPLES):
+        return {}
+    return focus_lines(text, context.settings().base_iri, {r.focus for r in report.results})
+
+
+def _report_response(report: ValidationReport, lines: dict[str, int], status: int, extra: dict | None = None) -> Response:
+    try:
+        media_type = choose(request, REPORT_OFFERS, html=True)
+    except NotAcceptable as exc:
+        return error_response(406, "Not Acceptable", str(exc))
+    if media_type == formats.TURTLE.media_type:
+        response = Response(report.graph.serialize(format="turtle"), status=status, content_type=f"{media_type}; charset=utf-8")
+    elif media_type == formats.HTML:
+        grouped: dict[str, list] = {}
+        for item in report_json(report, lines)["results"]:
+            grouped.setdefault(item["focus"], []).append(item)
+        page = render_template("report.html", report=report, grouped=grouped, extra=extra or {}, status=status)
+        response = Response(page, status=status, content_type=f"{formats.HTML}; charset=utf-8")
+    else:
+        body = {**(extra or {}), "report": report_json(report, lines)}
+        response = current_app.json.response(body)
+        response.status_code = status
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@blueprint.route("/validate", methods=["GET"])
+def validate_form():
+    return render_template("validate.html")
+
+
+@blueprint.route("/validate", methods=["POST"])
+def validate():
+    """Validate RDF against the shapes, with the graph's reference data as context. Writes nothing."""
+    try:
+        body, media_type, text = _read_body()
+        graph = parse_graph(body, media_type, context.settings().base_iri)
+    except InputError as exc:
+        return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
+    report = gate().check({"urn:x-ccn-graph:validate": graph})
+    return _report_response(report, _lines(text, media_type, report), 200)
+
+
+@blueprint.route("/submissions", methods=["POST"])
+def submit():
+    steward = _steward()
+    if isinstance(steward, Response):
+        return steward
+    settings = context.settings()
+    base = settings.base_iri
+    try:
+        body, media_type, text = _read_body()
+        graph = parse_graph(body, media_type, base)
+    except InputError as exc:
+        return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
+    if not len(graph):
+        return error_response(400, "Bad Request", "The submission holds no triples.")
+    try:
+        records = reference.split_records(graph, base)
+    except reference.ReferenceDataError as exc:
+        return error_response(400, "Bad Request", f"Only records of this graph can be submitted: {exc}.")
+    the_gate = gate()
+    before = the_gate.current(records)
+    problem = scope_problem(steward, records, before, base)
+    if problem:
+        return error_response(403, "Forbidden", f"{steward.name} may not write this: {problem}.")
+    expected = None
+    if request.if_match and not request.if_match.star_tag:
+        if len(records) != 1:
+            return error_response(400, "Bad Request", "If-Match applies to a submission of one record only.")
+        tags = list(request.if_match.as_set())
+        expected = {next(iter(records)): tags[0]}
+    submission_id = uuid.uuid4().hex
+    outcome = the_gate.merge(
+        records,
+        label=f"Submission by steward {steward.name}",
+        agent=(f"{base}id/steward/{_slug(steward.name)}", steward.name),
+        expected=expected,
+        activity_id=submission_id,
+    )
+    if outcome.stale:
+        return error_response(412, "Precondition Failed",
+                              "The record changed since you read it (If-Match no longer holds); read it again and resubmit.")
+    lines = _lines(text, media_type, outcome.report)
+    summary = {
+        "id": submission_id, "status": "accepted" if outcome.accepted else "rejected", "steward": steward.name,
+        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "graphs": list(outcome.graphs), "triples_added": outcome.added, "triples_removed": outcome.removed,
+        "activity": outcome.activity,
+    }
+    _save(submission_id, {**summary, "report": report_json(outcome.report, lines)})
+    response = _report_response(outcome.report, lines, 201 if outcome.accepted else 422, summary)
+    response.headers["Location"] = url_for("submissions.status", submission_id=submission_id)
+    if outcome.accepted and len(outcome.etags) == 1:
+        response.set_etag(next(iter(outcome.etags.values())))
+    return response
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "steward"
+
+
+def _folder() -> Path:
+    return Path(context.settings().data_dir) / "submissions"
+
+
+def _save(submission_id: str, record: dict) -> None:
+    folder = _folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{submission_id}.json").write_text(json.dumps(record))
+
+
+@blueprint.route("/submissions", methods=["GET"])
+def own_submissions():
+    steward = _steward()
+    if isinstance(steward, Response):
+        return steward
+    entries = []
+    for path in sorted(_folder().glob("*.json")) if _folder().is_dir() else []:
+        record = json.loads(path.read_text())
+        if record.get("steward") == steward.name:
+            entries.append({k: record[k] for k in ("id", "status", "time", "graphs")})
+    entries.sort(key=lambda e: e["time"], reverse=True)
+    return current_app.json.response({"steward": steward.name, "submissions": entries})
+
+
+@blueprint.route("/submissions/<submission_id>", methods=["GET"])
+def status(submission_id: str):
+    if not _ID.match(submission_id):
+        return error_response(404, "Not Found", "There is no such submission.")
+    path = _folder() / f"{submission_id}.json"
+    if not path.is_file():
+        return error_response(404, "Not Found", "There is no such submission.")
+    return current_app.json.response(json.loads(path.read_text()))
+
+
+@blueprint.route("/graphs", methods=["GET", "HEAD"])
+def read_graph():
+    """Graph Store Protocol, read side: ``?graph=<record graph IRI>`` with its version as ETag."""
+    iri = request.args.get("graph")
+    if not iri:
+        return error_response(400, "Bad Request", "Name the graph: /graphs?graph=<IRI>.")
+    try:
+        media_type = choose(request, formats.DOCUMENT_FORMATS)
+    except NotAcceptable as exc:
+        return error_response(406, "Not Acceptable", str(exc))
+    try:
+        graph = context.store().read_graph(iri)
+    except ValueError as exc:
+        return error_response(400, "Bad Request", str(exc))
+    if not len(graph):
+        return error_response(404, "Not Found", f"There is no graph {iri}.")
+    fmt = next(f for f in formats.DOCUMENT_FORMATS if f.media_type == media_type)
+    response = Response(graph.serialize(format=fmt.rdflib_name), content_type=f"{media_type}; charset=utf-8")
+    response.set_etag(record_etag(graph))
+    response.headers["Vary"] = "Accept"
+    return response
