@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
 from ccn_graph import formats, queries
 from ccn_graph.describe import Description, describe, exists
-from ccn_graph.iris import bind_prefixes, document_path, entity_iri
+from ccn_graph.iris import bind_prefixes, document_path, entity_iri, record_graph_for
 from server import context
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
@@ -244,6 +244,7 @@ def _html(description: Description, path: str) -> str:
     alternates = [(m, url_for("linked_data.document", path=f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
     query = f"DESCRIBE <{description.iri}>"
     tree = _scheme_tree(description) if (subject, RDF.type, SKOS.ConceptScheme) in graph else None
+    change = _last_change(description.iri)
     return render_template(
         "entity.html",
         title=title,
@@ -259,7 +260,21 @@ def _html(description: Description, path: str) -> str:
         query_url=url_for("sparql.endpoint", query=query, format="html"),
         path=path,
         tree=tree,
+        change=change,
     )
+
+
+def _last_change(iri: str) -> dict | None:
+    """Who changed the entity's record last, and when (from the public provenance)."""
+    record = record_graph_for(context.settings().base_iri, iri)
+    if record is None:
+        return None
+    rows = context.store().select(queries.load("last_change"), {"record": URIRef(record)})
+    if not rows:
+        return None
+    row = rows[0]
+    return {"time": str(row["time"])[:19].replace("T", " "), "by": str(row["name"]) if "name" in row else None,
+            "activity": _link(str(row["activity"]))["href"]}
 
 
 def _scheme_tree(description: Description) -> list[dict]:

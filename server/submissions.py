@@ -136,6 +136,11 @@ def _report_response(report: ValidationReport, lines: dict[str, int], status: in
     return response
 
 
+@blueprint.route("/submit", methods=["GET"])
+def submit_form():
+    return render_template("submit.html")
+
+
 @blueprint.route("/validate", methods=["GET"])
 def validate_form():
     return render_template("validate.html")

@@ -112,3 +112,22 @@ def test_query_page_works_without_javascript(site):
         assert "European Cybersecurity Industrial" in driver.find_element(By.CSS_SELECTOR, "table").text
     finally:
         driver.quit()
+
+
+def test_submission_form_shows_the_report(site, browser, tmp_path):
+    from ccn_graph.stewards import Stewards
+
+    from .test_submissions import member
+
+    data_dir = site.app.extensions["ccn_graph"]["settings"].data_dir
+    token = Stewards(data_dir).add("Browser steward", ("RO",))
+    path = tmp_path / "member.ttl"
+    path.write_text(member("browser-lab", category=False))
+    visit(browser, f"{site.url}/submit", "submit-form", "#submit-form")
+    browser.find_element(By.ID, "token").send_keys(token)
+    browser.find_element(By.ID, "file").send_keys(str(path))
+    browser.find_element(By.CSS_SELECTOR, "#submit-form button").click()
+    WebDriverWait(browser, 20).until(lambda d: "HTTP 422" in d.find_element(By.ID, "outcome").text)
+    browser.save_screenshot(str(SHOTS / "submit-report.png"))
+    text = browser.find_element(By.ID, "outcome").text
+    assert "does not conform" in text and "category" in text

@@ -102,6 +102,7 @@ def test_a_valid_submission_is_merged_with_provenance(world):
     assert store.ask("ASK { ?m <http://www.w3.org/2004/02/skos/core#prefLabel> \"Accepted Lab\"@en }")
     page = requests.get(f"{app.url}/doc/member/lab-1", headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200 and "Accepted Lab" in page.text
+    assert "Last changed by NCC Romania on" in page.text
     activity = URIRef(body["activity"])
     prov = store.construct("CONSTRUCT { ?a ?p ?o } WHERE { ?a ?p ?o }", {"a": activity})
     assert (activity, URIRef("http://www.w3.org/ns/prov#generated"), URIRef(f"{BASE}graph/member/lab-1")) in prov
