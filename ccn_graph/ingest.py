@@ -30,6 +30,7 @@ from ccn_graph.validation import ValidationReport, Validator
 __all__ = ["Gate", "MergeOutcome", "record_etag"]
 
 _MEMBER_STATE = URIRef(ONTOLOGY_NS + "memberState")
+_NCC = URIRef(ONTOLOGY_NS + "NationalCoordinationCentre")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +103,12 @@ class Gate:
         nodes = sorted(
             {o for graph in records.values() for o in graph.objects() if isinstance(o, URIRef)} - own
         )
-        states = sorted({o for graph in records.values() for o in graph.objects(None, _MEMBER_STATE)})
+        # "One NCC per Member State" needs the other NCCs of the States of submitted NCCs only;
+        # asking for the NCCs of a member's State costs a scan of its members.
+        states = sorted({
+            o for graph in records.values() for s, o in graph.subject_objects(_MEMBER_STATE)
+            if (s, RDF.type, _NCC) in graph
+        })
         if not nodes and not states:
             return Graph()
         fetched = self.store.construct(
