@@ -33,9 +33,13 @@ def scope_problem(steward: Steward, records: Mapping[str, Graph], before: Mappin
     if steward.network:
         return None
     for graph_iri, graph in records.items():
-        entities = {s for s in graph.subjects() if isinstance(s, URIRef) and record_graph_for(base, str(s)) == graph_iri and "#" not in str(s)}
-        for version in (graph, before.get(graph_iri, Graph())):
-            for entity in entities or set(version.subjects()):
+        old = before.get(graph_iri, Graph())
+        entities = {
+            s for s in (*graph.subjects(), *old.subjects())
+            if isinstance(s, URIRef) and "#" not in str(s) and record_graph_for(base, str(s)) == graph_iri
+        }
+        for version in (graph, old):
+            for entity in entities:
                 types = set(version.objects(entity, RDF.type))
                 if not types:
                     continue

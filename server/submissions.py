@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from rdflib import Graph
 
 from ccn_graph import formats, reference
 from ccn_graph.ingest import Gate, record_etag
@@ -176,6 +177,13 @@ def submit():
         records = reference.split_records(graph, base)
     except reference.ReferenceDataError as exc:
         return error_response(400, "Bad Request", f"Only records of this graph can be submitted: {exc}.")
+    return _gated_write(steward, records, text, media_type)
+
+
+def _gated_write(steward: Steward, records: dict, text: str, media_type: str, *, created_status: int = 201,
+                 replaced_status: int = 201) -> Response:
+    """Scope, If-Match, the gate; the response for a submission or a Graph Store write."""
+    base = context.settings().base_iri
     the_gate = gate()
     before = the_gate.current(records)
     problem = scope_problem(steward, records, before, base)
@@ -206,7 +214,9 @@ def submit():
         "activity": outcome.activity,
     }
     _save(submission_id, {**summary, "report": report_json(outcome.report, lines)})
-    response = _report_response(outcome.report, lines, 201 if outcome.accepted else 422, summary)
+    existed = any(len(g) for g in before.values())
+    status_code = (replaced_status if existed else created_status) if outcome.accepted else 422
+    response = _report_response(outcome.report, lines, status_code, summary)
     response.headers["Location"] = url_for("submissions.status", submission_id=submission_id)
     if outcome.accepted and len(outcome.etags) == 1:
         response.set_etag(next(iter(outcome.etags.values())))
@@ -249,6 +259,61 @@ def status(submission_id: str):
     if not path.is_file():
         return error_response(404, "Not Found", "There is no such submission.")
     return current_app.json.response(json.loads(path.read_text()))
+
+
+def _record_graph_param() -> str | Response:
+    iri = request.args.get("graph")
+    base = context.settings().base_iri
+    if not iri:
+        return error_response(400, "Bad Request", "Name the graph: /graphs?graph=<IRI>.")
+    if not iri.startswith(f"{base}graph/") or iri.count("/") < f"{base}graph/".count("/") + 1:
+        return error_response(403, "Forbidden",
+                              f"Only record graphs ({base}graph/{{type}}/{{ref}}) can be written here.")
+    return iri
+
+
+@blueprint.route("/graphs", methods=["PUT", "POST", "DELETE"])
+def write_graph():
+    """Graph Store Protocol, write side, for stewards: the same gate as a submission.
+
+    PUT replaces the record graph, POST adds to it, DELETE removes it; the triples sent must all
+    belong to the record the graph holds.
+    """
+    steward = _steward()
+    if isinstance(steward, Response):
+        return steward
+    iri = _record_graph_param()
+    if isinstance(iri, Response):
+        return iri
+    base = context.settings().base_iri
+    if request.method == "DELETE":
+        current = gate().current([iri])[iri]
+        if not len(current):
+            return error_response(404, "Not Found", f"There is no graph {iri}.")
+        response = _gated_write(steward, {iri: Graph()}, "", "", replaced_status=204)
+        return Response(status=204) if response.status_code == 204 else response
+    try:
+        body, media_type, text = _read_body()
+        graph = parse_graph(body, media_type, base)
+        records = reference.split_records(graph, base) if len(graph) else {}
+    except InputError as exc:
+        return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
+    except reference.ReferenceDataError as exc:
+        return error_response(400, "Bad Request", f"Only records of this graph can be written: {exc}.")
+    if set(records) - {iri}:
+        others = ", ".join(sorted(set(records) - {iri}))
+        return error_response(400, "Bad Request", f"The triples belong to other records ({others}), not to {iri}.")
+    new = records.get(iri, Graph())
+    if request.method == "POST":
+        new = new + gate().current([iri])[iri]
+    response = _gated_write(steward, {iri: new}, text, media_type, created_status=201, replaced_status=204)
+    if response.status_code == 204:
+        empty = Response(status=204)
+        for header in ("ETag", "Location"):
+            if header in response.headers:
+                empty.headers[header] = response.headers[header]
+        return empty
+    return response
 
 
 @blueprint.route("/graphs", methods=["GET", "HEAD"])

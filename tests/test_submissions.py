@@ -295,3 +295,36 @@ def test_submit_command_line(world, tmp_path):
                          env=cli_env(), capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["status"] == "accepted"
+
+
+def gsp(app, method, graph, body=None, token=None, **headers):
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = "text/turtle"
+    headers.setdefault("Accept", "application/json")
+    return requests.request(method, f"{app.url}/graphs", params={"graph": graph}, data=body.encode() if body else None,
+                            headers=headers, timeout=60)
+
+
+def test_graph_store_protocol_writes_go_through_the_gate(world):
+    app, store, tokens, _ = world
+    graph = f"{BASE}graph/member/gsp-lab"
+    assert gsp(app, "PUT", graph, member("gsp-lab", "GSP Lab")).status_code == 401
+    created = gsp(app, "PUT", graph, member("gsp-lab", "GSP Lab"), tokens["ro"])
+    assert created.status_code == 201, created.text
+    replaced = gsp(app, "PUT", graph, member("gsp-lab", "GSP Lab renamed"), tokens["ro"])
+    assert replaced.status_code == 204 and replaced.headers["ETag"]
+    added = gsp(app, "POST", graph, PREFIXES + '<id/member/gsp-lab> skos:altLabel "GSPL"@en .', tokens["ro"])
+    assert added.status_code == 204
+    text = requests.get(f"{app.url}/graphs", params={"graph": graph}, headers={"Accept": "text/turtle"}, timeout=10).text
+    assert "GSP Lab renamed" in text and "GSPL" in text
+    invalid = gsp(app, "PUT", graph, member("gsp-lab", category=False), tokens["ro"])
+    assert invalid.status_code == 422
+    wrong_record = gsp(app, "PUT", graph, member("other-lab"), tokens["ro"])
+    assert wrong_record.status_code == 400 and "other records" in wrong_record.json()["message"]
+    assert gsp(app, "PUT", f"{BASE}graph/taxonomy", member("gsp-lab"), tokens["network"]).status_code == 403
+    assert gsp(app, "DELETE", graph, token=tokens["be"]).status_code == 403
+    assert gsp(app, "DELETE", graph, token=tokens["ro"]).status_code == 204
+    assert requests.get(f"{app.url}/graphs", params={"graph": graph}, timeout=10).status_code == 404
+    assert gsp(app, "DELETE", graph, token=tokens["ro"]).status_code == 404

@@ -124,3 +124,35 @@ def test_service_description_returns_rdf_has_endpoint_and_names_graphs(endpoint)
     assert all(graph.value(n, URIRef(SD + "name")) is not None for n in named)
     manifest = Graph().parse(suites_path("w3c-sparql", "sparql11", "service-description", "manifest.ttl"))
     assert len(set(manifest.subjects(RDF.type, None))) >= 3
+
+
+GSP_NOT_APPLICABLE = (
+    "not applicable: it writes to an arbitrary graph (www.example) without credentials, while /graphs "
+    "accepts writes only to record graphs of the instance base, by stewards, through the shapes"
+)
+
+
+def gsp_digest() -> list[dict]:
+    return json.loads(suites_path("w3c-sparql", "gsp-tests.digest.json").read_text())
+
+
+def gsp_applies(test: dict) -> bool:
+    return all(r["method"] in ("GET", "HEAD") for r in test["requests"])
+
+
+def test_the_gsp_suite_is_complete():
+    tests = gsp_digest()
+    assert len(tests) == 13
+    assert [t["id"] for t in tests if gsp_applies(t)] == ["head_non_existing_indirect"]
+
+
+@pytest.mark.parametrize("test", gsp_digest(), ids=lambda t: t["id"])
+def test_graph_store_protocol(endpoint, test):
+    if not gsp_applies(test):
+        pytest.skip(GSP_NOT_APPLICABLE)
+    statuses = {"OK": 200, "Created": 201, "NoContent": 204, "NotFound": 404}
+    for request in test["requests"]:
+        path = request["path"]
+        assert path.startswith("/gsp")
+        response = requests.request(request["method"], endpoint.url + "/graphs" + path[len("/gsp"):], timeout=30)
+        assert response.status_code in {statuses[s] for s in request["expect"]["status"]}, response.status_code
