@@ -64,8 +64,13 @@ def test_kill_9_of_the_store_during_merges(tmp_path):
         worker.join(timeout=300)
         assert not worker.is_alive()
         wait_until(lambda: (service.health() or requests.Response()).status_code == 200, timeout=10)
-        assert sum(1 for s in outcomes.values() if s == 201) >= 20
-        check_records(service.url, outcomes)
+        statuses = [outcomes[ref] for ref in refs]
+        # Submissions in flight when the store died fail (503); those after its restart succeed.
+        assert all(s in (201, 503, None) for s in statuses), statuses
+        after = {}
+        submit_many(service.url, token, ["after-1", "after-2", "after-3"], after, threading.Event())
+        assert list(after.values()) == [201, 201, 201]
+        check_records(service.url, {**outcomes, **after})
     finally:
         service.stop()
 
