@@ -82,6 +82,7 @@ DOCUMENT_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 #: Plain JSON, for the service's own APIs (search, reports).
 JSON_FORMAT = ResultFormat(JSON, "json", "", ("json",))
 XML = "application/xml"
+GZIP = "application/gzip"
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"

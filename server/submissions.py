@@ -214,6 +214,10 @@ def _gated_write(steward: Steward, records: dict, text: str, media_type: str, *,
         "activity": outcome.activity,
     }
     _save(submission_id, {**summary, "report": report_json(outcome.report, lines)})
+    if outcome.accepted:
+        from server.catalog import rebuild_in_background
+
+        rebuild_in_background(current_app._get_current_object())
     existed = any(len(g) for g in before.values())
     status_code = (replaced_status if existed else created_status) if outcome.accepted else 422
     response = _report_response(outcome.report, lines, status_code, summary)

@@ -72,6 +72,7 @@ class StoreState:
     base_iri: str
     data_version: int
     reference_version: str | None
+    loaded_at: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,8 +180,9 @@ class Store(abc.ABC):
         if not rows:
             return None
         row = rows[0]
-        reference = row.get("reference")
-        return StoreState(str(row["base"]), int(row["version"]), str(reference) if reference else None)
+        reference, loaded = row.get("reference"), row.get("loaded")
+        return StoreState(str(row["base"]), int(row["version"]), str(reference) if reference else None,
+                          str(loaded) if loaded else None)
 
     def status(self) -> StoreStatus:
         """Reachability, store state and triple count; never raises for a store that is down."""

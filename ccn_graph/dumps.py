@@ -1,0 +1,215 @@
+"""Downloadable dumps of the graph and of its datasets, with the statistics VoID and DCAT need.
+
+For each data version the dumps are written, streamed from the store, into a fresh folder, which
+is then published by replacing a ``current`` symbolic link in one step: a reader sees the old
+dumps or the new ones, never a half-written file. Files are gzip-compressed with a fixed header
+(no time stamp), so the same data state gives the same bytes and the same checksums.
+
+Datasets: the whole graph, the ontology, the shapes, the taxonomy, and one per Member State (its
+NCC and the Community members established there). Formats: N-Quads, Turtle, JSON-LD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from rdflib import URIRef
+
+from ccn_graph import formats, queries, results
+from ccn_graph.iris import COUNTRY_AUTHORITY, MEMBER_STATES, STORE_STATE_GRAPH, graph_iri
+from ccn_graph.store import Store
+
+__all__ = ["DUMP_FORMATS", "Manifest", "build_dumps", "current_manifest"]
+
+DUMP_FORMATS = (formats.N_QUADS, formats.TURTLE, formats.JSON_LD)
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+KEEP = 2
+
+
+@dataclasses.dataclass
+class Manifest:
+    """What a dump folder holds (read from and written to its ``manifest.json``)."""
+
+    version: int
+    datasets: dict
+    statistics: dict
+    folder: Path
+
+    def file(self, name: str) -> Path | None:
+        path = self.folder / name
+        return path if path.is_file() and path.parent == self.folder else None
+
+
+def current_manifest(root: Path) -> Manifest | None:
+    """The published dumps, or None before the first build."""
+    link = root / "current"
+    try:
+        data = json.loads((link / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return Manifest(data["version"], data["datasets"], data["statistics"], link.resolve())
+
+
+def _quads(store: Store, query: str, bindings) -> Iterator[tuple[str, tuple, tuple, tuple]]:
+    stream = store.query_stream(queries.bind(query, bindings), formats.SPARQL_TSV.media_type)
+    try:
+        lines = results.read_lines(stream.chunks)
+        next(lines, None)
+        for line in lines:
+            g, s, p, o = (results.parse_tsv_term(c) for c in line.split("\t"))
+            yield g[1], s, p, o
+    finally:
+        stream.close()
+
+
+class _Writers:
+    """The three files of one dataset, written as the quads stream by."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.paths = {fmt: folder / f"{name}.{fmt.suffix}.gz" for fmt in DUMP_FORMATS}
+        self.raw = {fmt: path.open("wb") for fmt, path in self.paths.items()}
+        self.files = {fmt: gzip.GzipFile(filename="", mode="wb", fileobj=self.raw[fmt], mtime=0) for fmt in DUMP_FORMATS}
+        self.first = True
+        self.files[formats.JSON_LD].write(b"[")
+
+    def add(self, graph: str, s: tuple, p: tuple, o: tuple) -> None:
+        triple = f"{results._nt(s)} {results._nt(p)} {results._nt(o)}"
+        self.files[formats.N_QUADS].write(f"{triple} <{graph}> .\n".encode())
+        self.files[formats.TURTLE].write(f"{triple} .\n".encode())
+        node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [results._jsonld_object(o)]}
+        self.files[formats.JSON_LD].write((("" if self.first else ",\n") + json.dumps(node, ensure_ascii=False)).encode())
+        self.first = False
+
+    def close(self) -> dict:
+        self.files[formats.JSON_LD].write(b"]\n")
+        described = {}
+        for fmt, handle in self.files.items():
+            handle.close()
+            self.raw[fmt].close()
+        for fmt, path in self.paths.items():
+            data = path.read_bytes()
+            described[fmt.suffix] = {
+                "file": path.name, "media_type": fmt.media_type, "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                # DCAT-AP 2.1.1 allows SHA-1 checksums only.
+                "sha1": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
+            }
+        return described
+
+
+def _datasets(store: Store, base: str) -> list[dict]:
+    """name, title and the graphs of each dataset (the whole graph: every graph)."""
+    out = [
+        {"name": "graph", "title": "CCN Graph: the whole knowledge graph", "graphs": None},
+        {"name": "ontology", "title": "The CCN Graph ontology", "graphs": [graph_iri(base, "ontology")]},
+        {"name": "shapes", "title": "The CCN Graph SHACL shapes", "graphs": [graph_iri(base, "shapes")]},
+        {"name": "taxonomy", "title": "The JRC European Cybersecurity Taxonomy (SKOS)", "graphs": [graph_iri(base, "taxonomy")]},
+    ]
+    for code in sorted(MEMBER_STATES):
+        state = URIRef(COUNTRY_AUTHORITY + MEMBER_STATES[code])
+        rows = store.select(queries.load("dataset_graphs_of_state"), {"state": state})
+        out.append({
+            "name": f"member-state-{code.lower()}", "code": code, "state": str(state),
+            "title": f"National Coordination Centre and Community members of {code}",
+            "graphs": [str(r["g"]) for r in rows],
+        })
+    return out
+
+
+def build_dumps(store: Store, base: str, root: Path) -> Manifest:
+    """Write the dumps of the store's current data version (unless they exist) and publish them.
+
+    Only one process builds at a time (a lock file); the others return what is published.
+    """
+    state = store.state()
+    version = state.data_version if state else 0
+    root.mkdir(parents=True, exist_ok=True)
+    published = current_manifest(root)
+    if published and published.version == version:
+        return published
+    with (root / ".lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return published or _wait_for(root, lock)
+        try:
+            return _build(store, base, root, version)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _wait_for(root: Path, lock) -> Manifest:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    return current_manifest(root)
+
+
+def _build(store: Store, base: str, root: Path, version: int) -> Manifest:
+    target = root / f"v{version}"
+    temporary = root / f".tmp-{uuid.uuid4().hex}"
+    temporary.mkdir()
+    modified = {str(r["graph"]): str(r["modified"]) for r in store.select(queries.load("last_changes"))}
+    datasets = {}
+    statistics = {"triples": 0, "subjects": 0, "objects": 0, "classes": {}, "properties": {}, "links": {}}
+    subjects, objects = set(), set()
+    classes, properties, links = Counter(), Counter(), Counter()
+    for dataset in _datasets(store, base):
+        writers = _Writers(temporary, dataset["name"])
+        whole = dataset["graphs"] is None
+        graphs = dataset["graphs"] or []
+        if whole:
+            quads = _quads(store, queries.load("dump_quads"), {"state_graph": URIRef(STORE_STATE_GRAPH)})
+        elif graphs:
+            quads = _quads(store, queries.load("dump_graphs"), {"graphs": [URIRef(g) for g in graphs]})
+        else:
+            quads = iter(())
+        count = 0
+        for g, s, p, o in quads:
+            writers.add(g, s, p, o)
+            count += 1
+            if whole:
+                subjects.add(s[1])
+                properties[p[1]] += 1
+                if o[0] != "literal":
+                    objects.add(o[1])
+                    for prefix in ("http://publications.europa.eu/resource/authority/", "http://www.wikidata.org/entity/", "http://eurovoc.europa.eu/"):
+                        if o[1].startswith(prefix):
+                            links[prefix] += 1
+                else:
+                    objects.add(o[1:])
+                if p[1] == RDF_TYPE:
+                    classes[o[1]] += 1
+        files = writers.close()
+        changed = [modified[g] for g in graphs if g in modified] if not whole else list(modified.values())
+        datasets[dataset["name"]] = {
+            **{k: v for k, v in dataset.items() if k != "graphs"},
+            "graphs": graphs if not whole else None, "triples": count, "files": files,
+            "modified": max(changed) if changed else None,
+        }
+        if whole:
+            statistics.update(triples=count, subjects=len(subjects), objects=len(objects),
+                              classes=dict(sorted(classes.items())), properties=dict(sorted(properties.items())),
+                              links=dict(sorted(links.items())))
+    manifest = {"version": version, "datasets": datasets, "statistics": statistics}
+    (temporary / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1))
+    if target.exists():
+        shutil.rmtree(target)
+    temporary.rename(target)
+    link = root / f".link-{uuid.uuid4().hex}"
+    os.symlink(target.name, link)
+    os.replace(link, root / "current")
+    for old in sorted(root.glob("v*"), key=lambda p: int(p.name[1:]) if p.name[1:].isdigit() else -1)[:-KEEP]:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(old)
+    return Manifest(version, datasets, statistics, target)

@@ -1,0 +1,201 @@
+"""``/catalog`` (DCAT-AP), ``/void`` and ``/dumps/``: what harvesters read.
+
+The catalogue and VoID are built from the manifest of the published dumps, which are rebuilt for
+each data version: after an accepted write in the background, and at the latest when a harvester
+asks for the catalogue.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+
+from ccn_graph import dumps, formats, queries, results
+from ccn_graph.catalogue import PROFILES, catalogue_graph
+from ccn_graph.iris import bind_prefixes
+from server import context
+from server.errors import error_response
+from server.negotiation import NotAcceptable, choose
+
+blueprint = Blueprint("catalog", __name__)
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+PAGE_SIZE = 10
+SUFFIXES = {"html": formats.HTML, **{f.suffix: f.media_type for f in formats.DOCUMENT_FORMATS}}
+
+
+def _root() -> Path:
+    return Path(context.settings().data_dir) / "dumps"
+
+
+def manifest() -> dumps.Manifest:
+    """The published dumps of the current data version (built now if they are missing or old)."""
+    store = context.store()
+    state = store.state()
+    published = dumps.current_manifest(_root())
+    if published is None or (state and published.version != state.data_version):
+        published = dumps.build_dumps(store, context.settings().base_iri, _root())
+    return published
+
+
+def rebuild_in_background(app) -> None:
+    """Start rebuilding the dumps for the new data version without delaying the response."""
+    def run():
+        with app.app_context():
+            try:
+                manifest()
+            except Exception:  # a failed rebuild is retried by the next request; keep serving
+                app.logger.exception("rebuilding the dumps failed")
+
+    threading.Thread(target=run, name="dumps", daemon=True).start()
+
+
+def _serialize(graph: Graph, media_type: str) -> Response:
+    """Byte-stable: sorted N-Triples, then written in the asked format."""
+    lines = sorted(line for line in graph.serialize(format="nt11").splitlines() if line.strip())
+    if media_type == formats.TURTLE.media_type:
+        bind_prefixes(graph)
+    writer = results.graph_writer(media_type, iter(lines), len(lines) + 1)
+    response = Response("".join(writer), content_type=f"{media_type}; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _names() -> dict[str, str]:
+    return {str(r["code"]): str(r["name"]) for r in context.store().select(queries.load("member_state_names"))}
+
+
+@blueprint.route("/catalog", defaults={"suffix": None}, methods=["GET", "HEAD"])
+@blueprint.route("/catalog.<suffix>", methods=["GET", "HEAD"])
+def catalog(suffix):
+    try:
+        if suffix:
+            media_type = SUFFIXES.get(suffix)
+        else:
+            media_type = choose(request, formats.DOCUMENT_FORMATS, html=True)
+    except NotAcceptable as exc:
+        return error_response(406, "Not Acceptable", str(exc))
+    if media_type is None:
+        return error_response(404, "Not Found", f"The catalogue comes as {', '.join(SUFFIXES)}.")
+    profile = request.args.get("profile", "3.0.1")
+    if profile not in PROFILES:
+        return error_response(400, "Bad Request", f"profile= is one of {', '.join(PROFILES)} (DCAT-AP versions).")
+    page = request.args.get("page")
+    if page is not None and not page.isdigit():
+        return error_response(400, "Bad Request", "page= takes a page number from 1.")
+    settings = context.settings()
+    published = manifest()
+    state = context.store().state()
+    loaded = (state.loaded_at if state and state.loaded_at else "1970-01-01T00:00:00")
+    graph = catalogue_graph(settings.base_iri, published, loaded, _names(), profile)
+    if page is not None:
+        graph = _page(graph, settings.base_iri, int(page))
+        if graph is None:
+            return error_response(404, "Not Found", "There is no such page of the catalogue.")
+    if media_type == formats.HTML:
+        return Response(render_template("catalog.html", manifest=published, base=settings.base_iri),
+                        content_type=f"{formats.HTML}; charset=utf-8")
+    response = _serialize(graph, media_type)
+    response.headers["Content-Profile"] = f"<{PROFILES[profile]}>"
+    return response
+
+
+def _page(graph: Graph, base: str, number: int) -> Graph | None:
+    """One self-contained page of the catalogue: every node but the datasets of other pages."""
+    catalog = URIRef(f"{base}id/catalog")
+    datasets = sorted(graph.objects(catalog, URIRef("http://www.w3.org/ns/dcat#dataset")), key=str)
+    pages = max(1, (len(datasets) + PAGE_SIZE - 1) // PAGE_SIZE)
+    if number < 1 or number > pages:
+        return None
+    keep = set(datasets[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
+    dropped = set(datasets) - keep
+    out = Graph()
+    for s, p, o in graph:
+        owner = str(s).split("/distribution/", 1)[0].split("#", 1)[0]
+        if URIRef(owner) in dropped or o in dropped:
+            continue
+        out.add((s, p, o))
+    view = URIRef(f"{base}catalog?page={number}")
+    url = lambda n: URIRef(f"{base}catalog?page={n}")  # noqa: E731
+    out.add((view, RDF.type, HYDRA.PartialCollectionView))
+    out.add((view, RDF.type, HYDRA.PagedCollection))
+    out.add((view, HYDRA.totalItems, Literal(len(datasets), datatype=XSD.integer)))
+    out.add((view, HYDRA.itemsPerPage, Literal(PAGE_SIZE, datatype=XSD.integer)))
+    for first, last in ((HYDRA.first, HYDRA.last), (HYDRA.firstPage, HYDRA.lastPage)):
+        out.add((view, first, url(1)))
+        out.add((view, last, url(pages)))
+    if number < pages:
+        out.add((view, HYDRA.next, url(number + 1)))
+        out.add((view, HYDRA.nextPage, url(number + 1)))
+    if number > 1:
+        out.add((view, HYDRA.previous, url(number - 1)))
+        out.add((view, HYDRA.previousPage, url(number - 1)))
+    out.add((catalog, HYDRA.view, view))
+    return out
+
+
+@blueprint.route("/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
+@blueprint.route("/void.<suffix>", methods=["GET", "HEAD"])
+@blueprint.route("/.well-known/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
+def void(suffix):
+    try:
+        media_type = SUFFIXES.get(suffix) if suffix else choose(request, formats.DOCUMENT_FORMATS)
+    except NotAcceptable as exc:
+        return error_response(406, "Not Acceptable", str(exc))
+    if media_type is None or media_type == formats.HTML:
+        return error_response(404, "Not Found", "VoID comes as ttl, nt, jsonld or rdf.")
+    base = context.settings().base_iri
+    published = manifest()
+    stats = published.statistics
+    g = Graph()
+    dataset = URIRef(f"{base}id/dataset/graph")
+    g.add((dataset, RDF.type, VOID.Dataset))
+    g.add((dataset, DCTERMS.title, Literal("CCN Graph", lang="en")))
+    g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
+    g.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
+    g.add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
+    g.add((dataset, VOID.triples, Literal(stats["triples"], datatype=XSD.integer)))
+    g.add((dataset, VOID.distinctSubjects, Literal(stats["subjects"], datatype=XSD.integer)))
+    g.add((dataset, VOID.distinctObjects, Literal(stats["objects"], datatype=XSD.integer)))
+    g.add((dataset, VOID.classes, Literal(len(stats["classes"]), datatype=XSD.integer)))
+    g.add((dataset, VOID.properties, Literal(len(stats["properties"]), datatype=XSD.integer)))
+    g.add((dataset, VOID.entities, Literal(sum(stats["classes"].values()), datatype=XSD.integer)))
+    for file in published.datasets["graph"]["files"].values():
+        g.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/{file['file']}")))
+    for vocabulary in ("https://w3id.org/ccn-graph/ontology#", "http://www.w3.org/ns/org#", "http://www.w3.org/2004/02/skos/core#",
+                       "http://purl.org/dc/terms/", "http://www.w3.org/ns/prov#", "http://www.w3.org/ns/locn#",
+                       "http://www.w3.org/2006/time#", "https://schema.org/", "http://data.europa.eu/s66#"):
+        g.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
+    for index, (cls, count) in enumerate(sorted(stats["classes"].items())):
+        partition = URIRef(f"{dataset}#class-{index}")
+        g.add((dataset, VOID.classPartition, partition))
+        g.add((partition, VOID["class"], URIRef(cls)))
+        g.add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
+    for index, (prefix, count) in enumerate(sorted(stats["links"].items())):
+        linkset = URIRef(f"{dataset}#linkset-{index}")
+        g.add((linkset, RDF.type, VOID.Linkset))
+        g.add((linkset, VOID.subjectsTarget, dataset))
+        g.add((linkset, VOID.objectsTarget, URIRef(prefix)))
+        g.add((linkset, VOID.triples, Literal(count, datatype=XSD.integer)))
+    return _serialize(g, media_type)
+
+
+@blueprint.route("/dumps/", methods=["GET"])
+def dump_index():
+    published = manifest()
+    files = [(d, f) for d in sorted(published.datasets) for f in published.datasets[d]["files"].values()]
+    return Response(render_template("dumps.html", files=files, version=published.version),
+                    content_type=f"{formats.HTML}; charset=utf-8")
+
+
+@blueprint.route("/dumps/<name>", methods=["GET", "HEAD"])
+def dump_file(name: str):
+    published = manifest()
+    path = published.file(name)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=formats.GZIP, conditional=True, etag=True)

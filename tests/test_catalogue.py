@@ -1,0 +1,180 @@
+"""The DCAT-AP catalogue, VoID and dumps: official shapes, byte stability, paging, downloads."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+
+import pytest
+import requests
+from rdflib import Dataset, Graph, URIRef
+from rdflib import namespace
+
+from ccn_graph import generate, loading
+from ccn_graph.settings import load_settings
+from ccn_graph.stewards import Stewards
+from ccn_graph.store import RemoteStore
+from server import create_app
+
+from .conftest import BASE, LiveApp, suites_path
+from .test_submissions import member
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+@pytest.fixture(scope="module")
+def site(managed_server, tmp_path_factory):
+    store = RemoteStore(managed_server.endpoints, timeout=10)
+    store.clear()
+    loading.load_reference_data(store, BASE)
+    path = tmp_path_factory.mktemp("m") / "m.nq"
+    with path.open("w") as out:
+        generate.write_nquads(out, 30, 1, BASE)
+    loading.load_file(store, path, BASE)
+    data_dir = tmp_path_factory.mktemp("d")
+    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE})
+    token = Stewards(data_dir).add("NCC Romania", ("RO",))
+    app = LiveApp(create_app(settings, store))
+    yield app, store, token
+    app.close()
+
+
+def catalogue(app, profile: str = "3.0.1") -> Graph:
+    return Graph().parse(data=app.get(f"/catalog.nt?profile={profile}").text, format="nt")
+
+
+def shapes(*paths) -> Graph:
+    graph = Graph()
+    for path in paths:
+        graph.parse(path, format="xml" if str(path).endswith(".rdf") else "turtle")
+    return graph
+
+
+def background() -> Graph:
+    return shapes(*sorted(suites_path("dcat-ap", "background-knowledge").glob("*.ttl")))
+
+
+V3 = ("dcat-ap", "3.0.1", "html-shacl")
+PROFILES = {
+    "3.0.1 base zero": ([V3 + ("shapes.ttl",)], False),
+    "3.0.1 ranges zero": ([V3 + ("range.ttl",)], False),
+    "3.0.1 base": ([V3 + ("shapes.ttl",)], True),
+    "3.0.1 ranges": ([V3 + ("range.ttl",)], True),
+    "3.0.1 recommendations": ([V3 + ("shapes_recommended.ttl",)], True),
+    "3.0.1 full": ([V3 + (f,) for f in ("shapes.ttl", "range.ttl", "shapes_recommended.ttl", "deprecateduris.ttl")], True),
+    "2.1.1 full": ([("dcat-ap", "2.1.1", f"dcat-ap_2.1.1_shacl_{f}.ttl") for f in ("shapes", "range", "shapes_recommended", "deprecateduris")], True),
+}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_catalogue_has_no_violation_in_any_profile(site, profile):
+    from pyshacl import validate
+
+    app, *_ = site
+    files, with_background = PROFILES[profile]
+    conforms, report, text = validate(
+        catalogue(app, profile.split()[0]), shacl_graph=shapes(*(suites_path(*f) for f in files)),
+        ont_graph=background() if with_background else None, inference="none", allow_warnings=True,
+    )
+    violations = [r for r in report.subjects(namespace.RDF.type, namespace.SH.ValidationResult) if report.value(r, namespace.SH.resultSeverity) == namespace.SH.Violation]
+    assert violations == [], text[:3000]
+
+
+def test_the_same_state_gives_the_same_bytes(site):
+    app, *_ = site
+    for suffix in ("ttl", "nt", "jsonld", "rdf"):
+        first, second = app.get(f"/catalog.{suffix}").content, app.get(f"/catalog.{suffix}").content
+        assert first == second and len(first) > 10_000
+
+
+def test_a_submission_changes_only_the_modified_of_its_datasets(site):
+    app, store, token = site
+    before = catalogue(app)
+    response = requests.post(f"{app.url}/submissions", data=member("cat-lab").encode(), timeout=60,
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle", "Accept": "application/json"})
+    assert response.status_code == 201
+    time.sleep(1)
+    after = catalogue(app)
+
+    def modified(graph, name):
+        return graph.value(URIRef(f"{BASE}id/dataset/{name}"), namespace.DCTERMS.modified)
+
+    assert modified(after, "member-state-ro") != modified(before, "member-state-ro")
+    assert modified(after, "graph") != modified(before, "graph")
+    for name in ("member-state-be", "member-state-de", "ontology", "taxonomy", "shapes"):
+        assert modified(after, name) == modified(before, name), name
+
+
+def test_every_download_and_the_endpoint_answer_200(site):
+    app, *_ = site
+    graph = catalogue(app)
+    urls = set(graph.objects(None, namespace.DCAT.downloadURL)) | set(graph.objects(None, namespace.DCAT.endpointURL))
+    assert len(urls) >= 31 * 3 + 1
+    for url in urls:
+        path = str(url)[len(BASE) - 1:]
+        assert app.get(path).status_code == 200, path
+
+
+def test_sizes_and_checksums_match_the_files(site):
+    app, *_ = site
+    graph = catalogue(app)
+    spdx = "http://spdx.org/rdf/terms#"
+    for dist in graph.subjects(namespace.RDF.type, namespace.DCAT.Distribution):
+        body = app.get(str(graph.value(dist, namespace.DCAT.downloadURL))[len(BASE) - 1:]).content
+        assert int(graph.value(dist, namespace.DCAT.byteSize)) == len(body)
+        checksum = graph.value(graph.value(dist, URIRef(spdx + "checksum")), URIRef(spdx + "checksumValue"))
+        assert str(checksum) == hashlib.sha256(body).hexdigest()
+
+
+def test_dumps_hold_the_graph(site):
+    app, store, _ = site
+    dataset = Dataset()
+    dataset.parse(data=gzip.decompress(app.get("/dumps/graph.nq.gz").content).decode(), format="nquads")
+    graphs = {str(g) for _, _, _, g in dataset.quads((None, None, None, None))}
+    assert f"{BASE}graph/ncc/ro" in graphs and "https://w3id.org/ccn-graph/store-state" not in graphs
+    turtle = Graph().parse(data=gzip.decompress(app.get("/dumps/member-state-ro.ttl.gz").content).decode(), format="turtle")
+    assert (URIRef(f"{BASE}id/ncc/ro"), None, None) in turtle
+    jsonld = Graph().parse(data=gzip.decompress(app.get("/dumps/ontology.jsonld.gz").content).decode(), format="json-ld")
+    assert len(jsonld) > 300
+    assert app.get("/dumps/../stewards.json").status_code == 404
+
+
+def test_paging_for_harvesters(site):
+    app, *_ = site
+    first = Graph().parse(data=app.get("/catalog.ttl?page=1").text, format="turtle")
+    view = URIRef(f"{BASE}catalog?page=1")
+    assert (view, namespace.RDF.type, URIRef(HYDRA + "PartialCollectionView")) in first
+    assert (view, namespace.RDF.type, URIRef(HYDRA + "PagedCollection")) in first
+    assert first.value(view, URIRef(HYDRA + "next")) == URIRef(f"{BASE}catalog?page=2")
+    assert first.value(view, URIRef(HYDRA + "nextPage")) == URIRef(f"{BASE}catalog?page=2")
+    total = int(first.value(view, URIRef(HYDRA + "totalItems")))
+    seen = set()
+    page = 1
+    while True:
+        graph = Graph().parse(data=app.get(f"/catalog.ttl?page={page}").text, format="turtle")
+        datasets = set(graph.subjects(namespace.RDF.type, namespace.DCAT.Dataset))
+        assert datasets and len(datasets) <= 10
+        for dataset in datasets:
+            assert graph.value(dataset, namespace.DCTERMS.title) is not None
+        assert graph.value(URIRef(f"{BASE}id/catalog"), namespace.DCTERMS.publisher) is not None
+        seen |= datasets
+        if graph.value(URIRef(f"{BASE}catalog?page={page}"), URIRef(HYDRA + "next")) is None:
+            break
+        page += 1
+    assert len(seen) == total == 31
+    assert app.get("/catalog.ttl?page=99").status_code == 404
+
+
+def test_void_describes_the_graph(site):
+    app, store, _ = site
+    for path in ("/void.ttl", "/.well-known/void"):
+        graph = Graph().parse(data=app.get(path, headers={"Accept": "text/turtle"}).text, format="turtle")
+        dataset = URIRef(f"{BASE}id/dataset/graph")
+        assert (dataset, namespace.RDF.type, namespace.VOID.Dataset) in graph
+        assert int(graph.value(dataset, namespace.VOID.triples)) > 3000
+        assert graph.value(dataset, namespace.VOID.sparqlEndpoint) == URIRef(f"{BASE}sparql")
+        assert len(list(graph.objects(dataset, namespace.VOID.classPartition))) >= 15
+        targets = {str(o) for o in graph.objects(None, namespace.VOID.objectsTarget)}
+        assert "http://publications.europa.eu/resource/authority/" in targets
+        assert "http://eurovoc.europa.eu/" in targets and "http://www.wikidata.org/entity/" in targets
