@@ -73,6 +73,17 @@ def _quads(store: Store, query: str, bindings) -> Iterator[tuple[str, tuple, tup
         stream.close()
 
 
+def _dataset_quads(store: Store) -> Iterator[tuple[str, tuple, tuple, tuple]]:
+    stream = store.dataset_stream()
+    try:
+        for line in results.read_lines(stream.chunks):
+            quad = results.parse_nq_line(line)
+            if quad is not None and quad[3] is not None:
+                yield quad[3][1], quad[0], quad[1], quad[2]
+    finally:
+        stream.close()
+
+
 class _Writers:
     """The three files of one dataset, written as the quads stream by."""
 
@@ -169,7 +180,7 @@ def _build(store: Store, base: str, root: Path, version: int) -> Manifest:
         whole = dataset["graphs"] is None
         graphs = dataset["graphs"] or []
         if whole:
-            quads = _quads(store, queries.load("dump_quads"), {"state_graph": URIRef(STORE_STATE_GRAPH)})
+            quads = (q for q in _dataset_quads(store) if q[0] != STORE_STATE_GRAPH)
         elif graphs:
             quads = _quads(store, queries.load("dump_graphs"), {"graphs": [URIRef(g) for g in graphs]})
         else:

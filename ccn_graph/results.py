@@ -103,6 +103,23 @@ def parse_nt_line(line: str) -> tuple[Term, Term, Term] | None:
     return terms[0], terms[1], terms[2]
 
 
+def parse_nq_line(line: str) -> tuple[Term, Term, Term, Term | None] | None:
+    """The quad of an N-Quads line (graph None for the default graph), None for a blank line."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    terms, position = [], 0
+    while len(terms) < 4:
+        match = _NT_TERM.match(line, position)
+        if not match:
+            break
+        terms.append(_term(match.group(1)))
+        position = match.end()
+    if len(terms) < 3 or not line[position:].strip().startswith("."):
+        raise ValueError(f"not an N-Quads line: {line[:80]!r}")
+    return terms[0], terms[1], terms[2], terms[3] if len(terms) == 4 else None
+
+
 def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     """Lines (without their end) of a UTF-8 byte stream."""
     pending = b""

@@ -169,3 +169,14 @@ def test_load_file_adds_a_dataset_to_the_graphs_it_names(store, tmp_path):
     store.load_file(path, formats.N_QUADS)
     assert [len(store.read_graph(f"{EX}graph/q{i}")) for i in range(3)] == [100, 100, 100]
     assert len(store.read_graph(G2)) == 2
+
+
+def test_dataset_stream_gives_every_quad(store):
+    from ccn_graph import results
+
+    seed(store)
+    quads = [results.parse_nq_line(line) for line in results.read_lines(store.dataset_stream().chunks)]
+    quads = [q for q in quads if q is not None]
+    graphs = {q[3][1] for q in quads if q[3] is not None}
+    assert {G1, G2} <= graphs
+    assert len([q for q in quads if q[3] is not None and q[3][1] in (G1, G2)]) == 6

@@ -135,6 +135,10 @@ class Store(abc.ABC):
     def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None) -> None:
         """Add the triples of a file to a named graph (a dataset file: to its own graphs), fast."""
 
+    @abc.abstractmethod
+    def dataset_stream(self) -> QueryStream:
+        """Every quad of the store as N-Quads, streamed, with no query time limit (for dumps)."""
+
     def close(self) -> None:
         """Release connections; the store can still be used afterwards."""
 

@@ -18,6 +18,10 @@ from ccn_graph.store.base import QueryStream, Store, StoreError, StoreRequestErr
 __all__ = ["EmbeddedStore", "StoreLocked"]
 
 
+def fmt_media(fmt) -> str:
+    return fmt.media_type.split(";", 1)[0]
+
+
 class StoreLocked(StoreError):
     """Another process (usually the running service) holds the store's folder."""
 
@@ -76,6 +80,10 @@ class EmbeddedStore(Store):
             raise StoreRequestError(f"the results of this query cannot be written as {accept}")
         body = results.serialize(format=fmt)
         return QueryStream(fmt.media_type.split(";", 1)[0], iter([body]))
+
+    def dataset_stream(self) -> QueryStream:
+        body = self._open().dump(format=pyoxigraph.RdfFormat.N_QUADS)
+        return QueryStream(fmt_media(pyoxigraph.RdfFormat.N_QUADS), iter([body]))
 
     def _update(self, update: str) -> None:
         try:

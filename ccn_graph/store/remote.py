@@ -121,6 +121,21 @@ class RemoteStore(Store):
 
         return QueryStream(media_type, chunks(), response.close)
 
+    def dataset_stream(self) -> QueryStream:
+        # The Graph Store Protocol endpoint without ?graph answers with the whole dataset on
+        # Oxigraph and Fuseki; it is not a SPARQL query, so the query time limit does not cut it.
+        response = self._send(
+            "GET", self.endpoints.graph_store, headers={"Accept": formats.N_QUADS.media_type}, stream=True, timeout=None
+        )
+
+        def chunks():
+            try:
+                yield from response.iter_content(_CHUNK)
+            except requests.RequestException as exc:
+                raise StoreUnavailable(f"the store stopped sending the dataset: {_reason(exc)}") from None
+
+        return QueryStream(formats.N_QUADS.media_type, chunks(), response.close)
+
     def _update(self, update: str) -> None:
         self._send("POST", self.endpoints.update, data={"update": update}).close()
 
