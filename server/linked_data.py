@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections import defaultdict
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 

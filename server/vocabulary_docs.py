@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 from rdflib import URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SH
 
 from ccn_graph import formats
 from ccn_graph.iris import ONTOLOGY_NS, bind_prefixes

@@ -190,3 +190,22 @@ def facts_path(*parts: str) -> Path:
     if not path.exists():
         _missing(path)
     return path
+
+
+def loaded_site(managed_server, tmp_path_factory, *, members: int = 0, projects: int = 0, **overrides):
+    """The real app over HTTP, on the session's managed store loaded with the reference data and
+    `members` synthetic members (and `projects` projects). Returns (LiveApp, store, data dir)."""
+    from ccn_graph import generate, loading
+    from server import create_app
+
+    store = RemoteStore(managed_server.endpoints, timeout=10)
+    store.clear()
+    loading.load_reference_data(store, BASE)
+    if members:
+        path = tmp_path_factory.mktemp("members") / "members.nq"
+        with path.open("w") as out:
+            generate.write_nquads(out, members, 1, BASE, projects=projects)
+        loading.load_file(store, path, BASE)
+    data_dir = tmp_path_factory.mktemp("data")
+    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides})
+    return LiveApp(create_app(settings, store)), store, data_dir

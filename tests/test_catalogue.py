@@ -11,13 +11,9 @@ import requests
 from rdflib import Dataset, Graph, URIRef
 from rdflib import namespace
 
-from ccn_graph import generate, loading
-from ccn_graph.settings import load_settings
 from ccn_graph.stewards import Stewards
-from ccn_graph.store import RemoteStore
-from server import create_app
 
-from .conftest import BASE, LiveApp, suites_path
+from .conftest import BASE, loaded_site, suites_path
 from .test_submissions import member
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -25,17 +21,8 @@ HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 @pytest.fixture(scope="module")
 def site(managed_server, tmp_path_factory):
-    store = RemoteStore(managed_server.endpoints, timeout=10)
-    store.clear()
-    loading.load_reference_data(store, BASE)
-    path = tmp_path_factory.mktemp("m") / "m.nq"
-    with path.open("w") as out:
-        generate.write_nquads(out, 30, 1, BASE)
-    loading.load_file(store, path, BASE)
-    data_dir = tmp_path_factory.mktemp("d")
-    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE})
+    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=30, projects=0)
     token = Stewards(data_dir).add("NCC Romania", ("RO",))
-    app = LiveApp(create_app(settings, store))
     yield app, store, token
     app.close()
 

@@ -10,28 +10,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ccn_graph import generate, loading
-from ccn_graph.settings import load_settings
-from ccn_graph.store import RemoteStore
-from server import create_app
 
 from .browser import chromium
-from .conftest import BASE, ROOT, LiveApp
+from .conftest import loaded_site, ROOT
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
 def site(managed_server, tmp_path_factory):
-    store = RemoteStore(managed_server.endpoints, timeout=10)
-    store.clear()
-    loading.load_reference_data(store, BASE)
-    path = tmp_path_factory.mktemp("m") / "m.nq"
-    with path.open("w") as out:
-        generate.write_nquads(out, 60, 1, BASE)
-    loading.load_file(store, path, BASE)
-    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path_factory.mktemp("d")), "base_iri": BASE})
-    app = LiveApp(create_app(settings, store))
+    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=60, projects=0)
     yield app
     app.close()
 

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 

@@ -5,32 +5,19 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 from bs4 import BeautifulSoup
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
-from ccn_graph import generate, loading
-from ccn_graph.settings import load_settings
-from ccn_graph.store import RemoteStore
-from server import create_app
 
-from .conftest import BASE, LiveApp
+from .conftest import BASE, loaded_site
 
 CCN = "https://w3id.org/ccn-graph/ontology#"
 
 
 @pytest.fixture(scope="module")
 def site(managed_server, tmp_path_factory):
-    store = RemoteStore(managed_server.endpoints, timeout=10)
-    store.clear()
-    loading.load_reference_data(store, BASE)
-    path = tmp_path_factory.mktemp("m") / "m.nq"
-    with path.open("w") as out:
-        generate.write_nquads(out, 40, 1, BASE)
-    loading.load_file(store, path, BASE)
-    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path_factory.mktemp("d")), "base_iri": BASE})
-    app = LiveApp(create_app(settings, store))
+    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=40, projects=0)
     yield app
     app.close()
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
 import socket
 import threading
 import time
 
 import pytest
 import requests
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 from rdflib.query import Result
 

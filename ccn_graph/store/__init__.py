@@ -39,6 +39,7 @@ __all__ = [
     "StoreStatus",
     "StoreUnavailable",
     "managed_server",
+    "read_server_file",
     "open_store",
 ]
 

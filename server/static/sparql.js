@@ -11,7 +11,9 @@
     copyEndpointOnNewTab: false,
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
     persistenceId: null,
-    yasqe: { value: textarea.value },
+    // Only completions that need no other site: the class and property completers ask an
+    // outside vocabulary service, which a public endpoint's visitors should not be sent to.
+    yasqe: { value: textarea.value, autocompleters: ["prefixes", "variables"] },
   });
   form.hidden = true;
   window.ccnYasgui = yasgui;
