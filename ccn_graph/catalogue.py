@@ -6,7 +6,8 @@ is the time of the last accepted change of one of its graphs (from the provenanc
 store was loaded.
 
 Authority-table IRIs are used only where verified against the EU tables (data themes, file types,
-continent, countries, the language); the publisher is described with our own IRI, typed and named,
+continent, countries); the language table is not among the verified ones, so the catalogue states
+no `dct:language` (a recommended property); the publisher is described with our own IRI, typed and named,
 because the corporate-body code of the Centre is not confirmed.
 """
 
@@ -29,7 +30,6 @@ THEME_LABELS = {AUTHORITY + "data-theme/TECH": "Science and technology", AUTHORI
 FILE_TYPES = {"nq": "RDF_N_QUADS", "ttl": "RDF_TURTLE", "jsonld": "JSON_LD"}
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 EUROPE = URIRef(AUTHORITY + "continent/EUROPE")
-ENGLISH = URIRef(AUTHORITY + "language/ENG")
 START = Literal("2021-06-28", datatype=XSD.date)  # entry into force of Regulation (EU) 2021/887
 
 DESCRIPTIONS = {
@@ -75,7 +75,6 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
         "dataset per Member State.", lang="en")))
     g.add((catalog, DCTERMS.publisher, publisher))
     g.add((catalog, FOAF.homepage, URIRef(base)))
-    g.add((catalog, DCTERMS.language, ENGLISH))
     g.add((catalog, DCTERMS.license, LICENCE))
     g.add((catalog, DCTERMS.issued, _time(loaded_at, loaded_at)))
     g.add((catalog, DCTERMS.modified, _time(modified_all, loaded_at)))
