@@ -22,6 +22,7 @@ __all__ = [
     "ASK_FORMATS",
     "GRAPH_FORMATS",
     "DOCUMENT_FORMATS",
+    "document_suffixes",
     "format_named",
 ]
 
@@ -107,6 +108,11 @@ def rdf_format_for_suffix(suffix: str) -> RdfFormat | None:
         if bare == fmt.suffix:
             return fmt
     return None
+
+
+def document_suffixes() -> dict[str, str]:
+    """File suffix → media type of every variant of a document, HTML included."""
+    return {"html": HTML, **{f.suffix: f.media_type for f in DOCUMENT_FORMATS}}
 
 
 def format_named(name: str, offers):

@@ -24,7 +24,7 @@ from server.negotiation import NotAcceptable, choose
 blueprint = Blueprint("catalog", __name__)
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 PAGE_SIZE = 10
-SUFFIXES = {"html": formats.HTML, **{f.suffix: f.media_type for f in formats.DOCUMENT_FORMATS}}
+SUFFIXES = formats.document_suffixes()
 
 
 def _root() -> Path:

@@ -24,7 +24,7 @@ from server.negotiation import NotAcceptable, choose
 
 blueprint = Blueprint("linked_data", __name__)
 
-SUFFIXES = {"html": formats.HTML, **{f.suffix: f.media_type for f in formats.DOCUMENT_FORMATS}}
+SUFFIXES = formats.document_suffixes()
 RDF_OFFERS = formats.DOCUMENT_FORMATS
 
 

@@ -11,13 +11,13 @@ from rdflib import URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
 from ccn_graph import formats
-from ccn_graph.iris import ONTOLOGY_NS, bind_prefixes
+from ccn_graph.iris import ONTOLOGY_NS, PREFIXES, bind_prefixes
 from server import context
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 
 blueprint = Blueprint("vocabulary_docs", __name__)
-SUFFIXES = {"html": formats.HTML, **{f.suffix: f.media_type for f in formats.DOCUMENT_FORMATS}}
+SUFFIXES = formats.document_suffixes()
 
 
 def _variant(suffix: str | None) -> str:
@@ -26,6 +26,15 @@ def _variant(suffix: str | None) -> str:
             raise NotAcceptable(list(SUFFIXES), suffix)
         return SUFFIXES[suffix]
     return choose(request, formats.DOCUMENT_FORMATS, html=True)
+
+
+def _variant_or_response(suffix: str | None, graph) -> str | Response:
+    """HTML (the caller renders it), or the finished response: the graph in RDF, or a 406."""
+    try:
+        media_type = _variant(suffix)
+    except NotAcceptable as exc:
+        return error_response(406, "Not Acceptable", str(exc))
+    return media_type if media_type == formats.HTML else _rdf(graph, media_type)
 
 
 def _rdf(graph, media_type: str) -> Response:
@@ -49,8 +58,6 @@ def _term_link(term) -> dict:
 
 
 def _compact(text: str) -> str:
-    from ccn_graph.iris import PREFIXES
-
     for prefix, namespace in PREFIXES.items():
         if text.startswith(namespace):
             return f"{prefix}:{text[len(namespace):]}"
@@ -60,14 +67,11 @@ def _compact(text: str) -> str:
 @blueprint.route("/ontology", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/ontology.<suffix>", methods=["GET", "HEAD"])
 def ontology(suffix):
-    try:
-        media_type = _variant(suffix)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
     vocabulary = context.app_extension("vocabulary")
     graph = vocabulary.ontology
-    if media_type != formats.HTML:
-        return _rdf(graph, media_type)
+    media_type = _variant_or_response(suffix, graph)
+    if isinstance(media_type, Response):
+        return media_type
     shapes = vocabulary.shapes
     classes, properties = [], []
     for term in sorted({s for s in graph.subjects(RDF.type, OWL.Class) if str(s).startswith(ONTOLOGY_NS)}, key=str):
@@ -116,14 +120,11 @@ def ontology(suffix):
 @blueprint.route("/shapes", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/shapes.<suffix>", methods=["GET", "HEAD"])
 def shapes(suffix):
-    try:
-        media_type = _variant(suffix)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
     vocabulary = context.app_extension("vocabulary")
     graph = vocabulary.shapes
-    if media_type != formats.HTML:
-        return _rdf(graph, media_type)
+    media_type = _variant_or_response(suffix, graph)
+    if isinstance(media_type, Response):
+        return media_type
     node_shapes = []
     for shape in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str):
         rows = []
