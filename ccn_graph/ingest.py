@@ -23,7 +23,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
 
 from ccn_graph import queries
-from ccn_graph.iris import ONTOLOGY_NS, check_iri, record_graph_for
+from ccn_graph.iris import ONTOLOGY_NS, check_iri, provenance_graph_prefix, record_graph_for
 from ccn_graph.store import Store
 from ccn_graph.validation import ValidationReport, Validator
 
@@ -74,24 +74,30 @@ class Gate:
         self.base = base
         self.lock_path = lock_path
         self.shapes_version = shapes_version
-        self._thread_lock = threading.Lock()
+        self._thread_lock = threading.RLock()
+        self._depth = threading.local()
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
         """Held while a write is checked and applied: across threads, and across processes that
         share the lock file (the store applies each update atomically but does not serialise
-        concurrent ones; see DESIGN decision 5)."""
+        concurrent ones; see DESIGN decision 5). A thread that holds it may take it again (an
+        update is evaluated and then merged under one hold)."""
         with self._thread_lock:
-            if self.lock_path is None:
-                yield
-                return
-            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.lock_path.open("a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
+            self._depth.count = getattr(self._depth, "count", 0) + 1
+            try:
+                if self.lock_path is None or self._depth.count > 1:
                     yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+                    return
+                self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+                with self.lock_path.open("a") as handle:
+                    fcntl.flock(handle, fcntl.LOCK_EX)
+                    try:
+                        yield
+                    finally:
+                        fcntl.flock(handle, fcntl.LOCK_UN)
+            finally:
+                self._depth.count -= 1
 
     def current(self, graphs: Iterable[str]) -> dict[str, Graph]:
         """The records as the store has them now."""
@@ -185,7 +191,7 @@ class Gate:
             for source in sources:
                 activity.add((node, DCTERMS.source, Literal(source)))
             graphs = dict(records)
-            graphs[f"{self.base}graph/activity/{activity_id}"] = activity
+            graphs[f"{provenance_graph_prefix(self.base)}{activity_id}"] = activity
             self.store.replace_graphs(graphs)
             etags = {g: record_etag(graph) for g, graph in self.current(records).items()}
         return MergeOutcome(True, report, tuple(records), activity_iri, added=added, removed=removed, etags=etags)

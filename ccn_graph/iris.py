@@ -57,6 +57,11 @@ def graph_iri(base: str, name: str) -> str:
     return check_iri(f"{base}graph/{name}")
 
 
+def provenance_graph_prefix(base: str) -> str:
+    """Where the provenance activities live: ``{base}graph/activity/{id}``, one graph each."""
+    return f"{base}graph/activity/"
+
+
 def record_graph_for(base: str, entity_iri: str) -> str | None:
     """The record graph of an entity ``{base}id/{type}/{ref}``: ``{base}graph/{type}/{ref}``.
 

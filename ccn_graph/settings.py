@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,14 @@ def _log_level(text: str) -> str:
 def _default_data_dir(environ: Mapping[str, str]) -> str:
     xdg = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(xdg) / "ccn-graph")
+
+
+def _iri_prefixes(text: str) -> tuple[str, ...]:
+    prefixes = tuple(text.replace(",", " ").split())
+    for prefix in prefixes:
+        if not re.match(r"^https?://[^\s<>\"{}|^`\\]+$", prefix):
+            raise ValueError(f"{prefix!r} is not an http(s) IRI prefix")
+    return prefixes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +181,15 @@ SETTINGS: tuple[Setting, ...] = (
         _positive(int),
         "Largest request body accepted, in bytes (after decompression)",
     ),
+    Setting(
+        "CCN_OPEN_GRAPHS",
+        "open_graphs",
+        (),
+        _iri_prefixes,
+        "IRI prefixes of graphs, besides the record graphs, that network stewards may write with "
+        "SPARQL Update at /update (still through the shapes, with provenance); space-separated; "
+        "empty: record graphs only",
+    ),
     Setting("CCN_WORKERS", "workers", 4, _positive(int), "Web worker processes (gunicorn)"),
     Setting("CCN_LOG_LEVEL", "log_level", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
     Setting(
@@ -206,6 +224,7 @@ class Settings:
     query_max_bytes: int
     query_max_depth: int
     max_body: int
+    open_graphs: tuple[str, ...]
     workers: int
     log_level: str
     autoload: bool

@@ -13,6 +13,10 @@ the checks fail closed. On the tokens:
   as is ``LOAD``, whatever the case or spacing; a keyword is a bare word token, so ``ex:service``,
   ``?service`` or ``"SERVICE"`` are not mistaken for it.
 
+`prepare_update` makes the same checks on a steward's SPARQL Update (updates allowed, nothing that
+fetches) and adds the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` to each
+``DELETE/INSERT … WHERE`` as ``USING`` clauses.
+
 `QueryInfo.form` tells which result formats apply (SELECT/ASK: SPARQL results; CONSTRUCT/DESCRIBE:
 RDF). Whether the query is otherwise valid SPARQL is left to the store, whose parser message is
 passed on.
@@ -23,7 +27,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["QueryInfo", "QueryRefused", "analyse"]
+from ccn_graph.iris import check_iri
+
+__all__ = ["QueryInfo", "QueryRefused", "analyse", "prepare_update"]
 
 _TOKEN = re.compile(
     r"""
@@ -79,6 +85,11 @@ def tokens(text: str) -> list[tuple[str, str]]:
 
     Raises `QueryRefused` (400) at the first character that starts no token.
     """
+    return [(kind, value) for kind, value, _ in _spans(text)]
+
+
+def _spans(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, offset) for every token but white space and comments."""
     out = []
     position = 0
     while position < len(text):
@@ -91,21 +102,37 @@ def tokens(text: str) -> list[tuple[str, str]]:
             )
         kind = match.lastgroup
         if kind not in ("ws", "comment"):
-            out.append((kind, match.group()))
+            out.append((kind, match.group(), position))
         position = match.end()
     return out
 
 
-def analyse(text: str, *, max_bytes: int, max_depth: int) -> QueryInfo:
-    """Check a query before it is run; raises `QueryRefused` with the status to answer."""
+def _check_size(text: str, max_bytes: int, what: str) -> None:
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise QueryRefused(
             413, "too_large",
-            f"The query is {size} bytes long; this endpoint accepts queries of up to {max_bytes} bytes.",
+            f"The {what} is {size} bytes long; this endpoint accepts {what}s of up to {max_bytes} bytes.",
         )
     if not text.strip():
-        raise QueryRefused(400, "empty", "The query is empty.")
+        raise QueryRefused(400, "empty", f"The {what} is empty.")
+
+
+def _too_deep(max_depth: int, what: str) -> QueryRefused:
+    return QueryRefused(400, "too_deep", f"The {what} nests brackets more than {max_depth} levels deep; simplify it.")
+
+
+def _fetching(word: str) -> QueryRefused:
+    return QueryRefused(
+        400, "fetching",
+        f"{word} is not allowed here: this service never fetches other URLs or files. "
+        "Use the data of this graph only.",
+    )
+
+
+def analyse(text: str, *, max_bytes: int, max_depth: int) -> QueryInfo:
+    """Check a query before it is run; raises `QueryRefused` with the status to answer."""
+    _check_size(text, max_bytes, "query")
     depth = deepest = 0
     form = None
     has_base = False
@@ -113,21 +140,14 @@ def analyse(text: str, *, max_bytes: int, max_depth: int) -> QueryInfo:
         if kind == "punct" and value in _OPEN:
             depth += 1
             if depth > max_depth:
-                raise QueryRefused(
-                    400, "too_deep",
-                    f"The query nests brackets more than {max_depth} levels deep; simplify it.",
-                )
+                raise _too_deep(max_depth, "query")
             deepest = max(deepest, depth)
         elif kind == "punct" and value in _CLOSE:
             depth -= 1
         elif kind == "word":
             word = value.upper()
             if word in _FETCHING:
-                raise QueryRefused(
-                    400, "fetching",
-                    f"{word} is not allowed here: this endpoint never fetches other URLs or files. "
-                    "Query the data of this graph only.",
-                )
+                raise _fetching(word)
             if word in _UPDATES:
                 raise QueryRefused(
                     403, "update",
@@ -140,3 +160,66 @@ def analyse(text: str, *, max_bytes: int, max_depth: int) -> QueryInfo:
     if form is None:
         raise QueryRefused(400, "no_form", "The query has no SELECT, ASK, CONSTRUCT or DESCRIBE.")
     return QueryInfo(form, has_base)
+
+
+def prepare_update(
+    text: str,
+    *,
+    max_bytes: int,
+    max_depth: int,
+    using: list[str] = (),
+    using_named: list[str] = (),
+) -> str:
+    """Check a SPARQL Update before it is evaluated; the text to evaluate.
+
+    Refuses (`QueryRefused`) what is too large or too deeply nested, ``LOAD`` and ``SERVICE``, and
+    a protocol dataset (`using`, `using_named`: checked IRIs) on an update that sets its own with
+    ``USING`` or ``WITH``, which the SPARQL 1.1 Protocol forbids, or that is not an IRI. With a protocol dataset, each
+    ``… WHERE`` operation gets it as ``USING`` / ``USING NAMED`` clauses: the same meaning, in
+    the update's own syntax. Whether the update is otherwise valid is left to the evaluator.
+    """
+    _check_size(text, max_bytes, "update")
+    for iri in (*using, *using_named):
+        try:
+            check_iri(iri)
+        except ValueError as exc:
+            raise QueryRefused(400, "protocol", f"A using-graph-uri is not an IRI: {exc}.") from None
+    spans = _spans(text)
+    depth = 0
+    wheres = []
+    previous = None
+    for kind, value, offset in spans:
+        if kind == "punct" and value in _OPEN:
+            depth += 1
+            if depth > max_depth:
+                raise _too_deep(max_depth, "update")
+        elif kind == "punct" and value in _CLOSE:
+            depth -= 1
+        elif kind == "word":
+            word = value.upper()
+            if word in _FETCHING:
+                raise _fetching(word)
+            if depth == 0 and word in ("USING", "WITH") and (using or using_named):
+                raise QueryRefused(
+                    400, "dataset_conflict",
+                    f"The update sets its own dataset with {word}; do not also send using-graph-uri or "
+                    "using-named-graph-uri.",
+                )
+            if depth == 0 and word == "WHERE":
+                if previous == "DELETE" and (using or using_named):
+                    raise QueryRefused(
+                        400, "dataset_conflict",
+                        "The DELETE-WHERE shorthand cannot take a dataset; use the long form (a DELETE "
+                        "template, then a WHERE pattern) with using-graph-uri or using-named-graph-uri.",
+                    )
+                wheres.append(offset)
+        previous = value.upper() if kind == "word" else None
+    if not (using or using_named) or not wheres:
+        return text
+    clauses = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
+    pieces, last = [], 0
+    for offset in wheres:
+        pieces += [text[last:offset], clauses]
+        last = offset
+    pieces.append(text[last:])
+    return "".join(pieces)

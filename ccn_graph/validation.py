@@ -12,12 +12,13 @@ from collections.abc import Iterable
 
 import rdflib
 from pyshacl import validate as _pyshacl_validate
-from rdflib import Graph
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 __all__ = ["ValidationReport", "ValidationResult", "Validator"]
 
+_SKOLEM = str(BNode("x").skolemize()).rsplit("/", 1)[0] + "/"
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
 
@@ -79,6 +80,10 @@ class Validator:
         of `data` is context, such as the slice of the store a submission points to.
         """
         focus_nodes = sorted(set(focus), key=str) if focus is not None else None
+        if focus_nodes and any(isinstance(n, BNode) for n in focus_nodes):
+            # pyshacl takes IRIs as focus nodes only: judge blank nodes under stable stand-in IRIs.
+            data = data.skolemize()
+            focus_nodes = [n.skolemize() if isinstance(n, BNode) else n for n in focus_nodes]
         with self._lock:
             normalize = rdflib.NORMALIZE_LITERALS
             try:
@@ -104,9 +109,9 @@ def _results(report: Graph) -> tuple[ValidationResult, ...]:
         english = [str(m) for m in report.objects(node, SH.resultMessage) if getattr(m, "language", None) == "en"]
         results.append(
             ValidationResult(
-                focus=report.value(node, SH.focusNode),
+                focus=_unskolem(report.value(node, SH.focusNode)),
                 path=report.value(node, SH.resultPath),
-                value=report.value(node, SH.value),
+                value=_unskolem(report.value(node, SH.value)),
                 message=(english or messages or [""])[0],
                 severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
                 shape=report.value(node, SH.sourceShape),
@@ -116,3 +121,9 @@ def _results(report: Graph) -> tuple[ValidationResult, ...]:
         )
     results.sort(key=lambda r: (r.severity != "Violation", str(r.focus), str(r.path), r.message))
     return tuple(results)
+
+
+def _unskolem(term: Node | None) -> Node | None:
+    if isinstance(term, URIRef) and str(term).startswith(_SKOLEM):
+        return term.de_skolemize()
+    return term

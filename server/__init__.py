@@ -34,7 +34,10 @@ def create_app(
     from ccn_graph.ingest import Gate
     from ccn_graph.stewards import Stewards
     from ccn_graph.validation import Validator
-    from server import catalog, errors, health, home, linked_data, metrics, request_log, sparql, submissions, vocabulary_docs
+    from server import (
+        catalog, errors, health, home, linked_data, metrics, request_log, sparql, sparql_update, submissions,
+        vocabulary_docs,
+    )
     from server.vocabulary import Vocabulary
 
     ontology, shapes = reference.ontology_and_shapes(settings.base_iri)
@@ -60,5 +63,6 @@ def create_app(
     app.register_blueprint(vocabulary_docs.blueprint)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(submissions.blueprint)
+    app.register_blueprint(sparql_update.blueprint)
     app.register_blueprint(catalog.blueprint)
     return app

@@ -32,4 +32,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        return error_response(500, InternalServerError.name, "An unexpected error occurred; it has been logged.")
+        return error_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")

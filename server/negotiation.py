@@ -21,6 +21,8 @@ from ccn_graph import formats
 
 __all__ = ["NotAcceptable", "choose"]
 
+_PARAMETER = re.compile(r';\s*(?![qQ]\s*=)[A-Za-z0-9!#$&^_.+-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,]*)')
+
 
 class NotAcceptable(Exception):
     """Nothing on offer fits the request; the message lists what is."""
@@ -46,7 +48,11 @@ def choose(request: Request, offers: Sequence, *, html: bool = False) -> str:
         return fmt.media_type
     raw = request.headers.get("Accept", "")
     # Some clients write q=.5 for q=0.5; werkzeug would drop such a range altogether.
-    accept = parse_accept_header(re.sub(r"(;\s*q=)\.(\d)", r"\g<1>0.\2", raw), MIMEAccept)
+    raw = re.sub(r"(;\s*q=)\.(\d)", r"\g<1>0.\2", raw)
+    # Parameters other than q (charset=utf-8, profile=…) do not change which offer fits; werkzeug
+    # would match no offer against such a range.
+    raw = _PARAMETER.sub("", raw)
+    accept = parse_accept_header(raw, MIMEAccept)
     if not accept:
         return names[0]
     best = _best(accept, names)

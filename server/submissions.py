@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from rdflib import Graph
 
 from ccn_graph import formats, reference
+from ccn_graph.iris import check_iri, provenance_graph_prefix
 from ccn_graph.ingest import Gate, record_etag
 from ccn_graph.rdf_input import InputError, decompress, focus_lines, parse_graph
 from ccn_graph.scope import scope_problem
@@ -41,7 +42,7 @@ def stewards() -> Stewards:
     return current_app.extensions["ccn_graph"]["stewards"]
 
 
-def _steward() -> Steward | Response:
+def authenticated_steward() -> Steward | Response:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     steward = stewards().verify(token.strip()) if scheme.lower() == "bearer" else None
@@ -58,22 +59,31 @@ def _steward() -> Steward | Response:
 
 def _read_body() -> tuple[bytes, str, str]:
     """(body, media type, text for line numbers) from a direct body or an uploaded file."""
+    return _read_bodies()[0]
+
+
+def _read_bodies() -> list[tuple[bytes, str, str]]:
+    """What `_read_body` gives, for each file of a multipart body (the form's ``file``, or every
+    file part, as a Graph Store Protocol POST may send several)."""
     limit = context.settings().max_body
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise InputError(400, "Choose a file to validate.")
+    if request.mimetype != "multipart/form-data":
+        body = decompress(_read_limited(limit), request.headers.get("Content-Encoding"), limit)
+        return [(body, request.mimetype, body.decode("utf-8", errors="replace"))]
+    uploads = [request.files["file"]] if "file" in request.files else list(request.files.values())
+    uploads = [u for u in uploads if u.filename]
+    if not uploads:
+        raise InputError(400, "Choose a file to validate.")
+    out, total = [], 0
+    for upload in uploads:
         body = upload.read(limit + 1)
-        if len(body) > limit:
-            raise InputError(413, f"The file is larger than {limit} bytes.")
+        total += len(body)
+        if total > limit:
+            raise InputError(413, f"The files are larger than {limit} bytes.")
         suffix = Path(upload.filename).suffix
         fmt = formats.rdf_format_for_suffix(suffix) if suffix else None
         media_type = request.form.get("format") or (fmt.media_type if fmt else upload.mimetype)
-    else:
-        body = _read_limited(limit)
-        media_type = request.mimetype
-    body = decompress(body, request.headers.get("Content-Encoding"), limit)
-    return body, media_type, body.decode("utf-8", errors="replace")
+        out.append((body, media_type, body.decode("utf-8", errors="replace")))
+    return out
 
 
 def _read_limited(limit: int) -> bytes:
@@ -161,7 +171,7 @@ def validate():
 
 @blueprint.route("/submissions", methods=["POST"])
 def submit():
-    steward = _steward()
+    steward = authenticated_steward()
     if isinstance(steward, Response):
         return steward
     settings = context.settings()
@@ -177,12 +187,15 @@ def submit():
         records = reference.split_records(graph, base)
     except reference.ReferenceDataError as exc:
         return error_response(400, "Bad Request", f"Only records of this graph can be submitted: {exc}.")
-    return _gated_write(steward, records, text, media_type)
+    return gated_write(steward, records, text, media_type)
 
 
-def _gated_write(steward: Steward, records: dict, text: str, media_type: str, *, created_status: int = 201,
-                 replaced_status: int = 201) -> Response:
-    """Scope, If-Match, the gate; the response for a submission or a Graph Store write."""
+def gated_write(steward: Steward, records: dict, text: str, media_type: str, *, created_status: int = 201,
+                replaced_status: int = 201, label: str = "Submission", extra: dict | None = None) -> Response:
+    """Scope, If-Match, the gate; the response for a submission, a Graph Store write or an update.
+
+    `label` names the kind of change in the provenance; `extra` is kept with the submission's record.
+    """
     base = context.settings().base_iri
     the_gate = gate()
     before = the_gate.current(records)
@@ -198,7 +211,7 @@ def _gated_write(steward: Steward, records: dict, text: str, media_type: str, *,
     submission_id = uuid.uuid4().hex
     outcome = the_gate.merge(
         records,
-        label=f"Submission by steward {steward.name}",
+        label=f"{label} by steward {steward.name}",
         agent=(f"{base}id/steward/{_slug(steward.name)}", steward.name),
         expected=expected,
         activity_id=submission_id,
@@ -213,7 +226,7 @@ def _gated_write(steward: Steward, records: dict, text: str, media_type: str, *,
         "graphs": list(outcome.graphs), "triples_added": outcome.added, "triples_removed": outcome.removed,
         "activity": outcome.activity,
     }
-    _save(submission_id, {**summary, "report": report_json(outcome.report, lines)})
+    _save(submission_id, {**summary, **(extra or {}), "report": report_json(outcome.report, lines)})
     if outcome.accepted:
         from server.catalog import rebuild_in_background
 
@@ -243,7 +256,7 @@ def _save(submission_id: str, record: dict) -> None:
 
 @blueprint.route("/submissions", methods=["GET"])
 def own_submissions():
-    steward = _steward()
+    steward = authenticated_steward()
     if isinstance(steward, Response):
         return steward
     entries = []
@@ -265,41 +278,62 @@ def status(submission_id: str):
     return current_app.json.response(json.loads(path.read_text()))
 
 
-def _record_graph_param() -> str | Response:
+def _writable_graph_param(steward: Steward) -> tuple[str, bool] | Response:
+    """(graph IRI, whether it is an open graph) of a Graph Store write, or the refusal."""
     iri = request.args.get("graph")
-    base = context.settings().base_iri
+    settings = context.settings()
+    base = settings.base_iri
+    if "default" in request.args and not iri:
+        return error_response(403, "Forbidden",
+                              "The default graph is the union of the record graphs; write a record graph (?graph=<IRI>).")
     if not iri:
         return error_response(400, "Bad Request", "Name the graph: /graphs?graph=<IRI>.")
-    if not iri.startswith(f"{base}graph/") or iri.count("/") < f"{base}graph/".count("/") + 1:
+    try:
+        check_iri(iri)
+    except ValueError as exc:
+        return error_response(400, "Bad Request", str(exc))
+    if any(iri.startswith(prefix) for prefix in settings.open_graphs):
+        if not steward.network:
+            return error_response(403, "Forbidden", f"Only a network steward may write {iri}.")
+        return iri, True
+    if (not iri.startswith(f"{base}graph/") or iri.count("/") < f"{base}graph/".count("/") + 1
+            or iri.startswith(provenance_graph_prefix(base))):
         return error_response(403, "Forbidden",
                               f"Only record graphs ({base}graph/{{type}}/{{ref}}) can be written here.")
-    return iri
+    return iri, False
 
 
 @blueprint.route("/graphs", methods=["PUT", "POST", "DELETE"])
 def write_graph():
     """Graph Store Protocol, write side, for stewards: the same gate as a submission.
 
-    PUT replaces the record graph, POST adds to it, DELETE removes it; the triples sent must all
-    belong to the record the graph holds.
+    PUT replaces the record graph, POST adds to it (a multipart POST: every file part), DELETE
+    removes it; the triples sent must all belong to the record the graph holds. Network stewards may
+    also write graphs under ``CCN_OPEN_GRAPHS``, with any triples, through the same shapes.
     """
-    steward = _steward()
+    steward = authenticated_steward()
     if isinstance(steward, Response):
         return steward
-    iri = _record_graph_param()
-    if isinstance(iri, Response):
-        return iri
+    target = _writable_graph_param(steward)
+    if isinstance(target, Response):
+        return target
+    iri, is_open = target
     base = context.settings().base_iri
     if request.method == "DELETE":
         current = gate().current([iri])[iri]
         if not len(current):
             return error_response(404, "Not Found", f"There is no graph {iri}.")
-        response = _gated_write(steward, {iri: Graph()}, "", "", replaced_status=204)
+        response = gated_write(steward, {iri: Graph()}, "", "", replaced_status=204)
         return Response(status=204) if response.status_code == 204 else response
     try:
-        body, media_type, text = _read_body()
-        graph = parse_graph(body, media_type, base)
-        records = reference.split_records(graph, base) if len(graph) else {}
+        bodies = _read_bodies()
+        graph = Graph()
+        for body, media_type, text in bodies:
+            graph += parse_graph(body, media_type, base)
+        if is_open:
+            records = {iri: graph} if len(graph) else {}
+        else:
+            records = reference.split_records(graph, base) if len(graph) else {}
     except InputError as exc:
         return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
     except reference.ReferenceDataError as exc:
@@ -310,7 +344,7 @@ def write_graph():
     new = records.get(iri, Graph())
     if request.method == "POST":
         new = new + gate().current([iri])[iri]
-    response = _gated_write(steward, {iri: new}, text, media_type, created_status=201, replaced_status=204)
+    response = gated_write(steward, {iri: new}, text, media_type, created_status=201, replaced_status=204)
     if response.status_code == 204:
         empty = Response(status=204)
         for header in ("ETag", "Location"):

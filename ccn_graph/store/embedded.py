@@ -91,6 +91,23 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise StoreRequestError(f"invalid update: {exc}") from None
 
+    def run_update(self, update: str) -> None:
+        """Apply `update` as it is (no data version is kept here): for working copies.
+
+        Raises `StoreRequestError` with the parser's message when it is not valid SPARQL Update.
+        """
+        self._update(update)
+
+    def graph_lines(self) -> dict[str | None, set[str]]:
+        """Every triple, written in N-Triples without the final dot, per graph (None: the default
+        graph); blank nodes keep their labels within this store."""
+        out: dict[str | None, set[str]] = {}
+        for quad in self._open():
+            graph = quad.graph_name
+            key = graph.value if isinstance(graph, pyoxigraph.NamedNode) else None
+            out.setdefault(key, set()).add(f"{quad.subject} {quad.predicate} {quad.object}")
+        return out
+
     def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None) -> None:
         rdf_format = pyoxigraph.RdfFormat.from_media_type(fmt.media_type)
         target = {"to_graph": pyoxigraph.NamedNode(graph_iri)} if graph_iri else {}

@@ -1,0 +1,133 @@
+"""What a steward's SPARQL Update would change, worked out on a copy before anything is written.
+
+The store applies an update the moment it receives it, so an update cannot be validated there
+first. Instead the update is evaluated by Oxigraph in memory, on a working copy of the data
+graphs (every named graph except the provenance and store-state graphs, which the service keeps),
+whose default graph holds the union of those graphs as the public default graph does (so a
+WHERE clause reads what a query would). Changes are taken from the named graphs; a change of the
+default graph alone is refused with a hint, since that graph is only a view. Comparing
+the copy before and after gives the new content of each named graph the update changed; those
+graphs then go through the gate (`ingest.Gate.merge`: shapes, scope, one atomic write with
+provenance) like any submission. Nothing here writes to the store.
+
+Cost: the copy is the whole data set, so an update costs a read of the store plus an in-memory
+load of it (well under a second for the bundled data; measure before using it on millions of
+triples).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+
+from ccn_graph import formats, queries, reference
+from ccn_graph.iris import STORE_STATE_GRAPH, provenance_graph_prefix
+from ccn_graph.stewards import Steward
+from ccn_graph.store import EmbeddedStore, Store, StoreRequestError
+
+__all__ = ["UpdateEffect", "UpdateRefused", "evaluate", "graph_problem"]
+
+
+class UpdateRefused(ValueError):
+    """The update cannot be applied as sent; the message says why and what to do instead."""
+
+
+@dataclasses.dataclass(frozen=True)
+class UpdateEffect:
+    """The new content of every named graph the update changed (empty: the graph is removed)."""
+
+    graphs: dict[str, Graph]
+
+
+def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None = None) -> UpdateEffect:
+    """Evaluate `update` on a copy of the data graphs of `store`; write nothing to `store`.
+
+    Raises `UpdateRefused` when the update is not valid SPARQL Update, or when it changes the
+    default graph in a way that is not a change of named graphs (the default graph is the union of
+    the named graphs: triples are added to and removed from named graphs). The caller holds the
+    write lock, so that what is evaluated here is what the gate then replaces.
+    """
+    probe = EmbeddedStore()
+    try:
+        probe.run_update(update)
+    except StoreRequestError as exc:
+        raise UpdateRefused(f"The update is not valid SPARQL 1.1 Update: {exc}") from None
+    copy = EmbeddedStore()
+    with tempfile.NamedTemporaryFile(suffix=".nq", dir=work_dir) as handle:
+        stream = store.dataset_stream()
+        try:
+            for chunk in stream.chunks:
+                handle.write(chunk)
+        finally:
+            stream.close()
+        handle.flush()
+        copy.load_file(Path(handle.name), formats.N_QUADS)
+    copy.run_update(queries.bind(queries.load("working_copy"), {
+        "provenance": Literal(provenance_graph_prefix(base_iri)),
+        "state": URIRef(STORE_STATE_GRAPH),
+    }))
+    before = copy.graph_lines()
+    try:
+        copy.run_update(update)
+    except StoreRequestError as exc:
+        raise UpdateRefused(f"The update could not be applied: {exc}") from None
+    after = copy.graph_lines()
+    named_graphs = sorted(g for g in set(before) | set(after) if g is not None)
+    changed_lines = {g: after.get(g, set()) for g in named_graphs if after.get(g, set()) != before.get(g, set())}
+    named_after = set().union(*(lines for g, lines in after.items() if g is not None))
+    default_before, default_after = before.get(None, set()), after.get(None, set())
+    stray = sorted(default_after - default_before - named_after)
+    if stray:
+        raise UpdateRefused(
+            "The update adds triples to the default graph only (e.g. " + stray[0] + "). The default "
+            "graph is the union of the record graphs: add triples to a record graph, with "
+            "GRAPH <…> { … }."
+        )
+    if default_after != default_before and not changed_lines:
+        raise UpdateRefused(
+            "The update changes the default graph only. The default graph is the union of the record "
+            "graphs: change the named graphs, with GRAPH ?g in the template and in the WHERE pattern."
+        )
+    changed = {}
+    for graph, lines in changed_lines.items():
+        content = Graph()
+        if lines:
+            content.parse(data="".join(f"{line} .\n" for line in lines), format=formats.N_TRIPLES.rdflib_name)
+        changed[graph] = content
+    return UpdateEffect(changed)
+
+
+def graph_problem(
+    graph_iri: str, content: Graph, base_iri: str, steward: Steward, open_graphs: tuple[str, ...] = ()
+) -> tuple[int, str] | None:
+    """Why an update may not give `graph_iri` the new `content`, as (HTTP status, message), or None.
+
+    Writable are the record graphs (``{base}graph/{type}/{ref}``), each holding only its own
+    record's triples, and — for network stewards — graphs under one of the `open_graphs` prefixes.
+    Member-State scope is judged afterwards, on the records, as for any submission.
+    """
+    if any(graph_iri.startswith(prefix) for prefix in open_graphs):
+        if not steward.network:
+            return 403, f"only a network steward may write {graph_iri}"
+        return None
+    prefix = f"{base_iri}graph/"
+    rest = graph_iri[len(prefix):] if graph_iri.startswith(prefix) else ""
+    if rest.count("/") < 1 or not all(rest.split("/")) or graph_iri.startswith(provenance_graph_prefix(base_iri)):
+        return 403, (
+            f"{graph_iri} is not a record graph ({prefix}{{type}}/{{ref}}); only record graphs "
+            "can be changed"
+        )
+    try:
+        owners = set(reference.split_records(content, base_iri))
+    except reference.ReferenceDataError as exc:
+        return 400, f"in {graph_iri}: {exc}"
+    others = owners - {graph_iri}
+    if others:
+        return 400, (
+            f"{graph_iri} would hold triples of other records ({', '.join(sorted(others))}); put each "
+            "record's triples in its own graph"
+        )
+    return None

@@ -1,0 +1,161 @@
+"""SPARQL Update for stewards at /update, over real HTTP: the gate holds for updates as for files."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from rdflib import URIRef
+
+from ccn_graph import loading
+from ccn_graph.settings import load_settings
+from ccn_graph.sparql_guard import QueryRefused, prepare_update
+from ccn_graph.stewards import Stewards
+from ccn_graph.store import RemoteStore
+from server import create_app
+
+from .conftest import BASE, LiveApp
+from .test_submissions import dump, member, submit
+
+PREFIXES = """PREFIX ccn: <https://w3id.org/ccn-graph/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+"""
+
+
+@pytest.fixture(scope="module")
+def world(managed_server, tmp_path_factory):
+    store = RemoteStore(managed_server.endpoints, timeout=10)
+    store.clear()
+    loading.load_reference_data(store, BASE)
+    data_dir = tmp_path_factory.mktemp("data")
+    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE})
+    registry = Stewards(data_dir)
+    tokens = {
+        "ro": registry.add("NCC Romania", ("RO",)),
+        "be": registry.add("NCC Belgium", ("BE",)),
+        "network": registry.add("ECCC staff", ("network",)),
+    }
+    app = LiveApp(create_app(settings, store))
+    for ref, state, ncc in (("upd-ro-1", "ROU", "ro"), ("upd-ro-2", "ROU", "ro"), ("upd-be-1", "BEL", "be")):
+        assert submit(app, member(ref, f"Lab {ref}", state=state, ncc=ncc), tokens["network"]).status_code == 201
+    yield app, store, tokens
+    app.close()
+
+
+def update(app, text, token=None, form=True, **params):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if form:
+        return requests.post(f"{app.url}/update", data={"update": PREFIXES + text}, params=params, headers=headers, timeout=60)
+    headers["Content-Type"] = "application/sparql-update"
+    return requests.post(f"{app.url}/update", data=(PREFIXES + text).encode(), params=params, headers=headers, timeout=60)
+
+
+def label(store, ref):
+    rows = store.select("SELECT ?l WHERE { ?m <http://www.w3.org/2004/02/skos/core#prefLabel> ?l }",
+                        {"m": URIRef(f"{BASE}id/member/{ref}")})
+    return sorted(str(r["l"]) for r in rows)
+
+
+def test_an_update_changes_records_through_the_gate_with_provenance(world):
+    app, store, tokens = world
+    response = update(app, f"""
+        DELETE {{ GRAPH ?g {{ ?m skos:prefLabel ?old }} }}
+        INSERT {{ GRAPH ?g {{ ?m skos:prefLabel "Renamed Lab"@en }} }}
+        WHERE {{ GRAPH ?g {{ ?m skos:prefLabel ?old }} VALUES ?m {{ <{BASE}id/member/upd-ro-1> }} }}""",
+                      tokens["ro"], form=False)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "accepted" and body["graphs"] == [f"{BASE}graph/member/upd-ro-1"]
+    assert body["triples_added"] == 1 and body["triples_removed"] == 1
+    assert label(store, "upd-ro-1") == ["Renamed Lab"]
+    activity = URIRef(body["activity"])
+    assert store.ask("ASK { ?a a <http://www.w3.org/ns/prov#Activity> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+                     "FILTER(STRSTARTS(STR(?l), \"SPARQL Update by steward NCC Romania\")) }", {"a": activity})
+    status = requests.get(f"{app.url}/submissions/{body['id']}", timeout=10).json()
+    assert "Renamed Lab" in status["update"]
+
+
+def test_one_update_may_change_many_records_at_once(world):
+    app, store, tokens = world
+    response = update(app, """
+        INSERT { GRAPH ?g { ?m skos:altLabel "Bulk"@en } }
+        WHERE { GRAPH ?g { ?m a ccn:CommunityMember ; skos:prefLabel ?l FILTER(STRSTARTS(STR(?l), "Lab upd-")) } }""",
+                      tokens["network"])
+    assert response.status_code == 200, response.text
+    assert len(response.json()["graphs"]) >= 2
+    rows = store.select("SELECT ?m WHERE { ?m <http://www.w3.org/2004/02/skos/core#altLabel> \"Bulk\"@en }")
+    assert len(rows) == len(response.json()["graphs"])
+
+
+def test_a_violating_update_is_422_and_writes_nothing(world):
+    app, store, tokens = world
+    before = dump(store)
+    response = update(app, f"DELETE WHERE {{ GRAPH ?g {{ <{BASE}id/member/upd-ro-2> ccn:category ?c }} }}", tokens["ro"])
+    assert response.status_code == 422, response.text
+    report = response.json()["report"]
+    assert not report["conforms"] and any("category" in r["message"] for r in report["results"])
+    assert dump(store) == before
+
+
+@pytest.mark.parametrize(
+    "token, text, status, fragment",
+    [
+        (None, "CLEAR ALL", 401, "Bearer"),
+        ("ro", f'INSERT DATA {{ GRAPH <{BASE}graph/member/upd-be-1> {{ <{BASE}id/member/upd-be-1> skos:altLabel "x"@en }} }}',
+         403, "outside this steward's scope"),
+        ("network", 'INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/s> skos:altLabel "x" } }', 403,
+         "not a record graph"),
+        ("network", f'INSERT DATA {{ GRAPH <{BASE}graph/ontology> {{ <{BASE}x> skos:altLabel "x" }} }}', 403, "not a record graph"),
+        ("network", f'INSERT DATA {{ <{BASE}id/member/upd-ro-1> skos:altLabel "x"@en }}', 400, "default graph"),
+        ("network", f'DELETE WHERE {{ <{BASE}id/member/upd-ro-1> skos:prefLabel ?l }}', 400, "default graph"),
+        ("network", f'INSERT DATA {{ GRAPH <{BASE}graph/member/upd-ro-1> {{ <{BASE}id/member/upd-be-1> skos:altLabel "x"@en }} }}',
+         400, "other records"),
+        ("network", "LOAD <http://127.0.0.1:9/x.ttl>", 400, "never fetches"),
+        ("network", "INSERT { GRAPH ?g { ?s ?p ?o } } WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", 400, "never fetches"),
+        ("network", "INSERT DATTA { }", 400, "not valid SPARQL"),
+    ],
+)
+def test_refused_updates_write_nothing(world, token, text, status, fragment):
+    app, store, tokens = world
+    before = dump(store)
+    response = update(app, text, tokens.get(token))
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["message"]
+    assert dump(store) == before
+
+
+def test_provenance_is_not_part_of_what_an_update_sees(world):
+    app, store, tokens = world
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?a a <http://www.w3.org/ns/prov#Activity> }"
+    before = int(store.select(count)[0]["n"])
+    assert before > 0
+    response = update(app, "DELETE WHERE { GRAPH ?g { ?a a prov:Activity } }", tokens["network"])
+    assert response.status_code == 200 and response.json()["status"] == "unchanged"
+    assert int(store.select(count)[0]["n"]) == before
+
+
+def test_protocol_errors(world):
+    app, _, tokens = world
+    auth = {"Authorization": f"Bearer {tokens['network']}"}
+    assert requests.get(f"{app.url}/update", params={"update": "CLEAR ALL"}, headers=auth, timeout=10).status_code == 405
+    plain = requests.post(f"{app.url}/update", data=b"CLEAR ALL", headers={**auth, "Content-Type": "text/plain"}, timeout=10)
+    assert plain.status_code == 415
+    twice = requests.post(f"{app.url}/update", data="update=CLEAR+ALL&update=CLEAR+ALL",
+                          headers={**auth, "Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+    assert twice.status_code == 400 and "once" in twice.json()["message"]
+
+
+def test_prepare_update_adds_the_protocol_dataset_as_using_clauses():
+    text = "INSERT { GRAPH <http://e/x> { ?s ?p ?o } } WHERE { ?s ?p ?o } ; INSERT DATA { <http://e/a> <http://e/b> 'WHERE' }"
+    prepared = prepare_update(text, max_bytes=10_000, max_depth=10, using=["http://e/d"], using_named=["http://e/n"])
+    assert prepared.count("USING <http://e/d> USING NAMED <http://e/n> WHERE") == 1
+    assert prepared.endswith("'WHERE' }")
+    assert prepare_update(text, max_bytes=10_000, max_depth=10) == text
+    for bad, kwargs in (
+        ("WITH <http://e/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", {"using": ["http://e/d"]}),
+        ("DELETE WHERE { ?s ?p ?o }", {"using_named": ["http://e/d"]}),
+        ("INSERT DATA { <http://e/a> <http://e/b> 1 }", {"using": ["not an iri>"]}),
+    ):
+        with pytest.raises(QueryRefused) as caught:
+            prepare_update(bad, max_bytes=10_000, max_depth=10, **kwargs)
+        assert caught.value.status == 400
