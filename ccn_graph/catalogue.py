@@ -14,7 +14,7 @@ because the corporate-body code of the Centre is not confirmed.
 from __future__ import annotations
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
 
 from ccn_graph.dumps import Manifest
 from ccn_graph.iris import ONTOLOGY_NS, SHAPES_NS
@@ -23,6 +23,7 @@ __all__ = ["catalogue_graph"]
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
+SPDX_HTTPS = Namespace("https://spdx.org/rdf/terms#")
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 THEMES = (URIRef(AUTHORITY + "data-theme/TECH"), URIRef(AUTHORITY + "data-theme/GOVE"))
 # The English labels of these two themes in the EU data-theme table.
@@ -56,7 +57,8 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
     """The catalogue for `manifest`; `names` gives the English name of each Member State by code.
 
     `version` is the DCAT-AP version to follow where they differ: 3.0.1 types a byte size as
-    ``xsd:nonNegativeInteger`` and takes a SHA-256 checksum; 2.1.1 (which data.europa.eu converts
+    ``xsd:nonNegativeInteger`` and takes a SHA-256 checksum (its algorithm under the https SPDX
+    namespace, as its controlled-vocabulary shapes require); 2.1.1 (which data.europa.eu converts
     everything to) wants ``xsd:decimal`` and SHA-1.
     """
     g = Graph()
@@ -143,11 +145,15 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
             g.add((dist, SPDX.checksum, checksum))
             g.add((checksum, RDF.type, SPDX.Checksum))
             if version == "2.1.1":
-                g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha1))
-                g.add((checksum, SPDX.checksumValue, Literal(file["sha1"], datatype=XSD.hexBinary)))
+                algorithm, value = SPDX.checksumAlgorithm_sha1, file["sha1"]
             else:
-                g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-                g.add((checksum, SPDX.checksumValue, Literal(file["sha256"], datatype=XSD.hexBinary)))
+                # DCAT-AP 3.0.1's controlled-vocabulary shapes want the algorithm under
+                # https://spdx.org/rdf/terms; SPDX 2 names it under http:. Use the first, say both.
+                algorithm, value = SPDX_HTTPS.checksumAlgorithm_sha256, file["sha256"]
+                g.add((algorithm, OWL.sameAs, SPDX.checksumAlgorithm_sha256))
+            g.add((checksum, SPDX.algorithm, algorithm))
+            g.add((algorithm, RDF.type, SPDX.ChecksumAlgorithm))
+            g.add((checksum, SPDX.checksumValue, Literal(value, datatype=XSD.hexBinary)))
             g.add((dist, DCTERMS.license, LICENCE))
             g.add((dist, DCTERMS.modified, _time(dataset["modified"], loaded_at)))
 

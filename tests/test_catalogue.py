@@ -51,7 +51,18 @@ PROFILES = {
     "3.0.1 recommendations": ([V3 + ("shapes_recommended.ttl",)], True),
     "3.0.1 full": ([V3 + (f,) for f in ("shapes.ttl", "range.ttl", "shapes_recommended.ttl", "deprecateduris.ttl")], True),
     "2.1.1 full": ([("dcat-ap", "2.1.1", f"dcat-ap_2.1.1_shacl_{f}.ttl") for f in ("shapes", "range", "shapes_recommended", "deprecateduris")], True),
+    "3.0.1 controlled vocabularies": ([V3 + ("mdr-vocabularies.shape.ttl",)], "tables"),
+    "2.1.1 controlled vocabularies": ([("dcat-ap", "2.1.1", "dcat-ap_2.1.1_shacl_mdr-vocabularies.shape.ttl")], "tables"),
 }
+
+
+def authority_tables() -> Graph:
+    """The EU authority tables (compact) and ADMS SKOS: the controlled-vocabulary profile's background."""
+    folder = suites_path("eu-vocabularies", "authority-tables")
+    graph = shapes(*sorted(folder.glob("*.compact.en.ttl")))
+    graph.parse(folder / "original-rdfxml" / "ADMS_SKOS_v1.00.rdf", format="xml")
+    assert len(graph) > 4000
+    return graph
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
@@ -60,11 +71,21 @@ def test_catalogue_has_no_violation_in_any_profile(site, profile):
 
     app, *_ = site
     files, with_background = PROFILES[profile]
+    data = catalogue(app, profile.split()[0])
+    if with_background == "tables":
+        # As the EU validator does, the tables are merged into the data graph. (pyshacl's own
+        # ont_graph mixing clones the SKOS concept graph recursively and did not finish in 5 min.)
+        data += authority_tables()
+        background_graph = None
+    else:
+        background_graph = background() if with_background else None
     conforms, report, text = validate(
-        catalogue(app, profile.split()[0]), shacl_graph=shapes(*(suites_path(*f) for f in files)),
-        ont_graph=background() if with_background else None, inference="none", allow_warnings=True,
+        data, shacl_graph=shapes(*(suites_path(*f) for f in files)),
+        ont_graph=background_graph, inference="none", allow_warnings=True,
     )
-    violations = [r for r in report.subjects(namespace.RDF.type, namespace.SH.ValidationResult) if report.value(r, namespace.SH.resultSeverity) == namespace.SH.Violation]
+    top = set(report.objects(None, namespace.SH.result))
+    assert top or conforms
+    violations = [r for r in top if report.value(r, namespace.SH.resultSeverity) == namespace.SH.Violation]
     assert violations == [], text[:3000]
 
 
