@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test load settings clean update-yasgui
+.PHONY: serve test bench load settings clean update-yasgui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ serve: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark at 10,000 members, with its peers: rdflib-endpoint from PyPI, Virtuoso from Debian
+# (installed when this runs as root and it is missing; the report says when a peer is absent).
+BENCH_MEMBERS ?= 10000
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet rdflib-endpoint uvicorn
+	command -v virtuoso-t >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q virtuoso-opensource >/dev/null; } || true
+	$(BIN)/python bench/run.py --members $(BENCH_MEMBERS)
 
 load: $(VENV)/.installed
 	$(BIN)/ccn-graph load

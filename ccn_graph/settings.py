@@ -41,6 +41,16 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
+def _non_negative(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value < 0:
+            raise ValueError(f"expected zero or a positive number, got {text!r}")
+        return value
+
+    return parse
+
+
 def _base_iri(text: str) -> str:
     text = text.strip()
     if not text.startswith(("http://", "https://")) or not text.endswith("/"):
@@ -190,6 +200,14 @@ SETTINGS: tuple[Setting, ...] = (
         "SPARQL Update at /update (still through the shapes, with provenance); space-separated; "
         "empty: record graphs only",
     ),
+    Setting(
+        "CCN_CACHE_MB",
+        "cache_mb",
+        256,
+        _non_negative(int),
+        "Megabytes of answers kept per data version in {data_dir}/cache, shared by the workers "
+        "(queries, entity documents, search, catalogue); 0 turns the cache off",
+    ),
     Setting("CCN_WORKERS", "workers", 4, _positive(int), "Web worker processes (gunicorn)"),
     Setting("CCN_LOG_LEVEL", "log_level", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
     Setting(
@@ -225,6 +243,7 @@ class Settings:
     query_max_depth: int
     max_body: int
     open_graphs: tuple[str, ...]
+    cache_mb: int
     workers: int
     log_level: str
     autoload: bool

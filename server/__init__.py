@@ -31,6 +31,7 @@ def create_app(
     from rdflib.namespace import OWL
 
     from ccn_graph import reference
+    from ccn_graph.cache import ResponseCache
     from ccn_graph.ingest import Gate
     from ccn_graph.stewards import Stewards
     from ccn_graph.validation import Validator
@@ -53,6 +54,8 @@ def create_app(
         "gate": Gate(store, Validator(shapes, ontology), settings.base_iri,
                      lock_path=Path(settings.data_dir) / "write.lock", shapes_version=shapes_version),
         "stewards": Stewards(Path(settings.data_dir)),
+        "cache": ResponseCache(Path(settings.data_dir) / "cache" / "responses.sqlite", settings.cache_mb * 1024 * 1024)
+        if settings.cache_mb else None,
     }
     request_log.init_app(app)
     errors.init_app(app)

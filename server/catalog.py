@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, has_request_context, render_template, request, send_file
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
@@ -18,6 +18,7 @@ from ccn_graph import dumps, formats, queries, results
 from ccn_graph.catalogue import PROFILES, catalogue_graph
 from ccn_graph.iris import bind_prefixes
 from server import context
+from server.caching import cached, do_not_keep
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 
@@ -38,6 +39,8 @@ def manifest() -> dumps.Manifest:
     published = dumps.current_manifest(_root())
     if published is None or (state and published.version != state.data_version):
         published = dumps.build_dumps(store, context.settings().base_iri, _root())
+    if state and published.version != state.data_version and has_request_context():
+        do_not_keep()  # another process is still building this version's dumps
     return published
 
 
@@ -71,6 +74,7 @@ def _names() -> dict[str, str]:
 
 @blueprint.route("/catalog", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/catalog.<suffix>", methods=["GET", "HEAD"])
+@cached
 def catalog(suffix):
     try:
         if suffix:
@@ -141,6 +145,7 @@ def _page(graph: Graph, base: str, number: int) -> Graph | None:
 @blueprint.route("/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/void.<suffix>", methods=["GET", "HEAD"])
 @blueprint.route("/.well-known/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
+@cached
 def void(suffix):
     try:
         media_type = SUFFIXES.get(suffix) if suffix else choose(request, formats.DOCUMENT_FORMATS)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
 from ccn_graph.settings import Settings
-from ccn_graph.store import Store
+from ccn_graph.store import Store, StoreState
 
 
 def settings() -> Settings:
@@ -18,3 +18,10 @@ def store() -> Store:
 
 def app_extension(name: str):
     return current_app.extensions["ccn_graph"].get(name)
+
+
+def state() -> StoreState | None:
+    """The store's state, read once per request (answers computed after it reflect at least it)."""
+    if "ccn_state" not in g:
+        g.ccn_state = store().state()
+    return g.ccn_state

@@ -10,6 +10,7 @@ from ccn_graph.figures import figures
 from ccn_graph.iris import document_path
 from ccn_graph.search import SearchIndex
 from server import context, network_map
+from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 
@@ -24,6 +25,7 @@ def _doc_href(iri: str) -> str:
 
 
 @blueprint.get("/")
+@cached
 def home():
     data = figures(context.store())
     svg = network_map.render(data.nccs, data.members_by_state, _doc_href)
@@ -47,6 +49,7 @@ def _index() -> SearchIndex:
 
 
 @blueprint.get("/search")
+@cached
 def search():
     query = request.args.get("q", "")
     offset = request.args.get("offset", "0")
@@ -82,6 +85,7 @@ def search():
 
 
 @blueprint.get("/sitemap.xml")
+@cached
 def sitemap():
     """Every entity document (pages of 50,000, with a sitemap index past that)."""
     settings = context.settings()

@@ -19,6 +19,7 @@ from ccn_graph import formats, queries
 from ccn_graph.describe import Description, describe, exists
 from ccn_graph.iris import bind_prefixes, document_path, entity_iri, record_graph_for
 from server import context
+from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 
@@ -69,6 +70,7 @@ def identifier(path: str):
 
 
 @blueprint.route("/doc/<path:path>", methods=["GET", "HEAD"])
+@cached
 def document(path: str):
     path, suffix = _split_suffix(path)
     try:
@@ -80,7 +82,7 @@ def document(path: str):
     if iri is None:
         return _not_found(media_type, f"/doc/{path}")
     store = context.store()
-    state = store.state()
+    state = context.state()
     offset = request.args.get("inverse", "0")
     if not offset.isdigit():
         return _vary(error_response(400, "Bad Request", "inverse= takes the number of links to skip, such as 50."))

@@ -21,6 +21,7 @@ from ccn_graph.iris import check_iri
 from ccn_graph.sparql_guard import QueryInfo, QueryRefused, analyse
 from ccn_graph.store import QueryTimeout, StoreRequestError, StoreUnavailable
 from server import context, metrics, service_description
+from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 
@@ -110,6 +111,7 @@ def _common_headers(response: Response) -> Response:
 
 
 @blueprint.route("/sparql", methods=_METHODS)
+@cached
 def endpoint():
     if request.method == "OPTIONS":
         response = Response(status=204)

@@ -74,6 +74,12 @@ class StoreState:
     reference_version: str | None
     loaded_at: str | None = None
 
+    @property
+    def generation(self) -> str:
+        """Names this state of the data: the version, and when the store was loaded (a reset
+        counts versions from 1 again)."""
+        return f"{self.data_version}@{self.loaded_at or ''}"
+
 
 @dataclasses.dataclass(frozen=True)
 class StoreStatus:

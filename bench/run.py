@@ -1,0 +1,497 @@
+"""CCN Graph against its store and its peers, side by side, in one run; writes a Markdown report.
+
+    python bench/run.py [--members 10000] [--seconds 4] [--out bench/reports/10k.md]
+
+Servers, all on 127.0.0.1 and all stopped at the end:
+
+* one Oxigraph server holding the reference data and N synthetic members (queried directly: the
+  floor for our overhead);
+* CCN Graph twice over that server (`ccn-graph serve`, remote-store mode): cache off ("cold") and
+  cache on ("warm");
+* rdflib-endpoint over the same data in rdflib (the Python peer), when it is installed;
+* Virtuoso 7 from Debian's `virtuoso-opensource`, when it is installed (the fast peer).
+
+Measured: the query mix of ``bench/queries/`` (latency median and p95 per query, geomean over the
+mix), throughput of the mix at concurrency 1, 4 and 16 over bounded durations, entity documents
+(Turtle and HTML), search, a one-member submission, the load rate and the app workers' memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import requests
+from rdflib import URIRef
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ccn_graph import generate, loading, queries  # noqa: E402
+from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
+from ccn_graph.stewards import Stewards  # noqa: E402
+from tests.test_submissions import member  # noqa: E402
+
+BASE = "http://ccn.bench/"
+QUERIES = ROOT / "bench" / "queries"
+JSON = "application/sparql-results+json"
+TURTLE = "text/turtle"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 120, **kwargs) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2, **kwargs).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up within {seconds} s")
+
+
+def mix(members: int) -> list[tuple[str, str, str]]:
+    """(name, title, query text with its values bound) for every query of the mix."""
+    values = {
+        "member": URIRef(f"{BASE}id/synthetic-member/1-{min(members, 42):06d}"),
+        "state": URIRef("http://publications.europa.eu/resource/authority/country/ROU"),
+        "domain": URIRef(f"{BASE}id/taxonomy/D12"),
+    }
+    out = []
+    for path in sorted(QUERIES.glob("*.rq")):
+        text = path.read_text()
+        title = text.splitlines()[0].lstrip("# ").strip()
+        used = {k: v for k, v in values.items() if f"?{k}" in text}
+        out.append((path.stem, title, queries.bind(text, used)))
+    return out
+
+
+class Target:
+    """A SPARQL endpoint under test: how to send a query to it."""
+
+    def __init__(self, name: str, url: str, method: str = "GET") -> None:
+        self.name, self.url, self.method = name, url, method
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def ask(self, query: str) -> float:
+        accept = TURTLE if query.lstrip().upper().startswith(("CONSTRUCT", "DESCRIBE")) or "\nCONSTRUCT" in query else JSON
+        started = time.perf_counter()
+        if self.method == "GET":
+            response = self.session.get(self.url, params={"query": query}, headers={"Accept": accept}, timeout=120)
+        else:
+            response = self.session.post(self.url, data={"query": query}, headers={"Accept": accept}, timeout=120)
+        body = response.content
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200 or not body:
+            raise RuntimeError(f"{self.name}: {response.status_code} {body[:200]!r}")
+        return elapsed
+
+
+def latencies(target: Target, query: str, runs: int, budget: float) -> list[float]:
+    target.ask(query)  # warm-up, not counted
+    times, started = [], time.monotonic()
+    for _ in range(runs):
+        times.append(target.ask(query))
+        if time.monotonic() - started > budget:
+            break
+    return times
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def throughput(call, concurrency: int, seconds: float) -> float:
+    """Completed calls per second, `concurrency` threads calling `call(i)` for `seconds`."""
+    stop = time.monotonic() + seconds
+    done = [0] * concurrency
+    errors: list[str] = []
+
+    def worker(slot: int) -> None:
+        i = slot
+        while time.monotonic() < stop:
+            try:
+                call(i)
+            except Exception as exc:  # counted as not done; reported once
+                errors.append(str(exc)[:200])
+                return
+            done[slot] += 1
+            i += concurrency
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(errors[0])
+    return sum(done) / (time.monotonic() - started)
+
+
+# -- servers -------------------------------------------------------------------------------------
+
+class App:
+    """`ccn-graph serve` over the shared Oxigraph server, in its own data dir."""
+
+    def __init__(self, endpoints, folder: Path, cache_mb: int, workers: int) -> None:
+        self.port = free_port()
+        self.folder = folder
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CCN_")}
+        env.update({
+            "CCN_STORE_URL": endpoints.query, "CCN_STORE_UPDATE_URL": endpoints.update,
+            "CCN_STORE_GSP_URL": endpoints.graph_store, "CCN_DATA_DIR": str(folder), "CCN_BASE_IRI": BASE,
+            "CCN_PORT": str(self.port), "CCN_CACHE_MB": str(cache_mb), "CCN_WORKERS": str(workers),
+            "CCN_LOG_LEVEL": "WARNING", "CCN_AUTOLOAD": "false",
+        })
+        self.token = Stewards(folder).add("Benchmark", ("network",))
+        script = Path(sys.executable).parent / "ccn-graph"
+        self.process = subprocess.Popen([str(script), "serve"], env=env, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        wait_for(self.url + "/health")
+
+    def rss_mb(self) -> list[float]:
+        """Resident memory of each worker process."""
+        out = []
+        for child in Path("/proc").glob("[0-9]*"):
+            with contextlib.suppress(OSError):
+                status = (child / "status").read_text()
+                if f"PPid:\t{self.process.pid}\n" in status:
+                    kb = int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+                    out.append(kb / 1024)
+        return out
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+class RdflibEndpoint:
+    """rdflib-endpoint (FastAPI) over the dump, in a subprocess."""
+
+    def __init__(self, dump: Path) -> None:
+        self.port = free_port()
+        code = (
+            "import sys, uvicorn\n"
+            "from rdflib import Dataset\n"
+            "from rdflib_endpoint import SparqlEndpoint\n"
+            "ds = Dataset(default_union=True)\n"
+            f"ds.parse({str(dump)!r}, format='nquads')\n"
+            "app = SparqlEndpoint(graph=ds, cors_enabled=False)\n"
+            f"uvicorn.run(app, host='127.0.0.1', port={self.port}, log_level='warning')\n"
+        )
+        self.process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        wait_for(self.url, seconds=900, params={"query": "ASK {}"}, headers={"Accept": JSON})
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+class Virtuoso:
+    """Virtuoso 7 (Debian package) in a folder of its own, loaded with the dump."""
+
+    TEMPLATE = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+
+    @classmethod
+    def available(cls) -> bool:
+        return bool(shutil.which("virtuoso-t") and shutil.which("isql-vt") and cls.TEMPLATE.exists())
+
+    def __init__(self, folder: Path, dump: Path) -> None:
+        import configparser
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.isql_port, self.http_port = free_port(), free_port()
+        ini = configparser.RawConfigParser(strict=False)
+        ini.optionxform = str
+        ini.read(self.TEMPLATE)
+        for section, key in (("Database", "DatabaseFile"), ("Database", "ErrorLogFile"), ("Database", "LockFile"),
+                             ("Database", "TransactionFile"), ("Database", "xa_persistent_file"),
+                             ("TempDatabase", "DatabaseFile"), ("TempDatabase", "TransactionFile")):
+            ini.set(section, key, str(folder / Path(ini.get(section, key)).name))
+        ini.set("Parameters", "ServerPort", f"127.0.0.1:{self.isql_port}")
+        ini.set("Parameters", "DirsAllowed", f"., {dump.parent}, /usr/share/virtuoso-opensource-7/vad")
+        ini.set("Parameters", "NumberOfBuffers", "340000")
+        ini.set("Parameters", "MaxDirtyBuffers", "250000")
+        ini.set("HTTPServer", "ServerPort", f"127.0.0.1:{self.http_port}")
+        ini.set("HTTPServer", "ServerThreads", "16")
+        ini.set("HTTPServer", "MaxClientConnections", "32")
+        ini.set("SPARQL", "ResultSetMaxRows", "1000000")
+        config = folder / "virtuoso.ini"
+        with config.open("w") as handle:
+            ini.write(handle)
+        self.process = subprocess.Popen(["virtuoso-t", "-f", "-c", str(config)], cwd=folder,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.http_port}/sparql"
+        wait_for(self.url, params={"query": "ASK {}"})
+        started = time.perf_counter()
+        self.isql(f"ld_dir('{dump.parent}', '{dump.name}', '{BASE}graph/default'); rdf_loader_run(); checkpoint;")
+        self.load_seconds = time.perf_counter() - started
+
+    def isql(self, statements: str) -> None:
+        subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statements}"],
+                       check=True, stdout=subprocess.DEVNULL, timeout=1800)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=4.0, help="duration of each throughput measurement")
+    parser.add_argument("--runs", type=int, default=20, help="latency runs per query (bounded by time)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-peers", action="store_true", help="only CCN Graph and Oxigraph")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    out = args.out or ROOT / "bench" / "reports" / f"{args.members // 1000}k.md"
+    work = Path(tempfile.mkdtemp(prefix="ccn-bench-"))
+    stack = contextlib.ExitStack()
+    rows: dict = {"members": args.members}
+    try:
+        print(f"generating {args.members} members …", flush=True)
+        members_file = work / "members.nq"
+        with members_file.open("w") as handle:
+            generate.write_nquads(handle, args.members, 1, BASE, projects=args.members // 10)
+        oxigraph = OxigraphServer(work / "oxigraph", query_timeout=120, binary=find_oxigraph(""))
+        oxigraph.start()
+        stack.callback(oxigraph.stop)
+        store = RemoteStore(oxigraph.endpoints, timeout=600)
+        loading.load_reference_data(store, BASE)
+        started = time.perf_counter()
+        loading.load_file(store, members_file, BASE)
+        seconds = time.perf_counter() - started
+        rows["triples"] = store.triple_count()
+        rows["load"] = (rows["triples"] / seconds, seconds)
+        print(f"loaded {rows['triples']} triples in {seconds:.1f} s", flush=True)
+        dump = work / "dump" / "data.nq"
+        dump.parent.mkdir()
+        stream = store.dataset_stream()
+        with dump.open("wb") as handle:
+            for chunk in stream.chunks:
+                handle.write(chunk)
+        stream.close()
+
+        cold = App(oxigraph.endpoints, work / "app-cold", 0, args.workers)
+        stack.callback(cold.stop)
+        warm = App(oxigraph.endpoints, work / "app-warm", 256, args.workers)
+        stack.callback(warm.stop)
+        targets = {
+            "Oxigraph (direct)": Target("Oxigraph (direct)", oxigraph.endpoints.query),
+            "CCN Graph, cache off": Target("CCN Graph, cache off", cold.url + "/sparql"),
+            "CCN Graph, cache on": Target("CCN Graph, cache on", warm.url + "/sparql"),
+        }
+        peers_note = []
+        if not args.skip_peers:
+            try:
+                import rdflib_endpoint  # noqa: F401
+                print("starting rdflib-endpoint …", flush=True)
+                peer = RdflibEndpoint(dump)
+                stack.callback(peer.stop)
+                targets["rdflib-endpoint"] = Target("rdflib-endpoint", peer.url)
+            except ImportError:
+                peers_note.append("rdflib-endpoint: not installed (pip install rdflib-endpoint uvicorn)")
+            if Virtuoso.available():
+                print("starting Virtuoso …", flush=True)
+                virtuoso = Virtuoso(work / "virtuoso", dump)
+                stack.callback(virtuoso.stop)
+                targets["Virtuoso 7"] = Target("Virtuoso 7", virtuoso.url)
+                rows["virtuoso_load"] = rows["triples"] / virtuoso.load_seconds
+            else:
+                peers_note.append("Virtuoso: not installed (apt-get install virtuoso-opensource)")
+        the_mix = mix(args.members)
+        rows["mix"] = [(name, title) for name, title, _ in the_mix]
+        rows["latency"] = {}
+        for target in targets.values():
+            print(f"latency: {target.name}", flush=True)
+            per_query = {}
+            for name, _, text in the_mix:
+                try:
+                    per_query[name] = latencies(target, text, args.runs, budget=15)
+                except Exception as exc:
+                    per_query[name] = str(exc)[:120]
+            rows["latency"][target.name] = per_query
+        rows["throughput"] = {}
+        for target in targets.values():
+            print(f"throughput: {target.name}", flush=True)
+            texts = [t for _, _, t in the_mix]
+            for concurrency in (1, 4, 16):
+                try:
+                    value = throughput(lambda i: target.ask(texts[i % len(texts)]), concurrency, args.seconds)
+                except Exception as exc:
+                    value = str(exc)[:120]
+                rows["throughput"][(target.name, concurrency)] = value
+        rows["documents"] = documents(oxigraph, cold, warm, args.members)
+        rows["submission"] = submissions(warm)
+        rows["rss"] = warm.rss_mb() + cold.rss_mb()
+        rows["peers_note"] = peers_note
+    finally:
+        stack.close()
+        shutil.rmtree(work, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report(rows))
+    print(f"report: {out}")
+    return 0
+
+
+def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
+    """Medians of entity documents, the HTML page and search; entity Turtle throughput vs Oxigraph."""
+    ref = f"1-{min(members, 42):06d}"
+    iri = f"{BASE}id/synthetic-member/{ref}"
+    construct = queries.bind(queries.load("describe"), {
+        "entity": URIRef(iri), "record": URIRef(f"{BASE}graph/synthetic-member/{ref}"),
+    })
+    session = requests.Session()
+
+    def timed(call, runs=30):
+        call()
+        values = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            call()
+            values.append(time.perf_counter() - started)
+        return values
+
+    def get(url, **kwargs):
+        response = session.get(url, timeout=60, **kwargs)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    direct = lambda *_: get(oxigraph.endpoints.query, params={"query": construct}, headers={"Accept": TURTLE})  # noqa: E731
+    out = {"direct_turtle": timed(direct)}
+    for label, app in (("cold", cold), ("warm", warm)):
+        out[f"{label}_turtle"] = timed(lambda *_: get(f"{app.url}/doc/synthetic-member/{ref}.ttl"))
+        out[f"{label}_html"] = timed(lambda *_: get(f"{app.url}/doc/synthetic-member/{ref}.html"))
+        out[f"{label}_search"] = timed(lambda *_: get(f"{app.url}/search", params={"q": "Synthetic member 1-0000"}))
+    out["throughput"] = {}
+    for name, call in (("Oxigraph CONSTRUCT", direct),
+                       ("CCN Graph .ttl, cache on", lambda *_: requests.get(f"{warm.url}/doc/synthetic-member/{ref}.ttl", timeout=60))):
+        out["throughput"][name] = throughput(call, 4, 3.0)
+    return out
+
+
+def submissions(app: App) -> list[float]:
+    headers = {"Authorization": f"Bearer {app.token}", "Content-Type": "text/turtle", "Accept": "application/json"}
+    session = requests.Session()
+    times = []
+    for i in range(21):
+        body = member(f"bench-{i:04d}", f"Bench Lab {i}").encode()
+        started = time.perf_counter()
+        response = session.post(f"{app.url}/submissions", data=body, headers=headers, timeout=120)
+        if i:
+            times.append(time.perf_counter() - started)
+        assert response.status_code == 201, response.text[:300]
+    return times
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.1f}"
+
+
+def report(rows: dict) -> str:
+    lines = [
+        f"# CCN Graph benchmark — {rows['members']:,} members",
+        "",
+        f"Run {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} on {os.cpu_count()} cores; "
+        f"{rows.get('triples', 0):,} triples. Produced by `bench/run.py`; ratios compare runs of the same "
+        "session. The client runs on the same machine, so at high concurrency it competes with the servers.",
+        "",
+    ]
+    latency = rows.get("latency", {})
+    names = list(latency)
+    if names:
+        lines += ["## Query mix: latency (ms, median / p95)", "",
+                  "| query | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        geo = {n: [] for n in names}
+        for query, title in rows["mix"]:
+            cells = []
+            for n in names:
+                value = latency[n].get(query)
+                if isinstance(value, list) and value:
+                    cells.append(f"{ms(statistics.median(value))} / {ms(p95(value))}")
+                    geo[n].append(statistics.median(value))
+                else:
+                    cells.append(f"failed: {value}")
+            lines.append(f"| {query} — {title} | " + " | ".join(cells) + " |")
+        base = geomean(geo["Oxigraph (direct)"]) if geo.get("Oxigraph (direct)") else None
+        lines.append("| **geomean** | " + " | ".join(
+            f"**{ms(geomean(v))}**" + (f" (×{geomean(v) / base:.2f})" if base and len(v) == len(geo["Oxigraph (direct)"]) else "")
+            if v else "—" for v in geo.values()) + " |")
+        lines += ["", "(×: geomean latency relative to Oxigraph queried directly; lower is faster.)", ""]
+    if rows.get("throughput"):
+        lines += ["## Query mix: throughput (queries/s)", "", "| endpoint | c=1 | c=4 | c=16 |", "|---|---|---|---|"]
+        for n in names:
+            cells = []
+            for c in (1, 4, 16):
+                value = rows["throughput"].get((n, c))
+                cells.append(f"{value:.0f}" if isinstance(value, float) else f"failed: {value}")
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        ours = rows["throughput"].get(("CCN Graph, cache on", 16))
+        theirs = rows["throughput"].get(("Virtuoso 7", 16))
+        if isinstance(ours, float) and isinstance(theirs, float):
+            lines += ["", f"Warm CCN Graph at c=16: ×{ours / theirs:.2f} Virtuoso's throughput."]
+        lines.append("")
+    docs = rows.get("documents")
+    if docs:
+        lines += ["## Entity documents, pages, search (ms, median / p95)", "", "| what | cache off | cache on |", "|---|---|---|"]
+        for key, title in (("turtle", "entity document, Turtle"), ("html", "entity page, HTML"), ("search", "search")):
+            lines.append(f"| {title} | {ms(statistics.median(docs['cold_' + key]))} / {ms(p95(docs['cold_' + key]))} | "
+                         f"{ms(statistics.median(docs['warm_' + key]))} / {ms(p95(docs['warm_' + key]))} |")
+        lines.append(f"| Oxigraph CONSTRUCT of the same document (direct) | {ms(statistics.median(docs['direct_turtle']))} | |")
+        t = docs["throughput"]
+        ratio = t["CCN Graph .ttl, cache on"] / t["Oxigraph CONSTRUCT"]
+        lines += ["", f"Entity Turtle at concurrency 4: CCN Graph (cache on) {t['CCN Graph .ttl, cache on']:.0f}/s, "
+                  f"Oxigraph CONSTRUCT {t['Oxigraph CONSTRUCT']:.0f}/s (×{ratio:.2f}).", ""]
+    if rows.get("submission"):
+        s = rows["submission"]
+        lines += ["## Writes and load", "",
+                  f"- One-member submission (validate + merge), cache on: median {ms(statistics.median(s))} ms, "
+                  f"p95 {ms(p95(s))} ms over {len(s)}.",
+                  f"- Load (Oxigraph bulk loader through `ccn-graph load --file`): {rows['load'][0]:,.0f} triples/s "
+                  f"({rows['load'][1]:.1f} s)." + (f" Virtuoso's bulk loader: {rows['virtuoso_load']:,.0f} triples/s."
+                                                   if rows.get("virtuoso_load") else ""),
+                  f"- App worker memory (RSS): {', '.join(f'{v:.0f}' for v in rows.get('rss', []))} MB.", ""]
+    for note in rows.get("peers_note", []):
+        lines.append(f"- {note}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Answers served from the per-version cache (`ccn_graph.cache`), for the views that opt in.
+
+The key is what decides an answer: path, query string, and the ``Accept`` and ``Accept-Language``
+headers. The data version is read before the view runs, so a kept answer reflects at least that
+version; a write moves the store to a new version, under which nothing is kept yet. Only complete
+``200`` answers are kept — a streamed answer is kept once it has been sent whole and within the size
+bound. Every answer gets an ``ETag`` (the view's own, or one derived from version and key) and
+``304`` for a matching ``If-None-Match``. ``CCN-Cache: hit|miss`` tells which it was.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+
+from flask import Response, g, make_response, request
+
+from ccn_graph.cache import CachedResponse, ResponseCache
+from server import context
+
+_NOT_KEPT = {"content-length", "date", "set-cookie", "ccn-cache"}
+
+
+def do_not_keep() -> None:
+    """Mark the answer being computed as not to be kept: it reflects an older version than the
+    store's (e.g. the previous dumps, while the new ones are being built)."""
+    g.ccn_do_not_keep = True
+
+
+def cached(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        cache: ResponseCache | None = context.app_extension("cache")
+        if cache is None or request.method not in ("GET", "HEAD"):
+            return view(*args, **kwargs)
+        state = context.state()
+        version = state.generation if state else "empty"
+        key = cache.key(
+            request.path, request.query_string.decode("latin-1"),
+            request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
+        )
+        hit = cache.get(key, version)
+        if hit is not None:
+            response = Response(hit.body, status=hit.status, headers=hit.headers)
+            response.headers["CCN-Cache"] = "hit"
+            return response.make_conditional(request)
+        response = make_response(view(*args, **kwargs))
+        response.headers["CCN-Cache"] = "miss"
+        if response.status_code != 200 or g.get("ccn_do_not_keep"):
+            return response
+        if not response.get_etag()[0]:
+            response.set_etag(hashlib.sha256(f"{version}|{key}".encode()).hexdigest()[:32])
+        if response.is_streamed:
+            response.response = _tee(response.response, cache, key, version, response)
+            return response
+        cache.put(key, version, _entry(response, response.get_data()))
+        return response.make_conditional(request)
+
+    return wrapper
+
+
+def _entry(response: Response, body: bytes) -> CachedResponse:
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in _NOT_KEPT}
+    return CachedResponse(response.status_code, headers, body)
+
+
+def _tee(chunks: Iterable, cache: ResponseCache, key: str, version: str, response: Response) -> Iterator[bytes]:
+    """Pass `chunks` on; keep the whole body once it has all gone out, if it is small enough."""
+    parts: list[bytes] | None = []
+    size = 0
+    for chunk in chunks:
+        data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+        if parts is not None:
+            size += len(data)
+            if size <= cache.max_entry:
+                parts.append(data)
+            else:
+                parts = None
+        yield data
+    if parts is not None:
+        cache.put(key, version, _entry(response, b"".join(parts)))

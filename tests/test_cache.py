@@ -1,0 +1,121 @@
+"""The per-version answer cache: hits, never stale after a write, shared across processes, bounded."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+
+import pytest
+
+from ccn_graph.cache import CachedResponse, ResponseCache
+from ccn_graph.settings import load_settings
+from ccn_graph.stewards import Stewards
+from server import create_app
+
+from .conftest import BASE, LiveApp, loaded_site
+from .test_submissions import member, submit
+
+COUNT = "SELECT (COUNT(?m) AS ?n) WHERE { ?m a <https://w3id.org/ccn-graph/ontology#CommunityMember> }"
+
+
+@pytest.fixture(scope="module")
+def site(managed_server, tmp_path_factory):
+    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=5)
+    token = Stewards(data_dir).add("NCC Romania", ("RO",))
+    assert submit(app, member("cache-lab", "Cache Lab"), token).status_code == 201
+    yield app, store, data_dir, token
+    app.close()
+
+
+def query_url(text: str) -> str:
+    return "/sparql?" + urllib.parse.urlencode({"query": text})
+
+
+PATHS = ("/doc/member/cache-lab.ttl", "/doc/member/cache-lab.html", "/search?q=Cache", query_url(COUNT), "/catalog.ttl",
+         "/void.ttl", "/")
+
+
+def test_a_repeated_request_is_a_hit_with_the_same_answer(site):
+    app, *_ = site
+    for path in PATHS:
+        first = app.get(path)
+        second = app.get(path)
+        assert first.status_code == second.status_code == 200, path
+        assert second.headers["CCN-Cache"] == "hit", path
+        assert second.content == first.content and second.headers["ETag"] == first.headers["ETag"], path
+        again = app.get(path, headers={"If-None-Match": second.headers["ETag"]})
+        assert again.status_code == 304, path
+
+
+def test_an_accepted_write_leaves_nothing_stale(site):
+    app, store, _, token = site
+    for path in PATHS:
+        app.get(path)
+    before = {path: app.get(path) for path in PATHS}
+    assert all(r.headers["CCN-Cache"] == "hit" for r in before.values())
+    assert submit(app, member("cache-lab", "Cache Lab Renamed"), token).status_code == 201
+    assert submit(app, member("cache-lab-2", "Cache Lab Two"), token).status_code == 201
+    after = {path: app.get(path) for path in PATHS}
+    assert all(r.headers["CCN-Cache"] == "miss" for r in after.values())
+    assert "Cache Lab Renamed" in after["/doc/member/cache-lab.ttl"].text
+    assert "Cache Lab Renamed" in after["/doc/member/cache-lab.html"].text
+    assert "Cache Lab Two" in after["/search?q=Cache"].text
+    old = int(before[query_url(COUNT)].json()["results"]["bindings"][0]["n"]["value"])
+    assert int(after[query_url(COUNT)].json()["results"]["bindings"][0]["n"]["value"]) == old + 1
+    # VoID and the catalogue follow the dumps, rebuilt in the background: until they are, the
+    # previous ones are served but never kept.
+    deadline = time.monotonic() + 60
+    void = after["/void.ttl"]
+    while void.text == before["/void.ttl"].text:
+        assert void.headers["CCN-Cache"] == "miss" and time.monotonic() < deadline
+        time.sleep(0.2)
+        void = app.get("/void.ttl")
+    for path in PATHS:
+        if path not in ("/void.ttl", "/catalog.ttl"):
+            assert after[path].headers["ETag"] != before[path].headers["ETag"], path
+
+
+def test_a_rejected_write_changes_nothing_and_keeps_the_answers(site):
+    app, _, _, token = site
+    app.get(PATHS[0])
+    assert submit(app, member("cache-bad", category=False), token).status_code == 422
+    assert app.get(PATHS[0]).headers["CCN-Cache"] == "hit"
+
+
+def test_worker_processes_share_the_cache(site):
+    app, store, data_dir, _ = site
+    other = LiveApp(create_app(load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE}), store))
+    try:
+        path = "/doc/member/cache-lab.jsonld"
+        assert app.get(path).headers["CCN-Cache"] == "miss"
+        assert other.get(path).headers["CCN-Cache"] == "hit"
+    finally:
+        other.close()
+
+
+def test_the_cache_can_be_turned_off(site):
+    _, store, data_dir, _ = site
+    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, "cache_mb": 0})
+    app = LiveApp(create_app(settings, store))
+    try:
+        for _ in range(2):
+            response = app.get(PATHS[0])
+            assert response.status_code == 200 and "CCN-Cache" not in response.headers
+    finally:
+        app.close()
+
+
+def test_the_cache_is_bounded_and_drops_the_least_recently_used(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite", max_bytes=10_000, max_entry=1_000, touch_seconds=0)
+    body = CachedResponse(200, {"Content-Type": "text/plain"}, b"x" * 900)
+    assert not cache.put("huge", "1", CachedResponse(200, {}, b"x" * 1_001))
+    for i in range(30):
+        assert cache.put(f"k{i}", "1", body)
+        assert cache.get("k0", "1") is not None  # k0 kept in use
+        assert cache.size() <= 10_000
+    assert cache.get("k0", "1") is not None and cache.get("k1", "1") is None
+    assert cache.get("k29", "1").body == body.body and cache.get("k29", "2") is None
+    cache.put("new", "2", body)
+    for i in range(10):
+        cache.put(f"n{i}", "2", body)
+    assert cache.get("k29", "1") is None and cache.size() <= 10_000
