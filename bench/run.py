@@ -358,6 +358,7 @@ def main() -> int:
                 except Exception as exc:
                     value = str(exc)[:120]
                 rows["throughput"][(target.name, concurrency)] = value
+        rows["pages"] = portal_pages(warm, args.members)
         rows["documents"] = documents(oxigraph, cold, warm, args.members)
         rows["submission"] = submissions(warm)
         rows["rss"] = warm.rss_mb() + cold.rss_mb()
@@ -401,9 +402,63 @@ def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
         out[f"{label}_html"] = timed(lambda *_: get(f"{app.url}/doc/synthetic-member/{ref}.html"))
         out[f"{label}_search"] = timed(lambda *_: get(f"{app.url}/search", params={"q": "Synthetic member 1-0000"}))
     out["throughput"] = {}
-    for name, call in (("Oxigraph CONSTRUCT", direct),
-                       ("CCN Graph .ttl, cache on", lambda *_: requests.get(f"{warm.url}/doc/synthetic-member/{ref}.ttl", timeout=60))):
+    local = threading.local()
+
+    def threaded_get(url, **kwargs):
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        response = local.session.get(url, timeout=60, **kwargs)
+        assert response.status_code == 200, (url, response.status_code)
+
+    for name, call in (
+        ("Oxigraph CONSTRUCT", lambda *_: threaded_get(oxigraph.endpoints.query, params={"query": construct},
+                                                       headers={"Accept": TURTLE})),
+        ("CCN Graph .ttl, cache on", lambda *_: threaded_get(f"{warm.url}/doc/synthetic-member/{ref}.ttl")),
+    ):
         out["throughput"][name] = throughput(call, 4, 3.0)
+    return out
+
+
+def portal_pages(app: App, members: int) -> dict:
+    """p95 of the portal's pages, warm (repeated) and on the first view right after a write."""
+    session = requests.Session()
+    html = {"Accept": "text/html"}
+
+    def get(url, **kwargs):
+        response = session.get(url, timeout=120, **kwargs)
+        assert response.status_code == 200, (url, response.status_code, response.text[:200])
+        return response
+
+    url = f"{app.url}/members?format=json"
+    for _ in range(49):
+        following = get(url).json().get("next")
+        if not following:
+            break
+        url = app.url + following
+    fiftieth = url.replace("format=json", "format=html")
+    pages = {
+        "home": f"{app.url}/",
+        "NCC page (with its first members)": f"{app.url}/doc/ncc/ro",
+        "facet listing": f"{app.url}/members?state=http%3A%2F%2Fpublications.europa.eu%2Fresource%2Fauthority%2Fcountry%2FROU"
+                         f"&domain={urllib.parse.quote(BASE + 'id/taxonomy/D12', safe='')}",
+        "search": f"{app.url}/search?q=synthetic+member+1-0004",
+        "taxonomy concept page": f"{app.url}/doc/taxonomy/D12",
+        "50th page of the Community list": fiftieth,
+    }
+    headers = {"Authorization": f"Bearer {app.token}", "Content-Type": "text/turtle", "Accept": "application/json"}
+    out = {name: {"warm": [], "after write": []} for name in pages}
+    for round_ in range(15):
+        body = member(f"pages-{round_:03d}", f"Pages Lab {round_}").encode()
+        assert session.post(f"{app.url}/submissions", data=body, headers=headers, timeout=120).status_code == 201
+        for name, url in pages.items():
+            started = time.perf_counter()
+            get(url, headers=html)
+            out[name]["after write"].append(time.perf_counter() - started)
+    for name, url in pages.items():
+        for _ in range(30):
+            started = time.perf_counter()
+            get(url, headers=html)
+            out[name]["warm"].append(time.perf_counter() - started)
     return out
 
 
@@ -479,6 +534,11 @@ def report(rows: dict) -> str:
         ratio = t["CCN Graph .ttl, cache on"] / t["Oxigraph CONSTRUCT"]
         lines += ["", f"Entity Turtle at concurrency 4: CCN Graph (cache on) {t['CCN Graph .ttl, cache on']:.0f}/s, "
                   f"Oxigraph CONSTRUCT {t['Oxigraph CONSTRUCT']:.0f}/s (×{ratio:.2f}).", ""]
+    if rows.get("pages"):
+        lines += ["## Portal pages (ms, p95; target ≤ 100)", "", "| page | warm | first view after a write |", "|---|---|---|"]
+        for name, values in rows["pages"].items():
+            lines.append(f"| {name} | {ms(p95(values['warm']))} | {ms(p95(values['after write']))} |")
+        lines.append("")
     if rows.get("submission"):
         s = rows["submission"]
         lines += ["## Writes and load", "",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -62,11 +63,12 @@ class ResponseCache:
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
-        if db is None:
+        # A connection must not cross a fork (the service forks its workers after start-up).
+        if db is None or self._local.pid != os.getpid():
             db = sqlite3.connect(self.path, timeout=2, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
-            self._local.db = db
+            self._local.db, self._local.pid = db, os.getpid()
         return db
 
     @staticmethod

@@ -19,8 +19,9 @@ import json
 
 from rdflib import Graph
 
-from ccn_graph import __version__, client, cordis, formats, generate, loading, rdf_input, reference
+from ccn_graph import __version__, client, cordis, formats, generate, ingest, loading, rdf_input, reference
 from ccn_graph.iris import graph_iri
+from ccn_graph.portal_index import PortalIndex, index_path
 from ccn_graph.stewards import Stewards, StewardError
 from ccn_graph.ingest import Gate
 from ccn_graph.validation import Validator
@@ -152,6 +153,36 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
             added = store.triple_count() - before
             where = graph or "the graphs it names"
             print(f"loaded {path} into {where} ({added} triples, {seconds:.1f} s)")
+        _reindex(store, settings)
+    return 0
+
+
+def _reindex(store: Store, settings: Settings) -> tuple[dict, dict, bool]:
+    """Rebuild the portal index from `store`; (maintained counts before, full recount after, whether
+    the index was behind the store)."""
+    index = PortalIndex(index_path(Path(settings.data_dir)), settings.base_iri)
+    with ingest.file_lock(Path(settings.data_dir) / "write.lock"):
+        behind = index.generation() != store.generation()
+        maintained = {} if behind and index.generation() is None else index.maintained()
+        started = time.perf_counter()
+        index.rebuild(store, store.generation())
+    print(f"portal index rebuilt ({time.perf_counter() - started:.1f} s)")
+    return maintained, index.maintained(), behind
+
+
+def _cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    with store_session(settings) as store:
+        maintained, recount, behind = _reindex(store, settings)
+    if behind:
+        print("the index was behind the store (a bulk load, or a write cut short); it is repaired")
+    differences = sorted(k for k in set(maintained) | set(recount) if maintained.get(k) != recount.get(k))
+    if differences and not behind:
+        for facet, value in differences[:20]:
+            print(f"  {facet} {value}: maintained {maintained.get((facet, value), 0)}, "
+                  f"recount {recount.get((facet, value), 0)}")
+        print(f"{len(differences)} maintained figures differed from the recount; they are repaired")
+        return 1
+    print(f"the maintained figures equal a full recount ({len(recount)} figures)")
     return 0
 
 
@@ -337,6 +368,8 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
     ("validate", "validate RDF files against the shapes, offline (exit 1 when they do not conform)",
      _add_validate_args, _cmd_validate),
     ("submit", "submit an RDF file to a running service as a steward", _add_submit_args, _cmd_submit),
+    ("reindex", "rebuild the portal index from the graph and check its figures against a full recount",
+     add_store_flags, _cmd_reindex),
     (
         "generate",
         "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",

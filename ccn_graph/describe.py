@@ -1,7 +1,8 @@
 """An entity's description: its record, the labels of what it links to, and what links to it.
 
 Two store queries whatever the entity: one CONSTRUCT for the record and the labels of its links
-(`queries/describe.rq`), one SELECT for a page of inverse links (`queries/inverse_links.rq`).
+(`queries/describe.rq`), one SELECT for a page of inverse links (`queries/inverse_links.rq`); the
+Community members that point at it come from the portal index, paged by key.
 """
 
 from __future__ import annotations
@@ -9,15 +10,19 @@ from __future__ import annotations
 import dataclasses
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
 
 from ccn_graph import queries
-from ccn_graph.iris import record_graph_for
+from ccn_graph.iris import ONTOLOGY_NS, record_graph_for
+from ccn_graph.portal_index import MemberPage, PortalIndex
 from ccn_graph.store import Store
 
 __all__ = ["Description", "INVERSE_PAGE", "InverseLink", "describe", "exists"]
 
 #: Inverse links shown per page.
 INVERSE_PAGE = 50
+#: Every Community member points at these (through its registration).
+_ALL_MEMBERS = {ONTOLOGY_NS + "CompetenceCommunity", ONTOLOGY_NS + "CompetenceCentre"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +41,10 @@ class Description:
     inverse: tuple[InverseLink, ...]
     inverse_offset: int
     inverse_more: bool
+    #: The first page of the Community members that point at the entity (from the portal index),
+    #: and the facet filter that lists them all; None when none can.
+    members: MemberPage | None = None
+    members_filter: dict[str, str] | None = None
 
     @property
     def subject(self) -> URIRef:
@@ -62,9 +71,12 @@ def exists(store: Store, base: str, iri: str) -> bool:
     return store.ask(queries.load("entity_exists"), {"entity": URIRef(iri), "record": record})
 
 
-def describe(store: Store, base: str, iri: str, *, inverse_offset: int = 0) -> Description | None:
-    """The description of `iri`, with one page of inverse links from `inverse_offset`; None when
-    the store has nothing about it."""
+def describe(
+    store: Store, base: str, iri: str, *, inverse_offset: int = 0, index: PortalIndex | None = None,
+) -> Description | None:
+    """The description of `iri`, with one page of inverse links from `inverse_offset` and, from
+    `index`, the first page of the Community members that point at it; None when the store has
+    nothing about it."""
     entity = URIRef(iri)
     record = URIRef(record_graph_for(base, iri) or iri)
     graph = store.construct(queries.load("describe"), {"entity": entity, "record": record})
@@ -84,4 +96,14 @@ def describe(store: Store, base: str, iri: str, *, inverse_offset: int = 0) -> D
         for r in rows[:INVERSE_PAGE]
         if str(r["owner"]) != iri
     )
-    return Description(iri, graph, links, max(0, inverse_offset), len(rows) > INVERSE_PAGE)
+    members, members_filter = None, None
+    if index is not None:
+        types = {str(t) for t in graph.objects(entity, RDF.type)}
+        if types & _ALL_MEMBERS:
+            members_filter = {}
+        else:
+            facet = index.facet_of(iri)
+            members_filter = {facet: iri} if facet else None
+        if members_filter is not None:
+            members = index.members(members_filter, limit=INVERSE_PAGE)
+    return Description(iri, graph, links, max(0, inverse_offset), len(rows) > INVERSE_PAGE, members, members_filter)

@@ -1,4 +1,9 @@
-"""The figures the home page shows, computed by the store, kept per data version."""
+"""The figures the home page shows: counts from the portal index, names from the store.
+
+The counts (members per Member State and per research domain, totals) are those the portal index
+maintains on every write; the small lists that name them (the research domains, the NCC of each
+Member State) come from the store once per data generation.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import dataclasses
 import threading
 
 from ccn_graph import queries
-from ccn_graph.iris import ONTOLOGY_NS
+from ccn_graph.portal_index import PortalIndex
 from ccn_graph.store import Store
 
 __all__ = ["Figures", "figures"]
@@ -20,30 +25,35 @@ class Figures:
     nccs: list[dict]
 
 
-_cache: dict[int, tuple[object, Figures]] = {}
+_names: dict[int, tuple[object, tuple[list, list]]] = {}
 _lock = threading.Lock()
 
 
-def figures(store: Store) -> Figures:
+def figures(store: Store, index: PortalIndex) -> Figures:
     """Totals, members per Member State and per research domain, and the NCC of each Member State."""
-    state = store.state()
-    version = state.data_version if state else None
+    domains, nccs = _named_lists(store)
+    by_domain = index.counts("domain")
+    return Figures(
+        index.totals(),
+        index.counts("state"),
+        [(iri, code, label, by_domain.get(iri, 0)) for iri, code, label in domains],
+        nccs,
+    )
+
+
+def _named_lists(store: Store) -> tuple[list[tuple[str, str, str]], list[dict]]:
+    generation = store.generation()
     with _lock:
-        cached = _cache.get(id(store))
-        if cached and cached[0] == version:
-            return cached[1]
-    totals = {str(r["kind"])[len(ONTOLOGY_NS):]: int(r["count"]) for r in store.select(queries.load("figures_totals"))}
-    by_state = {str(r["state"]): int(r["members"]) for r in store.select(queries.load("figures_members_by_state"))}
-    by_domain = [
-        (str(r["domain"]), str(r["code"]), str(r["label"]), int(r["members"]))
-        for r in store.select(queries.load("figures_members_by_domain"))
-    ]
+        kept = _names.get(id(store))
+        if kept and kept[0] == generation:
+            return kept[1]
+    domains = [(str(r["domain"]), str(r["code"]), str(r["label"])) for r in store.select(queries.load("taxonomy_domains"))]
     nccs = [
         {"state": str(r["state"]), "code": str(r["code"]), "name": str(r["name"]),
          "ncc": str(r["ncc"]) if "ncc" in r else None, "label": str(r["label"]) if "label" in r else None}
         for r in store.select(queries.load("map_nccs"))
     ]
-    result = Figures(totals, by_state, by_domain, sorted(nccs, key=lambda n: n["code"]))
+    lists = (domains, sorted(nccs, key=lambda n: n["code"]))
     with _lock:
-        _cache[id(store)] = (version, result)
-    return result
+        _names[id(store)] = (generation, lists)
+    return lists

@@ -16,7 +16,7 @@ import fcntl
 import hashlib
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -27,7 +27,7 @@ from ccn_graph.iris import ONTOLOGY_NS, check_iri, provenance_graph_prefix, reco
 from ccn_graph.store import Store
 from ccn_graph.validation import ValidationReport, Validator
 
-__all__ = ["Gate", "MergeOutcome", "record_etag"]
+__all__ = ["Gate", "MergeOutcome", "file_lock", "record_etag"]
 
 _MEMBER_STATE = URIRef(ONTOLOGY_NS + "memberState")
 _NCC = URIRef(ONTOLOGY_NS + "NationalCoordinationCentre")
@@ -68,8 +68,13 @@ class Gate:
         *,
         lock_path: Path | None = None,
         shapes_version: str = "",
+        on_merged: Callable[[Mapping[str, Graph], str | None, str | None], None] | None = None,
     ) -> None:
+        """`on_merged(graphs, before, after)` is called under the write lock after each accepted
+        write, with the graphs written and the store generations before and after it: derived
+        indexes follow the store in the same unit of work."""
         self.store = store
+        self.on_merged = on_merged
         self.validator = validator
         self.base = base
         self.lock_path = lock_path
@@ -89,13 +94,8 @@ class Gate:
                 if self.lock_path is None or self._depth.count > 1:
                     yield
                     return
-                self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-                with self.lock_path.open("a") as handle:
-                    fcntl.flock(handle, fcntl.LOCK_EX)
-                    try:
-                        yield
-                    finally:
-                        fcntl.flock(handle, fcntl.LOCK_UN)
+                with file_lock(self.lock_path):
+                    yield
             finally:
                 self._depth.count -= 1
 
@@ -157,6 +157,7 @@ class Gate:
         for iri in records:
             check_iri(iri)
         with self.write_lock():
+            generation_before = self.store.generation() if self.on_merged else None
             before = self.current(records)
             if expected:
                 for iri, etag in expected.items():
@@ -193,8 +194,22 @@ class Gate:
             graphs = dict(records)
             graphs[f"{provenance_graph_prefix(self.base)}{activity_id}"] = activity
             self.store.replace_graphs(graphs)
+            if self.on_merged:
+                self.on_merged(graphs, generation_before, self.store.generation())
             etags = {g: record_etag(graph) for g, graph in self.current(records).items()}
         return MergeOutcome(True, report, tuple(records), activity_iri, added=added, removed=removed, etags=etags)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` across processes (the write lock's file), held for the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _empty_report() -> ValidationReport:

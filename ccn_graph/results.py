@@ -54,6 +54,9 @@ _NT_TERM = re.compile(r'\s*(<[^>]*>|_:[^\s]+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z]+(?:-[
 
 
 def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+
     def replace(match: re.Match[str]) -> str:
         if match.group(1) or match.group(2):
             return chr(int(match.group(1) or match.group(2), 16))
@@ -73,17 +76,25 @@ def _term(text: str) -> Term:
     raise ValueError(f"not an RDF term: {text[:80]!r}")
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+_DOUBLE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
 def parse_tsv_term(text: str) -> Term | None:
     """A term of a SPARQL TSV cell (None for an empty, unbound cell)."""
     if text == "":
         return None
+    first = text[0]
+    if first == "<" or first == '"' or first == "_":
+        return _term(text)
     if text in ("true", "false"):
         return ("literal", text, None, XSD + "boolean")
-    if re.fullmatch(r"[+-]?\d+", text):
+    if _INTEGER.fullmatch(text):
         return ("literal", text, None, XSD + "integer")
-    if re.fullmatch(r"[+-]?\d*\.\d+", text):
+    if _DECIMAL.fullmatch(text):
         return ("literal", text, None, XSD + "decimal")
-    if re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+", text):
+    if _DOUBLE.fullmatch(text):
         return ("literal", text, None, XSD + "double")
     return _term(text)
 
@@ -199,11 +210,16 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator
     counted = _Counted(rows(), limit)
     if media_type == formats.SPARQL_JSON.media_type:
         yield '{"head":{"vars":' + json.dumps(names) + '},"results":{"bindings":['
-        first = True
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        batch: list[str] = []
+        separator = ""
         for row in counted:
-            binding = {n: _json_term(t) for n, t in zip(names, row) if t is not None}
-            yield ("" if first else ",") + json.dumps(binding, ensure_ascii=False)
-            first = False
+            batch.append(encode({n: _json_term(t) for n, t in zip(names, row) if t is not None}))
+            if len(batch) == _BATCH:
+                yield separator + ",".join(batch)
+                separator, batch = ",", []
+        if batch:
+            yield separator + ",".join(batch)
         yield "]}"
         if counted.truncated:
             yield f',"truncated":true,"limit":{limit}'
@@ -308,6 +324,10 @@ def graph_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator[
         yield "</rdf:RDF>\n"
     else:
         raise ValueError(f"no graph writer for {media_type}")
+
+
+#: Rows written per chunk: fewer, larger chunks cost far less to pass through the WSGI server.
+_BATCH = 256
 
 
 class _Counted:

@@ -32,11 +32,12 @@ def create_app(
 
     from ccn_graph import reference
     from ccn_graph.cache import ResponseCache
+    from ccn_graph.portal_index import PortalIndex, index_path
     from ccn_graph.ingest import Gate
     from ccn_graph.stewards import Stewards
     from ccn_graph.validation import Validator
     from server import (
-        catalog, errors, health, home, linked_data, metrics, request_log, sparql, sparql_update, submissions,
+        catalog, errors, health, home, linked_data, members, metrics, request_log, sparql, sparql_update, submissions,
         vocabulary_docs,
     )
     from server.vocabulary import Vocabulary
@@ -46,13 +47,16 @@ def create_app(
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    portal = PortalIndex(index_path(Path(settings.data_dir)), settings.base_iri)
     app.extensions["ccn_graph"] = {
         "settings": settings,
         "store": store,
         "on_query_deadline": on_query_deadline,
         "vocabulary": Vocabulary(ontology, shapes),
+        "portal": portal,
         "gate": Gate(store, Validator(shapes, ontology), settings.base_iri,
-                     lock_path=Path(settings.data_dir) / "write.lock", shapes_version=shapes_version),
+                     lock_path=Path(settings.data_dir) / "write.lock", shapes_version=shapes_version,
+                     on_merged=lambda graphs, before, after: portal.apply(graphs, before, after, store)),
         "stewards": Stewards(Path(settings.data_dir)),
         "cache": ResponseCache(Path(settings.data_dir) / "cache" / "responses.sqlite", settings.cache_mb * 1024 * 1024)
         if settings.cache_mb else None,
@@ -65,6 +69,7 @@ def create_app(
     app.register_blueprint(linked_data.blueprint)
     app.register_blueprint(vocabulary_docs.blueprint)
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(members.blueprint)
     app.register_blueprint(submissions.blueprint)
     app.register_blueprint(sparql_update.blueprint)
     app.register_blueprint(catalog.blueprint)

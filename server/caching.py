@@ -34,8 +34,7 @@ def cached(view: Callable) -> Callable:
         cache: ResponseCache | None = context.app_extension("cache")
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
-        state = context.state()
-        version = state.generation if state else "empty"
+        version = context.generation() or "empty"
         key = cache.key(
             request.path, request.query_string.decode("latin-1"),
             request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),

@@ -63,6 +63,10 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             raise cli.CommandError(str(exc)) from None
         on_deadline = (lambda: request_restart(Path(settings.data_dir))) if server is not None else (lambda: None)
         app = create_app(settings, store, on_query_deadline=on_deadline, metrics_dir=_metrics_dir(settings))
+        extensions = app.extensions["ccn_graph"]
+        if extensions["portal"].generation() != store.generation():
+            log.info("bringing the portal index up to the store (after a bulk load or an interrupted write)")
+            extensions["portal"].ensure(store, store.generation(), extensions["gate"].write_lock)
         log.info("serving CCN Graph at http://%s:%s/ (base IRI %s)", settings.host, settings.port, settings.base_iri)
         if args.debug:
             app.run(host=settings.host, port=settings.port, debug=True, use_reloader=False)

@@ -25,3 +25,17 @@ def state() -> StoreState | None:
     if "ccn_state" not in g:
         g.ccn_state = store().state()
     return g.ccn_state
+
+
+def generation() -> str | None:
+    """The store's data generation, read once per request (see `Store.generation`)."""
+    if "ccn_generation" not in g:
+        g.ccn_generation = store().generation()
+    return g.ccn_generation
+
+
+def portal():
+    """The portal index, brought up to the store's generation first (`PortalIndex.ensure`)."""
+    index = current_app.extensions["ccn_graph"]["portal"]
+    index.ensure(store(), generation(), current_app.extensions["ccn_graph"]["gate"].write_lock)
+    return index

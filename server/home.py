@@ -8,7 +8,6 @@ from rdflib import URIRef
 from ccn_graph import formats, queries
 from ccn_graph.figures import figures
 from ccn_graph.iris import document_path
-from ccn_graph.search import SearchIndex
 from server import context, network_map
 from server.caching import cached
 from server.errors import error_response
@@ -27,10 +26,11 @@ def _doc_href(iri: str) -> str:
 @blueprint.get("/")
 @cached
 def home():
-    data = figures(context.store())
+    data = figures(context.store(), context.portal())
     svg = network_map.render(data.nccs, data.members_by_state, _doc_href)
     names = {n["state"]: n["name"] for n in data.nccs}
-    by_state = sorted(((names.get(s, s), c, _doc_href(s)) for s, c in data.members_by_state.items()), key=lambda r: (-r[1], r[0]))
+    by_state = sorted(((names.get(s, s), c, _doc_href(s), url_for("members.members", state=s))
+                       for s, c in data.members_by_state.items()), key=lambda r: (-r[1], r[0]))
     links = [(rule, label) for rule, label in (("/sparql", "Query the graph in SPARQL"), ("/ontology", "The ontology"),
                                                 ("/shapes", "The shapes"), ("/catalog", "The DCAT-AP catalogue"),
                                                 ("/dumps/", "Downloads"), ("/validate", "Validate your data"))
@@ -39,13 +39,6 @@ def home():
         "home.html", totals=data.totals, by_state=by_state, by_domain=data.members_by_domain,
         svg=svg, links=links, domain_href=_doc_href,
     )
-
-
-def _index() -> SearchIndex:
-    extensions = current_app.extensions["ccn_graph"]
-    if "search" not in extensions:
-        extensions["search"] = SearchIndex(context.store(), context.settings().base_iri)
-    return extensions["search"]
 
 
 @blueprint.get("/search")
@@ -61,7 +54,7 @@ def search():
         media_type = choose(request, (formats.JSON_FORMAT,), html=True)
     except NotAcceptable as exc:
         return error_response(406, "Not Acceptable", str(exc))
-    hits, total = _index().search(query, offset=int(offset), limit=PAGE) if query.strip() else ([], 0)
+    hits, total = context.portal().search(query, offset=int(offset), limit=PAGE) if query.strip() else ([], 0)
     if media_type == formats.JSON:
         body = {
             "query": query, "total": total, "offset": int(offset), "limit": PAGE,

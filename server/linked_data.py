@@ -93,7 +93,8 @@ def document(path: str):
         response = Response(status=304)
         response.set_etag(etag)
         return _vary(response)
-    description = describe(store, settings.base_iri, iri, inverse_offset=int(offset))
+    description = describe(store, settings.base_iri, iri, inverse_offset=int(offset),
+                           index=context.portal() if media_type == formats.HTML else None)
     if description is None:
         return _not_found(media_type, iri)
     if media_type == formats.HTML:
@@ -112,6 +113,20 @@ def document(path: str):
         if m != media_type
     )
     return _vary(response)
+
+
+def _members_section(description) -> dict | None:
+    """The first page of the Community members that point at the entity, with links to all."""
+    page = description.members
+    if page is None or not page.total:
+        return None
+    filters = description.members_filter or {}
+    return {
+        "total": page.total,
+        "rows": [{"text": label, "href": url_for("linked_data.document", path=path)} for _, label, path in page.rows],
+        "all": url_for("members.members", **filters),
+        "next": url_for("members.members", **filters, after=page.next_key) if page.next_key else None,
+    }
 
 
 # How a page names the links that point at its entity, by the predicate of the link.
@@ -255,6 +270,7 @@ def _html(description: Description, path: str) -> str:
         groups=_groups(graph, subject, languages, vocabulary),
         owned=owned,
         inverse=sorted(inverse.items()),
+        members=_members_section(description),
         inverse_offset=description.inverse_offset,
         inverse_more=description.inverse_more,
         jsonld=jsonld,

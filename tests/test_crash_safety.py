@@ -1,5 +1,5 @@
-"""kill -9 of the store or of the whole service while stewards submit: no partial record, and every
-submission answered 201 is there after the restart."""
+"""kill -9 of the store or of the whole service while stewards submit: no partial record, every
+submission answered 201 is there after the restart, and the portal index equals a full recount."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rdflib import Graph
 from ccn_graph.stewards import Stewards
 
 from .conftest import BASE, pid_alive, wait_until
+from .test_portal_index import check_index_of_service
 from .test_service import Service, oxigraph_pid
 from .test_submissions import member
 
@@ -70,6 +71,7 @@ def test_kill_9_of_the_store_during_merges(tmp_path):
         submit_many(service.url, token, ["after-1", "after-2", "after-3"], after, threading.Event())
         assert list(after.values()) == [201, 201, 201]
         check_records(service.url, {**outcomes, **after})
+        check_index_of_service(data, service.url, tmp_path)
     finally:
         service.stop()
 
@@ -102,5 +104,6 @@ def test_kill_9_of_the_service_during_merges(tmp_path):
         present = check_records(again.url, outcomes)
         assert present >= answered
         assert json.loads((data / "stewards.json").read_text())["stewards"][0]["name"] == "NCC Romania"
+        check_index_of_service(data, again.url, tmp_path)
     finally:
         again.stop()

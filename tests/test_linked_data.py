@@ -152,21 +152,25 @@ def test_etag_and_if_none_match(site):
     assert other.headers["ETag"] != etag
 
 
-def test_inverse_links_are_paged_past_50(site):
+def test_members_pointing_at_an_entity_are_paged_by_key_past_50(site):
     soup = BeautifulSoup(get(site, "/doc/community/ccc", "text/html").text, "html.parser")
-    links = soup.select("#inverse-heading ~ ul li")
+    links = soup.select("#members-heading ~ ul li")
     assert len(links) == 50
-    more = soup.select_one('a[rel="next"]')
-    assert more is not None
-    second = BeautifulSoup(get(site, "/doc/community/ccc" + more["href"], "text/html").text, "html.parser")
-    assert len(second.select("#inverse-heading ~ ul li")) == 30
-    assert second.select_one('a[rel="prev"]') is not None
+    total = int(soup.select_one("#members-heading").text.split("(")[1].rstrip(")"))
+    more = soup.select_one('nav[aria-label="Pages of members"] a[rel="next"]')
+    assert more is not None and "after=" in more["href"] and "offset" not in more["href"]
+    second = BeautifulSoup(get(site, more["href"], "text/html").text, "html.parser")
+    rest = second.select("ol.hits li")
+    assert len(rest) == min(50, total - 50) > 0
+    assert not {a.text for a in links} & {a.text for a in rest}
 
 
 def test_the_ncc_page_lists_members_registered_through_it(site):
-    store_members = BeautifulSoup(get(site, "/doc/ncc/ro", "text/html").text, "html.parser")
-    headings = [h.text for h in store_members.select("#inverse-heading ~ h3")]
-    assert "Members registered through this NCC" in headings
+    page = BeautifulSoup(get(site, "/doc/ncc/ro", "text/html").text, "html.parser")
+    heading = page.select_one("#members-heading")
+    assert heading is not None and int(heading.text.split("(")[1].rstrip(")")) >= 1
+    everyone = page.select_one('nav[aria-label="Pages of members"] a:not([rel])')
+    assert "ncc=" in everyone["href"]
 
 
 def test_pages_are_accessible_and_link_machine_variants(site):

@@ -53,7 +53,7 @@ def test_ncc_page(site, browser):
     visit(browser, f"{site.url}/doc/ncc/ro", "ncc-ro", "article h1")
     assert browser.find_element(By.CSS_SELECTOR, "h1").text == "National Coordination Centre of Romania"
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article h2, article h3")]
-    assert "Members registered through this NCC" in headings or "Linked from" in headings
+    assert any(h.startswith("Community members (") for h in headings) or "Linked from" in headings
     assert browser.find_element(By.CSS_SELECTOR, 'script[type="application/ld+json"]')
 
 
@@ -119,3 +119,19 @@ def test_submission_form_shows_the_report(site, browser, tmp_path):
     browser.save_screenshot(str(SHOTS / "submit-report.png"))
     text = browser.find_element(By.ID, "outcome").text
     assert "does not conform" in text and "category" in text
+
+
+def test_members_by_facets(site, browser):
+    visit(browser, f"{site.url}/members", "members", "aside .facet a")
+    total = int(browser.find_element(By.CSS_SELECTOR, "main p").text.split()[0])
+    assert total == 60 and len(browser.find_elements(By.CSS_SELECTOR, "ol.hits li")) == 50
+    browser.find_element(By.CSS_SELECTOR, 'nav[aria-label="Pages of members"] a[rel="next"]').click()
+    WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "ol.hits li")))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits li")) == 10
+    browser.get(f"{site.url}/members")
+    facet = browser.find_element(By.CSS_SELECTOR, "aside .facet li a")
+    expected = int(facet.find_element(By.XPATH, "..").text.rsplit("(", 1)[1].rstrip(")"))
+    facet.click()
+    WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "aside .facet strong")))
+    assert int(browser.find_element(By.CSS_SELECTOR, "main p").text.split()[0]) == expected
+    assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits li")) == min(expected, 50)

@@ -194,6 +194,12 @@ class Store(abc.ABC):
         return StoreState(str(row["base"]), int(row["version"]), str(reference) if reference else None,
                           str(loaded) if loaded else None)
 
+    def generation(self) -> str | None:
+        """`StoreState.generation` of the current state (None for a store never loaded): what
+        answers computed now are valid for. Backends may answer it faster than `state`."""
+        state = self.state()
+        return state.generation if state else None
+
     def status(self) -> StoreStatus:
         """Reachability, store state and triple count; never raises for a store that is down."""
         try:

@@ -1,0 +1,428 @@
+"""The portal's derived index: figures, facets, names and the taxonomy closure, in SQLite.
+
+Portal pages ask questions a triple store answers slowly at 100,000 members (counts by Member
+State, facets, sorted paging, name search, everything under a taxonomy branch). This index holds
+exactly what those pages need, in ``{data_dir}/index/portal.sqlite``:
+
+* ``things``: every thing with a page, its display name, types and kind (for the totals);
+* ``names`` (FTS5, case- and diacritic-insensitive, prefix matching): its names and alternative
+  names, for search;
+* ``members`` and ``member_values``: each Community member's sort key and facet values (Member
+  State, category, NCC, sector, technology, expertise and the research domains above it);
+* ``counts``: members per facet value, kept by triggers in the same transaction as the rows, so
+  they are never recomputed on a request;
+* ``closure``: which concepts lie under which (the taxonomy's ``skos:broader`` closure).
+
+It is derived from the store, graph by graph, with one function for both paths: a rebuild reads the
+whole dataset (`rebuild`), and an accepted write updates the graphs it replaced (`apply`) in one
+SQLite transaction, under the write lock, right after the store's update. ``meta.generation``
+says which state of the store the index reflects; a reader that finds it behind (a crash between
+the two, a bulk load) has it repaired before answering (`ensure`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+
+from ccn_graph import queries, results
+from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
+from ccn_graph.search import Hit, fold
+from ccn_graph.store import Store
+
+__all__ = ["FACETS", "MemberPage", "PortalIndex", "index_path"]
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_LABELS = {_SKOS + "prefLabel": "name", _SKOS + "altLabel": "alternative", _SKOS + "hiddenLabel": "alternative",
+           "http://www.w3.org/2000/01/rdf-schema#label": "label"}
+_MEMBER = ONTOLOGY_NS + "CommunityMember"
+_VALUES = {ONTOLOGY_NS + "sector": "sector", ONTOLOGY_NS + "expertise": "expertise", ONTOLOGY_NS + "technology": "technology"}
+_SINGLE = {ONTOLOGY_NS + "memberState": "state", ONTOLOGY_NS + "category": "category"}
+_REGISTRATION, _ASSESSED_BY = ONTOLOGY_NS + "registration", ONTOLOGY_NS + "assessedBy"
+
+#: The facets of the member listing, in the order pages show them.
+FACETS = ("state", "category", "domain", "expertise", "sector", "technology", "ncc")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS things (graph TEXT NOT NULL, iri TEXT NOT NULL, name TEXT, name_rank INTEGER,
+    types TEXT NOT NULL, kind TEXT, PRIMARY KEY (graph, iri));
+CREATE INDEX IF NOT EXISTS things_iri ON things (iri);
+CREATE INDEX IF NOT EXISTS things_kind ON things (kind, iri);
+CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5 (
+    folded, label UNINDEXED, kind UNINDEXED, iri UNINDEXED, graph UNINDEXED,
+    tokenize = "unicode61 remove_diacritics 2", prefix = '2 3 4');
+CREATE TABLE IF NOT EXISTS name_rows (id INTEGER PRIMARY KEY, graph TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS name_rows_graph ON name_rows (graph);
+CREATE TABLE IF NOT EXISTS members (iri TEXT PRIMARY KEY, graph TEXT NOT NULL, label TEXT NOT NULL,
+    sort_key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS members_graph ON members (graph);
+CREATE INDEX IF NOT EXISTS members_sort ON members (sort_key, iri);
+CREATE TABLE IF NOT EXISTS member_values (iri TEXT NOT NULL, graph TEXT NOT NULL, facet TEXT NOT NULL,
+    value TEXT NOT NULL, sort_key TEXT NOT NULL, PRIMARY KEY (facet, value, iri));
+CREATE INDEX IF NOT EXISTS member_values_keyset ON member_values (facet, value, sort_key, iri);
+CREATE INDEX IF NOT EXISTS member_values_member ON member_values (iri);
+CREATE INDEX IF NOT EXISTS member_values_graph ON member_values (graph);
+CREATE TABLE IF NOT EXISTS counts (facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (facet, value));
+CREATE TRIGGER IF NOT EXISTS member_values_added AFTER INSERT ON member_values BEGIN
+    INSERT INTO counts (facet, value, n) VALUES (new.facet, new.value, 1)
+        ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS member_values_removed AFTER DELETE ON member_values BEGIN
+    UPDATE counts SET n = n - 1 WHERE facet = old.facet AND value = old.value;
+    DELETE FROM counts WHERE facet = old.facet AND value = old.value AND n <= 0;
+END;
+CREATE TRIGGER IF NOT EXISTS members_added AFTER INSERT ON members BEGIN
+    INSERT INTO counts (facet, value, n) VALUES ('all', '', 1) ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS members_removed AFTER DELETE ON members BEGIN
+    UPDATE counts SET n = n - 1 WHERE facet = 'all' AND value = '';
+END;
+CREATE TABLE IF NOT EXISTS closure (ancestor TEXT NOT NULL, descendant TEXT NOT NULL,
+    PRIMARY KEY (ancestor, descendant));
+CREATE INDEX IF NOT EXISTS closure_descendant ON closure (descendant);
+CREATE TABLE IF NOT EXISTS class_kinds (class TEXT PRIMARY KEY, kind TEXT NOT NULL);
+"""
+
+
+def index_path(data_dir: Path) -> Path:
+    """Where the portal index of a data dir lives."""
+    return Path(data_dir) / "index" / "portal.sqlite"
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberPage:
+    """One page of a member listing: rows (iri, label, path), the key of the next page (None on
+    the last), how many members match, and counts per facet value among them."""
+
+    rows: list[tuple[str, str, str]]
+    next_key: str | None
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
+
+
+class PortalIndex:
+    """The derived index of one store, in the SQLite file `path`, for instance base `base`."""
+
+    def __init__(self, path: Path, base: str) -> None:
+        self.path = path
+        self.base = base
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        # A connection must not cross a fork (the service forks its workers after start-up).
+        if db is None or self._local.pid != os.getpid():
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def generation(self) -> str | None:
+        """The store generation this index reflects (None: never built)."""
+        row = self._db().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return row[0] if row else None
+
+    def ensure(self, store: Store, generation: str | None, lock) -> None:
+        """Bring the index to `generation` if it is behind: wait for a writer that holds `lock`
+        (it updates the index before releasing it), then rebuild if still needed."""
+        if generation is None or self.generation() == generation:
+            return
+        with lock():
+            current = store.generation()
+            if self.generation() != current:
+                self.rebuild(store, current)
+
+    # -- building ------------------------------------------------------------------------------
+
+    def rebuild(self, store: Store, generation: str | None) -> None:
+        """Replace the whole index by what `store` holds now (one transaction: readers see the
+        old index until it commits)."""
+        kinds = {str(r["class"]): str(r["kind"]) for r in store.select(queries.load("index_class_kinds"))}
+        broader = [(str(r["concept"]), str(r["broader"])) for r in store.select(queries.load("index_broader"))]
+        closure = _closure(broader)
+        with self._transaction() as db:
+            for table in ("things", "names", "name_rows", "members", "member_values", "counts", "closure", "class_kinds"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            db.executemany("INSERT INTO class_kinds VALUES (?, ?)", sorted(kinds.items()))
+            db.executemany("INSERT INTO closure VALUES (?, ?)", sorted(closure))
+            for graph, triples in _graphs(store):
+                self._remove_graph(db, graph)
+                self._add_graph(db, graph, triples, kinds, closure)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+
+    def apply(self, graphs: Mapping[str, Graph], before: str | None, after: str | None, store: Store) -> None:
+        """Replace the rows of `graphs` (their new content; empty: removed) after a write that
+        took the store from generation `before` to `after`. If the index was not at `before`, it
+        is rebuilt instead."""
+        if self.generation() != before:
+            self.rebuild(store, after)
+            return
+        db = self._db()
+        kinds = dict(db.execute("SELECT class, kind FROM class_kinds").fetchall())
+        closure = set(db.execute("SELECT ancestor, descendant FROM closure").fetchall())
+        with self._transaction() as db:
+            for graph, content in graphs.items():
+                self._remove_graph(db, graph)
+                self._add_graph(db, graph, [_tuple(t) for t in content], kinds, closure)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (after,))
+
+    def _remove_graph(self, db: sqlite3.Connection, graph: str) -> None:
+        db.execute("DELETE FROM names WHERE rowid IN (SELECT id FROM name_rows WHERE graph = ?)", (graph,))
+        for table in ("name_rows", "things", "members", "member_values"):
+            db.execute(f"DELETE FROM {table} WHERE graph = ?", (graph,))  # noqa: S608
+
+    def _add_graph(self, db, graph: str, triples: Iterable[tuple], kinds: dict, closure: set) -> None:
+        by_subject: dict[str, list[tuple]] = defaultdict(list)
+        for s, p, o in triples:
+            if s[0] == "uri":
+                by_subject[s[1]].append((p[1], o))
+        for iri, pairs in by_subject.items():
+            if "#" in iri or document_path(self.base, iri) is None:
+                continue
+            types = sorted({o[1] for p, o in pairs if p == _RDF_TYPE and o[0] == "uri"})
+            labels = [(o[1], _LABELS[p], o[2]) for p, o in pairs if p in _LABELS and o[0] == "literal"]
+            if not types and not labels:
+                continue
+            name_rank, name = 99, None
+            for text, kind, language in labels:
+                rank = {"name": 0, "label": 2}.get(kind, 9) + (0 if language == "en" else 1)
+                if rank < 9 and rank < name_rank:
+                    name_rank, name = rank, text
+            kind = next((kinds[t] for t in types if t in kinds), None)
+            db.execute("INSERT OR REPLACE INTO things VALUES (?, ?, ?, ?, ?, ?)",
+                       (graph, iri, name, name_rank, " ".join(types), kind))
+            for text, kind_, _ in labels:
+                row = db.execute("INSERT INTO names VALUES (?, ?, ?, ?, ?)", (fold(text), text, kind_, iri, graph))
+                db.execute("INSERT INTO name_rows VALUES (?, ?)", (row.lastrowid, graph))
+            if _MEMBER in types:
+                self._add_member(db, graph, iri, pairs, by_subject, name or iri, closure)
+
+    def _add_member(self, db, graph, iri, pairs, by_subject, label, closure) -> None:
+        sort_key = fold(label) + "\x00" + iri
+        values = set()
+        for p, o in pairs:
+            if o[0] != "uri":
+                continue
+            if p in _SINGLE:
+                values.add((_SINGLE[p], o[1]))
+            elif p in _VALUES:
+                values.add((_VALUES[p], o[1]))
+                if p == ONTOLOGY_NS + "expertise":
+                    values |= {("domain", a) for a, d in closure if d == o[1]}
+                    values.add(("domain", o[1]))
+            elif p == _REGISTRATION:
+                for q, v in by_subject.get(o[1], ()):
+                    if q == _ASSESSED_BY and v[0] == "uri":
+                        values.add(("ncc", v[1]))
+        db.execute("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?)", (iri, graph, label, sort_key))
+        db.executemany("INSERT OR REPLACE INTO member_values VALUES (?, ?, ?, ?, ?)",
+                       [(iri, graph, facet, value, sort_key) for facet, value in sorted(values)])
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def counts(self, facet: str) -> dict[str, int]:
+        """Members per value of `facet` ('all' → {'': total}), as maintained on write."""
+        return dict(self._db().execute("SELECT value, n FROM counts WHERE facet = ?", (facet,)).fetchall())
+
+    def totals(self) -> dict[str, int]:
+        """How many things of each kind (local names of the kinds' classes)."""
+        rows = self._db().execute(
+            "SELECT kind, COUNT(DISTINCT iri) FROM things WHERE kind IS NOT NULL GROUP BY kind").fetchall()
+        return {kind[len(ONTOLOGY_NS):]: n for kind, n in rows}
+
+    def under(self, concept: str) -> list[str]:
+        """The concepts below `concept` in the taxonomy (not itself)."""
+        return [r[0] for r in self._db().execute("SELECT descendant FROM closure WHERE ancestor = ?", (concept,))]
+
+    def recount(self) -> dict[tuple[str, str], int]:
+        """Members per facet value counted from the rows now (to check the maintained counts)."""
+        out = {(f, v): n for f, v, n in self._db().execute(
+            "SELECT facet, value, COUNT(*) FROM member_values GROUP BY facet, value")}
+        total = self._db().execute("SELECT COUNT(*) FROM members").fetchone()[0]
+        if total:
+            out[("all", "")] = total
+        return out
+
+    def maintained(self) -> dict[tuple[str, str], int]:
+        return {(f, v): n for f, v, n in self._db().execute("SELECT facet, value, n FROM counts WHERE n > 0")}
+
+    def search(self, query: str, *, offset: int = 0, limit: int = 20) -> tuple[list[Hit], int]:
+        """Things whose names match every word of `query` as a prefix, best first: the whole name,
+        a name that starts with the query, then by relevance; and how many things match."""
+        words = [w for w in fold(query).replace('"', " ").split() if w]
+        if not words:
+            return [], 0
+        match = " ".join(f'"{w}"*' for w in words)
+        wanted = " ".join(words)
+        db = self._db()
+        try:
+            total = db.execute("SELECT COUNT(DISTINCT iri) FROM names WHERE names MATCH ?", (match,)).fetchone()[0]
+            rows = db.execute(
+                """
+                WITH matched AS MATERIALIZED (
+                    SELECT iri, label, kind,
+                           (folded = :w) * -40 + (folded LIKE :p ESCAPE '\\') * -20 + bm25(names) AS score
+                    FROM names WHERE names MATCH :m)
+                SELECT iri, MIN(score) AS best, label, kind FROM matched
+                GROUP BY iri ORDER BY best, label, iri LIMIT :limit OFFSET :offset
+                """,
+                {"w": wanted, "p": _like_prefix(wanted), "m": match, "limit": limit, "offset": offset},
+            ).fetchall()
+        except sqlite3.OperationalError:
+            # Words are quoted, so only a query FTS5 still cannot read ends here: no hits.
+            return [], 0
+        hits = []
+        for iri, _, label, kind in rows:
+            name, types = self._thing(iri)
+            hits.append(Hit(iri, name or label, label, kind, types, document_path(self.base, iri)))
+        return hits, total
+
+    def _thing(self, iri: str) -> tuple[str | None, tuple[str, ...]]:
+        rows = self._db().execute("SELECT name, name_rank, types FROM things WHERE iri = ?", (iri,)).fetchall()
+        named = sorted((r[1], r[0]) for r in rows if r[0] is not None)
+        types = sorted({t for r in rows for t in r[2].split()})
+        return (named[0][1] if named else None), tuple(types)
+
+    def members(self, filters: Mapping[str, str], *, after: str | None = None, limit: int = 50) -> MemberPage:
+        """Members matching every facet filter, sorted by name, from after the key `after`."""
+        filters = {f: v for f, v in filters.items() if f in FACETS and v}
+        db = self._db()
+        params: list = []
+        if filters:
+            first, *rest = sorted(filters.items())
+            sql = "SELECT mv.iri, m.label, mv.sort_key FROM member_values mv JOIN members m ON m.iri = mv.iri " \
+                  "WHERE mv.facet = ? AND mv.value = ?"
+            params += list(first)
+            for facet, value in rest:
+                sql += " AND EXISTS (SELECT 1 FROM member_values o WHERE o.iri = mv.iri AND o.facet = ? AND o.value = ?)"
+                params += [facet, value]
+            key_column = "mv.sort_key"
+        else:
+            sql = "SELECT m.iri, m.label, m.sort_key FROM members m WHERE 1"
+            key_column = "m.sort_key"
+        page_sql = sql + (f" AND {key_column} > ?" if after else "") + f" ORDER BY {key_column} LIMIT ?"
+        rows = db.execute(page_sql, params + ([after] if after else []) + [limit + 1]).fetchall()
+        next_key = rows[limit - 1][2] if len(rows) > limit else None
+        rows = [(iri, label, document_path(self.base, iri)) for iri, label, _ in rows[:limit]]
+        if not filters:
+            total = self.counts("all").get("", 0)
+            facets = {f: sorted(self.counts(f).items(), key=lambda kv: (-kv[1], kv[0])) for f in FACETS}
+        else:
+            total = db.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]  # noqa: S608
+            facets = {f: [] for f in FACETS}
+            for facet, value, n in db.execute(
+                f"SELECT facet, value, COUNT(*) FROM member_values WHERE iri IN (SELECT iri FROM ({sql})) "  # noqa: S608
+                "GROUP BY facet, value ORDER BY COUNT(*) DESC, value", params):
+                facets.setdefault(facet, []).append((value, n))
+        return MemberPage(rows, next_key, total, facets)
+
+    def facet_of(self, iri: str) -> str | None:
+        """The facet that has `iri` as a value (the one listing the most members), or None."""
+        row = self._db().execute(
+            "SELECT facet FROM counts WHERE value = ? AND facet != 'domain' ORDER BY n DESC LIMIT 1", (iri,)).fetchone()
+        domain = self._db().execute("SELECT 1 FROM counts WHERE facet = 'domain' AND value = ?", (iri,)).fetchone()
+        # A concept of the taxonomy lists everything under it (its "domain" facet).
+        return "domain" if domain else (row[0] if row else None)
+
+    def names_of(self, iris: Iterable[str]) -> dict[str, str]:
+        """Display names of `iris` that the index knows."""
+        out = {}
+        for iri in set(iris):
+            name, _ = self._thing(iri)
+            if name:
+                out[iri] = name
+        return out
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _closure(edges: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(ancestor, descendant) for every concept reachable downwards through skos:broader."""
+    parents: dict[str, set[str]] = defaultdict(set)
+    for concept, broader in edges:
+        parents[concept].add(broader)
+    out = set()
+    for concept in parents:
+        seen, todo = set(), list(parents[concept])
+        while todo:
+            ancestor = todo.pop()
+            if ancestor in seen:
+                continue
+            seen.add(ancestor)
+            todo.extend(parents.get(ancestor, ()))
+        out |= {(a, concept) for a in seen if a != concept}
+    return out
+
+
+def _graphs(store: Store) -> Iterator[tuple[str, list[tuple]]]:
+    """(graph, triples as term tuples) for every named graph of the store but its state graph.
+
+    Streams: the store writes a dataset graph by graph, so each graph is handed on when the next
+    begins. A graph met again later (a store that interleaves) is read whole at the end.
+    """
+    stream = store.dataset_stream()
+    current, triples, done, again = None, [], set(), set()
+    try:
+        for line in results.read_lines(stream.chunks):
+            quad = results.parse_nq_line(line)
+            if quad is None or quad[3] is None or quad[3][1] == STORE_STATE_GRAPH:
+                continue
+            graph = quad[3][1]
+            if graph != current:
+                if current is not None:
+                    yield current, triples
+                    done.add(current)
+                if graph in done:
+                    again.add(graph)
+                current, triples = graph, []
+            if graph not in again:
+                triples.append(quad[:3])
+        if current is not None and current not in again:
+            yield current, triples
+    finally:
+        stream.close()
+    for graph in sorted(again):
+        yield graph, [_tuple(t) for t in store.read_graph(graph)]
+
+
+def _tuple(triple) -> tuple:
+    return tuple(_term(t) for t in triple)
+
+
+def _term(term) -> tuple:
+    if isinstance(term, URIRef):
+        return ("uri", str(term))
+    if isinstance(term, BNode):
+        return ("bnode", str(term))
+    if isinstance(term, Literal):
+        return ("literal", str(term), term.language, str(term.datatype) if term.datatype else None)
+    raise ValueError(f"not an RDF term: {term!r}")
