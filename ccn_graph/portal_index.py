@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import sqlite3
 import threading
 from collections import defaultdict
@@ -45,12 +46,13 @@ _SKOS = "http://www.w3.org/2004/02/skos/core#"
 _LABELS = {_SKOS + "prefLabel": "name", _SKOS + "altLabel": "alternative", _SKOS + "hiddenLabel": "alternative",
            "http://www.w3.org/2000/01/rdf-schema#label": "label"}
 _MEMBER = ONTOLOGY_NS + "CommunityMember"
-_VALUES = {ONTOLOGY_NS + "sector": "sector", ONTOLOGY_NS + "expertise": "expertise", ONTOLOGY_NS + "technology": "technology"}
+_VALUES = {ONTOLOGY_NS + "sector": "sector", ONTOLOGY_NS + "expertise": "expertise", ONTOLOGY_NS + "technology": "technology",
+           ONTOLOGY_NS + "fieldOfActivity": "field", ONTOLOGY_NS + "roleProfile": "role"}
 _SINGLE = {ONTOLOGY_NS + "memberState": "state", ONTOLOGY_NS + "category": "category"}
 _REGISTRATION, _ASSESSED_BY = ONTOLOGY_NS + "registration", ONTOLOGY_NS + "assessedBy"
 
 #: The facets of the member listing, in the order pages show them.
-FACETS = ("state", "category", "domain", "expertise", "sector", "technology", "ncc")
+FACETS = ("state", "category", "domain", "expertise", "sector", "technology", "field", "role", "ncc")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -74,20 +76,6 @@ CREATE INDEX IF NOT EXISTS member_values_member ON member_values (iri);
 CREATE INDEX IF NOT EXISTS member_values_graph ON member_values (graph);
 CREATE TABLE IF NOT EXISTS counts (facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (facet, value));
-CREATE TRIGGER IF NOT EXISTS member_values_added AFTER INSERT ON member_values BEGIN
-    INSERT INTO counts (facet, value, n) VALUES (new.facet, new.value, 1)
-        ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS member_values_removed AFTER DELETE ON member_values BEGIN
-    UPDATE counts SET n = n - 1 WHERE facet = old.facet AND value = old.value;
-    DELETE FROM counts WHERE facet = old.facet AND value = old.value AND n <= 0;
-END;
-CREATE TRIGGER IF NOT EXISTS members_added AFTER INSERT ON members BEGIN
-    INSERT INTO counts (facet, value, n) VALUES ('all', '', 1) ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS members_removed AFTER DELETE ON members BEGIN
-    UPDATE counts SET n = n - 1 WHERE facet = 'all' AND value = '';
-END;
 CREATE TABLE IF NOT EXISTS closure (ancestor TEXT NOT NULL, descendant TEXT NOT NULL,
     PRIMARY KEY (ancestor, descendant));
 CREATE INDEX IF NOT EXISTS closure_descendant ON closure (descendant);
@@ -98,6 +86,42 @@ CREATE TABLE IF NOT EXISTS class_kinds (class TEXT PRIMARY KEY, kind TEXT NOT NU
 def index_path(data_dir: Path) -> Path:
     """Where the portal index of a data dir lives."""
     return Path(data_dir) / "index" / "portal.sqlite"
+
+
+_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS member_values_added AFTER INSERT ON member_values BEGIN
+    INSERT INTO counts (facet, value, n) VALUES (new.facet, new.value, 1)
+        ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS member_values_removed AFTER DELETE ON member_values BEGIN
+    UPDATE counts SET n = n - 1 WHERE facet = old.facet AND value = old.value;
+    DELETE FROM counts WHERE facet = old.facet AND value = old.value AND n <= 0;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS members_added AFTER INSERT ON members BEGIN
+    INSERT INTO counts (facet, value, n) VALUES ('all', '', 1) ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS members_removed AFTER DELETE ON members BEGIN
+    UPDATE counts SET n = n - 1 WHERE facet = 'all' AND value = '';
+END""",
+)
+_TRIGGER_NAMES = ("member_values_added", "member_values_removed", "members_added", "members_removed")
+_COUNTS_FROM_ROWS = (
+    "INSERT INTO counts (facet, value, n) SELECT facet, value, COUNT(*) FROM member_values GROUP BY facet, value",
+    "INSERT INTO counts (facet, value, n) SELECT 'all', '', COUNT(*) FROM members HAVING COUNT(*) > 0",
+)
+# Substrings of the N-Quads lines a rebuild reads (the rest is skipped before parsing).
+_NEEDED = ("22-rdf-syntax-ns#type>", "core#prefLabel>", "core#altLabel>", "core#hiddenLabel>",
+           "rdf-schema#label>", "ontology#memberState>", "ontology#category>", "ontology#sector>",
+           "ontology#expertise>", "ontology#technology>", "ontology#registration>", "ontology#assessedBy>",
+           "ontology#fieldOfActivity>", "ontology#roleProfile>")
+
+
+@dataclasses.dataclass
+class _Rows:
+    """Member rows a rebuild gathers before writing them in key order."""
+
+    members: list
+    values: list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +144,8 @@ class PortalIndex:
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db().executescript(_SCHEMA)
+        for trigger in _TRIGGERS:
+            self._db().execute(trigger)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -168,13 +194,30 @@ class PortalIndex:
         broader = [(str(r["concept"]), str(r["broader"])) for r in store.select(queries.load("index_broader"))]
         closure = _closure(broader)
         with self._transaction() as db:
+            # Rows first, counts once at the end: the triggers that keep the counts on each write
+            # would cost more than everything else together here.
+            for name in _TRIGGER_NAMES:
+                db.execute(f"DROP TRIGGER IF EXISTS {name}")  # noqa: S608 - fixed names
             for table in ("things", "names", "name_rows", "members", "member_values", "counts", "closure", "class_kinds"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             db.executemany("INSERT INTO class_kinds VALUES (?, ?)", sorted(kinds.items()))
             db.executemany("INSERT INTO closure VALUES (?, ?)", sorted(closure))
-            for graph, triples in _graphs(store):
-                self._remove_graph(db, graph)
-                self._add_graph(db, graph, triples, kinds, closure)
+            seen, rows = set(), _Rows([], [])
+            for graph, triples in _graphs(store, _NEEDED):
+                if graph in seen:
+                    self._remove_graph(db, graph)
+                    rows.members[:] = [r for r in rows.members if r[1] != graph]
+                    rows.values[:] = [r for r in rows.values if r[1] != graph]
+                seen.add(graph)
+                self._add_graph(db, graph, triples, kinds, closure, rows)
+            # In key order, so that each B-tree grows at its end.
+            db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?)", sorted(rows.members))
+            db.executemany("INSERT OR REPLACE INTO member_values VALUES (?, ?, ?, ?, ?)",
+                           sorted(rows.values, key=lambda r: (r[2], r[3], r[0])))
+            for statement in _COUNTS_FROM_ROWS:
+                db.execute(statement)
+            for trigger in _TRIGGERS:
+                db.execute(trigger)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
 
     def apply(self, graphs: Mapping[str, Graph], before: str | None, after: str | None, store: Store) -> None:
@@ -198,7 +241,10 @@ class PortalIndex:
         for table in ("name_rows", "things", "members", "member_values"):
             db.execute(f"DELETE FROM {table} WHERE graph = ?", (graph,))  # noqa: S608
 
-    def _add_graph(self, db, graph: str, triples: Iterable[tuple], kinds: dict, closure: set) -> None:
+    def _add_graph(self, db, graph: str, triples: Iterable[tuple], kinds: dict, closure: set,
+                   rows: _Rows | None = None) -> None:
+        """Index one graph. Member rows go to `rows` when given (a rebuild writes them at the end,
+        in key order), else straight to the database."""
         by_subject: dict[str, list[tuple]] = defaultdict(list)
         for s, p, o in triples:
             if s[0] == "uri":
@@ -222,9 +268,9 @@ class PortalIndex:
                 row = db.execute("INSERT INTO names VALUES (?, ?, ?, ?, ?)", (fold(text), text, kind_, iri, graph))
                 db.execute("INSERT INTO name_rows VALUES (?, ?)", (row.lastrowid, graph))
             if _MEMBER in types:
-                self._add_member(db, graph, iri, pairs, by_subject, name or iri, closure)
+                self._add_member(db, graph, iri, pairs, by_subject, name or iri, closure, rows)
 
-    def _add_member(self, db, graph, iri, pairs, by_subject, label, closure) -> None:
+    def _add_member(self, db, graph, iri, pairs, by_subject, label, closure, rows: _Rows | None) -> None:
         sort_key = fold(label) + "\x00" + iri
         values = set()
         for p, o in pairs:
@@ -241,9 +287,14 @@ class PortalIndex:
                 for q, v in by_subject.get(o[1], ()):
                     if q == _ASSESSED_BY and v[0] == "uri":
                         values.add(("ncc", v[1]))
-        db.execute("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?)", (iri, graph, label, sort_key))
-        db.executemany("INSERT OR REPLACE INTO member_values VALUES (?, ?, ?, ?, ?)",
-                       [(iri, graph, facet, value, sort_key) for facet, value in sorted(values)])
+        member_row = (iri, graph, label, sort_key)
+        value_rows = [(iri, graph, facet, value, sort_key) for facet, value in sorted(values)]
+        if rows is not None:
+            rows.members.append(member_row)
+            rows.values.extend(value_rows)
+            return
+        db.execute("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?)", member_row)
+        db.executemany("INSERT OR REPLACE INTO member_values VALUES (?, ?, ?, ?, ?)", value_rows)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -383,16 +434,19 @@ def _closure(edges: list[tuple[str, str]]) -> set[tuple[str, str]]:
     return out
 
 
-def _graphs(store: Store) -> Iterator[tuple[str, list[tuple]]]:
+def _graphs(store: Store, needed: tuple[str, ...]) -> Iterator[tuple[str, list[tuple]]]:
     """(graph, triples as term tuples) for every named graph of the store but its state graph.
 
     Streams: the store writes a dataset graph by graph, so each graph is handed on when the next
     begins. A graph met again later (a store that interleaves) is read whole at the end.
     """
     stream = store.dataset_stream()
+    wanted = re.compile("|".join(re.escape(n) for n in needed)).search
     current, triples, done, again = None, [], set(), set()
     try:
         for line in results.read_lines(stream.chunks):
+            if not wanted(line):
+                continue
             quad = results.parse_nq_line(line)
             if quad is None or quad[3] is None or quad[3][1] == STORE_STATE_GRAPH:
                 continue
@@ -411,7 +465,7 @@ def _graphs(store: Store) -> Iterator[tuple[str, list[tuple]]]:
     finally:
         stream.close()
     for graph in sorted(again):
-        yield graph, [_tuple(t) for t in store.read_graph(graph)]
+        yield graph, [_tuple(t) for t in store.read_graph(graph)]  # every triple: a superset of `needed`
 
 
 def _tuple(triple) -> tuple:

@@ -1,6 +1,7 @@
 """``/members``: the Community, browsable by any combination of facets, from the portal index.
 
-``?state=…&category=…&domain=…&expertise=…&sector=…&technology=…&ncc=…`` (IRIs) narrow the list;
+``?state=…&category=…&domain=…&expertise=…&sector=…&technology=…&field=…&role=…&ncc=…`` (IRIs)
+narrow the list;
 each facet lists its values with how many of the matching members have them. The list is sorted
 by name and paged by key: ``after=`` carries the last key of the previous page, so a page costs the
 same wherever it is in the list. HTML or JSON (``Accept`` or ``?format=json``).
@@ -21,7 +22,8 @@ blueprint = Blueprint("members", __name__)
 PAGE = 50
 FACET_TITLES = {
     "state": "Member State", "category": "Category", "domain": "Research domain", "expertise": "Expertise",
-    "sector": "Sector", "technology": "Technology", "ncc": "Assessed by",
+    "sector": "Sector", "technology": "Technology", "field": "Field of activity", "role": "Role profile",
+    "ncc": "Assessed by",
 }
 
 

@@ -95,8 +95,11 @@ class RemoteStore(Store):
 
     def _send(self, method: str, url: str, **kwargs) -> requests.Response:
         timeout = kwargs.pop("timeout", self.timeout + self.grace)
+        # No deadline at all for a bulk upload (timeout=None): while it sends the body the socket
+        # keeps the connect deadline, and a store busy loading may not read for longer than that.
+        limits = (5.0, timeout) if timeout is not None else None
         try:
-            response = self._http().request(method, url, timeout=(5.0, timeout), **kwargs)
+            response = self._http().request(method, url, timeout=limits, **kwargs)
         except requests.ConnectionError as exc:
             raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
         except requests.Timeout:
