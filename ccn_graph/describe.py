@@ -105,5 +105,5 @@ def describe(
             facet = index.facet_of(iri)
             members_filter = {facet: iri} if facet else None
         if members_filter is not None:
-            members = index.members(members_filter, limit=INVERSE_PAGE)
+            members = index.members(members_filter, limit=INVERSE_PAGE, facets=False)
     return Description(iri, graph, links, max(0, inverse_offset), len(rows) > INVERSE_PAGE, members, members_filter)

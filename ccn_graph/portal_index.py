@@ -361,8 +361,10 @@ class PortalIndex:
         types = sorted({t for r in rows for t in r[2].split()})
         return (named[0][1] if named else None), tuple(types)
 
-    def members(self, filters: Mapping[str, str], *, after: str | None = None, limit: int = 50) -> MemberPage:
-        """Members matching every facet filter, sorted by name, from after the key `after`."""
+    def members(self, filters: Mapping[str, str], *, after: str | None = None, limit: int = 50,
+                facets: bool = True) -> MemberPage:
+        """Members matching every facet filter, sorted by name, from after the key `after`; with
+        `facets`, the counts per facet value among them (costly for large filtered sets)."""
         filters = {f: v for f, v in filters.items() if f in FACETS and v}
         db = self._db()
         params: list = []
@@ -384,15 +386,22 @@ class PortalIndex:
         rows = [(iri, label, document_path(self.base, iri)) for iri, label, _ in rows[:limit]]
         if not filters:
             total = self.counts("all").get("", 0)
-            facets = {f: sorted(self.counts(f).items(), key=lambda kv: (-kv[1], kv[0])) for f in FACETS}
+            counted = {f: sorted(self.counts(f).items(), key=lambda kv: (-kv[1], kv[0])) for f in FACETS} if facets else {}
+        elif len(filters) == 1:
+            # One facet: the count is maintained.
+            (facet, value), = filters.items()
+            total = self.counts(facet).get(value, 0)
         else:
             total = db.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]  # noqa: S608
-            facets = {f: [] for f in FACETS}
+        if filters and not facets:
+            counted = {}
+        elif filters:
+            counted = {f: [] for f in FACETS}
             for facet, value, n in db.execute(
                 f"SELECT facet, value, COUNT(*) FROM member_values WHERE iri IN (SELECT iri FROM ({sql})) "  # noqa: S608
                 "GROUP BY facet, value ORDER BY COUNT(*) DESC, value", params):
-                facets.setdefault(facet, []).append((value, n))
-        return MemberPage(rows, next_key, total, facets)
+                counted.setdefault(facet, []).append((value, n))
+        return MemberPage(rows, next_key, total, counted)
 
     def facet_of(self, iri: str) -> str | None:
         """The facet that has `iri` as a value (the one listing the most members), or None."""
