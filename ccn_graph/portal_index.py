@@ -103,11 +103,21 @@ END""",
     """CREATE TRIGGER IF NOT EXISTS members_removed AFTER DELETE ON members BEGIN
     UPDATE counts SET n = n - 1 WHERE facet = 'all' AND value = '';
 END""",
+    """CREATE TRIGGER IF NOT EXISTS things_added AFTER INSERT ON things WHEN new.kind IS NOT NULL BEGIN
+    INSERT INTO counts (facet, value, n) VALUES ('kind', new.kind, 1)
+        ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS things_removed AFTER DELETE ON things WHEN old.kind IS NOT NULL BEGIN
+    UPDATE counts SET n = n - 1 WHERE facet = 'kind' AND value = old.kind;
+    DELETE FROM counts WHERE facet = 'kind' AND value = old.kind AND n <= 0;
+END""",
 )
-_TRIGGER_NAMES = ("member_values_added", "member_values_removed", "members_added", "members_removed")
+_TRIGGER_NAMES = ("member_values_added", "member_values_removed", "members_added", "members_removed",
+                  "things_added", "things_removed")
 _COUNTS_FROM_ROWS = (
     "INSERT INTO counts (facet, value, n) SELECT facet, value, COUNT(*) FROM member_values GROUP BY facet, value",
     "INSERT INTO counts (facet, value, n) SELECT 'all', '', COUNT(*) FROM members HAVING COUNT(*) > 0",
+    "INSERT INTO counts (facet, value, n) SELECT 'kind', kind, COUNT(*) FROM things WHERE kind IS NOT NULL GROUP BY kind",
 )
 # Substrings of the N-Quads lines a rebuild reads (the rest is skipped before parsing).
 _NEEDED = ("22-rdf-syntax-ns#type>", "core#prefLabel>", "core#altLabel>", "core#hiddenLabel>",
@@ -154,6 +164,9 @@ class PortalIndex:
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            # A row that INSERT OR REPLACE displaces must pass through the delete triggers too,
+            # or the counts they keep would drift.
+            db.execute("PRAGMA recursive_triggers=ON")
             self._local.db, self._local.pid = db, os.getpid()
         return db
 
@@ -303,10 +316,8 @@ class PortalIndex:
         return dict(self._db().execute("SELECT value, n FROM counts WHERE facet = ?", (facet,)).fetchall())
 
     def totals(self) -> dict[str, int]:
-        """How many things of each kind (local names of the kinds' classes)."""
-        rows = self._db().execute(
-            "SELECT kind, COUNT(DISTINCT iri) FROM things WHERE kind IS NOT NULL GROUP BY kind").fetchall()
-        return {kind[len(ONTOLOGY_NS):]: n for kind, n in rows}
+        """How many things of each kind (local names of the kinds' classes), as maintained."""
+        return {kind[len(ONTOLOGY_NS):]: n for kind, n in self.counts("kind").items() if n > 0}
 
     def under(self, concept: str) -> list[str]:
         """The concepts below `concept` in the taxonomy (not itself)."""
@@ -319,6 +330,8 @@ class PortalIndex:
         total = self._db().execute("SELECT COUNT(*) FROM members").fetchone()[0]
         if total:
             out[("all", "")] = total
+        for kind, n in self._db().execute("SELECT kind, COUNT(*) FROM things WHERE kind IS NOT NULL GROUP BY kind"):
+            out[("kind", kind)] = n
         return out
 
     def maintained(self) -> dict[tuple[str, str], int]:

@@ -3,6 +3,7 @@ facets, keyset paging and search over it, through the real app."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -12,7 +13,7 @@ from ccn_graph import reference
 from ccn_graph.ingest import Gate
 from ccn_graph.portal_index import PortalIndex, index_path
 from ccn_graph.stewards import Stewards
-from ccn_graph.store import Endpoints, RemoteStore, read_server_file
+from ccn_graph.store import Endpoints, RemoteStore
 from ccn_graph.validation import Validator
 
 from .conftest import BASE, loaded_site
@@ -155,7 +156,7 @@ def check_index_of_service(data_dir, url, tmp_path) -> None:
     import requests
 
     assert requests.get(f"{url}/members?format=json", timeout=60).status_code == 200
-    running = read_server_file(data_dir)
+    running = json.loads((data_dir / "oxigraph-server.json").read_text())
     store = RemoteStore(Endpoints.for_oxigraph(f"http://127.0.0.1:{running['port']}"), timeout=30)
     assert_equals_recount(PortalIndex(index_path(data_dir), BASE), store, tmp_path)
 
