@@ -453,24 +453,23 @@ def portal_pages(app: App, members: int) -> dict:
     }
     headers = {"Authorization": f"Bearer {app.token}", "Content-Type": "text/turtle", "Accept": "application/json"}
     out = {name: {"warm": [], "after write": []} for name in pages}
+
+    def view(name: str, url: str, kind: str) -> None:
+        started = time.perf_counter()
+        try:
+            get(url, headers=html)
+        except (AssertionError, requests.RequestException) as exc:
+            out[name]["failed"] = str(exc)[:200]
+        out[name][kind].append(time.perf_counter() - started)
+
     for round_ in range(15):
         body = member(f"pages-{round_:03d}", f"Pages Lab {round_}").encode()
         assert session.post(f"{app.url}/submissions", data=body, headers=headers, timeout=120).status_code == 201
         for name, url in pages.items():
-            started = time.perf_counter()
-            try:
-                get(url, headers=html)
-            except (AssertionError, requests.RequestException) as exc:
-                out[name]["failed"] = str(exc)[:200]
-            out[name]["after write"].append(time.perf_counter() - started)
+            view(name, url, "after write")
     for name, url in pages.items():
         for _ in range(30):
-            started = time.perf_counter()
-            try:
-                get(url, headers=html)
-            except (AssertionError, requests.RequestException) as exc:
-                out[name]["failed"] = str(exc)[:200]
-            out[name]["warm"].append(time.perf_counter() - started)
+            view(name, url, "warm")
     return out
 
 
