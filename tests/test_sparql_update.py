@@ -6,15 +6,10 @@ import pytest
 import requests
 from rdflib import URIRef
 
-from ccn_graph import loading
-from ccn_graph.settings import load_settings
 from ccn_graph.sparql_guard import QueryRefused, prepare_update
-from ccn_graph.stewards import Stewards
-from ccn_graph.store import RemoteStore
-from server import create_app
 
-from .conftest import BASE, LiveApp
-from .test_submissions import dump, member, submit
+from .conftest import BASE
+from .test_submissions import dump, member, steward_world, submit
 
 PREFIXES = """PREFIX ccn: <https://w3id.org/ccn-graph/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -24,18 +19,7 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 
 @pytest.fixture(scope="module")
 def world(managed_server, tmp_path_factory):
-    store = RemoteStore(managed_server.endpoints, timeout=10)
-    store.clear()
-    loading.load_reference_data(store, BASE)
-    data_dir = tmp_path_factory.mktemp("data")
-    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE})
-    registry = Stewards(data_dir)
-    tokens = {
-        "ro": registry.add("NCC Romania", ("RO",)),
-        "be": registry.add("NCC Belgium", ("BE",)),
-        "network": registry.add("ECCC staff", ("network",)),
-    }
-    app = LiveApp(create_app(settings, store))
+    app, store, tokens, _ = steward_world(managed_server, tmp_path_factory)
     for ref, state, ncc in (("upd-ro-1", "ROU", "ro"), ("upd-ro-2", "ROU", "ro"), ("upd-be-1", "BEL", "be")):
         assert submit(app, member(ref, f"Lab {ref}", state=state, ncc=ncc), tokens["network"]).status_code == 201
     yield app, store, tokens

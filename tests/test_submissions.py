@@ -50,20 +50,26 @@ def member(ref: str, name: str = "Example Lab", state: str = "ROU", ncc: str = "
 """
 
 
-@pytest.fixture(scope="module")
-def world(managed_server, tmp_path_factory):
+def steward_world(managed_server, tmp_path_factory, **overrides):
+    """The app over the reference data, with stewards for RO, BE and the network:
+    (app, store, tokens by "ro"/"be"/"network", data dir)."""
     store = RemoteStore(managed_server.endpoints, timeout=10)
     store.clear()
     loading.load_reference_data(store, BASE)
     data_dir = tmp_path_factory.mktemp("data")
-    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, "max_body": 200_000})
+    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides})
     registry = Stewards(data_dir)
     tokens = {
         "ro": registry.add("NCC Romania", ("RO",)),
         "be": registry.add("NCC Belgium", ("BE",)),
         "network": registry.add("ECCC staff", ("network",)),
     }
-    app = LiveApp(create_app(settings, store))
+    return LiveApp(create_app(settings, store)), store, tokens, data_dir
+
+
+@pytest.fixture(scope="module")
+def world(managed_server, tmp_path_factory):
+    app, store, tokens, data_dir = steward_world(managed_server, tmp_path_factory, max_body=200_000)
     yield app, store, tokens, data_dir
     app.close()
 

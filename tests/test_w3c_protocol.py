@@ -38,13 +38,19 @@ def is_update(test: dict) -> bool:
     return test["id"].startswith(("update_", "bad_update", "bad_multiple_updates"))
 
 
+def disposable_store(tmp_path_factory, oxigraph_bin, name: str):
+    """(folder, started Oxigraph server, store) for one module: the suite's tests clear and
+    write whole graphs, so they never share the session's store."""
+    folder = tmp_path_factory.mktemp(name)
+    server = OxigraphServer(folder, query_timeout=10, binary=oxigraph_bin)
+    server.start()
+    return folder, server, RemoteStore(server.endpoints, timeout=10)
+
+
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory, oxigraph_bin):
     """/sparql over a disposable store holding the suite's data graphs."""
-    folder = tmp_path_factory.mktemp("w3c")
-    server = OxigraphServer(folder, query_timeout=10, binary=oxigraph_bin)
-    server.start()
-    store = RemoteStore(server.endpoints, timeout=10)
+    folder, server, store = disposable_store(tmp_path_factory, oxigraph_bin, "w3c")
     data = suites_path("w3c-sparql", "sparql11", "protocol")
     seen = set()
     for test in digest():
@@ -63,10 +69,7 @@ def endpoint(tmp_path_factory, oxigraph_bin):
 @pytest.fixture(scope="module")
 def update_endpoint(tmp_path_factory, oxigraph_bin):
     """/update and /sparql over a disposable store, with a network steward; (app, token)."""
-    folder = tmp_path_factory.mktemp("w3c-update")
-    server = OxigraphServer(folder, query_timeout=10, binary=oxigraph_bin)
-    server.start()
-    store = RemoteStore(server.endpoints, timeout=10)
+    folder, server, store = disposable_store(tmp_path_factory, oxigraph_bin, "w3c-update")
     settings = load_settings(environ={}, overrides={
         "data_dir": str(folder), "base_iri": "http://ccn.test/", "open_graphs": SUITE_GRAPHS,
     })
