@@ -1,8 +1,9 @@
 """An entity's description: its record, the labels of what it links to, and what links to it.
 
-Two store queries whatever the entity: one CONSTRUCT for the record and the labels of its links
-(`queries/describe.rq`), one SELECT for a page of inverse links (`queries/inverse_links.rq`); the
-Community members that point at it come from the portal index, paged by key.
+Three store queries whatever the entity: one CONSTRUCT for the record and the labels of its links
+(`queries/describe.rq`), one SELECT for a page of inverse links (`queries/inverse_links.rq`) and
+one for the labels of that page's owners (`queries/labels_of.rq`); the Community members that
+point at it come from the portal index, paged by key.
 """
 
 from __future__ import annotations
@@ -91,11 +92,12 @@ def describe(
             "offset": Literal(max(0, inverse_offset)),
         },
     )
-    links = tuple(
-        InverseLink(str(r["owner"]), str(r["p"]), str(r["label"]) if "label" in r else None)
-        for r in rows[:INVERSE_PAGE]
-        if str(r["owner"]) != iri
-    )
+    rows_shown = [r for r in rows[:INVERSE_PAGE] if str(r["owner"]) != iri]
+    labels = {}
+    owners = sorted({r["owner"] for r in rows_shown if isinstance(r["owner"], URIRef)}, key=str)
+    if owners:
+        labels = {str(r["thing"]): str(r["label"]) for r in store.select(queries.load("labels_of"), {"things": owners})}
+    links = tuple(InverseLink(str(r["owner"]), str(r["p"]), labels.get(str(r["owner"]))) for r in rows_shown)
     members, members_filter = None, None
     if index is not None:
         types = {str(t) for t in graph.objects(entity, RDF.type)}

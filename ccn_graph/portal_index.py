@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import re
 import sqlite3
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -72,15 +73,28 @@ CREATE INDEX IF NOT EXISTS members_sort ON members (sort_key, iri);
 CREATE TABLE IF NOT EXISTS member_values (iri TEXT NOT NULL, graph TEXT NOT NULL, facet TEXT NOT NULL,
     value TEXT NOT NULL, sort_key TEXT NOT NULL, PRIMARY KEY (facet, value, iri));
 CREATE INDEX IF NOT EXISTS member_values_keyset ON member_values (facet, value, sort_key, iri);
-CREATE INDEX IF NOT EXISTS member_values_member ON member_values (iri);
+CREATE INDEX IF NOT EXISTS member_values_member ON member_values (iri, facet, value);
 CREATE INDEX IF NOT EXISTS member_values_graph ON member_values (graph);
 CREATE TABLE IF NOT EXISTS counts (facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (facet, value));
+CREATE TABLE IF NOT EXISTS pair_counts (facet TEXT NOT NULL, value TEXT NOT NULL, other_facet TEXT NOT NULL,
+    other_value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (facet, value, other_facet, other_value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS closure (ancestor TEXT NOT NULL, descendant TEXT NOT NULL,
     PRIMARY KEY (ancestor, descendant));
 CREATE INDEX IF NOT EXISTS closure_descendant ON closure (descendant);
 CREATE TABLE IF NOT EXISTS class_kinds (class TEXT PRIMARY KEY, kind TEXT NOT NULL);
 """
+
+
+#: Raised whenever the tables or triggers change: an index of another version is rebuilt.
+_SCHEMA_VERSION = "2"
+
+
+def _schema_version(db: sqlite3.Connection) -> str | None:
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return row[0] if row else "1"
 
 
 def index_path(data_dir: Path) -> Path:
@@ -89,13 +103,28 @@ def index_path(data_dir: Path) -> Path:
 
 
 _TRIGGERS = (
+    # A member's values pair with each other value it has (both ways round): the facet counts
+    # of a listing narrowed by one value are then read, not counted. Each pair is counted when
+    # its second row arrives and uncounted when its first row goes; pairs at 0 stay (read n > 0).
     """CREATE TRIGGER IF NOT EXISTS member_values_added AFTER INSERT ON member_values BEGIN
     INSERT INTO counts (facet, value, n) VALUES (new.facet, new.value, 1)
         ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
+    INSERT INTO pair_counts (facet, value, other_facet, other_value, n)
+        SELECT new.facet, new.value, o.facet, o.value, 1 FROM member_values o
+        WHERE o.iri = new.iri AND (o.facet != new.facet OR o.value != new.value)
+        ON CONFLICT (facet, value, other_facet, other_value) DO UPDATE SET n = n + 1;
+    INSERT INTO pair_counts (facet, value, other_facet, other_value, n)
+        SELECT o.facet, o.value, new.facet, new.value, 1 FROM member_values o
+        WHERE o.iri = new.iri AND (o.facet != new.facet OR o.value != new.value)
+        ON CONFLICT (facet, value, other_facet, other_value) DO UPDATE SET n = n + 1;
 END""",
     """CREATE TRIGGER IF NOT EXISTS member_values_removed AFTER DELETE ON member_values BEGIN
     UPDATE counts SET n = n - 1 WHERE facet = old.facet AND value = old.value;
     DELETE FROM counts WHERE facet = old.facet AND value = old.value AND n <= 0;
+    UPDATE pair_counts SET n = n - 1 WHERE (facet, value, other_facet, other_value) IN (
+        SELECT old.facet, old.value, o.facet, o.value FROM member_values o WHERE o.iri = old.iri);
+    UPDATE pair_counts SET n = n - 1 WHERE (facet, value, other_facet, other_value) IN (
+        SELECT o.facet, o.value, old.facet, old.value FROM member_values o WHERE o.iri = old.iri);
 END""",
     """CREATE TRIGGER IF NOT EXISTS members_added AFTER INSERT ON members BEGIN
     INSERT INTO counts (facet, value, n) VALUES ('all', '', 1) ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
@@ -153,9 +182,19 @@ class PortalIndex:
         self.base = base
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db().executescript(_SCHEMA)
-        for trigger in _TRIGGERS:
-            self._db().execute(trigger)
+        with self._transaction() as db:
+            if _schema_version(db) not in (None, _SCHEMA_VERSION):
+                # An index of an older layout is dropped whole; the next reader rebuilds it.
+                for kind, name in db.execute(
+                        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger') "
+                        "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'names_%'").fetchall():
+                    db.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            for trigger in _TRIGGERS:
+                db.execute(trigger)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -211,7 +250,8 @@ class PortalIndex:
             # would cost more than everything else together here.
             for name in _TRIGGER_NAMES:
                 db.execute(f"DROP TRIGGER IF EXISTS {name}")  # noqa: S608 - fixed names
-            for table in ("things", "names", "name_rows", "members", "member_values", "counts", "closure", "class_kinds"):
+            for table in ("things", "names", "name_rows", "members", "member_values", "counts", "pair_counts",
+                          "closure", "class_kinds"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             db.executemany("INSERT INTO class_kinds VALUES (?, ?)", sorted(kinds.items()))
             db.executemany("INSERT INTO closure VALUES (?, ?)", sorted(closure))
@@ -229,6 +269,8 @@ class PortalIndex:
                            sorted(rows.values, key=lambda r: (r[2], r[3], r[0])))
             for statement in _COUNTS_FROM_ROWS:
                 db.execute(statement)
+            db.executemany("INSERT INTO pair_counts VALUES (?, ?, ?, ?, ?)",
+                           sorted(_pair_counts((r[0], r[2], r[3]) for r in rows.values)))
             for trigger in _TRIGGERS:
                 db.execute(trigger)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
@@ -332,10 +374,15 @@ class PortalIndex:
             out[("all", "")] = total
         for kind, n in self._db().execute("SELECT kind, COUNT(*) FROM things WHERE kind IS NOT NULL GROUP BY kind"):
             out[("kind", kind)] = n
+        rows = self._db().execute("SELECT iri, facet, value FROM member_values ORDER BY iri")
+        out.update({_pair_key(*pair): n for *pair, n in _pair_counts(rows)})
         return out
 
     def maintained(self) -> dict[tuple[str, str], int]:
-        return {(f, v): n for f, v, n in self._db().execute("SELECT facet, value, n FROM counts WHERE n > 0")}
+        """The maintained figures, keyed as `recount` keys them."""
+        out = {(f, v): n for f, v, n in self._db().execute("SELECT facet, value, n FROM counts WHERE n > 0")}
+        out.update({_pair_key(*pair): n for *pair, n in self._db().execute("SELECT * FROM pair_counts WHERE n > 0")})
+        return out
 
     def search(self, query: str, *, offset: int = 0, limit: int = 20) -> tuple[list[Hit], int]:
         """Things whose names match every word of `query` as a prefix, best first: the whole name,
@@ -377,12 +424,14 @@ class PortalIndex:
     def members(self, filters: Mapping[str, str], *, after: str | None = None, limit: int = 50,
                 facets: bool = True) -> MemberPage:
         """Members matching every facet filter, sorted by name, from after the key `after`; with
-        `facets`, the counts per facet value among them (costly for large filtered sets)."""
+        `facets`, the counts per facet value among them (read from the maintained counts for none
+        or one filter; counted among the matching members for two or more)."""
         filters = {f: v for f, v in filters.items() if f in FACETS and v}
         db = self._db()
         params: list = []
         if filters:
-            first, *rest = sorted(filters.items())
+            # The rarest value drives the scan; the others are checked per member.
+            first, *rest = sorted(filters.items(), key=lambda fv: (self.counts(fv[0]).get(fv[1], 0), fv))
             sql = "SELECT mv.iri, m.label, mv.sort_key FROM member_values mv JOIN members m ON m.iri = mv.iri " \
                   "WHERE mv.facet = ? AND mv.value = ?"
             params += list(first)
@@ -397,23 +446,32 @@ class PortalIndex:
         rows = db.execute(page_sql, params + ([after] if after else []) + [limit + 1]).fetchall()
         next_key = rows[limit - 1][2] if len(rows) > limit else None
         rows = [(iri, label, document_path(self.base, iri)) for iri, label, _ in rows[:limit]]
+        counted: dict[str, list[tuple[str, int]]] = {}
         if not filters:
             total = self.counts("all").get("", 0)
-            counted = {f: sorted(self.counts(f).items(), key=lambda kv: (-kv[1], kv[0])) for f in FACETS} if facets else {}
+            if facets:
+                counted = {f: sorted(self.counts(f).items(), key=lambda kv: (-kv[1], kv[0])) for f in FACETS}
         elif len(filters) == 1:
-            # One facet: the count is maintained.
+            # One value: its count and the counts of the values that go with it are maintained.
             (facet, value), = filters.items()
             total = self.counts(facet).get(value, 0)
+            if facets and total:
+                counted = {f: [] for f in FACETS}
+                counted[facet].append((value, total))
+                for other, other_value, n in db.execute(
+                        "SELECT other_facet, other_value, n FROM pair_counts WHERE facet = ? AND value = ? AND n > 0",
+                        (facet, value)):
+                    counted.setdefault(other, []).append((other_value, n))
         else:
             total = db.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]  # noqa: S608
-        if filters and not facets:
-            counted = {}
-        elif filters:
-            counted = {f: [] for f in FACETS}
-            for facet, value, n in db.execute(
-                f"SELECT facet, value, COUNT(*) FROM member_values WHERE iri IN (SELECT iri FROM ({sql})) "  # noqa: S608
-                "GROUP BY facet, value ORDER BY COUNT(*) DESC, value", params):
-                counted.setdefault(facet, []).append((value, n))
+            if facets:
+                counted = {f: [] for f in FACETS}
+                for facet, value, n in db.execute(
+                        f"SELECT o.facet, o.value, COUNT(*) FROM ({sql}) matched "  # noqa: S608
+                        "JOIN member_values o ON o.iri = matched.iri GROUP BY o.facet, o.value", params):
+                    counted.setdefault(facet, []).append((value, n))
+        for values in counted.values():
+            values.sort(key=lambda vn: (-vn[1], vn[0]))
         return MemberPage(rows, next_key, total, counted)
 
     def facet_of(self, iri: str) -> str | None:
@@ -432,6 +490,28 @@ class PortalIndex:
             if name:
                 out[iri] = name
         return out
+
+
+def _pair_counts(rows: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str, str, int]]:
+    """How many members have each two of their values together (both ways round), from rows
+    (member, facet, value) grouped by member."""
+    # Values as numbers and pairs as one integer: a rebuild at 100,000 members counts 11 million
+    # pairs, 3.5 times faster so than as tuples.
+    ids: dict[tuple[str, str], int] = {}
+    counter: Counter = Counter()
+    for _, group in itertools.groupby(rows, key=lambda r: r[0]):
+        numbers = sorted({ids.setdefault((f, v), len(ids)) for _, f, v in group})
+        counter.update(a << 32 | b for a, b in itertools.combinations(numbers, 2))
+    values = list(ids)
+    out = []
+    for key, n in counter.items():
+        (f, v), (g, w) = values[key >> 32], values[key & 0xFFFFFFFF]
+        out += [(f, v, g, w, n), (g, w, f, v, n)]
+    return out
+
+
+def _pair_key(facet: str, value: str, other_facet: str, other_value: str) -> tuple[str, str]:
+    return f"pair {facet} {other_facet}", f"{value} {other_value}"
 
 
 def _like_prefix(text: str) -> str:
