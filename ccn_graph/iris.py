@@ -33,6 +33,11 @@ STORE_STATE_GRAPH = "https://w3id.org/ccn-graph/store-state"
 # <…> it is written in.
 _FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+# What else RFC 3987 refuses and stores check: a "%" not starting two hex digits, C1 controls,
+# surrogates and non-characters, a second "#", and brackets outside the host.
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NOT_UCSCHAR = re.compile("[\x80-\x9f\ud800-\udfff\ufdd0-\ufdef\ufff0-\uffff]")
+_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*")
 
 
 class InvalidIRI(ValueError):
@@ -46,9 +51,17 @@ def check_iri(iri: str) -> str:
     """
     if not _SCHEME.match(iri):
         raise InvalidIRI(f"not an absolute IRI: {iri!r}")
-    bad = _FORBIDDEN.search(iri)
+    bad = _FORBIDDEN.search(iri) or _NOT_UCSCHAR.search(iri)
     if bad:
         raise InvalidIRI(f"IRI {iri!r} contains the forbidden character {bad.group()!r}")
+    if _BAD_PERCENT.search(iri):
+        raise InvalidIRI(f"IRI {iri!r} has a '%' that does not start a percent-encoded byte (%XX)")
+    if iri.count("#") > 1:
+        raise InvalidIRI(f"IRI {iri!r} has more than one '#'")
+    authority = _AUTHORITY.match(iri)
+    rest = iri[authority.end():] if authority else iri
+    if "[" in rest or "]" in rest:
+        raise InvalidIRI(f"IRI {iri!r} has a bracket outside its host")
     return iri
 
 

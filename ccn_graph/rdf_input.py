@@ -19,6 +19,8 @@ from rdflib import Dataset, Graph
 from rdflib.term import URIRef
 
 from ccn_graph import formats
+from ccn_graph.iris import InvalidIRI, check_iri
+from ccn_graph.store.embedded import syntax_error
 
 __all__ = ["InputError", "decompress", "focus_lines", "parse_graph"]
 
@@ -47,6 +49,8 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
         raise InputError(400, f"The {encoding} body cannot be inflated: {exc}.") from None
     if len(out) > limit or inflater.unconsumed_tail:
         raise InputError(413, f"The body is larger than {limit} bytes once inflated.")
+    if not inflater.eof:
+        raise InputError(400, f"The {encoding} body is cut short: its compressed stream does not end.")
     return out
 
 
@@ -73,6 +77,48 @@ def _names_a_document(context) -> bool:
     return False
 
 
+#: Deepest nesting of blank nodes, lists, JSON objects or XML elements a body may have: real data
+#: stays far below, while 20,000 levels would cost seconds of validation or a parser's recursion.
+MAX_NESTING = 128
+_TEXT_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*|[\[\]()]'
+)
+_XML_TAGS = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)[^<>!?]*?(/?)>", re.DOTALL)
+
+
+def _nesting(text: str, fmt) -> int:
+    """How deeply `text` nests (brackets of Turtle, JSON containers, XML elements), counted
+    without recursion and stopping once past `MAX_NESTING`."""
+    depth = deepest = 0
+    if fmt is formats.RDF_XML:
+        for match in _XML_TAGS.finditer(text):
+            closing, empty = match.group(1), match.group(2)
+            if closing is None or empty:
+                continue
+            depth += -1 if closing else 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                break
+        return deepest
+    if fmt is formats.JSON_LD:
+        # Brackets inside JSON strings do not count.
+        pattern = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+        opening, closing_chars = "[{", "]}"
+    else:
+        pattern, opening, closing_chars = _TEXT_TOKENS, "[(", "])"
+    for match in pattern.finditer(text):
+        token = match.group()
+        if token in opening:
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                break
+        elif token in closing_chars:
+            depth -= 1
+    return deepest
+
+
 def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
     """The triples of `body` in `media_type`; raises InputError (400, 415) with the parser's words."""
     fmt = formats.rdf_format_for_media_type(media_type or "")
@@ -83,13 +129,21 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(400, f"The body is not UTF-8 (byte {exc.start}).") from None
+    if _nesting(text, fmt) > MAX_NESTING:
+        raise InputError(400, f"The body nests more than {MAX_NESTING} levels deep (blank nodes, lists, objects "
+                              "or elements); flatten it.")
     if fmt is formats.JSON_LD:
         try:
             _no_remote_context(json.loads(text))
         except ValueError as exc:
             raise InputError(400, f"The body is not JSON: {exc}.") from None
+        except RecursionError:
+            raise InputError(400, "The JSON-LD body is nested too deeply to be read.") from None
     if fmt is formats.RDF_XML and re.search(r"<!DOCTYPE|<!ENTITY", text, re.IGNORECASE):
         raise InputError(400, "RDF/XML with a DOCTYPE or entities is not accepted; send it without.")
+    problem = syntax_error(body, fmt, base)
+    if problem:
+        raise InputError(400, f"The {fmt.media_type} body cannot be read: {problem}")
     dataset = Dataset()
     try:
         dataset.parse(data=text, format=fmt.rdflib_name, publicID=base)
@@ -99,6 +153,14 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
     for s, p, o, g in dataset.quads((None, None, None, None)):
         if g is not None and g != dataset.default_graph.identifier and str(g) != "urn:x-rdflib:default":
             raise InputError(400, f"Named graphs are not accepted in a submission (found {g}); send triples only.")
+        for term in (s, p, o):
+            # rdflib lets through IRIs that no store takes (spaces, stray "%" or "#"): refuse
+            # them here, with the IRI, rather than fail at the write.
+            if isinstance(term, URIRef):
+                try:
+                    check_iri(str(term))
+                except InvalidIRI as exc:
+                    raise InputError(400, f"The {fmt.media_type} body has an invalid IRI: {exc}.") from None
         graph.add((s, p, o))
     return graph
 

@@ -15,13 +15,18 @@ never silently:
   without its final chunk), so a client sees an incomplete response, not a shorter table.
 
 Every response also carries the limit in a header (see the endpoint).
+
+**A stream the store breaks off** (its time limit struck after the first rows were sent: Oxigraph
+then writes its error text where the next row was due) is cut the same way, with the store's
+words as the reason: ``"reason"`` in JSON, ``reason=`` in the processing instruction, the comment
+line's text.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from ccn_graph import formats
@@ -195,8 +200,14 @@ def _csv_value(term: Term | None) -> str:
     return value
 
 
-def select_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator[str]:
-    """Text chunks of a SELECT result in `media_type`, from the lines of a SPARQL TSV result."""
+class _BrokenOff(Exception):
+    """The store's stream stopped being results (its words are the message)."""
+
+
+def select_writer(media_type: str, lines: Iterator[str], limit: int,
+                  on_broken_off: Callable[[str], None] | None = None) -> Iterator[str]:
+    """Text chunks of a SELECT result in `media_type`, from the lines of a SPARQL TSV result;
+    `on_broken_off` hears the store's words if it breaks the stream off."""
     header = next(lines, "")
     names = [h[1:] if h[:1] in "?$" else h for h in header.split("\t")] if header else []
 
@@ -205,9 +216,12 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator
             if line == "" and not names:
                 continue
             cells = line.split("\t")
-            yield [parse_tsv_term(c) for c in cells] + [None] * (len(names) - len(cells))
+            try:
+                yield [parse_tsv_term(c) for c in cells] + [None] * (len(names) - len(cells))
+            except ValueError:
+                raise _BrokenOff(line.strip()[:200]) from None
 
-    counted = _Counted(rows(), limit)
+    counted = _Counted(rows(), limit, on_broken_off)
     if media_type == formats.SPARQL_JSON.media_type:
         yield '{"head":{"vars":' + json.dumps(names) + '},"results":{"bindings":['
         encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -223,6 +237,8 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator
         yield "]}"
         if counted.truncated:
             yield f',"truncated":true,"limit":{limit}'
+            if counted.reason:
+                yield ',"reason":' + json.dumps(counted.reason)
         yield "}"
     elif media_type == formats.SPARQL_XML.media_type:
         yield '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>'
@@ -232,7 +248,7 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator
             cells = "".join(f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>" for n, t in zip(names, row) if t is not None)
             yield f"<result>{cells}</result>\n"
         if counted.truncated:
-            yield f'<?ccn-truncated limit="{limit}"?>\n'
+            yield f"<?ccn-truncated limit=\"{limit}\"{_reason_attribute(counted)}?>\n"
         yield "</results>\n</sparql>\n"
     elif media_type == formats.SPARQL_CSV.media_type:
         yield ",".join(names) + "\r\n"
@@ -289,22 +305,33 @@ def _rdfxml_triple(s: Term, p: Term, o: Term) -> str:
     return f"<rdf:Description {subject}>{element}</rdf:Description>\n"
 
 
-def graph_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator[str]:
-    """Text chunks of a graph result in `media_type`, from the lines of an N-Triples result."""
-    triples = _Counted((t for t in (parse_nt_line(line) for line in lines) if t is not None), limit)
+def graph_writer(media_type: str, lines: Iterator[str], limit: int,
+                 on_broken_off: Callable[[str], None] | None = None) -> Iterator[str]:
+    """Text chunks of a graph result in `media_type`, from the lines of an N-Triples result;
+    `on_broken_off` as for `select_writer`."""
+    def parsed() -> Iterator[tuple[Term, Term, Term]]:
+        for line in lines:
+            try:
+                triple = parse_nt_line(line)
+            except ValueError:
+                raise _BrokenOff(line.strip()[:200]) from None
+            if triple is not None:
+                yield triple
+
+    triples = _Counted(parsed(), limit, on_broken_off)
     mark = f"# truncated: the result limit of {limit} triples was reached\n"
     if media_type in (formats.N_TRIPLES.media_type, formats.N_QUADS.media_type, formats.TURTLE.media_type):
         for s, p, o in triples:
             yield f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
         if triples.truncated:
-            yield mark
+            yield _comment_mark(triples, mark)
     elif media_type == formats.TRIG.media_type:
         yield "{\n"
         for s, p, o in triples:
             yield f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
         yield "}\n"
         if triples.truncated:
-            yield mark
+            yield _comment_mark(triples, mark)
     elif media_type == formats.JSON_LD.media_type:
         yield "["
         first = True
@@ -320,7 +347,7 @@ def graph_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator[
         for s, p, o in triples:
             yield _rdfxml_triple(s, p, o)
         if triples.truncated:
-            yield f'<?ccn-truncated limit="{limit}"?>\n'
+            yield f"<?ccn-truncated limit=\"{limit}\"{_reason_attribute(triples)}?>\n"
         yield "</rdf:RDF>\n"
     else:
         raise ValueError(f"no graph writer for {media_type}")
@@ -330,17 +357,36 @@ def graph_writer(media_type: str, lines: Iterator[str], limit: int) -> Iterator[
 _BATCH = 256
 
 
-class _Counted:
-    """Passes items on up to `limit`; `truncated` tells whether more were there."""
+def _reason_attribute(counted: _Counted) -> str:
+    return f" reason={quoteattr(counted.reason)}" if counted.reason else ""
 
-    def __init__(self, items: Iterator, limit: int) -> None:
+
+def _comment_mark(counted: _Counted, mark: str) -> str:
+    if counted.reason:
+        return "# truncated: the store broke off the result: " + counted.reason.replace("\n", " ") + "\n"
+    return mark
+
+
+class _Counted:
+    """Passes items on up to `limit`; `truncated` tells whether more were there, or whether the
+    store broke off (then `reason` holds its words)."""
+
+    def __init__(self, items: Iterator, limit: int, on_broken_off: Callable[[str], None] | None = None) -> None:
         self._items = iter(items)
         self.limit = limit
         self.truncated = False
+        self.reason = ""
+        self._on_broken_off = on_broken_off
 
     def __iter__(self):
-        for count, item in enumerate(self._items):
-            if count >= self.limit:
-                self.truncated = True
-                return
-            yield item
+        try:
+            for count, item in enumerate(self._items):
+                if count >= self.limit:
+                    self.truncated = True
+                    return
+                yield item
+        except _BrokenOff as exc:
+            self.truncated = True
+            self.reason = str(exc) or "the store stopped sending results"
+            if self._on_broken_off is not None:
+                self._on_broken_off(self.reason)

@@ -157,6 +157,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Path of the oxigraph server executable (default: the one installed beside Python)",
     ),
     Setting(
+        "CCN_STORE_MEMORY_MB",
+        "store_memory_mb",
+        4096,
+        _non_negative(int),
+        "Most resident memory of the managed Oxigraph server, in megabytes: past 90% of it the "
+        "server is stopped (the query that filled it fails) and started again at once; 0: no limit",
+    ),
+    Setting(
         "CCN_QUERY_TIMEOUT",
         "query_timeout",
         30.0,
@@ -237,6 +245,7 @@ class Settings:
     store_password: str
     store_token: str
     oxigraph_bin: str
+    store_memory_mb: int
     query_timeout: float
     result_limit: int
     query_max_bytes: int

@@ -125,5 +125,8 @@ def _results(report: Graph) -> tuple[ValidationResult, ...]:
 
 def _unskolem(term: Node | None) -> Node | None:
     if isinstance(term, URIRef) and str(term).startswith(_SKOLEM):
-        return term.de_skolemize()
+        try:
+            return term.de_skolemize()
+        except Exception:  # noqa: BLE001 - rdflib refuses IRIs under its prefix it did not mint
+            return term
     return term

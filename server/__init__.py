@@ -37,7 +37,8 @@ def create_app(
     from ccn_graph.stewards import Stewards
     from ccn_graph.validation import Validator
     from server import (
-        catalog, errors, health, home, linked_data, members, metrics, request_log, sparql, sparql_update, submissions,
+        catalog, errors, health, home, linked_data, members, metrics, request_checks, request_log, sparql, sparql_update,
+        submissions,
         vocabulary_docs,
     )
     from server.vocabulary import Vocabulary
@@ -63,6 +64,7 @@ def create_app(
     }
     request_log.init_app(app)
     errors.init_app(app)
+    request_checks.init_app(app)
     metrics.init_app(app, metrics_dir)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sparql.blueprint)

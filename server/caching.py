@@ -1,6 +1,6 @@
 """Answers served from the per-version cache (`ccn_graph.cache`), for the views that opt in.
 
-The key is what decides an answer: path, query string, and the ``Accept`` and ``Accept-Language``
+The key is what decides an answer: host, path, query string, and the ``Accept`` and ``Accept-Language``
 headers. The data version is read before the view runs, so a kept answer reflects at least that
 version; a write moves the store to a new version, under which nothing is kept yet. Only complete
 ``200`` answers are kept — a streamed answer is kept once it has been sent whole and within the size
@@ -35,8 +35,10 @@ def cached(view: Callable) -> Callable:
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
         version = context.generation() or "empty"
+        # The host is part of the key: a few answers name the URL they were asked at (the sitemap,
+        # the service description), and a forged Host header must not reach anyone else's answer.
         key = cache.key(
-            request.path, request.query_string.decode("latin-1"),
+            request.host, request.path, request.query_string.decode("latin-1"),
             request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
         )
         hit = cache.get(key, version)
@@ -77,5 +79,7 @@ def _tee(chunks: Iterable, cache: ResponseCache, key: str, version: str, respons
             else:
                 parts = None
         yield data
-    if parts is not None:
+    # A view may learn only while streaming that its answer is not to be kept (a result the
+    # store broke off).
+    if parts is not None and not getattr(response, "ccn_do_not_keep", False):
         cache.put(key, version, _entry(response, b"".join(parts)))

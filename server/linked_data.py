@@ -84,7 +84,7 @@ def document(path: str):
     store = context.store()
     state = context.state()
     offset = request.args.get("inverse", "0")
-    if not offset.isdigit():
+    if not offset.isdigit() or len(offset) > 9:
         return _vary(error_response(400, "Bad Request", "inverse= takes the number of links to skip, such as 50."))
     etag = hashlib.sha256(
         f"{state.data_version if state else 0}|{iri}|{media_type}|{offset}|{request.accept_languages}".encode()

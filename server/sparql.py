@@ -202,7 +202,14 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
         return _common_headers(Response(body, content_type=_with_charset(media_type)))
     lines = results.read_lines(stream.chunks)
-    writer = (results.graph_writer if info.returns_graph else results.select_writer)(media_type, lines, limit)
+
+    def broken_off(reason: str) -> None:
+        log.warning("the store broke off a result (%s); it is marked as cut", reason)
+        # What a time limit cut short is no answer to keep.
+        response.ccn_do_not_keep = True
+
+    writer = (results.graph_writer if info.returns_graph else results.select_writer)(
+        media_type, lines, limit, on_broken_off=broken_off)
 
     def generate() -> Iterator[bytes]:
         try:

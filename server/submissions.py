@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from rdflib import Graph
+from werkzeug.exceptions import HTTPException
 
 from ccn_graph import formats, reference
 from ccn_graph.iris import check_iri, provenance_graph_prefix
@@ -92,7 +93,12 @@ def _read_limited(limit: int) -> bytes:
         raise InputError(413, f"The body is larger than {limit} bytes.")
     parts, size = [], 0
     while True:
-        chunk = request.stream.read(65536)
+        try:
+            chunk = request.stream.read(65536)
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the HTTP server's own framing errors (chunk sizes)
+            raise InputError(400, f"The body could not be read: {exc or type(exc).__name__}.") from None
         if not chunk:
             break
         size += len(chunk)
@@ -162,6 +168,8 @@ def validate():
     """Validate RDF against the shapes, with the graph's reference data as context. Writes nothing."""
     try:
         body, media_type, text = _read_body()
+        if not body.strip():
+            raise InputError(400, "The body is empty: send the RDF to validate.")
         graph = parse_graph(body, media_type, context.settings().base_iri)
     except InputError as exc:
         return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))

@@ -209,3 +209,15 @@ def loaded_site(managed_server, tmp_path_factory, *, members: int = 0, projects:
     data_dir = tmp_path_factory.mktemp("data")
     settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides})
     return LiveApp(create_app(settings, store)), store, data_dir
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the measured figures (tests/figures.py) with their bounds."""
+    from .figures import FIGURES
+
+    if not FIGURES:
+        return
+    terminalreporter.section("figures")
+    for figure in FIGURES:
+        mark = "ok  " if figure.met else "MISS"
+        terminalreporter.write_line(f"{mark} {figure.suite}: {figure.name} = {figure.value} ({figure.bound})")

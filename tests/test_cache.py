@@ -47,6 +47,17 @@ def test_a_repeated_request_is_a_hit_with_the_same_answer(site):
         assert again.status_code == 304, path
 
 
+def test_a_forged_host_never_reaches_another_answer(site):
+    """Answers that name the URL they were asked at (sitemap, service description) are kept per
+    host: a request with a forged Host header cannot plant its URLs in everyone's answer."""
+    app, *_ = site
+    for path in ("/sitemap.xml", "/sparql"):
+        forged = app.get(path, headers={"Host": "evil.example", "Accept": "text/turtle"})
+        assert forged.status_code == 200 and "evil.example" in forged.text, path
+        honest = app.get(path, headers={"Accept": "text/turtle"})
+        assert honest.status_code == 200 and "evil.example" not in honest.text, path
+
+
 def test_an_accepted_write_leaves_nothing_stale(site):
     app, store, _, token = site
     for path in PATHS:

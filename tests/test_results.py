@@ -125,3 +125,19 @@ def test_a_cut_graph_is_marked_or_aborted():
 def test_lines_split_across_chunks():
     chunks = [b"?x\n<http://e/a", b">\n\"\xc3", b"\xa9\"\n"]
     assert list(results.read_lines(chunks)) == ["?x", "<http://e/a>", '"é"']
+
+
+def test_a_stream_the_store_breaks_off_is_marked_as_cut_with_its_words():
+    heard = []
+    lines = ["?s", "<http://ccn.test/a>", "The SPARQL operation has been cancelled"]
+    body = "".join(results.select_writer(formats.SPARQL_JSON.media_type, iter(lines), 100, heard.append))
+    parsed = json.loads(body)
+    assert [b["s"]["value"] for b in parsed["results"]["bindings"]] == ["http://ccn.test/a"]
+    assert parsed["truncated"] is True and "cancelled" in parsed["reason"]
+    xml = "".join(results.select_writer(formats.SPARQL_XML.media_type, iter(lines), 100))
+    assert "<?ccn-truncated" in xml and "cancelled" in xml
+    triples = ["<http://ccn.test/a> <http://ccn.test/p> <http://ccn.test/b> .", "The SPARQL operation has been cancelled"]
+    nt = "".join(results.graph_writer(formats.N_TRIPLES.media_type, iter(triples), 100, heard.append))
+    assert nt.splitlines()[-1].startswith("# truncated: the store broke off") and len(heard) == 2
+    with pytest.raises(results.ResultTruncated):
+        "".join(results.select_writer(formats.SPARQL_CSV.media_type, iter(lines), 100))

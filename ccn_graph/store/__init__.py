@@ -50,6 +50,7 @@ def managed_server(settings: Settings) -> OxigraphServer:
         Path(settings.data_dir),
         query_timeout=settings.query_timeout,
         binary=find_oxigraph(settings.oxigraph_bin),
+        memory_mb=settings.store_memory_mb,
     )
 
 

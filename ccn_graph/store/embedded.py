@@ -15,11 +15,24 @@ import pyoxigraph
 from ccn_graph import formats
 from ccn_graph.store.base import QueryStream, Store, StoreError, StoreRequestError
 
-__all__ = ["EmbeddedStore", "StoreLocked"]
+__all__ = ["EmbeddedStore", "StoreLocked", "syntax_error"]
 
 
 def fmt_media(fmt) -> str:
     return fmt.media_type.split(";", 1)[0]
+
+
+def syntax_error(body: bytes, fmt: formats.RdfFormat, base: str) -> str | None:
+    """What Oxigraph's parser for `fmt` finds wrong in `body` (None: nothing).
+
+    The store is Oxigraph: what its parser refuses could not be written, whatever a laxer parser
+    made of it. Nothing is fetched (no document loader is given for JSON-LD contexts)."""
+    try:
+        for _ in pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.from_media_type(fmt.media_type), base_iri=base):
+            pass
+    except (SyntaxError, ValueError) as exc:
+        return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return None
 
 
 class StoreLocked(StoreError):

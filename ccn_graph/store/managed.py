@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 SERVER_FILE = "oxigraph-server.json"
 _POLL = 0.1
+# Memory can grow by a gigabyte a second under a runaway sort: look often.
+_MEMORY_POLL = 0.02
 
 
 class ManagedStoreError(StoreError):
@@ -115,12 +117,14 @@ class OxigraphServer:
         query_timeout: float,
         binary: Path,
         ready_timeout: float = 60.0,
+        memory_mb: int = 0,
     ) -> None:
         self.data_dir = data_dir
         self.store_dir = data_dir / "store"
         self.query_timeout = query_timeout
         self.binary = binary
         self.ready_timeout = ready_timeout
+        self.memory_mb = memory_mb
         self.port = 0
         self.restarts = 0
         self._process: subprocess.Popen | None = None
@@ -158,6 +162,8 @@ class OxigraphServer:
         self._wait_ready()
         self._supervisor = threading.Thread(target=self._supervise, name="oxigraph-supervisor", daemon=True)
         self._supervisor.start()
+        if self.memory_mb:
+            threading.Thread(target=self._watch_memory, name="oxigraph-memory", daemon=True).start()
 
     def stop(self) -> None:
         """Stop supervising, then end the server (SIGTERM, then SIGKILL after 10 s)."""
@@ -254,6 +260,31 @@ class OxigraphServer:
             f"the oxigraph server did not answer within {self.ready_timeout:g} s; "
             f"see {self.data_dir / 'oxigraph.log'}"
         )
+
+    def _watch_memory(self) -> None:
+        """Kill the server when its resident memory passes 90% of `memory_mb` (the supervisor
+        then starts it again): the headroom keeps it under the cap between two looks.
+
+        Resident memory, not an rlimit: the server reserves a thread stack per query for its time
+        limit, so limits on reserved memory (address space, data segment) refuse work long
+        before any memory is short, while a query's sorts and joins are what fills it."""
+        threshold = self.memory_mb * 1024 * 1024 * 0.9
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stopping.wait(_MEMORY_POLL):
+            process = self._process
+            if process is None or process.poll() is not None:
+                continue
+            try:
+                with open(f"/proc/{process.pid}/statm") as statm:
+                    resident = int(statm.read().split()[1]) * page
+            except (OSError, ValueError, IndexError):
+                continue
+            if resident > threshold:
+                log.warning("oxigraph server (pid %s) holds %d MB, past 90%% of CCN_STORE_MEMORY_MB=%d; restarting it",
+                            process.pid, resident // 2**20, self.memory_mb)
+                with self._lock:
+                    if self._process is process and process.poll() is None:
+                        process.kill()
 
     def _supervise(self) -> None:
         failures = 0

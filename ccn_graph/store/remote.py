@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import time
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,7 +94,18 @@ class RemoteStore(Store):
             self._session_pid = os.getpid()
         return self._session
 
-    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+    def _send(self, method: str, url: str, *, read_only: bool = False, **kwargs) -> requests.Response:
+        """One request; a `read_only` one is sent again while the store is restarting (see
+        `_again`), anything else fails at once with `StoreUnavailable`."""
+        started = time.monotonic()
+        while True:
+            try:
+                return self._send_once(method, url, **kwargs)
+            except StoreUnavailable as exc:
+                if not (read_only and _again(exc, started)):
+                    raise
+
+    def _send_once(self, method: str, url: str, **kwargs) -> requests.Response:
         timeout = kwargs.pop("timeout", self.timeout + self.grace)
         # No deadline at all for a bulk upload (timeout=None): while it sends the body the socket
         # keeps the connect deadline, and a store busy loading may not read for longer than that.
@@ -116,11 +128,16 @@ class RemoteStore(Store):
         if self._auth:
             headers.update(urllib3.util.make_headers(basic_auth=":".join(self._auth)))
         pool = self._http().get_adapter(url).poolmanager
-        try:
-            response = pool.request("GET", url, headers=headers, retries=False,
-                                    timeout=urllib3.Timeout(connect=5.0, read=self.timeout + self.grace))
-        except urllib3.exceptions.HTTPError as exc:
-            raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
+        started = time.monotonic()
+        while True:
+            try:
+                response = pool.request("GET", url, headers=headers, retries=False,
+                                        timeout=urllib3.Timeout(connect=5.0, read=self.timeout + self.grace))
+                break
+            except urllib3.exceptions.HTTPError as exc:
+                unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
+                if not _again(unavailable, started):
+                    raise unavailable from None
         if response.status == 404:
             return None
         if response.status >= 400:
@@ -148,6 +165,7 @@ class RemoteStore(Store):
             data=form,
             headers={"Accept": accept},
             stream=True,
+            read_only=True,
         )
         media_type = response.headers.get("Content-Type", accept).split(";", 1)[0].strip()
 
@@ -203,6 +221,27 @@ _STATE_LOADED = re.compile(r'<https://w3id\.org/ccn-graph/ontology#loadedAt> "([
 def _loopback(url: str) -> bool:
     host = urllib.parse.urlsplit(url).hostname or ""
     return host in ("127.0.0.1", "localhost", "::1")
+
+
+#: How long a read waits for a store that refuses connections (a managed store restarts within a
+#: second), and how soon after sending a dropped connection counts as a stale pooled one.
+_RECONNECT_SECONDS = 5.0
+_STALE_SECONDS = 0.5
+
+
+def _again(exc: StoreUnavailable, started: float) -> bool:
+    """Whether a read that failed with `exc` should be sent again: the store refused the
+    connection (it is restarting) and the reconnect window is still open, or a pooled
+    connection was dropped at once (the store was restarted since it was opened). A query the
+    store died on while running is not sent again: it may be what killed it."""
+    elapsed = time.monotonic() - started
+    text = str(exc)
+    if "connection refused" in text and elapsed < _RECONNECT_SECONDS:
+        time.sleep(0.05)
+        return True
+    dropped = any(word in text for word in ("Connection aborted", "RemoteDisconnected", "Connection reset",
+                                             "BrokenPipe", "Broken pipe"))
+    return dropped and elapsed < _STALE_SECONDS
 
 
 def _reason(exc: Exception) -> str:

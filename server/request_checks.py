@@ -1,0 +1,39 @@
+"""Checks every request passes before any view: its path and query string must be well-formed
+percent-encoded UTF-8. WSGI hands both over leniently (bad escapes kept as they are, bad bytes
+replaced), which would let a view act on text nobody sent; a person gets a 400 saying what is wrong."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+from flask import Flask, request
+
+from server.errors import error_response
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def _problem() -> str | None:
+    raw_query = request.query_string
+    if _BAD_ESCAPE.search(raw_query):
+        return "The query string has a '%' that does not start a percent-encoded byte (%XX); encode '%' as %25."
+    try:
+        urllib.parse.unquote_to_bytes(raw_query.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return "The query string is not UTF-8 once percent-decoded."
+    # PATH_INFO holds the path's bytes as Latin-1 characters (PEP 3333).
+    try:
+        request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return "The path is not UTF-8 once percent-decoded."
+    return None
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _well_formed():
+        problem = _problem()
+        if problem:
+            return error_response(400, "Bad Request", problem)
+        return None

@@ -1,0 +1,158 @@
+"""Concurrency and crashes on an on-disk store, through the real service.
+
+* 100 rounds of 16 concurrent replacements of one record: each round leaves exactly one of the
+  16 versions, whole.
+* 100 merges cut by `kill -9`, of the store (50, the supervisor restarts it) and of the whole
+  service (50, started again by hand as an operator would): every restart comes back healthy,
+  no record is ever partial, every merge answered 201 is present, and the portal index equals a
+  recount and the store.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import requests
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from ccn_graph.stewards import Stewards
+
+from ..conftest import BASE, pid_alive, wait_until
+from ..figures import record
+from ..test_portal_index import check_index_of_service
+from ..test_service import Service, oxigraph_pid
+from ..test_submissions import member
+
+SKOS_ALT = "; <http://www.w3.org/2004/02/skos/core#altLabel> "
+
+
+def post(url: str, token: str, body: str, timeout: float = 30) -> int | None:
+    try:
+        return requests.post(f"{url}/submissions", data=body.encode(), timeout=timeout,
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle",
+                                      "Accept": "application/json"}).status_code
+    except requests.RequestException:
+        return None
+
+
+def read_record(url: str, ref: str) -> Graph | None:
+    response = requests.get(f"{url}/graphs", params={"graph": f"{BASE}graph/member/{ref}"}, timeout=30,
+                            headers={"Accept": "application/n-triples"})
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text[:200]
+    return Graph().parse(data=response.text, format="nt")
+
+
+def test_100_rounds_of_16_concurrent_replacements_leave_one_version_each(service):
+    running, tokens, _ = service
+    rounds, exact, answered = 100, 0, 0
+    for round_ in range(rounds):
+        versions = [member("contested", f"Round {round_} version {i}", extra=f'{SKOS_ALT}"alias {round_}-{i}"@en')
+                    for i in range(16)]
+        statuses = [None] * 16
+
+        def send(i, versions=versions, statuses=statuses):
+            statuses[i] = post(running.url, tokens["ro"], versions[i])
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        answered += statuses.count(201)
+        stored = read_record(running.url, "contested")
+        exact += any(isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE)) for v in versions)
+    suite = "concurrency"
+    figures = [
+        record(suite, "rounds of 16 concurrent replacements", rounds, "100", rounds == 100),
+        record(suite, "replacements answered 201", answered, f"{rounds * 16}", answered == rounds * 16),
+        record(suite, "rounds that left exactly one whole version", exact, f"{rounds}/{rounds}", exact == rounds),
+    ]
+    assert all(figures)
+
+
+def test_100_merges_cut_by_kill_9_of_the_store_or_the_service(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    token = Stewards(data).add("NCC Romania", ("RO",))
+    complete = len(Graph().parse(data=member("x"), format="turtle", publicID=BASE))
+    outcomes: dict[str, int | None] = {}
+    clean, kills = 0, 100
+    running = Service(data)
+    try:
+        running.wait_healthy(timeout=120)
+        for cycle in range(kills):
+            stop = threading.Event()
+
+            def submit(cycle=cycle, stop=stop, url=running.url):
+                n = 0
+                while not stop.is_set():
+                    ref = f"cut-{cycle:03d}-{n:02d}"
+                    outcomes[ref] = None
+                    outcomes[ref] = post(url, token, member(ref, f"Lab {ref}"), timeout=20)
+                    n += 1
+
+            worker = threading.Thread(target=submit)
+            worker.start()
+            # Let a merge or two land, then cut one in the middle.
+            wait_until(lambda cycle=cycle: sum(1 for r, s in outcomes.items() if r.startswith(f"cut-{cycle:03d}")
+                                               and s == 201) >= 1, timeout=60)
+            time.sleep((cycle % 7) * 0.007)
+            if cycle % 2 == 0:
+                old = oxigraph_pid(data)
+                os.kill(old, signal.SIGKILL)
+                came_back = wait_until(lambda old=old: oxigraph_pid(data) != old and
+                                       (running.health() or requests.Response()).status_code == 200, timeout=30)
+            else:
+                store_pid = oxigraph_pid(data)
+                running.process.kill()
+                running.process.wait()
+                wait_until(lambda: not pid_alive(store_pid), timeout=10)
+                running = Service(data)
+                came_back = running.wait_healthy(timeout=60)
+            stop.set()
+            worker.join(timeout=60)
+            clean += bool(came_back) and not worker.is_alive()
+        acknowledged = [ref for ref, status in outcomes.items() if status == 201]
+        partial, missing = [], []
+        for ref, status in outcomes.items():
+            stored = read_record(running.url, ref)
+            size = len(stored) if stored is not None else 0
+            if size not in (0, complete):
+                partial.append((ref, size))
+            if status == 201 and size != complete:
+                missing.append(ref)
+        check_index_of_service(data, running.url, tmp_path)
+        counted = requests.get(f"{running.url}/sparql", timeout=30, headers={"Accept": "application/sparql-results+json"},
+                               params={"query": "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a "
+                                                "<https://w3id.org/ccn-graph/ontology#CommunityMember> }"}).json()
+        present = int(counted["results"]["bindings"][0]["n"]["value"])
+    finally:
+        running.stop()
+    suite = "crashes"
+    figures = [
+        record(suite, "merges cut by kill -9 (store / service)", f"{kills} ({kills // 2} / {kills // 2})", "100",
+               kills == 100),
+        record(suite, "clean restarts", f"{clean}/{kills}", f"{kills}/{kills}", clean == kills),
+        record(suite, "merges attempted", len(outcomes), ">= 200", len(outcomes) >= 200),
+        record(suite, "partial records", len(partial), "0", not partial),
+        record(suite, "acknowledged merges missing", f"{len(missing)} of {len(acknowledged)}", "0", not missing),
+        record(suite, "members present >= acknowledged", f"{present} >= {len(acknowledged)}", "holds",
+               present >= len(acknowledged)),
+    ]
+    assert all(figures), (partial[:5], missing[:5])
+
+
+def test_a_record_is_one_of_its_versions(service):
+    """The check above can fail: a record with one triple too many is no version."""
+    running, tokens, _ = service
+    versions = [member("checked", "Checked version 1")]
+    assert post(running.url, tokens["ro"], versions[0]) == 201
+    stored = read_record(running.url, "checked")
+    stored.add((URIRef(f"{BASE}id/member/checked"), URIRef("http://www.w3.org/2004/02/skos/core#note"), URIRef("urn:x")))
+    assert not any(isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE)) for v in versions)
