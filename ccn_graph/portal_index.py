@@ -381,7 +381,7 @@ class PortalIndex:
     def maintained(self) -> dict[tuple[str, str], int]:
         """The maintained figures, keyed as `recount` keys them."""
         out = {(f, v): n for f, v, n in self._db().execute("SELECT facet, value, n FROM counts WHERE n > 0")}
-        out.update({_pair_key(*pair): n for *pair, n in self._db().execute("SELECT * FROM pair_counts WHERE n > 0")})
+        out.update({_pair_key(*pair): n for *pair, n in self._db().execute("SELECT facet, value, other_facet, other_value, n FROM pair_counts WHERE n > 0")})
         return out
 
     def search(self, query: str, *, offset: int = 0, limit: int = 20) -> tuple[list[Hit], int]:

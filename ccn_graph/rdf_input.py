@@ -3,6 +3,8 @@
 * No network or file access while parsing: JSON-LD may not name a remote context (any string
   ``@context`` or ``@import`` is refused before parsing), RDF/XML may not have a DOCTYPE (so no
   entities, external or internal).
+* The store's parser has the last word: what Oxigraph refuses is refused (400), and so is any
+  IRI outside RFC 3987, whatever rdflib made of it; nesting deeper than `MAX_NESTING` too.
 * Only graphs: a named graph in the body is refused.
 * Compressed bodies (``Content-Encoding: gzip`` / ``deflate``) are inflated with the same size limit
   as plain ones.

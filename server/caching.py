@@ -1,6 +1,6 @@
 """Answers served from the per-version cache (`ccn_graph.cache`), for the views that opt in.
 
-The key is what decides an answer: host, path, query string, and the ``Accept`` and ``Accept-Language``
+The key is what decides an answer: path, query string (and host, for views that name it), and the ``Accept`` and ``Accept-Language``
 headers. The data version is read before the view runs, so a kept answer reflects at least that
 version; a write moves the store to a new version, under which nothing is kept yet. Only complete
 ``200`` answers are kept — a streamed answer is kept once it has been sent whole and within the size
@@ -28,17 +28,21 @@ def do_not_keep() -> None:
     g.ccn_do_not_keep = True
 
 
-def cached(view: Callable) -> Callable:
+def cached(view: Callable | None = None, *, per_host: bool = False) -> Callable:
+    """Serve `view` from the cache. `per_host`: its answers name the URL they were asked at
+    (the sitemap, the service description), so the host is part of the key — a forged Host
+    header must never reach anyone else's answer."""
+    if view is None:
+        return functools.partial(cached, per_host=per_host)
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         cache: ResponseCache | None = context.app_extension("cache")
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
         version = context.generation() or "empty"
-        # The host is part of the key: a few answers name the URL they were asked at (the sitemap,
-        # the service description), and a forged Host header must not reach anyone else's answer.
         key = cache.key(
-            request.host, request.path, request.query_string.decode("latin-1"),
+            request.host if per_host else "", request.path, request.query_string.decode("latin-1"),
             request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
         )
         hit = cache.get(key, version)

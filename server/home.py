@@ -78,7 +78,7 @@ def search():
 
 
 @blueprint.get("/sitemap.xml")
-@cached
+@cached(per_host=True)
 def sitemap():
     """Every entity document (pages of 50,000, with a sitemap index past that)."""
     settings = context.settings()

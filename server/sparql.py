@@ -111,7 +111,7 @@ def _common_headers(response: Response) -> Response:
 
 
 @blueprint.route("/sparql", methods=_METHODS)
-@cached
+@cached(per_host=True)
 def endpoint():
     if request.method == "OPTIONS":
         response = Response(status=204)
