@@ -153,17 +153,20 @@ def build_dumps(store: Store, base: str, root: Path) -> Manifest:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            return published or _wait_for(root, lock)
+            return published or _wait_for(store, base, root, version, lock)
         try:
             return _build(store, base, root, version)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _wait_for(root: Path, lock) -> Manifest:
+def _wait_for(store: Store, base: str, root: Path, version: int, lock) -> Manifest:
+    """Wait for the builder that holds the lock; if it published nothing (it was killed), build."""
     fcntl.flock(lock, fcntl.LOCK_EX)
-    fcntl.flock(lock, fcntl.LOCK_UN)
-    return current_manifest(root)
+    try:
+        return current_manifest(root) or _build(store, base, root, version)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _build(store: Store, base: str, root: Path, version: int) -> Manifest:

@@ -131,6 +131,7 @@ class OxigraphServer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
+        self._owner = os.getpid()
 
     @property
     def root(self) -> str:
@@ -155,6 +156,7 @@ class OxigraphServer:
                 f"store in {self.data_dir}; stop it first, or use another CCN_DATA_DIR"
             )
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        self._owner = os.getpid()
         self.port = _free_port()
         self._stopping.clear()
         with self._lock:
@@ -166,7 +168,13 @@ class OxigraphServer:
             threading.Thread(target=self._watch_memory, name="oxigraph-memory", daemon=True).start()
 
     def stop(self) -> None:
-        """Stop supervising, then end the server (SIGTERM, then SIGKILL after 10 s)."""
+        """Stop supervising, then end the server (SIGTERM, then SIGKILL after 10 s).
+
+        Only in the process that started it: a forked web worker that exits unwinds the stack
+        it inherited, and must leave the store (and the server file, which a newer service may
+        have written since) alone."""
+        if self._owner != os.getpid():
+            return
         self._stopping.set()
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
             self._supervisor.join(timeout=5)
@@ -180,8 +188,10 @@ class OxigraphServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        with contextlib.suppress(FileNotFoundError):
-            (self.data_dir / SERVER_FILE).unlink()
+        info = read_server_file(self.data_dir)
+        if info is None or info.get("supervisor") == os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                (self.data_dir / SERVER_FILE).unlink()
 
     def restart(self) -> None:
         """Kill the server now; the supervisor starts a fresh one on the same port."""
@@ -229,7 +239,10 @@ class OxigraphServer:
         finally:
             log_file.close()
         info = {"supervisor": os.getpid(), "pid": self._process.pid, "port": self.port, "restarts": self.restarts}
-        (self.data_dir / SERVER_FILE).write_text(json.dumps(info))
+        # Written whole or not at all: other processes read it to find the store (and its pid).
+        temporary = self.data_dir / f".{SERVER_FILE}.{os.getpid()}"
+        temporary.write_text(json.dumps(info))
+        os.replace(temporary, self.data_dir / SERVER_FILE)
         log.info("oxigraph server started (pid %s, port %s)", self._process.pid, self.port)
 
     def _ready(self) -> bool:
