@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test bench load settings clean update-yasgui
+.PHONY: serve test bench load-test load settings clean update-yasgui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet rdflib-endpoint uvicorn
 	command -v virtuoso-t >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q virtuoso-opensource >/dev/null; } || true
 	$(BIN)/python bench/run.py --members $(BENCH_MEMBERS)
+
+# Mixed reads at 200 requests/s for 60 s over 10,000 members while merging one submission a second
+# (bench/load.py → bench/reports/load-10k.md; exits 1 when a target is missed).
+load-test: $(VENV)/.installed-test
+	$(BIN)/python bench/load.py
 
 load: $(VENV)/.installed
 	$(BIN)/ccn-graph load

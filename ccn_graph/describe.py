@@ -74,15 +74,19 @@ def exists(store: Store, base: str, iri: str) -> bool:
 
 def describe(
     store: Store, base: str, iri: str, *, inverse_offset: int = 0, index: PortalIndex | None = None,
+    inverse: bool = True,
 ) -> Description | None:
-    """The description of `iri`, with one page of inverse links from `inverse_offset` and, from
-    `index`, the first page of the Community members that point at it; None when the store has
-    nothing about it."""
+    """The description of `iri`, with one page of inverse links from `inverse_offset` (unless not
+    `inverse`) and, from `index`, the first page of the Community members that point at it; None
+    when the store has nothing about it."""
     entity = URIRef(iri)
     record = URIRef(record_graph_for(base, iri) or iri)
     graph = store.construct(queries.load("describe"), {"entity": entity, "record": record})
     if (entity, None, None) not in graph:
         return None
+    if not inverse:
+        # The RDF documents hold the record and the labels of its links only.
+        return Description(iri, graph, (), 0, False)
     rows = store.select(
         queries.load("inverse_links"),
         {

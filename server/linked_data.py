@@ -17,7 +17,8 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
 from ccn_graph import formats, queries
 from ccn_graph.describe import Description, describe, exists
-from ccn_graph.iris import bind_prefixes, document_path, entity_iri, record_graph_for
+from ccn_graph.iris import PREFIXES, bind_prefixes, document_path, entity_iri, record_graph_for
+from ccn_graph.turtle import write_turtle
 from server import context
 from server.caching import cached
 from server.errors import error_response
@@ -93,8 +94,9 @@ def document(path: str):
         response = Response(status=304)
         response.set_etag(etag)
         return _vary(response)
+    html = media_type == formats.HTML
     description = describe(store, settings.base_iri, iri, inverse_offset=int(offset),
-                           index=context.portal() if media_type == formats.HTML else None)
+                           index=context.portal() if html else None, inverse=html)
     if description is None:
         return _not_found(media_type, iri)
     if media_type == formats.HTML:
@@ -103,8 +105,11 @@ def document(path: str):
         fmt = next(f for f in RDF_OFFERS if f.media_type == media_type)
         graph = description.graph
         _document_triples(graph, settings.base_iri, path, iri)
-        bind_prefixes(graph)
-        body = graph.serialize(format=fmt.rdflib_name)
+        if fmt == formats.TURTLE:
+            body = write_turtle(graph, PREFIXES, first=URIRef(iri))
+        else:
+            bind_prefixes(graph)
+            body = graph.serialize(format=fmt.rdflib_name)
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
     response.set_etag(etag)
     response.headers["Link"] = ", ".join(

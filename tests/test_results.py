@@ -141,3 +141,30 @@ def test_a_stream_the_store_breaks_off_is_marked_as_cut_with_its_words():
     assert nt.splitlines()[-1].startswith("# truncated: the store broke off") and len(heard) == 2
     with pytest.raises(results.ResultTruncated):
         "".join(results.select_writer(formats.SPARQL_CSV.media_type, iter(lines), 100))
+
+
+def test_the_turtle_writer_gives_back_the_same_graph():
+    from rdflib import Literal, Namespace, URIRef
+    from rdflib.namespace import RDF, XSD
+
+    from ccn_graph.iris import PREFIXES
+    from ccn_graph.turtle import write_turtle
+
+    ex = Namespace("http://ccn.test/id/")
+    skos = Namespace("http://www.w3.org/2004/02/skos/core#")
+    graph = Graph()
+    node = BNode()
+    graph.add((ex["member/a"], RDF.type, URIRef("https://w3id.org/ccn-graph/ontology#CommunityMember")))
+    graph.add((ex["member/a"], skos.prefLabel, Literal('Quote " back\\slash\nnew line\ttab', lang="en")))
+    graph.add((ex["member/a"], skos.altLabel, Literal("Ünïcödé ‮ 漢字", lang="ro")))
+    graph.add((ex["member/a"], skos.note, Literal("42", datatype=XSD.integer)))
+    graph.add((ex["member/a"], skos.note, Literal("plain")))
+    graph.add((ex["member/a"], skos.note, Literal("typed string", datatype=XSD.string)))
+    graph.add((ex["member/a"], skos.related, URIRef("http://elsewhere.example/odd/é?q=1&r=(2)")))
+    graph.add((ex["member/a"], skos.related, URIRef("http://ccn.test/id/member/a.b.")))
+    graph.add((ex["member/a"], skos.related, node))
+    graph.add((node, skos.note, Literal("2024-05-01", datatype=XSD.date)))
+    graph.add((URIRef("http://ccn.test/id/member/a#registration"), RDF.type, URIRef("urn:x:y")))
+    text = write_turtle(graph, PREFIXES, first=ex["member/a"])
+    assert text.index("member/a") < text.index("#registration")
+    assert isomorphic(Graph().parse(data=text, format="turtle"), graph)
