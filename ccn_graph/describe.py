@@ -40,8 +40,10 @@ class Description:
     iri: str
     graph: Graph
     inverse: tuple[InverseLink, ...]
-    inverse_offset: int
-    inverse_more: bool
+    #: The key (predicate, owner) this page of inverse links starts after, and the key of the
+    #: next page (None on the last).
+    inverse_after: tuple[str, str] | None
+    inverse_next: tuple[str, str] | None
     #: The first page of the Community members that point at the entity (from the portal index),
     #: and the facet filter that lists them all; None when none can.
     members: MemberPage | None = None
@@ -73,12 +75,12 @@ def exists(store: Store, base: str, iri: str) -> bool:
 
 
 def describe(
-    store: Store, base: str, iri: str, *, inverse_offset: int = 0, index: PortalIndex | None = None,
-    inverse: bool = True,
+    store: Store, base: str, iri: str, *, inverse_after: tuple[str, str] | None = None,
+    index: PortalIndex | None = None, inverse: bool = True,
 ) -> Description | None:
-    """The description of `iri`, with one page of inverse links from `inverse_offset` (unless not
-    `inverse`) and, from `index`, the first page of the Community members that point at it; None
-    when the store has nothing about it."""
+    """The description of `iri`, with one page of inverse links after the key `inverse_after`
+    (unless not `inverse`) and, from `index`, the first page of the Community members that point
+    at it; None when the store has nothing about it."""
     entity = URIRef(iri)
     record = URIRef(record_graph_for(base, iri) or iri)
     graph = store.construct(queries.load("describe"), {"entity": entity, "record": record})
@@ -86,14 +88,15 @@ def describe(
         return None
     if not inverse:
         # The RDF documents hold the record and the labels of its links only.
-        return Description(iri, graph, (), 0, False)
+        return Description(iri, graph, (), None, None)
     rows = store.select(
         queries.load("inverse_links"),
         {
             "entity": entity,
             "own_prefix": Literal(f"{iri}#"),
             "limit": Literal(INVERSE_PAGE + 1),
-            "offset": Literal(max(0, inverse_offset)),
+            "after_p": Literal(inverse_after[0] if inverse_after else ""),
+            "after_owner": Literal(inverse_after[1] if inverse_after else ""),
         },
     )
     rows_shown = [r for r in rows[:INVERSE_PAGE] if str(r["owner"]) != iri]
@@ -112,4 +115,6 @@ def describe(
             members_filter = {facet: iri} if facet else None
         if members_filter is not None:
             members = index.members(members_filter, limit=INVERSE_PAGE, facets=False)
-    return Description(iri, graph, links, max(0, inverse_offset), len(rows) > INVERSE_PAGE, members, members_filter)
+    last = rows[INVERSE_PAGE - 1] if len(rows) > INVERSE_PAGE else None
+    following = (str(last["p"]), str(last["owner"])) if last else None
+    return Description(iri, graph, links, inverse_after, following, members, members_filter)

@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
 from ccn_graph import formats, queries
 from ccn_graph.describe import Description, describe, exists
-from ccn_graph.iris import PREFIXES, bind_prefixes, document_path, entity_iri, record_graph_for
+from ccn_graph.iris import PREFIXES, InvalidIRI, bind_prefixes, check_iri, document_path, entity_iri, record_graph_for
 from ccn_graph.turtle import write_turtle
 from server import context
 from server.caching import cached
@@ -84,18 +84,24 @@ def document(path: str):
         return _not_found(media_type, f"/doc/{path}")
     store = context.store()
     state = context.state()
-    offset = request.args.get("inverse", "0")
-    if not offset.isdigit() or len(offset) > 9:
-        return _vary(error_response(400, "Bad Request", "inverse= takes the number of links to skip, such as 50."))
+    after = request.args.get("inverse_after")
+    inverse_after = None
+    if after is not None:
+        try:
+            predicate, owner = after.split(" ")
+            inverse_after = (check_iri(predicate), check_iri(owner))
+        except (ValueError, InvalidIRI):
+            return _vary(error_response(400, "Bad Request", "inverse_after= takes the key of the last link shown "
+                                        "(its property and owner IRIs, separated by a space): follow a 'More links' link."))
     etag = hashlib.sha256(
-        f"{state.data_version if state else 0}|{iri}|{media_type}|{offset}|{request.accept_languages}".encode()
+        f"{state.data_version if state else 0}|{iri}|{media_type}|{after}|{request.accept_languages}".encode()
     ).hexdigest()[:32]
     if request.if_none_match and request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
         return _vary(response)
     html = media_type == formats.HTML
-    description = describe(store, settings.base_iri, iri, inverse_offset=int(offset),
+    description = describe(store, settings.base_iri, iri, inverse_after=inverse_after,
                            index=context.portal() if html else None, inverse=html)
     if description is None:
         return _not_found(media_type, iri)
@@ -276,8 +282,8 @@ def _html(description: Description, path: str) -> str:
         owned=owned,
         inverse=sorted(inverse.items()),
         members=_members_section(description),
-        inverse_offset=description.inverse_offset,
-        inverse_more=description.inverse_more,
+        inverse_first=description.inverse_after is not None,
+        inverse_next=" ".join(description.inverse_next) if description.inverse_next else None,
         jsonld=jsonld,
         alternates=alternates,
         query_url=url_for("sparql.endpoint", query=query, format="html"),

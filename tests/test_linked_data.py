@@ -165,6 +165,32 @@ def test_members_pointing_at_an_entity_are_paged_by_key_past_50(site):
     assert not {a.text for a in links} & {a.text for a in rest}
 
 
+def test_inverse_links_are_paged_by_key_and_each_shown_once(site):
+    """The taxonomy's scheme is pointed at by every concept (more than 50 links): following the
+    "More links" key from page to page shows each link once, and all of them."""
+    path = "/doc/scheme/jrc-taxonomy"
+    seen, pages, url = [], 0, path
+    while url:
+        response = get(site, url, "text/html")
+        assert response.status_code == 200, url
+        soup = BeautifulSoup(response.text, "html.parser")
+        for heading in soup.select('section[aria-labelledby="inverse-heading"] h3'):
+            seen += [(heading.text, a["href"]) for a in heading.find_next_sibling("ul").select("li a")]
+        more = soup.select_one('nav[aria-label="Pages of links"] a[rel="next"]')
+        url = (path + more["href"]) if more else None
+        assert url is None or ("inverse_after=" in url and "offset" not in url)
+        pages += 1
+    assert pages >= 3
+    assert len(seen) == len(set(seen))
+    query = ("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?p ?owner WHERE { ?s ?p <http://ccn.test/id/scheme/jrc-taxonomy> "
+             "FILTER (isIRI(?s)) BIND (IF(CONTAINS(STR(?s), '#'), IRI(STRBEFORE(STR(?s), '#')), ?s) AS ?owner) "
+             "FILTER (?owner != <http://ccn.test/id/scheme/jrc-taxonomy>) } }")
+    expected = int(requests.get(site.url + "/sparql", params={"query": query}, timeout=30,
+                                headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"][0]["n"]["value"])
+    assert len(seen) == expected
+    assert get(site, path + "?inverse_after=not%20iris", "text/html").status_code == 400
+
+
 def test_the_ncc_page_lists_members_registered_through_it(site):
     page = BeautifulSoup(get(site, "/doc/ncc/ro", "text/html").text, "html.parser")
     heading = page.select_one("#members-heading")

@@ -301,7 +301,8 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
         out.append(Case("query string", "GET", f"/members?{query}"))
     for query in ("profile=9.9", "profile=" + "x" * 300, "page=-1", "page=abc", "page=99999999999999999999"):
         out.append(Case("query string", "GET", f"/catalog?{query}", (("Accept", "text/turtle"),)))
-    for query in ("inverse=-1", "inverse=abc", "inverse=" + "9" * 40):
+    for query in ("inverse_after=-1", "inverse_after=abc%20def", "inverse_after=" + "9" * 40,
+                  "inverse_after=http%3A%2F%2Fx%2Fp%20http%3A%2F%2Fx%2F%3Cy%3E"):
         out.append(Case("query string", "GET", f"/doc/ncc/ro?{query}", (("Accept", "text/html"),)))
     for target in ("/doc/ncc/ro", "/catalog", "/ontology", "/shapes", "/members", "/sparql?query=ASK%7B%7D", "/void"):
         for accept in ("image/png", "application/x-unknown", "text/xml;q=0, */*;q=0"):

@@ -135,7 +135,7 @@ def attempts(canary: Canary) -> list[tuple[str, str, str, dict, bytes, str]]:
             out.append(("document", "PUT", f"/graphs?graph={graph}", headers, body, "ro"))
             out.append(("document", "POST", f"/graphs?graph={graph}", headers, body, "network"))
         for path in (f"/graphs?graph={q(target)}", f"/doc/{q(target)}", f"/id/{target}", f"/members?state={q(target)}",
-                     f"/search?q={q(target)}", f"/catalog?profile={q(target)}", f"/doc/ncc/ro?inverse={q(target)}"):
+                     f"/search?q={q(target)}", f"/catalog?profile={q(target)}", f"/doc/ncc/ro?inverse_after={q(target + ' ' + target)}"):
             out.append(("page", "GET", path, {"Accept": "text/html"}, b"", ""))
         out.append(("header", "GET", "/doc/ncc/ro", {"Accept": "text/turtle", "Link": f"<{target}>; rel=profile",
                                                      "Referer": target, "Accept-Profile": f"<{target}>"}, b"", ""))
