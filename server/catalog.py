@@ -12,7 +12,7 @@ import os
 import threading
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, has_request_context, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, has_request_context, render_template, request, send_file
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
@@ -34,15 +34,20 @@ def _root() -> Path:
     return Path(context.settings().data_dir) / "dumps"
 
 
-def manifest() -> dumps.Manifest:
-    """The published dumps of the current data version (built now if they are missing or old)."""
+def manifest(*, build: bool = False) -> dumps.Manifest:
+    """The published dumps: built now only if none exist yet (or with `build`, if they are of an
+    older data version). A request never waits for a rebuild: it gets the dumps last published,
+    which its catalogue describes truly (sizes, checksums, dates), and a rebuild is under way."""
     store = context.store()
     state = store.state()
     published = dumps.current_manifest(_root())
-    if published is None or (state and published.version != state.data_version):
+    stale = published is not None and state is not None and published.version != state.data_version
+    if published is None or (stale and build):
         published = dumps.build_dumps(store, context.settings().base_iri, _root())
+    elif stale and has_request_context():
+        rebuild_in_background(current_app._get_current_object())
     if state and published.version != state.data_version and has_request_context():
-        do_not_keep()  # another process is still building this version's dumps
+        do_not_keep()  # the dumps of this version are still being built
     return published
 
 
@@ -62,7 +67,7 @@ def rebuild_in_background(app) -> None:
         while True:
             with app.app_context():
                 try:
-                    published = manifest()
+                    published = manifest(build=True)
                     state = context.store().state()
                     if not state or published.version == state.data_version:
                         return
