@@ -7,6 +7,7 @@ import pytest
 
 from ccn_graph.stewards import Stewards
 
+from ..conftest import wait_until
 from ..test_service import Service
 
 LIMITS = {"query_max_bytes": 20_000, "query_max_depth": 64, "max_body": 2 * 1024 * 1024, "query_timeout": 5,
@@ -23,6 +24,9 @@ def service(tmp_path_factory):
     running = Service(data, **{f"CCN_{name.upper()}": str(value) for name, value in LIMITS.items()})
     try:
         running.wait_healthy(timeout=120)
+        # Healthy as soon as one worker answers: wait for the second, and the store, so that the
+        # suites that count processes start from the whole tree.
+        wait_until(lambda: len(running.descendants()) >= 3, timeout=60)
         yield running, tokens, data
     finally:
         running.stop()
