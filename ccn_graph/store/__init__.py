@@ -71,4 +71,5 @@ def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
         )
     if managed is None:
         raise ValueError("a managed store needs the endpoints of its running server")
-    return RemoteStore(managed, timeout=settings.query_timeout, backend="managed-oxigraph")
+    # Our own store gets 2 s past its limit to say it stopped a query; then it is restarted.
+    return RemoteStore(managed, timeout=settings.query_timeout, grace=2.0, backend="managed-oxigraph")
