@@ -33,7 +33,27 @@ CREATE TABLE IF NOT EXISTS entries (
     used REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_used ON entries (used);
+CREATE INDEX IF NOT EXISTS entries_version ON entries (version);
+CREATE TABLE IF NOT EXISTS totals (bytes INTEGER NOT NULL);
+INSERT INTO totals SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM totals);
+CREATE TRIGGER IF NOT EXISTS entries_added AFTER INSERT ON entries
+    BEGIN UPDATE totals SET bytes = bytes + new.size; END;
+CREATE TRIGGER IF NOT EXISTS entries_replaced AFTER UPDATE OF size ON entries
+    BEGIN UPDATE totals SET bytes = bytes - old.size + new.size; END;
+CREATE TRIGGER IF NOT EXISTS entries_dropped AFTER DELETE ON entries
+    BEGIN UPDATE totals SET bytes = bytes - old.size; END;
 """
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of `script` (executescript would commit the caller's transaction)."""
+    out, pending = [], ""
+    for line in script.strip().splitlines():
+        pending += line + "\n"
+        if sqlite3.complete_statement(pending):
+            out.append(pending)
+            pending = ""
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,8 +78,18 @@ class ResponseCache:
         self.max_entry = max_entry if max_entry is not None else max(1, max_bytes // 16)
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as db:
-            db.executescript(_SCHEMA)
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'totals'").fetchone():
+                # A file of the layout without running totals: its entries are only a cache.
+                db.execute("DROP TABLE IF EXISTS entries")
+            for statement in _statements(_SCHEMA):
+                db.execute(statement)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -102,9 +132,12 @@ class ResponseCache:
             db = self._connection()
             db.execute("BEGIN IMMEDIATE")
             try:
+                # An upsert, not INSERT OR REPLACE: the rows REPLACE deletes fire no triggers.
                 db.execute(
-                    "INSERT OR REPLACE INTO entries (key, version, status, headers, body, size, used) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO entries (key, version, status, headers, body, size, used) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+                    "status = excluded.status, headers = excluded.headers, body = excluded.body, "
+                    "size = excluded.size, used = excluded.used",
                     (key, version, response.status, json.dumps(response.headers), response.body, size, time.time()),
                 )
                 self._evict(db, version)
@@ -117,11 +150,12 @@ class ResponseCache:
         return True
 
     def _evict(self, db: sqlite3.Connection, version: str) -> None:
-        total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        # The running total, not SUM(size): summing reads every body, megabytes per write.
+        total = self._total(db)
         if total <= self.max_bytes:
             return
-        db.execute("DELETE FROM entries WHERE version != ?", (version,))
-        total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        db.execute("DELETE FROM entries WHERE version < ? OR version > ?", (version, version))
+        total = self._total(db)
         while total > self.max_bytes:
             rows = db.execute("SELECT key, size FROM entries ORDER BY used LIMIT 64").fetchall()
             if not rows:
@@ -132,9 +166,13 @@ class ResponseCache:
                 if total <= self.max_bytes:
                     break
 
+    @staticmethod
+    def _total(db: sqlite3.Connection) -> int:
+        return db.execute("SELECT bytes FROM totals").fetchone()[0]
+
     def size(self) -> int:
         """Bytes of bodies held."""
-        return self._connection().execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        return self._total(self._connection())
 
     def clear(self) -> None:
         self._connection().execute("DELETE FROM entries")

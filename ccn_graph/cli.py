@@ -19,7 +19,7 @@ import json
 
 from rdflib import Graph
 
-from ccn_graph import __version__, client, cordis, formats, generate, ingest, loading, rdf_input, reference
+from ccn_graph import __version__, client, cordis, dumps, formats, generate, ingest, loading, rdf_input, reference
 from ccn_graph.iris import graph_iri
 from ccn_graph.portal_index import PortalIndex, index_path
 from ccn_graph.stewards import Stewards, StewardError
@@ -183,6 +183,13 @@ def _cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(differences)} maintained figures differed from the recount; they are repaired")
         return 1
     print(f"the maintained figures equal a full recount ({len(recount)} figures)")
+    return 0
+
+
+def _cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
+    with store_session(settings) as store:
+        published = dumps.build_dumps(store, settings.base_iri, Path(settings.data_dir) / "dumps")
+    print(f"the dumps of data version {published.version} are published ({len(published.datasets)} datasets)")
     return 0
 
 
@@ -370,6 +377,8 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
     ("submit", "submit an RDF file to a running service as a steward", _add_submit_args, _cmd_submit),
     ("reindex", "rebuild the portal index from the graph and check its figures against a full recount",
      add_store_flags, _cmd_reindex),
+    ("dumps", "build the downloadable dumps of the current data version, unless they are published",
+     add_store_flags, _cmd_dumps),
     (
         "generate",
         "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",

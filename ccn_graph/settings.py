@@ -269,6 +269,20 @@ class Settings:
         sources.update({k: "override" for k in changes})
         return dataclasses.replace(self, sources=sources, **changes)
 
+    def environ(self) -> dict[str, str]:
+        """Every setting as the environment variable that gives it this value, for a child process
+        (a command the service runs) to read the same settings."""
+        out = {}
+        for s in SETTINGS:
+            value = getattr(self, s.field)
+            if isinstance(value, bool):
+                out[s.name] = "true" if value else "false"
+            elif isinstance(value, tuple):
+                out[s.name] = " ".join(value)
+            else:
+                out[s.name] = str(value)
+        return out
+
     def rows(self) -> list[tuple[str, str, str, str]]:
         """(name, shown value, source, help) for every setting; secrets are masked."""
         out = []

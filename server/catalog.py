@@ -7,8 +7,6 @@ asks for the catalogue.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from pathlib import Path
 
@@ -57,20 +55,29 @@ _rebuilding = threading.Lock()
 def rebuild_in_background(app) -> None:
     """Rebuild the dumps for the new data version without delaying the response.
 
-    One rebuild at a time per process, at the lowest CPU priority (at 100,000 members it runs for
-    minutes and must not slow the pages); writes that arrive meanwhile are picked up by a rebuild
-    that follows it.
+    The build runs in a child process at the lowest CPU priority (`dumps.build_in_child`): at
+    10,000 members it is 40 s of Python, which in this process would hold the interpreter the
+    pages need. One rebuild at a time per process, and across processes the dumps' lock file;
+    writes that arrive meanwhile are picked up by a rebuild that follows it. A store in this
+    process (embedded) is built from here, in a thread.
     """
+    settings = app.extensions["ccn_graph"]["settings"]
+    endpoints = getattr(app.extensions["ccn_graph"]["store"], "endpoints", None)
+
     def run():
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         while True:
             with app.app_context():
                 try:
-                    published = manifest(build=True)
+                    # Wait for a build under way (here or in another process) before judging.
+                    dumps.wait_while_building(_root())
+                    published = dumps.current_manifest(_root())
                     state = context.store().state()
-                    if not state or published.version == state.data_version:
+                    if not state or (published and published.version == state.data_version):
                         return
+                    if endpoints is not None:
+                        dumps.build_in_child(settings, endpoints)
+                    else:
+                        manifest(build=True)
                 except Exception:  # a failed rebuild is retried by the next write or request
                     app.logger.exception("rebuilding the dumps failed")
                     return

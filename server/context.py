@@ -28,10 +28,10 @@ def state() -> StoreState | None:
 
 
 def generation() -> str | None:
-    """The store's data generation, read once per request (see `Store.generation`)."""
-    if "ccn_generation" not in g:
-        g.ccn_generation = store().generation()
-    return g.ccn_generation
+    """The store's data generation (see `StoreState.generation`), from the state read once per
+    request."""
+    current = state()
+    return current.generation if current else None
 
 
 def portal():

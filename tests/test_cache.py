@@ -130,3 +130,31 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used(tmp_path):
     for i in range(10):
         cache.put(f"n{i}", "2", body)
     assert cache.get("k29", "1") is None and cache.size() <= 10_000
+
+
+def test_the_running_total_is_the_sum_of_the_bodies_held(tmp_path):
+    """The bound is checked against a total kept by triggers (summing would read every body):
+    replacements, evictions and other versions' drops all keep it equal to the sum."""
+    import sqlite3
+
+    cache = ResponseCache(tmp_path / "c.sqlite", max_bytes=20_000, max_entry=5_000, touch_seconds=0)
+    for i in range(200):
+        size = 100 + (i * 37) % 4_000
+        assert cache.put(f"k{i % 23}", str(i // 50), CachedResponse(200, {}, b"y" * size))
+        held = sqlite3.connect(tmp_path / "c.sqlite").execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        assert cache.size() == held <= 20_000
+
+
+def test_a_cache_file_of_the_older_layout_is_started_afresh(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "c.sqlite"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, version TEXT NOT NULL, status INTEGER NOT NULL, "
+                "headers TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL, used REAL NOT NULL)")
+    old.execute("INSERT INTO entries VALUES ('k', '1', 200, '{}', x'00', 1, 0)")
+    old.commit()
+    old.close()
+    cache = ResponseCache(path, max_bytes=1_000)
+    assert cache.get("k", "1") is None and cache.size() == 0
+    assert cache.put("k", "1", CachedResponse(200, {}, b"abc")) and cache.size() == 3

@@ -50,6 +50,17 @@ def test_bad_values_name_the_setting(name, value, fragment):
     assert name in str(info.value) and fragment in str(info.value)
 
 
+def test_a_child_process_reads_the_same_settings_from_environ(tmp_path):
+    """The commands the service runs in a child process get its settings through the environment."""
+    env = {"CCN_PORT": "9000", "CCN_BASE_IRI": "https://ccn.example/", "CCN_AUTOLOAD": "no",
+           "CCN_OPEN_GRAPHS": "https://a.example/g/ https://b.example/", "CCN_QUERY_TIMEOUT": "2.5",
+           "CCN_STORE_PASSWORD": "hunter2", "CCN_DATA_DIR": str(tmp_path)}
+    settings = load_settings(environ=env, overrides={"workers": 3})
+    again = load_settings(environ=settings.environ())
+    assert again == settings and len(settings.environ()) == len(SETTINGS)
+    assert again.open_graphs == ("https://a.example/g/", "https://b.example/") and again.autoload is False
+
+
 def test_unknown_override_is_refused():
     with pytest.raises(SettingsError, match="no setting"):
         load_settings(environ={}, overrides={"colour": "blue"})

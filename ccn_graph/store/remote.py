@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -17,14 +16,15 @@ from pathlib import Path
 import requests
 import urllib3
 
-from ccn_graph import formats
-from ccn_graph.iris import STORE_STATE_GRAPH
+from ccn_graph import formats, results
+from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH
 from ccn_graph.store.base import (
     QueryStream,
     QueryTimeout,
     Store,
     StoreError,
     StoreRequestError,
+    StoreState,
     StoreUnavailable,
 )
 
@@ -120,9 +120,10 @@ class RemoteStore(Store):
             _raise_for(response)
         return response
 
-    def generation(self) -> str | None:
+    def state(self) -> StoreState | None:
         """One Graph Store GET of the store-state graph, past the session's per-request work:
-        asked on every cached request, so it must cost little more than the round trip."""
+        asked on every request (answers are valid per state), so it must cost little more than the
+        round trip. None for a store never loaded."""
         url = f"{self.endpoints.graph_store}?graph={urllib.parse.quote(STORE_STATE_GRAPH, safe='')}"
         headers = {"Accept": formats.N_TRIPLES.media_type, **self._headers}
         if self._auth:
@@ -142,12 +143,18 @@ class RemoteStore(Store):
             return None
         if response.status >= 400:
             raise StoreRequestError(f"the store answered {response.status} for its state graph")
-        text = response.data.decode("utf-8", errors="replace")
-        version = _STATE_VERSION.search(text)
-        if version is None:
+        values = {}
+        for line in response.data.decode("utf-8", errors="replace").splitlines():
+            triple = results.parse_nt_line(line)
+            if triple and triple[0] == ("uri", STORE_STATE_GRAPH):
+                values[triple[1][1]] = triple[2][1]
+        if _BASE not in values or _VERSION not in values:
             return None
-        loaded = _STATE_LOADED.search(text)
-        return f"{version.group(1)}@{loaded.group(1) if loaded else ''}"
+        return StoreState(values[_BASE], int(values[_VERSION]), values.get(_REFERENCE), values.get(_LOADED))
+
+    def generation(self) -> str | None:
+        state = self.state()
+        return state.generation if state else None
 
     def query_stream(
         self,
@@ -214,8 +221,9 @@ class RemoteStore(Store):
             self._session = None
 
 
-_STATE_VERSION = re.compile(r'<https://w3id\.org/ccn-graph/ontology#dataVersion> "(\d+)"')
-_STATE_LOADED = re.compile(r'<https://w3id\.org/ccn-graph/ontology#loadedAt> "([^"]*)"')
+_BASE, _VERSION, _REFERENCE, _LOADED = (
+    ONTOLOGY_NS + name for name in ("baseIRI", "dataVersion", "referenceDataVersion", "loadedAt")
+)
 
 
 def _loopback(url: str) -> bool:

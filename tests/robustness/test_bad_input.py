@@ -23,14 +23,16 @@ ANSWER_TIMEOUT = 20.0
 
 
 def processes(running: Service, data) -> tuple[int, int, frozenset[tuple[int, str]]]:
-    """The service, its store, and its long-lived descendants (workers, store) with their commands."""
+    """The service, its store, and its long-lived descendants (workers, store) with their commands;
+    a dumps build (a child that ends when the dumps are written) is not one of them."""
     out = set()
     for pid in running.descendants():
         try:
             command = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        out.add((pid, command[:120]))
+        if "ccn_graph.cli dumps" not in command:
+            out.add((pid, command[:120]))
     return running.process.pid, oxigraph_pid(data), frozenset(out)
 
 
