@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -33,7 +34,8 @@ from ccn_graph.iris import COUNTRY_AUTHORITY, MEMBER_STATES, STORE_STATE_GRAPH, 
 from ccn_graph.settings import Settings
 from ccn_graph.store import Endpoints, Store
 
-__all__ = ["DUMP_FORMATS", "DumpsError", "Manifest", "build_dumps", "build_in_child", "current_manifest", "wait_while_building"]
+__all__ = ["DUMP_FORMATS", "DumpsError", "Manifest", "build_dumps", "build_in_child", "current_manifest", "seconds_until_due",
+           "wait_while_building"]
 
 DUMP_FORMATS = (formats.N_QUADS, formats.TURTLE, formats.JSON_LD)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -209,7 +211,18 @@ def _wait_for(store: Store, base: str, root: Path, version: int, lock) -> Manife
         fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def seconds_until_due(root: Path, every: float) -> float:
+    """How long to wait before the next build may start: `every` seconds after the last one
+    started (0 if none did)."""
+    try:
+        started = (root / ".started").stat().st_mtime
+    except OSError:
+        return 0.0
+    return max(0.0, started + every - time.time())
+
+
 def _build(store: Store, base: str, root: Path, version: int) -> Manifest:
+    (root / ".started").touch()
     target = root / f"v{version}"
     temporary = root / f".tmp-{uuid.uuid4().hex}"
     temporary.mkdir()

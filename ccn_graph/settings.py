@@ -216,6 +216,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Megabytes of answers kept per data version in {data_dir}/cache, shared by the workers "
         "(queries, entity documents, search, catalogue); 0 turns the cache off",
     ),
+    Setting(
+        "CCN_DUMPS_EVERY",
+        "dumps_every",
+        60.0,
+        _non_negative(float),
+        "Seconds between the starts of two rebuilds of the downloadable dumps after writes (a "
+        "rebuild reads the whole graph; writes meanwhile are gathered into the next one); 0: "
+        "after every write",
+    ),
     Setting("CCN_WORKERS", "workers", 4, _positive(int), "Web worker processes (gunicorn)"),
     Setting("CCN_LOG_LEVEL", "log_level", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
     Setting(
@@ -253,6 +262,7 @@ class Settings:
     max_body: int
     open_graphs: tuple[str, ...]
     cache_mb: int
+    dumps_every: float
     workers: int
     log_level: str
     autoload: bool

@@ -8,6 +8,7 @@ asks for the catalogue.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, has_request_context, render_template, request, send_file
@@ -29,7 +30,11 @@ SUFFIXES = formats.document_suffixes()
 
 
 def _root() -> Path:
-    return Path(context.settings().data_dir) / "dumps"
+    return _root_of(context.settings())
+
+
+def _root_of(settings) -> Path:
+    return Path(settings.data_dir) / "dumps"
 
 
 def manifest(*, build: bool = False) -> dumps.Manifest:
@@ -53,7 +58,8 @@ _rebuilding = threading.Lock()
 
 
 def rebuild_in_background(app) -> None:
-    """Rebuild the dumps for the new data version without delaying the response.
+    """Rebuild the dumps for the new data version without delaying the response, at the earliest
+    `CCN_DUMPS_EVERY` seconds after the previous rebuild started.
 
     The build runs in a child process at the lowest CPU priority (`dumps.build_in_child`): at
     10,000 members it is 40 s of Python, which in this process would hold the interpreter the
@@ -66,6 +72,8 @@ def rebuild_in_background(app) -> None:
 
     def run():
         while True:
+            # Writes that arrive while this waits are gathered into one rebuild.
+            time.sleep(dumps.seconds_until_due(_root_of(settings), settings.dumps_every))
             with app.app_context():
                 try:
                     # Wait for a build under way (here or in another process) before judging.

@@ -20,7 +20,7 @@ COUNT = "SELECT (COUNT(?m) AS ?n) WHERE { ?m a <https://w3id.org/ccn-graph/ontol
 
 @pytest.fixture(scope="module")
 def site(managed_server, tmp_path_factory):
-    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=5)
+    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=5, dumps_every=0)
     token = Stewards(data_dir).add("NCC Romania", ("RO",))
     assert submit(app, member("cache-lab", "Cache Lab"), token).status_code == 201
     yield app, store, data_dir, token

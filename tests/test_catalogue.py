@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import time
 
 import pytest
@@ -21,7 +22,7 @@ HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 @pytest.fixture(scope="module")
 def site(managed_server, tmp_path_factory):
-    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=30, projects=0)
+    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=30, projects=0, dumps_every=0)
     token = Stewards(data_dir).add("NCC Romania", ("RO",))
     yield app, store, token
     app.close()
@@ -192,3 +193,16 @@ def test_void_describes_the_graph(site):
         targets = {str(o) for o in graph.objects(None, namespace.VOID.objectsTarget)}
         assert "http://publications.europa.eu/resource/authority/" in targets
         assert "http://eurovoc.europa.eu/" in targets and "http://www.wikidata.org/entity/" in targets
+
+
+def test_rebuilds_are_paced(tmp_path):
+    """A rebuild may start `CCN_DUMPS_EVERY` seconds after the previous one started, not sooner."""
+    from ccn_graph import dumps
+
+    assert dumps.seconds_until_due(tmp_path, 60) == 0  # never built
+    (tmp_path / ".started").touch()
+    assert 58 < dumps.seconds_until_due(tmp_path, 60) <= 60
+    assert dumps.seconds_until_due(tmp_path, 0) == 0
+    old = time.time() - 61
+    os.utime(tmp_path / ".started", (old, old))
+    assert dumps.seconds_until_due(tmp_path, 60) == 0
