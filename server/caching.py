@@ -14,7 +14,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 
-from flask import Response, g, make_response, request
+from flask import Response, make_response, request
 
 from ccn_graph.cache import CachedResponse, ResponseCache
 from server import context
@@ -22,44 +22,40 @@ from server import context
 _NOT_KEPT = {"content-length", "date", "set-cookie", "ccn-cache"}
 
 
-def do_not_keep() -> None:
-    """Mark the answer being computed as not to be kept: it reflects an older version than the
-    store's (e.g. the previous dumps, while the new ones are being built)."""
-    g.ccn_do_not_keep = True
-
-
-def cached(view: Callable | None = None, *, per_host: bool = False) -> Callable:
+def cached(view: Callable | None = None, *, per_host: bool = False,
+           version: Callable[[], str] | None = None) -> Callable:
     """Serve `view` from the cache. `per_host`: its answers name the URL they were asked at
     (the sitemap, the service description), so the host is part of the key — a forged Host
-    header must never reach anyone else's answer."""
+    header must never reach anyone else's answer. `version`: what the answers depend on, when
+    it is not the data generation (the catalogue describes the dumps last published)."""
     if view is None:
-        return functools.partial(cached, per_host=per_host)
+        return functools.partial(cached, per_host=per_host, version=version)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         cache: ResponseCache | None = context.app_extension("cache")
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
-        version = context.generation() or "empty"
+        current = (version() if version else context.generation()) or "empty"
         key = cache.key(
             request.host if per_host else "", request.path, request.query_string.decode("latin-1"),
             request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
         )
-        hit = cache.get(key, version)
+        hit = cache.get(key, current)
         if hit is not None:
             response = Response(hit.body, status=hit.status, headers=hit.headers)
             response.headers["CCN-Cache"] = "hit"
             return response.make_conditional(request)
         response = make_response(view(*args, **kwargs))
         response.headers["CCN-Cache"] = "miss"
-        if response.status_code != 200 or g.get("ccn_do_not_keep"):
+        if response.status_code != 200:
             return response
         if not response.get_etag()[0]:
-            response.set_etag(hashlib.sha256(f"{version}|{key}".encode()).hexdigest()[:32])
+            response.set_etag(hashlib.sha256(f"{current}|{key}".encode()).hexdigest()[:32])
         if response.is_streamed:
-            response.response = _tee(response.response, cache, key, version, response)
+            response.response = _tee(response.response, cache, key, current, response)
             return response
-        cache.put(key, version, _entry(response, response.get_data()))
+        cache.put(key, current, _entry(response, response.get_data()))
         return response.make_conditional(request)
 
     return wrapper

@@ -19,7 +19,7 @@ from ccn_graph import dumps, formats, queries, results
 from ccn_graph.catalogue import PROFILES, catalogue_graph
 from ccn_graph.iris import bind_prefixes
 from server import context
-from server.caching import cached, do_not_keep
+from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 
@@ -49,9 +49,14 @@ def manifest(*, build: bool = False) -> dumps.Manifest:
         published = dumps.build_dumps(store, context.settings().base_iri, _root())
     elif stale and has_request_context():
         rebuild_in_background(current_app._get_current_object())
-    if state and published.version != state.data_version and has_request_context():
-        do_not_keep()  # the dumps of this version are still being built
     return published
+
+
+def published_version() -> str:
+    """What the catalogue and VoID are kept under in the cache: the dumps they describe (a write
+    changes neither until its dumps are published), for the store as loaded."""
+    state = context.state()
+    return f"dumps {manifest().version}@{state.loaded_at if state else ''}"
 
 
 _rebuilding = threading.Lock()
@@ -119,7 +124,7 @@ def _names() -> dict[str, str]:
 
 @blueprint.route("/catalog", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/catalog.<suffix>", methods=["GET", "HEAD"])
-@cached
+@cached(version=published_version)
 def catalog(suffix):
     try:
         if suffix:
@@ -190,7 +195,7 @@ def _page(graph: Graph, base: str, number: int) -> Graph | None:
 @blueprint.route("/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/void.<suffix>", methods=["GET", "HEAD"])
 @blueprint.route("/.well-known/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
-@cached
+@cached(version=published_version)
 def void(suffix):
     try:
         media_type = SUFFIXES.get(suffix) if suffix else choose(request, formats.DOCUMENT_FORMATS)

@@ -24,9 +24,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.plugins.stores.memory import SimpleMemory
 from rdflib.term import BNode, Literal, URIRef
 
-from ccn_graph import formats, queries
+from ccn_graph import formats, queries, results
 from ccn_graph.iris import STORE_STATE_GRAPH, check_iri
 
 __all__ = [
@@ -168,7 +169,12 @@ class Store(abc.ABC):
     def construct(self, query: str, bindings: Mapping[str, queries.Term] | None = None) -> Graph:
         """The graph a CONSTRUCT or DESCRIBE query builds."""
         body = self.query_stream(queries.bind(query, bindings), formats.N_TRIPLES.media_type).read()
-        return Graph().parse(data=body.decode("utf-8"), format=formats.N_TRIPLES.rdflib_name)
+        # The store's N-Triples are read line by line into a graph without contexts: a third of
+        # the cost of rdflib's parser into its default store, on every entity document.
+        graph = Graph(store=SimpleMemory())
+        graph.addN((_rdflib(s), _rdflib(p), _rdflib(o), graph)
+                   for s, p, o in filter(None, map(results.parse_nt_line, body.decode("utf-8").splitlines())))
+        return graph
 
     def read_graph(self, graph_iri: str) -> Graph:
         """Every triple of one named graph (empty if there is no such graph)."""
@@ -287,3 +293,11 @@ def _term_from_json(value: dict[str, str]) -> URIRef | Literal | BNode:
         lang=value.get("xml:lang"),
         datatype=URIRef(value["datatype"]) if "datatype" in value else None,
     )
+
+
+def _rdflib(term: results.Term) -> URIRef | BNode | Literal:
+    if term[0] == "uri":
+        return URIRef(term[1])
+    if term[0] == "bnode":
+        return BNode(term[1])
+    return Literal(term[1], lang=term[2], datatype=term[3])
