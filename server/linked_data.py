@@ -8,7 +8,6 @@ changes with the data version (``If-None-Match`` → 304), and 404 / 406 in the 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -18,6 +17,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 from ccn_graph import formats, queries
 from ccn_graph.describe import Description, describe, exists
 from ccn_graph.iris import PREFIXES, InvalidIRI, bind_prefixes, check_iri, document_path, entity_iri, record_graph_for
+from ccn_graph.jsonld import write_jsonld
 from ccn_graph.turtle import write_turtle
 from server import context
 from server.caching import cached
@@ -113,6 +113,8 @@ def document(path: str):
         _document_triples(graph, settings.base_iri, path, iri)
         if fmt == formats.TURTLE:
             body = write_turtle(graph, PREFIXES, first=URIRef(iri))
+        elif fmt == formats.JSON_LD:
+            body = write_jsonld(graph, URIRef(iri))
         else:
             bind_prefixes(graph)
             body = graph.serialize(format=fmt.rdflib_name)
@@ -268,7 +270,7 @@ def _html(description: Description, path: str) -> str:
         )
     about = description.about()
     # No raw "<" inside the script element: a value can never close it or open a tag.
-    jsonld = json.dumps(json.loads(about.serialize(format="json-ld")), ensure_ascii=False).replace("<", "\\u003c")
+    jsonld = write_jsonld(about, subject, indent=None).replace("<", "\\u003c")
     alternates = [(m, url_for("linked_data.document", path=f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
     query = f"DESCRIBE <{description.iri}>"
     tree = _scheme_tree(description) if (subject, RDF.type, SKOS.ConceptScheme) in graph else None
