@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from rdflib import URIRef
 
 from ccn_graph import formats, queries, results
 from ccn_graph.iris import COUNTRY_AUTHORITY, MEMBER_STATES, STORE_STATE_GRAPH, graph_iri
@@ -66,18 +65,6 @@ def current_manifest(root: Path) -> Manifest | None:
     return Manifest(data["version"], data["datasets"], data["statistics"], link.resolve())
 
 
-def _quads(store: Store, query: str, bindings) -> Iterator[tuple[str, tuple, tuple, tuple]]:
-    stream = store.query_stream(queries.bind(query, bindings), formats.SPARQL_TSV.media_type)
-    try:
-        lines = results.read_lines(stream.chunks)
-        next(lines, None)
-        for line in lines:
-            g, s, p, o = (results.parse_tsv_term(c) for c in line.split("\t"))
-            yield g[1], s, p, o
-    finally:
-        stream.close()
-
-
 def _dataset_quads(store: Store) -> Iterator[tuple[str, tuple, tuple, tuple]]:
     stream = store.dataset_stream()
     try:
@@ -100,16 +87,27 @@ class _Writers:
                                                  compresslevel=6) for fmt in DUMP_FORMATS}
         self.first = True
         self.files[formats.JSON_LD].write(b"[")
+        self.pending: dict[formats.RdfFormat, list[str]] = {fmt: [] for fmt in DUMP_FORMATS}
 
-    def add(self, graph: str, s: tuple, p: tuple, o: tuple) -> None:
-        triple = f"{results._nt(s)} {results._nt(p)} {results._nt(o)}"
-        self.files[formats.N_QUADS].write(f"{triple} <{graph}> .\n".encode())
-        self.files[formats.TURTLE].write(f"{triple} .\n".encode())
-        node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [results._jsonld_object(o)]}
-        self.files[formats.JSON_LD].write((("" if self.first else ",\n") + json.dumps(node, ensure_ascii=False)).encode())
+    def add(self, words: tuple[str, str, str]) -> None:
+        """One quad, as its N-Quads line, N-Triples line and JSON-LD node (made once for every
+        dataset it goes to); written in batches, as gzip costs per call."""
+        nquad, ntriple, node = words
+        self.pending[formats.N_QUADS].append(nquad)
+        self.pending[formats.TURTLE].append(ntriple)
+        self.pending[formats.JSON_LD].append(node if self.first else ",\n" + node)
         self.first = False
+        if len(self.pending[formats.N_QUADS]) >= 4096:
+            self._flush()
+
+    def _flush(self) -> None:
+        for fmt, lines in self.pending.items():
+            if lines:
+                self.files[fmt].write("".join(lines).encode())
+                lines.clear()
 
     def close(self) -> dict:
+        self._flush()
         self.files[formats.JSON_LD].write(b"]\n")
         described = {}
         for fmt, handle in self.files.items():
@@ -134,13 +132,15 @@ def _datasets(store: Store, base: str) -> list[dict]:
         {"name": "shapes", "title": "The CCN Graph SHACL shapes", "graphs": [graph_iri(base, "shapes")]},
         {"name": "taxonomy", "title": "The JRC European Cybersecurity Taxonomy (SKOS)", "graphs": [graph_iri(base, "taxonomy")]},
     ]
+    by_state: dict[str, list[str]] = {}
+    for row in store.select(queries.load("dataset_graphs_of_states")):
+        by_state.setdefault(str(row["state"]), []).append(str(row["g"]))
     for code in sorted(MEMBER_STATES):
-        state = URIRef(COUNTRY_AUTHORITY + MEMBER_STATES[code])
-        rows = store.select(queries.load("dataset_graphs_of_state"), {"state": state})
+        state = COUNTRY_AUTHORITY + MEMBER_STATES[code]
         out.append({
-            "name": f"member-state-{code.lower()}", "code": code, "state": str(state),
+            "name": f"member-state-{code.lower()}", "code": code, "state": state,
             "title": f"National Coordination Centre and Community members of {code}",
-            "graphs": [str(r["g"]) for r in rows],
+            "graphs": sorted(set(by_state.get(state, []))),
         })
     return out
 
@@ -231,43 +231,49 @@ def _build(store: Store, base: str, root: Path, version: int) -> Manifest:
     statistics = {"triples": 0, "subjects": 0, "objects": 0, "classes": {}, "properties": {}, "links": {}}
     subjects, objects = set(), set()
     classes, properties, links = Counter(), Counter(), Counter()
-    for dataset in _datasets(store, base):
-        writers = _Writers(temporary, dataset["name"])
-        whole = dataset["graphs"] is None
-        graphs = dataset["graphs"] or []
-        if whole:
-            quads = (q for q in _dataset_quads(store) if q[0] != STORE_STATE_GRAPH)
-        elif graphs:
-            quads = _quads(store, queries.load("dump_graphs"), {"graphs": [URIRef(g) for g in graphs]})
+    chosen = _datasets(store, base)
+    writers = {d["name"]: _Writers(temporary, d["name"]) for d in chosen}
+    counts = Counter()
+    # One pass over the whole dataset feeds every dump: each quad goes to the whole graph's and to
+    # those of the datasets holding its graph (a query per dataset read the graph twice).
+    holders: dict[str, list[str]] = {}
+    for dataset in chosen:
+        for graph in dataset["graphs"] or ():
+            holders.setdefault(graph, []).append(dataset["name"])
+    whole = writers["graph"]
+    for g, s, p, o in _dataset_quads(store):
+        if g == STORE_STATE_GRAPH:
+            continue
+        triple = f"{results._nt(s)} {results._nt(p)} {results._nt(o)}"
+        node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [results._jsonld_object(o)]}
+        words = (f"{triple} <{g}> .\n", f"{triple} .\n", json.dumps(node, ensure_ascii=False))
+        whole.add(words)
+        counts["graph"] += 1
+        for name in holders.get(g, ()):
+            writers[name].add(words)
+            counts[name] += 1
+        subjects.add(s[1])
+        properties[p[1]] += 1
+        if o[0] != "literal":
+            objects.add(o[1])
+            for prefix in ("http://publications.europa.eu/resource/authority/", "http://www.wikidata.org/entity/", "http://eurovoc.europa.eu/"):
+                if o[1].startswith(prefix):
+                    links[prefix] += 1
         else:
-            quads = iter(())
-        count = 0
-        for g, s, p, o in quads:
-            writers.add(g, s, p, o)
-            count += 1
-            if whole:
-                subjects.add(s[1])
-                properties[p[1]] += 1
-                if o[0] != "literal":
-                    objects.add(o[1])
-                    for prefix in ("http://publications.europa.eu/resource/authority/", "http://www.wikidata.org/entity/", "http://eurovoc.europa.eu/"):
-                        if o[1].startswith(prefix):
-                            links[prefix] += 1
-                else:
-                    objects.add(o[1:])
-                if p[1] == RDF_TYPE:
-                    classes[o[1]] += 1
-        files = writers.close()
-        changed = [modified[g] for g in graphs if g in modified] if not whole else list(modified.values())
-        datasets[dataset["name"]] = {
+            objects.add(o[1:])
+        if p[1] == RDF_TYPE:
+            classes[o[1]] += 1
+    for dataset in chosen:
+        name, graphs = dataset["name"], dataset["graphs"]
+        changed = [modified[g] for g in graphs if g in modified] if graphs is not None else list(modified.values())
+        datasets[name] = {
             **{k: v for k, v in dataset.items() if k != "graphs"},
-            "graphs": graphs if not whole else None, "triples": count, "files": files,
+            "graphs": graphs, "triples": counts[name], "files": writers[name].close(),
             "modified": max(changed) if changed else None,
         }
-        if whole:
-            statistics.update(triples=count, subjects=len(subjects), objects=len(objects),
-                              classes=dict(sorted(classes.items())), properties=dict(sorted(properties.items())),
-                              links=dict(sorted(links.items())))
+    statistics.update(triples=counts["graph"], subjects=len(subjects), objects=len(objects),
+                      classes=dict(sorted(classes.items())), properties=dict(sorted(properties.items())),
+                      links=dict(sorted(links.items())))
     manifest = {"version": version, "datasets": datasets, "statistics": statistics}
     (temporary / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1))
     if target.exists():
