@@ -212,11 +212,22 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
         media_type, lines, limit, on_broken_off=broken_off)
 
     def generate() -> Iterator[bytes]:
+        # Whole buffers, not the writer's pieces: the server writes each chunk it is given with a
+        # system call and its own chunk framing.
+        pending, size = [], 0
         try:
             for chunk in writer:
-                yield chunk.encode("utf-8")
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= _FLUSH_CHARS:
+                    yield "".join(pending).encode("utf-8")
+                    pending, size = [], 0
+            if pending:
+                yield "".join(pending).encode("utf-8")
         except results.ResultTruncated:
             log.warning("result cut at the limit of %s in a format that cannot mark it: aborting", limit)
+            if pending:  # what was written goes out, then the connection is cut: never a shortened answer
+                yield "".join(pending).encode("utf-8")
             raise
         finally:
             stream.close()
@@ -225,6 +236,10 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
     response = Response(stream_with_context(generate()), content_type=_with_charset(media_type))
     response.headers["CCN-Result-Limit"] = str(limit)
     return _common_headers(response)
+
+
+#: Characters of results gathered before they are passed to the server.
+_FLUSH_CHARS = 32 * 1024
 
 
 def _ask_body(answer: bool, media_type: str) -> str:
