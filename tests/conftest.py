@@ -28,6 +28,7 @@ from ccn_graph.store import (
     Store,
     find_oxigraph,
 )
+from ccn_graph.store.state_mirror import StateMirror
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://ccn.test/"
@@ -111,7 +112,9 @@ def store(request) -> Store:
     """A clean store of each backend."""
     if request.param == "managed":
         server = request.getfixturevalue("managed_server")
-        store = RemoteStore(server.endpoints, timeout=5, backend="managed-oxigraph")
+        # As the service reaches it: state read from a copy kept in the data dir.
+        mirror = StateMirror(request.getfixturevalue("tmp_path"))
+        store = RemoteStore(server.endpoints, timeout=5, backend="managed-oxigraph", mirror=mirror)
     elif request.param == "remote":
         root = request.getfixturevalue("remote_oxigraph")
         store = RemoteStore(Endpoints.for_oxigraph(root), timeout=5)

@@ -21,6 +21,7 @@ from ccn_graph.store.base import (
 )
 from ccn_graph.store.embedded import EmbeddedStore, StoreLocked
 from ccn_graph.store.managed import ManagedStoreError, OxigraphServer, find_oxigraph, read_server_file
+from ccn_graph.store.state_mirror import StateMirror
 from ccn_graph.store.remote import Endpoints, RemoteStore
 
 __all__ = [
@@ -72,4 +73,6 @@ def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
     if managed is None:
         raise ValueError("a managed store needs the endpoints of its running server")
     # Our own store gets 2 s past its limit to say it stopped a query; then it is restarted.
-    return RemoteStore(managed, timeout=settings.query_timeout, grace=2.0, backend="managed-oxigraph")
+    # Our own store is written only through this data dir, so its state can be read from a copy.
+    return RemoteStore(managed, timeout=settings.query_timeout, grace=2.0, backend="managed-oxigraph",
+                       mirror=StateMirror(Path(settings.data_dir)))

@@ -26,6 +26,7 @@ from pathlib import Path
 from ccn_graph import queries
 from ccn_graph.store.base import StoreError
 from ccn_graph.store.remote import Endpoints, RemoteStore
+from ccn_graph.store.state_mirror import StateMirror
 
 __all__ = [
     "ManagedStoreError",
@@ -156,6 +157,8 @@ class OxigraphServer:
                 f"store in {self.data_dir}; stop it first, or use another CCN_DATA_DIR"
             )
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        # The store may have been written without a server since (a bulk load): no old copy.
+        StateMirror(self.data_dir).forget()
         self._owner = os.getpid()
         self.port = _free_port()
         self._stopping.clear()

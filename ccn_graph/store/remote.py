@@ -27,6 +27,7 @@ from ccn_graph.store.base import (
     StoreState,
     StoreUnavailable,
 )
+from ccn_graph.store.state_mirror import StateMirror
 
 __all__ = ["Endpoints", "RemoteStore"]
 
@@ -71,8 +72,11 @@ class RemoteStore(Store):
         password: str = "",
         token: str = "",
         backend: str | None = None,
+        mirror: StateMirror | None = None,
     ) -> None:
         self.endpoints = endpoints
+        #: A copy of the state kept in a file (`state_mirror`): only for a store no one else writes.
+        self.mirror = mirror
         self.timeout = timeout
         self.grace = grace
         self._auth = (user, password) if user else None
@@ -97,6 +101,9 @@ class RemoteStore(Store):
     def _send(self, method: str, url: str, *, read_only: bool = False, **kwargs) -> requests.Response:
         """One request; a `read_only` one is sent again while the store is restarting (see
         `_again`), anything else fails at once with `StoreUnavailable`."""
+        if self.mirror is not None and method not in ("GET", "HEAD"):
+            with self.mirror.writing():
+                return self._send_once(method, url, **kwargs)
         started = time.monotonic()
         while True:
             try:
@@ -121,9 +128,16 @@ class RemoteStore(Store):
         return response
 
     def state(self) -> StoreState | None:
+        """The store's state: from the mirror's copy if there is one, else asked of the store
+        (and kept as the copy). None for a store never loaded."""
+        if self.mirror is None:
+            return self._ask_state()
+        return self.mirror.read() or self.mirror.refresh(self._ask_state)
+
+    def _ask_state(self) -> StoreState | None:
         """One Graph Store GET of the store-state graph, past the session's per-request work:
         asked on every request (answers are valid per state), so it must cost little more than the
-        round trip. None for a store never loaded."""
+        round trip."""
         url = f"{self.endpoints.graph_store}?graph={urllib.parse.quote(STORE_STATE_GRAPH, safe='')}"
         headers = {"Accept": formats.N_TRIPLES.media_type, **self._headers}
         if self._auth:
