@@ -29,6 +29,9 @@ class Vocabulary:
         self.ontology = ontology
         self.shapes = shapes
         self._slots: dict[URIRef, dict[URIRef, Slot]] = defaultdict(dict)
+        # The graphs never change after start-up; a page asks the same terms again and again.
+        self._labels: dict[tuple, str] = {}
+        self._found: dict[tuple, Slot] = {}
         for node_shape in shapes.subjects(RDF.type, SH.NodeShape):
             classes = list(shapes.objects(node_shape, SH.targetClass))
             for prop in shapes.objects(node_shape, SH.property):
@@ -47,6 +50,14 @@ class Vocabulary:
 
     def label(self, term: URIRef, languages: tuple[str, ...] = ("en",)) -> str:
         """The term's label in the first of `languages` it has, else its local name."""
+        key = (term, languages)
+        if key not in self._labels:
+            if len(self._labels) > 100_000:  # terms from requests (datatypes) must not grow it forever
+                self._labels.clear()
+            self._labels[key] = self._label(term, languages)
+        return self._labels[key]
+
+    def _label(self, term: URIRef, languages: tuple[str, ...]) -> str:
         labels = list(self.ontology.objects(term, RDFS.label)) + list(self.ontology.objects(term, SKOS.prefLabel))
         for language in (*languages, "en", None):
             for label in labels:
@@ -64,6 +75,14 @@ class Vocabulary:
 
     def slot(self, classes: list[URIRef], predicate: URIRef) -> Slot:
         """The slot of `predicate` on a page of something of `classes` (the first class that says)."""
+        key = (tuple(classes), predicate)
+        if key not in self._found:
+            if len(self._found) > 100_000:
+                self._found.clear()
+            self._found[key] = self._slot(classes, predicate)
+        return self._found[key]
+
+    def _slot(self, classes: list[URIRef], predicate: URIRef) -> Slot:
         for cls in classes:
             for ancestor in self.superclasses(cls):
                 slot = self._slots.get(ancestor, {}).get(predicate)
