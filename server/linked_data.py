@@ -23,6 +23,7 @@ from server import context
 from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
+from server.urls import document_url, members_url
 
 blueprint = Blueprint("linked_data", __name__)
 
@@ -121,7 +122,7 @@ def document(path: str):
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
     response.set_etag(etag)
     response.headers["Link"] = ", ".join(
-        f'<{url_for("linked_data.document", path=f"{path}.{s}")}>; rel="alternate"; type="{m}"'
+        f'<{document_url(f"{path}.{s}")}>; rel="alternate"; type="{m}"'
         for s, m in SUFFIXES.items()
         if m != media_type
     )
@@ -136,9 +137,9 @@ def _members_section(description) -> dict | None:
     filters = description.members_filter or {}
     return {
         "total": page.total,
-        "rows": [{"text": label, "href": url_for("linked_data.document", path=path)} for _, label, path in page.rows],
-        "all": url_for("members.members", **filters),
-        "next": url_for("members.members", **filters, after=page.next_key) if page.next_key else None,
+        "rows": [{"text": label, "href": document_url(path)} for _, label, path in page.rows],
+        "all": members_url(**filters),
+        "next": members_url(**filters, after=page.next_key) if page.next_key else None,
     }
 
 
@@ -208,7 +209,7 @@ def _link(iri: str) -> dict:
     base = context.settings().base_iri
     path = document_path(base, iri)
     if path is not None:
-        href = url_for("linked_data.document", path=path) + (f"#{iri.split('#', 1)[1]}" if "#" in iri else "")
+        href = document_url(path) + (f"#{iri.split('#', 1)[1]}" if "#" in iri else "")
         return {"href": href, "external": False}
     if iri.startswith(("http://", "https://")):
         return {"href": iri, "external": True}
@@ -271,7 +272,7 @@ def _html(description: Description, path: str) -> str:
     about = description.about()
     # No raw "<" inside the script element: a value can never close it or open a tag.
     jsonld = write_jsonld(about, subject, indent=None).replace("<", "\\u003c")
-    alternates = [(m, url_for("linked_data.document", path=f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
+    alternates = [(m, document_url(f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
     query = f"DESCRIBE <{description.iri}>"
     tree = _scheme_tree(description) if (subject, RDF.type, SKOS.ConceptScheme) in graph else None
     change = _last_change(description.iri)

@@ -9,7 +9,7 @@ same wherever it is in the list. HTML or JSON (``Accept`` or ``?format=json``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request
 
 from ccn_graph import formats
 from ccn_graph.portal_index import FACETS
@@ -17,6 +17,7 @@ from server import context
 from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
+from server.urls import document_url, members_url
 
 blueprint = Blueprint("members", __name__)
 PAGE = 50
@@ -42,17 +43,17 @@ def members():
     page = index.members(filters, after=after, limit=PAGE)
     values = {v for counts in page.facets.values() for v, _ in counts} | set(filters.values())
     names = index.names_of(values)
-    next_url = url_for("members.members", **filters, after=page.next_key) if page.next_key else None
+    next_url = members_url(**filters, after=page.next_key) if page.next_key else None
     if media_type == formats.JSON:
         body = {
             "filters": filters, "total": page.total, "limit": PAGE,
-            "members": [{"iri": iri, "label": label, "document": url_for("linked_data.document", path=path)}
+            "members": [{"iri": iri, "label": label, "document": document_url(path)}
                         for iri, label, path in page.rows],
             "facets": {f: [{"value": v, "label": names.get(v, v), "count": n} for v, n in counts]
                        for f, counts in page.facets.items()},
         }
         if next_url:
-            body["next"] = url_for("members.members", **filters, after=page.next_key, format="json")
+            body["next"] = members_url(**filters, after=page.next_key, format="json")
         response = current_app.json.response(body)
     else:
         facets = []
@@ -62,16 +63,16 @@ def members():
                 chosen = filters.get(facet) == value
                 narrowed = {**filters, facet: value} if not chosen else {k: v for k, v in filters.items() if k != facet}
                 entries.append({"label": names.get(value, value), "count": count, "chosen": chosen,
-                                "href": url_for("members.members", **narrowed)})
+                                "href": members_url(**narrowed)})
             if entries:
                 facets.append({"title": FACET_TITLES[facet], "entries": entries})
         chosen = [{"title": FACET_TITLES[f], "label": names.get(v, v),
-                   "href": url_for("members.members", **{k: x for k, x in filters.items() if k != f})}
+                   "href": members_url(**{k: x for k, x in filters.items() if k != f})}
                   for f, v in filters.items()]
         response = Response(render_template(
             "members.html", total=page.total, facets=facets, chosen=chosen, next_url=next_url,
-            first_url=url_for("members.members", **filters) if after else None,
-            rows=[{"label": label, "href": url_for("linked_data.document", path=path)} for _, label, path in page.rows],
+            first_url=members_url(**filters) if after else None,
+            rows=[{"label": label, "href": document_url(path)} for _, label, path in page.rows],
         ), content_type=f"{formats.HTML}; charset=utf-8")
     response.headers["Vary"] = "Accept"
     return response
