@@ -182,6 +182,10 @@ def run(tmp_path: Path) -> bool:
     finally:
         running.stop()
     p95 = statistics.quantiles(latencies, n=100)[94]
+    if os.environ.get("CCN_LOAD_WINDOWS"):
+        for w in range(0, len(latencies), RATE * 5):
+            part = latencies[w:w + RATE * 5]
+            print(f"  {w // RATE:3d}-{w // RATE + 5:3d} s: p50 {statistics.median(part) * 1000:7.1f} ms, p95 {statistics.quantiles(part, n=100)[94] * 1000:7.1f} ms")
     merged = sum(1 for s in merges.values() if s == 201)
     suite = "load"
     figures = [

@@ -55,14 +55,32 @@ class Manifest:
         return path if path.is_file() and path.parent == self.folder else None
 
 
+#: The manifest last read per dumps folder, with the folder it was read from: it names every
+#: record graph (hundreds of kilobytes at 10,000 members), and the catalogue asks for it on every
+#: request, while a published folder never changes.
+_read: dict[Path, tuple[tuple, Manifest]] = {}
+
+
 def current_manifest(root: Path) -> Manifest | None:
     """The published dumps, or None before the first build."""
     link = root / "current"
     try:
-        data = json.loads((link / "manifest.json").read_text())
+        target = os.readlink(link)
+        # A store loaded afresh counts versions from 1 again: the folder's name is not enough.
+        stat = (root / target / "manifest.json").stat()
+    except OSError:
+        return None
+    key = (target, stat.st_ino, stat.st_mtime_ns)
+    known = _read.get(root)
+    if known and known[0] == key:
+        return known[1]
+    try:
+        data = json.loads((root / target / "manifest.json").read_text())
     except (OSError, ValueError):
         return None
-    return Manifest(data["version"], data["datasets"], data["statistics"], link.resolve())
+    manifest = Manifest(data["version"], data["datasets"], data["statistics"], (root / target).resolve())
+    _read[root] = (key, manifest)
+    return manifest
 
 
 def _dataset_quads(store: Store) -> Iterator[tuple[str, tuple, tuple, tuple]]:

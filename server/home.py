@@ -12,6 +12,7 @@ from server import context, network_map
 from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
+from server.urls import document_url
 
 blueprint = Blueprint("home", __name__)
 PAGE = 20
@@ -69,7 +70,7 @@ def search():
         response = Response(render_template(
             "search.html", query=query, total=total, offset=int(offset), page=PAGE,
             hits=[{"label": h.label, "matched": h.matched if h.matched != h.label else None,
-                   "href": url_for("linked_data.document", path=h.path),
+                   "href": document_url(h.path),
                    "types": ", ".join(vocabulary.label(URIRef(t)) for t in h.types if t.startswith("https://w3id.org/"))}
                   for h in hits],
         ), content_type=f"{formats.HTML}; charset=utf-8")
