@@ -126,6 +126,11 @@ def run(tmp_path: Path) -> bool:
                              ("/members", "text/html"), ("/search?q=lab", "text/html"), ("/doc/ncc/ro", "text/html")):
             for _ in range(8):
                 requests.get(running.url + path, timeout=600, headers={"Accept": accept}).raise_for_status()
+        # And each kind of read a few times in every worker (their caches of vocabulary terms,
+        # the store's and SQLite's pages), from another part of the plan's space.
+        warm = requests.Session()
+        for path, headers in reads(random.Random(1), 600):
+            warm.get(running.url + path, headers=headers, timeout=60).raise_for_status()
         before = count(running.url, RECORD_TRIPLES)
         cpu_before = cpu_seconds(running)
         plan = reads(random.Random(9), RATE * SECONDS)
