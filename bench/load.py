@@ -1,8 +1,8 @@
 """A bounded load test on loopback: mixed reads at 200 requests/s for 60 s against the real service
 (`ccn-graph serve`, the default 4 workers) over 10,000 members, while one submission per second is merged.
 Targets: 0 errors, p95 < 200 ms, and no triple lost (every merge is there afterwards and the
-record graphs hold exactly what was sent). `make load` runs it and writes bench/reports/load-10k.md;
-it exits 1 when a target is missed.
+record graphs hold exactly what was sent). `make load-test` runs it three times (each on fresh data) and writes bench/reports/load-10k.md;
+it exits 1 when a target is missed in any run.
 
 The client is open-loop: request i is due at start + i/200 s and its latency counts from then, so a
 slow server cannot hide its backlog by slowing the client down (no coordinated omission).
@@ -105,7 +105,8 @@ def count(url: str, query: str) -> int:
     return int(body["results"]["bindings"][0]["n"]["value"])
 
 
-def run(tmp_path: Path) -> bool:
+def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
+    """One run; (each target met, the figures, CPU ms per request by process, errors)."""
     data = tmp_path / "data"
     data.mkdir()
     members = tmp_path / "members.nq"
@@ -205,21 +206,50 @@ def run(tmp_path: Path) -> bool:
         record(suite, "record triples after - before", after - before, f"= {merged} x {whole}",
                after - before == merged * whole),
     ]
+    cpu = {kind: round((cpu_after[kind] - cpu_before[kind]) / len(plan) * 1000, 2) for kind in cpu_after}
+    return figures, [f for f in FIGURES if f.suite == suite][-len(figures):], cpu, errors
+
+
+def main(runs: int) -> bool:
+    """`runs` runs, each on fresh data and a fresh service; the report lists every one."""
+    client_priority = raise_priority()
+    results = []
+    for number in range(runs):
+        with tempfile.TemporaryDirectory(prefix="ccn-load-") as folder:
+            results.append(run(Path(folder)))
+        print(f"run {number + 1}: " + ", ".join(f"{f.name} {f.value}" for f in results[-1][1]), flush=True)
+    met = [all(r[0]) for r in results]
     lines = ["# CCN Graph load test — 10,000 members", "",
-             f"Run {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} on {os.cpu_count()} cores by `bench/load.py` "
-             "(client and service on the same machine).", "", "| figure | value | target | |", "|---|---|---|---|"]
-    lines += [f"| {f.name} | {f.value} | {f.bound} | {'met' if f.met else '**missed**'} |" for f in FIGURES]
-    lines += ["", "CPU per read request during the run (ms; the merges and dumps builds are included):", "",
-              "| process | ms per request |", "|---|---|"]
-    lines += [f"| {kind} | {(cpu_after[kind] - cpu_before[kind]) / len(plan) * 1000:.2f} |" for kind in cpu_after]
-    if errors:
-        lines += ["", "First errors:", ""] + [f"- `{e}`" for e in errors[:10]]
+             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, {os.cpu_count()} cores, `bench/load.py`: {runs} runs, "
+             f"each on freshly loaded data (client and service on the same machine; the client's CPU priority: "
+             f"{client_priority}). Every target met in {sum(met)} of {runs} runs.", "",
+             "| figure | target | " + " | ".join(f"run {i + 1}" for i in range(runs)) + " |",
+             "|---|---|" + "---|" * runs]
+    for row, figure in enumerate(results[0][1]):
+        cells = [f"{r[1][row].value}" + ("" if r[1][row].met else " **missed**") for r in results]
+        lines.append(f"| {figure.name} | {figure.bound} | " + " | ".join(cells) + " |")
+    lines += ["", "CPU per read request during each run (ms; the merges and dumps builds included):", "",
+              "| process | " + " | ".join(f"run {i + 1}" for i in range(runs)) + " |", "|---|" + "---|" * runs]
+    for kind in results[0][2]:
+        lines.append(f"| {kind} | " + " | ".join(f"{r[2][kind]:.2f}" for r in results) + " |")
+    for i, r in enumerate(results):
+        if r[3]:
+            lines += ["", f"First errors of run {i + 1}:", ""] + [f"- `{e}`" for e in r[3][:10]]
     out = ROOT / "bench" / "reports" / "load-10k.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    return all(figures)
+    return all(met)
+
+
+def raise_priority() -> str:
+    """The client stands in for a machine of its own: it goes first when it needs the CPU, so
+    that the latencies are the service's, not the client's waits (its CPU is still counted)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -5)
+        return "nice -5"
+    except OSError:
+        return "the same as the service (raising it was not permitted)"
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory(prefix="ccn-load-") as folder:
-        sys.exit(0 if run(Path(folder)) else 1)
+    sys.exit(0 if main(int(sys.argv[1]) if len(sys.argv) > 1 else 3) else 1)
