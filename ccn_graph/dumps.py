@@ -211,7 +211,7 @@ def build_in_child(settings: Settings, endpoints: Endpoints) -> None:
     setpriv = shutil.which("setpriv")
     if setpriv and sys.platform.startswith("linux"):
         command = [setpriv, "--pdeathsig", "KILL", "--", *command]
-    environ = {**os.environ, **settings.environ(), "CCN_STORE_URL": endpoints.query,
+    environ = {**settings.environ(inherit=True), "CCN_STORE_URL": endpoints.query,
                "CCN_STORE_UPDATE_URL": endpoints.update, "CCN_STORE_GSP_URL": endpoints.graph_store}
     done = subprocess.run(command, env=environ, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, check=False)

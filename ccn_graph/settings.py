@@ -279,10 +279,11 @@ class Settings:
         sources.update({k: "override" for k in changes})
         return dataclasses.replace(self, sources=sources, **changes)
 
-    def environ(self) -> dict[str, str]:
+    def environ(self, *, inherit: bool = False) -> dict[str, str]:
         """Every setting as the environment variable that gives it this value, for a child process
-        (a command the service runs) to read the same settings."""
-        out = {}
+        (a command the service runs) to read the same settings; with `inherit`, on top of this
+        process's environment without its own CCN_* variables (the child's PATH, locale, ...)."""
+        out = {k: v for k, v in os.environ.items() if not k.startswith("CCN_")} if inherit else {}
         for s in SETTINGS:
             value = getattr(self, s.field)
             if isinstance(value, bool):

@@ -20,7 +20,8 @@ ONLY_IN = {
     "requests": {"ccn_graph/store/remote.py", "ccn_graph/client.py"},
     "SPARQLWrapper": {"ccn_graph/store/remote.py"},
     "pyshacl": {"ccn_graph/validation.py"},
-    "subprocess": {"ccn_graph/store/managed.py"},
+    # The child processes: the managed store's server, and the dumps builder.
+    "subprocess": {"ccn_graph/store/managed.py", "ccn_graph/dumps.py"},
     "gunicorn": {"server/serving.py"},
     "prometheus_client": {"server/metrics.py"},
 }

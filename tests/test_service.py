@@ -102,7 +102,8 @@ def test_serve_loads_an_empty_store_and_reports_health(data_dir):
     assert "loading the bundled reference data" in log
     lines = [json.loads(line.split("ccn_graph.requests: ", 1)[1]) for line in log.splitlines() if "ccn_graph.requests: " in line]
     health = [entry for entry in lines if entry["path"] == "/health"]
-    assert health and set(health[0]) == {"method", "path", "status", "duration_ms"}
+    assert health and set(health[0]) == {"method", "path", "status", "duration_ms", "cpu_ms"}
+    assert 0 <= health[0]["cpu_ms"] <= health[0]["duration_ms"] + 1
     assert health[0]["method"] == "GET" and health[0]["status"] == 200
 
 

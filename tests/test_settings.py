@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,8 @@ def test_a_child_process_reads_the_same_settings_from_environ(tmp_path):
     again = load_settings(environ=settings.environ())
     assert again == settings and len(settings.environ()) == len(SETTINGS)
     assert again.open_graphs == ("https://a.example/g/", "https://b.example/") and again.autoload is False
+    inherited = settings.environ(inherit=True)
+    assert inherited["PATH"] == os.environ["PATH"] and load_settings(environ=inherited) == settings
 
 
 def test_unknown_override_is_refused():

@@ -183,7 +183,7 @@ class RemoteStore(Store):
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]
         url = self.endpoints.query
-        headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded", **self._headers}
+        headers = {"Accept": accept, "Content-Type": formats.FORM_URLENCODED, **self._headers}
         if self._auth:
             headers.update(urllib3.util.make_headers(basic_auth=":".join(self._auth)))
         pool = self._http().get_adapter(url).poolmanager
