@@ -394,23 +394,28 @@ class PortalIndex:
         wanted = " ".join(words)
         db = self._db()
         try:
-            total = db.execute("SELECT COUNT(DISTINCT iri) FROM names WHERE names MATCH ?", (match,)).fetchone()[0]
+            # One full-text match for the page and the total (a window over the grouped rows):
+            # matching is most of a search's cost.
             rows = db.execute(
                 """
                 WITH matched AS MATERIALIZED (
                     SELECT iri, label, kind,
                            (folded = :w) * -40 + (folded LIKE :p ESCAPE '\\') * -20 + bm25(names) AS score
                     FROM names WHERE names MATCH :m)
-                SELECT iri, MIN(score) AS best, label, kind FROM matched
+                SELECT iri, MIN(score) AS best, label, kind, COUNT(*) OVER () AS total FROM matched
                 GROUP BY iri ORDER BY best, label, iri LIMIT :limit OFFSET :offset
                 """,
                 {"w": wanted, "p": _like_prefix(wanted), "m": match, "limit": limit, "offset": offset},
             ).fetchall()
+            if rows:
+                total = rows[0][4]
+            else:  # a page past the end: the total still counts
+                total = db.execute("SELECT COUNT(DISTINCT iri) FROM names WHERE names MATCH ?", (match,)).fetchone()[0]
         except sqlite3.OperationalError:
             # Words are quoted, so only a query FTS5 still cannot read ends here: no hits.
             return [], 0
         hits = []
-        for iri, _, label, kind in rows:
+        for iri, _, label, kind, _ in rows:
             name, types = self._thing(iri)
             hits.append(Hit(iri, name or label, label, kind, types, document_path(self.base, iri)))
         return hits, total
