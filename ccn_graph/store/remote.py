@@ -127,6 +127,31 @@ class RemoteStore(Store):
             _raise_for(response)
         return response
 
+    def _pooled(self, method: str, url: str, headers: dict[str, str], *, body: bytes | None = None,
+                query: bool = False) -> urllib3.BaseHTTPResponse:
+        """One read with urllib3 itself, past requests' per-request work (a fifth of a small
+        query's cost, and every page asks several), sent again while the store restarts (see
+        `_again`). The body is left unread. A `query` that outlives its deadline raises
+        `QueryTimeout`; anything else that fails on the way, `StoreUnavailable`."""
+        headers = {**headers, **self._headers}
+        if self._auth:
+            headers.update(urllib3.util.make_headers(basic_auth=":".join(self._auth)))
+        pool = self._http().get_adapter(url).poolmanager
+        started = time.monotonic()
+        while True:
+            try:
+                return pool.request(method, url, body=body, headers=headers, retries=False, preload_content=False,
+                                    timeout=urllib3.Timeout(connect=5.0, read=self.timeout + self.grace))
+            except urllib3.exceptions.ReadTimeoutError:
+                if query:
+                    raise QueryTimeout(f"the store did not answer within {self.timeout + self.grace:g} s",
+                                       stopped=False) from None
+                raise StoreUnavailable(f"the store did not answer at {url} in time") from None
+            except urllib3.exceptions.HTTPError as exc:
+                unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
+                if not _again(unavailable, started):
+                    raise unavailable from None
+
     def state(self) -> StoreState | None:
         """The store's state: from the mirror's copy if there is one, else asked of the store
         (and kept as the copy). None for a store never loaded."""
@@ -139,36 +164,20 @@ class RemoteStore(Store):
         asked on every request (answers are valid per state), so it must cost little more than the
         round trip."""
         url = f"{self.endpoints.graph_store}?graph={urllib.parse.quote(STORE_STATE_GRAPH, safe='')}"
-        headers = {"Accept": formats.N_TRIPLES.media_type, **self._headers}
-        if self._auth:
-            headers.update(urllib3.util.make_headers(basic_auth=":".join(self._auth)))
-        pool = self._http().get_adapter(url).poolmanager
-        started = time.monotonic()
-        while True:
-            try:
-                response = pool.request("GET", url, headers=headers, retries=False,
-                                        timeout=urllib3.Timeout(connect=5.0, read=self.timeout + self.grace))
-                break
-            except urllib3.exceptions.HTTPError as exc:
-                unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
-                if not _again(unavailable, started):
-                    raise unavailable from None
+        response = self._pooled("GET", url, {"Accept": formats.N_TRIPLES.media_type})
+        text = response.data.decode("utf-8", errors="replace")  # read whole: the connection goes back
         if response.status == 404:
             return None
         if response.status >= 400:
             raise StoreRequestError(f"the store answered {response.status} for its state graph")
         values = {}
-        for line in response.data.decode("utf-8", errors="replace").splitlines():
+        for line in text.splitlines():
             triple = results.parse_nt_line(line)
             if triple and triple[0] == ("uri", STORE_STATE_GRAPH):
                 values[triple[1][1]] = triple[2][1]
         if _BASE not in values or _VERSION not in values:
             return None
         return StoreState(values[_BASE], int(values[_VERSION]), values.get(_REFERENCE), values.get(_LOADED))
-
-    def generation(self) -> str | None:
-        state = self.state()
-        return state.generation if state else None
 
     def query_stream(
         self,
@@ -177,30 +186,11 @@ class RemoteStore(Store):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
-        """Sent with urllib3 itself, past requests' per-request work (a fifth of a small query's
-        cost, and every page asks several)."""
         form = [("query", query)]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]
-        url = self.endpoints.query
-        headers = {"Accept": accept, "Content-Type": formats.FORM_URLENCODED, **self._headers}
-        if self._auth:
-            headers.update(urllib3.util.make_headers(basic_auth=":".join(self._auth)))
-        pool = self._http().get_adapter(url).poolmanager
-        body = urllib.parse.urlencode(form).encode()
-        started = time.monotonic()
-        while True:
-            try:
-                response = pool.request("POST", url, body=body, headers=headers, retries=False, preload_content=False,
-                                        timeout=urllib3.Timeout(connect=5.0, read=self.timeout + self.grace))
-                break
-            except urllib3.exceptions.ReadTimeoutError:
-                raise QueryTimeout(f"the store did not answer within {self.timeout + self.grace:g} s",
-                                   stopped=False) from None
-            except urllib3.exceptions.HTTPError as exc:
-                unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
-                if not _again(unavailable, started):
-                    raise unavailable from None
+        response = self._pooled("POST", self.endpoints.query, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
+                                body=urllib.parse.urlencode(form).encode(), query=True)
         if response.status >= 400:
             text = response.data.decode("utf-8", errors="replace")
             response.release_conn()
