@@ -38,8 +38,14 @@ _TOKENS = re.compile(
 
 @functools.cache
 def load(name: str) -> str:
-    """The text of ``queries/{name}.rq``."""
-    return resources.files(__name__).joinpath(f"{name}.rq").read_text(encoding="utf-8")
+    """The text of ``queries/{name}.rq`` less its comments (they are for readers of the file: the
+    store would parse them on every request, and some are longer than the query)."""
+    text = resources.files(__name__).joinpath(f"{name}.rq").read_text(encoding="utf-8")
+    return "\n".join(line for line in _TOKENS.sub(_no_comment, text).splitlines() if line.strip()) + "\n"
+
+
+def _no_comment(match: re.Match[str]) -> str:
+    return "" if match.group(0).startswith("#") else match.group(0)
 
 
 @dataclasses.dataclass(frozen=True)

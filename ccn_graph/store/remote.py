@@ -186,11 +186,14 @@ class RemoteStore(Store):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
-        form = [("query", query)]
-        form += [("default-graph-uri", g) for g in default_graphs]
-        form += [("named-graph-uri", g) for g in named_graphs]
-        response = self._pooled("POST", self.endpoints.query, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
-                                body=urllib.parse.urlencode(form).encode(), query=True)
+        # The query as the body itself (SPARQL 1.1 Protocol §2.1.3), the dataset in the URL:
+        # form-encoding a query costs more than its round trip.
+        dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
+        url = self.endpoints.query
+        if dataset:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(dataset)
+        response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
+                                body=query.encode(), query=True)
         if response.status >= 400:
             text = response.data.decode("utf-8", errors="replace")
             response.release_conn()
