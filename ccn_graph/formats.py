@@ -82,6 +82,10 @@ GRAPH_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_Q
 DOCUMENT_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 #: Plain JSON, for the service's own APIs (search, reports).
 JSON_FORMAT = ResultFormat(JSON, "json", "", ("json",))
+#: Memento TimeMaps (RFC 7089 §5, RFC 6690).
+LINK_FORMAT = ResultFormat("application/link-format", "link", "", ("link", "link-format"))
+#: The change feed as an Activity Streams 2.0 collection.
+ACTIVITY_STREAMS = ResultFormat("application/activity+json", "json", "", ("as", "activity"))
 XML = "application/xml"
 GZIP = "application/gzip"
 FORM_URLENCODED = "application/x-www-form-urlencoded"

@@ -3,8 +3,9 @@
 Records arrive as named graphs (``{base}graph/{type}/{ref}`` → triples). The gate fetches from the
 store, in one query, what the shapes need to know about the nodes the records point to (the
 *slice*), validates records and slice together, and — only when there is no Violation — replaces
-the record graphs and records a provenance activity in one SPARQL Update, which the store applies
-atomically. A rejected batch writes nothing.
+the record graphs, records a provenance activity and keeps a version of each record it changes
+(`history`) in one SPARQL Update, which the store applies atomically. A rejected batch writes
+nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
 
-from ccn_graph import queries
+from ccn_graph import history, queries
 from ccn_graph.iris import ONTOLOGY_NS, check_iri, provenance_graph_prefix, record_graph_for
 from ccn_graph.store import Store
 from ccn_graph.validation import ValidationReport, Validator
@@ -149,7 +150,8 @@ class Gate:
     ) -> MergeOutcome:
         """Validate `records` and, if they conform, replace their graphs and record an activity.
 
-        All or nothing: either every record graph and the activity are written in one update, or
+        All or nothing: either every record graph, the activity and the records' new versions are
+        written in one update, or
         (on a Violation, a stale `expected` version, or a refused update) nothing is. `agent` is
         (IRI, name) of who made the change; `expected` maps record graphs to the versions
         (`record_etag`) the caller saw.
@@ -170,9 +172,15 @@ class Gate:
             removed = sum(len(before[g] - records[g]) for g in records)
             activity_id = activity_id or uuid.uuid4().hex
             activity_iri = f"{self.base}id/activity/{activity_id}"
+            current = history.heads(self.store, records)
+            when = current.time_of_next(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+            versions, history_state, _ = history.version_nodes(
+                self.base, current, before, records, activity=activity_iri, time=when,
+                loaded_at=_loaded_at(self.store))
             activity = Graph()
+            activity += versions
             node = URIRef(activity_iri)
-            now = Literal(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+            now = Literal(when)
             activity.add((node, RDF.type, PROV.Activity))
             activity.add((node, RDFS.label, Literal(label, lang="en")))
             activity.add((node, PROV.endedAtTime, now))
@@ -193,6 +201,8 @@ class Gate:
                 activity.add((node, DCTERMS.source, Literal(source)))
             graphs = dict(records)
             graphs[f"{provenance_graph_prefix(self.base)}{activity_id}"] = activity
+            if len(versions):
+                graphs[history.HISTORY_GRAPH] = history_state
             self.store.replace_graphs(graphs)
             if self.on_merged:
                 self.on_merged(graphs, generation_before, self.store.generation())
@@ -210,6 +220,17 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _loaded_at(store: Store) -> dt.datetime | None:
+    """When the store was loaded: the date of what it held before history was kept."""
+    state = store.state()
+    if state is None or not state.loaded_at:
+        return None
+    try:
+        return dt.datetime.fromisoformat(state.loaded_at)
+    except ValueError:
+        return None
 
 
 def _empty_report() -> ValidationReport:

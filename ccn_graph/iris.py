@@ -17,6 +17,7 @@ __all__ = [
     "bind_prefixes",
     "check_iri",
     "document_path",
+    "entity_for_record",
     "entity_iri",
     "graph_iri",
     "record_graph_for",
@@ -87,6 +88,18 @@ def record_graph_for(base: str, entity_iri: str) -> str | None:
     if rest.count("/") < 1 or not all(rest.split("/")):
         return None
     return check_iri(f"{base}graph/{rest}")
+
+
+def entity_for_record(base: str, graph: str) -> str | None:
+    """The entity ``{base}id/{type}/{ref}`` whose record graph is `graph`; None for any other graph
+    (the activities' graphs among them)."""
+    prefix = f"{base}graph/"
+    if not graph.startswith(prefix) or graph.startswith(provenance_graph_prefix(base)):
+        return None
+    rest = graph[len(prefix):]
+    if rest.count("/") < 1 or not all(rest.split("/")) or "#" in rest:
+        return None
+    return f"{base}id/{rest}"
 
 
 COUNTRY_AUTHORITY = "http://publications.europa.eu/resource/authority/country/"

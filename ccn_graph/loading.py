@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
+import tempfile
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
-from ccn_graph import formats, reference
-from ccn_graph.iris import check_iri, graph_iri
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import PROV, RDF, RDFS
+
+from ccn_graph import formats, history, reference
+from ccn_graph.iris import check_iri, entity_for_record, graph_iri, provenance_graph_prefix
 from ccn_graph.store import Store, StoreState
 
 __all__ = ["BaseMismatch", "LoadReport", "check_base", "load_file", "load_reference_data"]
@@ -45,7 +52,8 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
     """Put ontology, shapes, taxonomy and reference records into their named graphs.
 
     Idempotent: each graph is replaced whole, all of them in one atomic update, so loading twice
-    gives the same store. With `reset`, every graph is dropped first (needed to change the base
+    gives the same store. Each reference record that changes gets a version (`history`), written
+    by the same update with the activity that loaded it. With `reset`, every graph is dropped first (needed to change the base
     IRI). Raises `BaseMismatch` when the store holds data for another base and `reset` is false,
     and `reference.ReferenceDataError` for a broken reference file (nothing is written then).
     """
@@ -54,6 +62,18 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
         store.clear()
     else:
         check_base(store.state(), base_iri)
+    records = {g: content for g, content in graphs.items() if entity_for_record(base_iri, g)}
+    before = {g: store.read_graph(g) for g in records}
+    current = history.heads(store, records)
+    when = current.time_of_next(_now())
+    activity_id = uuid.uuid4().hex
+    activity = f"{base_iri}id/activity/{activity_id}"
+    nodes, state, versions = history.version_nodes(base_iri, current, before, records, activity=activity, time=when,
+                                                   loaded_at=when)
+    if versions:
+        nodes += _activity(activity, f"Load of the reference data {reference.reference_version()}", when,
+                           sorted({v.graph for v in versions}))
+        graphs = {**graphs, f"{provenance_graph_prefix(base_iri)}{activity_id}": nodes, history.HISTORY_GRAPH: state}
     store.replace_graphs(graphs)
     store.write_state(base_iri, reference.reference_version())
     state = store.state()
@@ -74,8 +94,76 @@ def load_file(store: Store, path: Path, base_iri: str, graph: str | None = None)
         known = ", ".join(f".{f.suffix}" for f in formats.RDF_FORMATS)
         raise ValueError(f"{path}: cannot tell the RDF format from its suffix (known: {known})")
     if fmt.is_dataset:
+        graphs = _record_graphs_in(path, fmt, base_iri)
+        current = history.heads(store, graphs)
+        before = {g: store.read_graph(g) for g in current.latest}
         store.load_file(path, fmt)
+        _keep_versions(store, base_iri, path.name, graphs, current, before)
         return None
     target = check_iri(graph) if graph else graph_iri(base_iri, f"load/{path.stem}")
     store.load_file(path, fmt, target)
     return target
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _activity(iri: str, label: str, when: dt.datetime, graphs: list[str]) -> Graph:
+    activity = Graph()
+    node = URIRef(iri)
+    activity.add((node, RDF.type, PROV.Activity))
+    activity.add((node, RDFS.label, Literal(label, lang="en")))
+    activity.add((node, PROV.endedAtTime, Literal(when)))
+    for graph in graphs:
+        activity.add((node, PROV.generated, URIRef(graph)))
+    return activity
+
+
+def _record_graphs_in(path: Path, fmt: formats.RdfFormat, base: str) -> set[str]:
+    """The record graphs a dataset file names."""
+    def is_record(graph: str) -> bool:
+        return entity_for_record(base, graph) is not None
+
+    if fmt == formats.N_QUADS:
+        with path.open(encoding="utf-8") as lines:
+            return history.group_dataset(lines, is_record)
+    dataset = Dataset()
+    dataset.parse(path, format=fmt.rdflib_name)
+    return {str(g.identifier) for g in dataset.graphs() if is_record(str(g.identifier))}
+
+
+def _keep_versions(store: Store, base: str, name: str, graphs: set[str], current: history.Heads,
+                   before: Mapping[str, Graph]) -> None:
+    """A version of each record graph a bulk load wrote, with the activity of the load (all
+    bulk-loaded too: like the load, not atomic; loading the file again completes it).
+
+    A graph with no version so far gets its first without being read back (a fresh load: the
+    graph holds the current version); one with versions (`before`: its triples before the load)
+    gets a new version if the load changed it."""
+    when = current.time_of_next(_now())
+    activity_id = uuid.uuid4().hex
+    activity = f"{base}id/activity/{activity_id}"
+    where = URIRef(f"{provenance_graph_prefix(base)}{activity_id}")
+    after = {g: store.read_graph(g) for g in before}
+    nodes, _, written = history.version_nodes(base, current, before, after, activity=activity, time=when)
+    sequence = current.count + len(written)
+    generated = [v.graph for v in written]
+    with tempfile.NamedTemporaryFile("w", suffix=".nq", encoding="utf-8", delete=False) as out:
+        out.write(_quads(nodes, where))
+        for graph in sorted(graphs - set(before)):
+            sequence += 1
+            out.write(_quads(history.version_triples(base, graph, 1, sequence, history.CREATED, activity, when), where))
+            generated.append(graph)
+        out.write(_quads(_activity(activity, f"Bulk load of {name}", when, sorted(generated)), where))
+    try:
+        if generated:
+            store.load_file(Path(out.name), formats.N_QUADS)
+            store.replace_graphs({history.HISTORY_GRAPH: history.history_state(sequence, when)})
+    finally:
+        Path(out.name).unlink()
+    log.info("kept %d versions of the records %s loaded", len(generated), name)
+
+
+def _quads(triples, graph: URIRef) -> str:
+    return "".join(history.nt_line(triple, str(graph)) for triple in triples)

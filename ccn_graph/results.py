@@ -136,6 +136,30 @@ def parse_nq_line(line: str) -> tuple[Term, Term, Term, Term | None] | None:
     return terms[0], terms[1], terms[2], terms[3] if len(terms) == 4 else None
 
 
+def split_nq_line(line: str) -> tuple[str, str | None] | None:
+    """An N-Quads line as (its triple in N-Triples syntax, without the final dot; the graph IRI or
+    None for the default graph); None for a blank or comment line."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    position, ends = 0, []
+    while len(ends) < 4:
+        match = _NT_TERM.match(line, position)
+        if not match:
+            break
+        ends.append((match.start(1), match.end(1)))
+        position = match.end()
+    if len(ends) < 3 or not line[position:].strip().startswith("."):
+        raise ValueError(f"not an N-Quads line: {line[:80]!r}")
+    triple = line[ends[0][0]:ends[2][1]]
+    if len(ends) < 4:
+        return triple, None
+    graph = _term(line[ends[3][0]:ends[3][1]])
+    if graph[0] != "uri":
+        raise ValueError(f"not an N-Quads line (a graph is named by an IRI): {line[:80]!r}")
+    return triple, graph[1]
+
+
 def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     """Lines (without their end) of a UTF-8 byte stream."""
     pending = b""

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
-from ccn_graph import formats, queries
+from ccn_graph import formats, history, queries
 from ccn_graph.describe import Description, describe, exists
 from ccn_graph.iris import PREFIXES, InvalidIRI, bind_prefixes, check_iri, document_path, entity_iri, record_graph_for
 from ccn_graph.jsonld import write_jsonld
@@ -31,14 +31,14 @@ SUFFIXES = formats.document_suffixes()
 RDF_OFFERS = formats.DOCUMENT_FORMATS
 
 
-def _split_suffix(path: str) -> tuple[str, str | None]:
+def split_suffix(path: str) -> tuple[str, str | None]:
     stem, dot, suffix = path.rpartition(".")
     if dot and suffix in SUFFIXES and "/" not in suffix:
         return stem, suffix
     return path, None
 
 
-def _negotiate() -> str:
+def negotiate() -> str:
     return choose(request, RDF_OFFERS, html=True)
 
 
@@ -46,11 +46,11 @@ def _not_found(media_type: str, what: str) -> Response:
     message = f"There is nothing here about {what}."
     if media_type == formats.HTML:
         page = render_template("not_found.html", message=message)
-        return _vary(Response(page, status=404, content_type=f"{formats.HTML}; charset=utf-8"))
-    return _vary(error_response(404, "Not Found", message))
+        return vary(Response(page, status=404, content_type=f"{formats.HTML}; charset=utf-8"))
+    return vary(error_response(404, "Not Found", message))
 
 
-def _vary(response: Response) -> Response:
+def vary(response: Response) -> Response:
     response.headers["Vary"] = "Accept"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -60,25 +60,27 @@ def _vary(response: Response) -> Response:
 def identifier(path: str):
     """303 See Other to the document variant the request asks for."""
     try:
-        media_type = _negotiate()
+        media_type = negotiate()
     except NotAcceptable as exc:
-        return _vary(error_response(406, "Not Acceptable", str(exc)))
+        return vary(error_response(406, "Not Acceptable", str(exc)))
     iri = entity_iri(context.settings().base_iri, path)
-    if iri is None or not exists(context.store(), context.settings().base_iri, iri):
+    if iri is None:
         return _not_found(media_type, f"/id/{path}")
+    if not exists(context.store(), context.settings().base_iri, iri):
+        return gone(media_type, path, iri) or _not_found(media_type, f"/id/{path}")
     suffix = next(s for s, m in SUFFIXES.items() if m == media_type)
     response = redirect(url_for("linked_data.document", path=f"{path}.{suffix}"), code=303)
-    return _vary(response)
+    return vary(response)
 
 
 @blueprint.route("/doc/<path:path>", methods=["GET", "HEAD"])
 @cached
 def document(path: str):
-    path, suffix = _split_suffix(path)
+    path, suffix = split_suffix(path)
     try:
-        media_type = SUFFIXES[suffix] if suffix else _negotiate()
+        media_type = SUFFIXES[suffix] if suffix else negotiate()
     except NotAcceptable as exc:
-        return _vary(error_response(406, "Not Acceptable", str(exc)))
+        return vary(error_response(406, "Not Acceptable", str(exc)))
     settings = context.settings()
     iri = entity_iri(settings.base_iri, path)
     if iri is None:
@@ -92,7 +94,7 @@ def document(path: str):
             predicate, owner = after.split(" ")
             inverse_after = (check_iri(predicate), check_iri(owner))
         except (ValueError, InvalidIRI):
-            return _vary(error_response(400, "Bad Request", "inverse_after= takes the key of the last link shown "
+            return vary(error_response(400, "Bad Request", "inverse_after= takes the key of the last link shown "
                                         "(its property and owner IRIs, separated by a space): follow a 'More links' link."))
     etag = hashlib.sha256(
         f"{state.data_version if state else 0}|{iri}|{media_type}|{after}|{request.accept_languages}".encode()
@@ -100,33 +102,69 @@ def document(path: str):
     if request.if_none_match and request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
-        return _vary(response)
+        return vary(response)
     html = media_type == formats.HTML
     description = describe(store, settings.base_iri, iri, inverse_after=inverse_after,
                            index=context.portal() if html else None, inverse=html)
     if description is None:
-        return _not_found(media_type, iri)
-    if media_type == formats.HTML:
-        body = _html(description, path)
-    else:
-        fmt = next(f for f in RDF_OFFERS if f.media_type == media_type)
-        graph = description.graph
-        _document_triples(graph, settings.base_iri, path, iri)
-        if fmt == formats.TURTLE:
-            body = write_turtle(graph, PREFIXES, first=URIRef(iri))
-        elif fmt == formats.JSON_LD:
-            body = write_jsonld(graph, URIRef(iri))
-        else:
-            bind_prefixes(graph)
-            body = graph.serialize(format=fmt.rdflib_name)
-    response = Response(body, content_type=f"{media_type}; charset=utf-8")
+        return gone(media_type, path, iri) or _not_found(media_type, iri)
+    response = Response(representation(description, path, media_type), content_type=f"{media_type}; charset=utf-8")
     response.set_etag(etag)
-    response.headers["Link"] = ", ".join(
-        f'<{document_url(f"{path}.{s}")}>; rel="alternate"; type="{m}"'
-        for s, m in SUFFIXES.items()
-        if m != media_type
-    )
-    return _vary(response)
+    response.headers["Link"] = ", ".join(alternate_links(path, media_type) + memento_links(path, iri))
+    return vary(response)
+
+
+def representation(description: Description, path: str, media_type: str, *, memento: dict | None = None) -> str:
+    """The document at ``/doc/{path}`` about `description` in `media_type` (a memento's when
+    `memento` says which version it is)."""
+    if media_type == formats.HTML:
+        return _html(description, path, memento=memento)
+    fmt = next(f for f in RDF_OFFERS if f.media_type == media_type)
+    graph = description.graph
+    _document_triples(graph, context.settings().base_iri, path, description.iri)
+    if fmt == formats.TURTLE:
+        return write_turtle(graph, PREFIXES, first=URIRef(description.iri))
+    if fmt == formats.JSON_LD:
+        return write_jsonld(graph, URIRef(description.iri))
+    bind_prefixes(graph)
+    return graph.serialize(format=fmt.rdflib_name)
+
+
+def alternate_links(path: str, media_type: str) -> list[str]:
+    """`Link` values naming the document's other variants."""
+    return [f'<{document_url(f"{path}.{s}")}>; rel="alternate"; type="{m}"'
+            for s, m in SUFFIXES.items() if m != media_type]
+
+
+def memento_links(path: str, iri: str) -> list[str]:
+    """`Link` values naming the TimeGate and TimeMap of a record's document (RFC 7089 §2.2.1)."""
+    if record_graph_for(context.settings().base_iri, iri) is None:
+        return []
+    return [f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
+            f'<{url_for("history.timemap", path=path)}>; rel="timemap"; type="{formats.LINK_FORMAT.media_type}"']
+
+
+def gone(media_type: str, path: str, iri: str) -> Response | None:
+    """410 Gone for a record that was deleted (its history is kept), with a link to its last
+    version that had triples; None when the store never had a version of it."""
+    record = record_graph_for(context.settings().base_iri, iri)
+    kept = history.versions(context.store(), record) if record else []
+    if not kept or not kept[-1].deleted:
+        return None
+    last = next((v for v in reversed(kept) if not v.deleted), None)
+    message = f"{iri} was deleted on {kept[-1].time:%Y-%m-%d %H:%M:%S} UTC."
+    links = memento_links(path, iri)
+    if last is not None:
+        href = url_for("history.memento", path=path, number=str(last.number))
+        message += f" Its last version is at {href}."
+        links.insert(0, f'<{href}>; rel="last memento"; datetime="{history.http_date(last.time)}"')
+    if media_type == formats.HTML:
+        page = render_template("not_found.html", message=message, title="Gone")
+        response = Response(page, status=410, content_type=f"{formats.HTML}; charset=utf-8")
+    else:
+        response = error_response(410, "Gone", message)
+    response.headers["Link"] = ", ".join(links)
+    return vary(response)
 
 
 def _members_section(description) -> dict | None:
@@ -204,7 +242,7 @@ def label_of(graph: Graph, node, languages) -> str | None:
     return _pick(names, languages) or _pick(labels, languages)
 
 
-def _link(iri: str) -> dict:
+def link(iri: str) -> dict:
     """How a page links to an IRI: on this site when we publish it, else marked external."""
     base = context.settings().base_iri
     path = document_path(base, iri)
@@ -231,7 +269,7 @@ def _value(graph: Graph, node, languages, vocabulary) -> dict:
     if label is None and "#" in str(node):
         # An owned node (an address, a registration) is named by what it is.
         label = ", ".join(vocabulary.label(t, languages) for t in graph.objects(node, RDF.type)) or None
-    return {"kind": "iri", "iri": str(node), "text": label or str(node), **_link(str(node))}
+    return {"kind": "iri", "iri": str(node), "text": label or str(node), **link(str(node))}
 
 
 def _groups(graph: Graph, subject, languages, vocabulary) -> list[dict]:
@@ -250,7 +288,7 @@ def _groups(graph: Graph, subject, languages, vocabulary) -> list[dict]:
     ]
 
 
-def _html(description: Description, path: str) -> str:
+def _html(description: Description, path: str, *, memento: dict | None = None) -> str:
     vocabulary = context.app_extension("vocabulary")
     languages = _languages()
     graph = description.graph
@@ -267,7 +305,7 @@ def _html(description: Description, path: str) -> str:
     for link in description.inverse:
         name = INVERSE_NAMES.get(link.predicate) or f"As {vocabulary.label(URIRef(link.predicate), languages)}"
         inverse[name].append(
-            {"text": link.label or link.owner, **_link(link.owner)}
+            {"text": link.label or link.owner, **link(link.owner)}
         )
     about = description.about()
     # No raw "<" inside the script element: a value can never close it or open a tag.
@@ -275,7 +313,7 @@ def _html(description: Description, path: str) -> str:
     alternates = [(m, document_url(f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
     query = f"DESCRIBE <{description.iri}>"
     tree = _scheme_tree(description) if (subject, RDF.type, SKOS.ConceptScheme) in graph else None
-    change = _last_change(description.iri)
+    change = _last_change(description.iri) if memento is None else None
     return render_template(
         "entity.html",
         title=title,
@@ -293,6 +331,8 @@ def _html(description: Description, path: str) -> str:
         path=path,
         tree=tree,
         change=change,
+        versions_url=url_for("history.timemap", path=path) if change else None,
+        memento=memento,
     )
 
 
@@ -306,7 +346,7 @@ def _last_change(iri: str) -> dict | None:
         return None
     row = rows[0]
     return {"time": str(row["time"])[:19].replace("T", " "), "by": str(row["name"]) if "name" in row else None,
-            "activity": _link(str(row["activity"]))["href"]}
+            "activity": link(str(row["activity"]))["href"]}
 
 
 def _scheme_tree(description: Description) -> list[dict]:
@@ -317,7 +357,7 @@ def _scheme_tree(description: Description) -> list[dict]:
         iri = str(row["concept"])
         if iri not in nodes:
             nodes[iri] = {"text": (f"{row['code']} " if "code" in row else "") + str(row["label"]),
-                          "href": _link(iri)["href"], "children": [], "broader": str(row["broader"]) if "broader" in row else None}
+                          "href": link(iri)["href"], "children": [], "broader": str(row["broader"]) if "broader" in row else None}
     roots = []
     for node in nodes.values():
         parent = nodes.get(node["broader"]) if node["broader"] else None

@@ -1,0 +1,331 @@
+"""Every version of every record, kept in the store beside the activity that made it.
+
+A write that replaces record graphs also writes, in the same update, one *version* for each graph
+whose triples it changes: a node ``{base}id/version/{sequence}`` in the activity's graph naming the
+graph it is a version of (and the entity, for a record graph), its number among that graph's
+versions, its sequence number among all versions (the order of the change feed), its time, the
+activity and the kind of change (created, updated, deleted). The current version's triples are
+the record graph itself; when a write replaces them, the same update keeps the replaced triples
+as the previous version's *snapshot* (one N-Triples literal, in the new activity's graph). So no
+version is ever written without its record or a record without its version (one update, applied
+atomically by the store), history costs what the writes replaced, and a bulk load costs a few
+triples per record. The count of versions and the time of the latest live in `HISTORY_GRAPH`,
+replaced by the same update.
+
+Times never go back: a version is dated no earlier than the one before it, so that the feed's
+order by sequence is also its order by time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, XSD
+
+from ccn_graph import queries, results
+from ccn_graph.iris import ONTOLOGY_NS, check_iri, entity_for_record
+from ccn_graph.store import Store
+
+__all__ = [
+    "HISTORY_GRAPH", "Heads", "Version", "by_sequence", "choose", "count", "group_dataset", "heads", "history_state",
+    "kind_name",
+    "http_date", "nt_line", "parse_http_date", "parse_snapshot", "snapshot", "version", "version_iri", "version_nodes",
+    "version_triples", "versions",
+]
+
+#: Holds the number of versions kept and the time of the latest (replaced with every write).
+HISTORY_GRAPH = "https://w3id.org/ccn-graph/history"
+
+CCN = Namespace(ONTOLOGY_NS)
+CREATED, UPDATED, DELETED = CCN.Created, CCN.Updated, CCN.Deleted
+_KIND_NAMES = {CREATED: "created", UPDATED: "updated", DELETED: "deleted"}
+
+
+def kind_name(kind: URIRef) -> str:
+    """'created', 'updated' or 'deleted'."""
+    return _KIND_NAMES.get(URIRef(kind), "changed")
+
+
+def version_iri(base: str, sequence: int) -> str:
+    """The IRI of the version with sequence number `sequence`."""
+    return f"{base}id/version/{sequence}"
+
+
+# -- N-Triples text ------------------------------------------------------------------------------
+
+def snapshot(triples: Iterable) -> str:
+    """`triples` (rdflib terms) as N-Triples text, one line each, in a stable order."""
+    return "".join(sorted(nt_line(triple) for triple in triples))
+
+
+def nt_line(triple: tuple, graph: str | None = None) -> str:
+    """One N-Triples line (an N-Quads line with `graph`)."""
+    terms = " ".join(_nt(term) for term in triple)
+    return f"{terms} <{graph}> .\n" if graph else f"{terms} .\n"
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def _nt(term) -> str:
+    if isinstance(term, URIRef):
+        return f"<{check_iri(str(term))}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = f'"{str(term).translate(_ESCAPES)}"'
+    if term.language:
+        return f"{text}@{term.language}"
+    if term.datatype and str(term.datatype) != str(XSD.string):
+        return f"{text}^^<{check_iri(str(term.datatype))}>"
+    return text
+
+
+def parse_snapshot(text: str) -> Graph:
+    """The graph a `snapshot` text holds."""
+    graph = Graph()
+    if text:
+        graph.parse(data=text, format="nt")
+    return graph
+
+
+# -- writing ----------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Heads:
+    """What the store's history holds now: how many versions, the time of the latest, and the
+    latest version of each graph asked about, as (number, version IRI) (absent: none kept)."""
+
+    count: int
+    last_time: dt.datetime | None
+    latest: Mapping[str, tuple[int, str]]
+
+    def time_of_next(self, now: dt.datetime) -> dt.datetime:
+        """The time of a version made `now`: never before the latest."""
+        return max(now, self.last_time) if self.last_time else now
+
+
+def heads(store: Store, graphs: Iterable[str]) -> Heads:
+    """The history's heads for `graphs` (one query)."""
+    names = sorted(set(graphs))
+    rows = store.select(queries.load("history_heads"), {
+        "history": URIRef(HISTORY_GRAPH),
+        "graphs": [URIRef(g) for g in names] or [URIRef(HISTORY_GRAPH)],
+    })
+    count, last_time, latest = 0, None, {}
+    for row in rows:
+        if "count" in row:
+            count, last_time = int(row["count"]), _time(row["time"])
+        elif "graph" in row:
+            graph, number = str(row["graph"]), int(row["number"])
+            if number > latest.get(graph, (0, ""))[0]:
+                latest[graph] = (number, str(row["version"]))
+    return Heads(count, last_time, latest)
+
+
+def version_nodes(
+    base: str,
+    current: Heads,
+    before: Mapping[str, Graph],
+    after: Mapping[str, Graph],
+    *,
+    activity: str | None,
+    time: dt.datetime,
+    loaded_at: dt.datetime | None = None,
+) -> tuple[Graph, Graph, list[Version]]:
+    """What a write from `before` to `after` (graph IRI → triples; empty: deleted) adds to the
+    history: the triples for the activity's graph (a version node per graph whose triples change,
+    and the replaced triples as the snapshot of the version they were), the new `HISTORY_GRAPH`,
+    and the new versions in sequence order, dated `time` (see `Heads.time_of_next`). A graph with
+    triples but no version yet (written before history was kept) first gets one for them, dated
+    `loaded_at`."""
+    nodes = Graph()
+    written: list[Version] = []
+    sequence = current.count
+    for graph in sorted(after):
+        old, new = before.get(graph, Graph()), after[graph]
+        if _same(old, new):
+            continue
+        number, previous = current.latest.get(graph, (0, None))
+        if len(old):
+            if previous is None:
+                sequence, number = sequence + 1, 1
+                previous = version_iri(base, sequence)
+                nodes += version_triples(base, graph, number, sequence, CREATED, None, min(loaded_at or time, time))
+                written.append(Version(previous, graph, number, sequence, CREATED, min(loaded_at or time, time)))
+            nodes.add((URIRef(previous), CCN.snapshot, Literal(snapshot(old))))
+        kind = DELETED if not len(new) else CREATED if not len(old) else UPDATED
+        sequence, number = sequence + 1, number + 1
+        nodes += version_triples(base, graph, number, sequence, kind, activity, time)
+        written.append(Version(version_iri(base, sequence), graph, number, sequence, kind, time, activity))
+    return nodes, history_state(sequence, time), written
+
+
+def _same(old: Graph, new: Graph) -> bool:
+    return len(old) == len(new) and snapshot(old) == snapshot(new)
+
+
+def version_triples(base: str, graph: str, number: int, sequence: int, kind: URIRef, activity: str | None,
+                    time: dt.datetime) -> list[tuple]:
+    """The triples of one version node."""
+    node = URIRef(version_iri(base, sequence))
+    triples = [
+        (node, RDF.type, CCN.RecordVersion),
+        (node, CCN.versionOf, URIRef(graph)),
+        (node, CCN.versionNumber, Literal(number)),
+        (node, CCN.sequence, Literal(sequence)),
+        (node, CCN.change, kind),
+        (node, PROV.generatedAtTime, Literal(time, datatype=XSD.dateTime)),
+    ]
+    entity = entity_for_record(base, graph)
+    if entity is not None:
+        triples.append((node, DCTERMS.isVersionOf, URIRef(entity)))
+    if activity is not None:
+        triples.append((node, PROV.wasGeneratedBy, URIRef(activity)))
+    return triples
+
+
+def history_state(count: int, time: dt.datetime) -> Graph:
+    """The content of `HISTORY_GRAPH` after `count` versions, the latest at `time`."""
+    state = Graph()
+    history = URIRef(HISTORY_GRAPH)
+    state.add((history, CCN.versionCount, Literal(count)))
+    state.add((history, CCN.lastChangedAt, Literal(time, datatype=XSD.dateTime)))
+    return state
+
+
+def group_dataset(lines: Iterable[str], keep: Callable[[str], bool]) -> set[str]:
+    """The named graphs of the N-Quads `lines` that `keep` accepts."""
+    graphs: set[str] = set()
+    for line in lines:
+        split = results.split_nq_line(line)
+        if split is not None and split[1] is not None and split[1] not in graphs and keep(split[1]):
+            graphs.add(split[1])
+    return graphs
+
+
+# -- Memento dates (RFC 7089 §2.1.1: RFC 1123 dates, always GMT) -----------------------------------
+
+_HTTP_DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                        r"\d{4} \d{2}:\d{2}:\d{2} GMT")
+
+
+def http_date(time: dt.datetime) -> str:
+    """`time` as an RFC 1123 date (``Thu, 01 Oct 2026 12:00:00 GMT``)."""
+    return email.utils.format_datetime(time.astimezone(dt.timezone.utc), usegmt=True)
+
+
+def parse_http_date(text: str) -> dt.datetime | None:
+    """The time an RFC 1123 date names; None for anything else (RFC 7089 allows no other form)."""
+    text = text.strip()
+    if not _HTTP_DATE.fullmatch(text):
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def choose(kept: list[Version], when: dt.datetime | None) -> Version:
+    """The version a TimeGate answers with for `when`: the latest made at or before it, the first
+    when `when` is before them all, the latest when `when` is None."""
+    if when is None:
+        return kept[-1]
+    chosen = kept[0]
+    for candidate in kept:
+        if candidate.time <= when:
+            chosen = candidate
+    return chosen
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Version:
+    """One version: its node, graph, number, sequence, kind and time, the activity that made it
+    (None for what was there before history was kept), the entity of a record graph, who made
+    it (an agent IRI, when known) and its triples (None when not read)."""
+
+    iri: str
+    graph: str
+    number: int
+    sequence: int
+    kind: URIRef
+    time: dt.datetime
+    activity: str | None = None
+    entity: str | None = None
+    agent: str | None = None
+    content: Graph | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.kind == DELETED
+
+
+def versions(store: Store, graph: str) -> list[Version]:
+    """Every version of `graph`, oldest first, without their triples (one query)."""
+    rows = store.select(queries.load("versions_of_graph"), {"graph": URIRef(graph)})
+    return [
+        Version(str(r["version"]), graph, int(r["number"]), int(r["sequence"]), URIRef(r["kind"]),
+                _time(r["time"]), str(r["activity"]) if "activity" in r else None)
+        for r in rows
+    ]
+
+
+def version(store: Store, graph: str, number: int) -> Version | None:
+    """Version `number` of `graph` with its triples (one query); None when there is none."""
+    rows = store.select(queries.load("version_of_graph"), {"graph": URIRef(graph), "number": Literal(number)})
+    if not rows:
+        return None
+    r = rows[0]
+    return Version(str(r["version"]), graph, number, int(r["sequence"]), URIRef(r["kind"]), _time(r["time"]),
+                   str(r["activity"]) if "activity" in r else None, content=_content(rows))
+
+
+def by_sequence(store: Store, first: int, last: int) -> list[Version]:
+    """The versions with sequence numbers `first` … `last`, with their triples, in order (one
+    query; for a range of at most a feed page)."""
+    if last < first:
+        return []
+    rows = store.select(queries.load("versions_by_sequence"),
+                        {"sequences": [Literal(n) for n in range(first, last + 1)]})
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(int(row["sequence"]), []).append(row)
+    out = []
+    for sequence in sorted(grouped):
+        group = grouped[sequence]
+        r = group[0]
+        out.append(Version(
+            str(r["version"]), str(r["graph"]), int(r["number"]), sequence, URIRef(r["kind"]), _time(r["time"]),
+            str(r["activity"]) if "activity" in r else None, str(r["entity"]) if "entity" in r else None,
+            str(r["agent"]) if "agent" in r else None, _content(group)))
+    return out
+
+
+def count(store: Store) -> int:
+    """How many versions the history holds."""
+    return heads(store, ()).count
+
+
+def _content(rows: list) -> Graph:
+    """A version's triples from its query rows: the snapshot, else the rows' triples."""
+    for row in rows:
+        if "snapshot" in row:
+            return parse_snapshot(str(row["snapshot"]))
+    graph = Graph()
+    for row in rows:
+        if "s" in row:
+            graph.add((row["s"], row["p"], row["o"]))
+    return graph
+
+
+def _time(term) -> dt.datetime:
+    value = term.toPython()
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(term))
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

@@ -1,0 +1,261 @@
+"""History: every version kept by the write that made it, and Memento (RFC 7089) over real HTTP.
+
+The Memento rows of the checklist (../shared/suites/README.md §5) are checked for a record created
+and then changed three times through the gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+
+import pytest
+import requests
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import SKOS
+
+from ccn_graph import history
+from server.memento import TIMEMAP_PAGE
+
+from .conftest import BASE
+from .test_submissions import gsp, member, steward_world, submit
+
+ENTITY = f"{BASE}id/member/hist-lab"
+GRAPH = f"{BASE}graph/member/hist-lab"
+NAMES = ["History Lab", "History Lab Two", "History Lab Three", "History Lab Four"]
+LINK = re.compile(r'<([^>]*)>((?:\s*;\s*[a-z]+="[^"]*")*)')
+
+
+def links(text: str) -> list[tuple[str, dict[str, str]]]:
+    """The (target, parameters) of a Link header or a link-format document."""
+    out = []
+    for target, params in LINK.findall(text):
+        out.append((target, dict(re.findall(r'([a-z]+)="([^"]*)"', params))))
+    return out
+
+
+def rel(text: str, name: str) -> list[tuple[str, dict[str, str]]]:
+    return [(t, p) for t, p in links(text) if name in p.get("rel", "").split()]
+
+
+@pytest.fixture(scope="module")
+def world(managed_server, tmp_path_factory):
+    app, store, tokens, data_dir = steward_world(managed_server, tmp_path_factory)
+    times = []
+    for name in NAMES:
+        # Memento dates have a resolution of one second: one version a second.
+        if times:
+            time.sleep(max(0.0, 1.05 - (time.time() - times[-1])))
+        response = submit(app, member("hist-lab", name), tokens["ro"])
+        assert response.status_code == 201, response.text
+        times.append(time.time())
+    yield app, store, tokens
+    app.close()
+
+
+def test_each_accepted_change_keeps_a_version_with_its_activity(world):
+    _, store, _ = world
+    kept = history.versions(store, GRAPH)
+    assert [v.number for v in kept] == [1, 2, 3, 4]
+    assert [history.kind_name(v.kind) for v in kept] == ["created", "updated", "updated", "updated"]
+    assert all(v.activity and v.activity.startswith(f"{BASE}id/activity/") for v in kept)
+    assert [v.time for v in kept] == sorted(v.time for v in kept) and len({v.time for v in kept}) == 4
+    sequences = [v.sequence for v in kept]
+    assert sequences == sorted(sequences) and len(set(sequences)) == 4
+    for number, name in enumerate(NAMES, 1):
+        content = history.version(store, GRAPH, number).content
+        assert (URIRef(ENTITY), SKOS.prefLabel, Literal(name, lang="en")) in content
+        assert len(content) == 17
+    assert isomorphic(history.version(store, GRAPH, 4).content, store.read_graph(GRAPH))
+
+
+def test_a_replaced_record_costs_one_snapshot_and_the_current_one_none(world):
+    _, store, _ = world
+    rows = store.select(
+        "SELECT ?n ?s WHERE { ?v <https://w3id.org/ccn-graph/ontology#versionOf> ?g ; "
+        "<https://w3id.org/ccn-graph/ontology#versionNumber> ?n . "
+        "OPTIONAL { ?v <https://w3id.org/ccn-graph/ontology#snapshot> ?s } } ORDER BY ?n", {"g": URIRef(GRAPH)})
+    assert [("s" in r) for r in rows] == [True, True, True, False]
+
+
+def test_an_unchanged_write_makes_no_version(world):
+    app, store, tokens = world
+    before = history.count(store)
+    response = submit(app, member("hist-lab", NAMES[-1]), tokens["ro"])
+    assert response.status_code == 201, response.text
+    assert history.count(store) == before
+    assert [v.number for v in history.versions(store, GRAPH)] == [1, 2, 3, 4]
+
+
+def test_the_original_names_its_timegate_and_timemap(world):
+    app, *_ = world
+    for suffix in ("", ".ttl", ".jsonld", ".nt", ".rdf"):
+        response = app.get(f"/doc/member/hist-lab{suffix}")
+        assert response.status_code == 200
+        assert rel(response.headers["Link"], "timegate") == [("/timegate/member/hist-lab", {"rel": "timegate"})]
+        (target, params), = rel(response.headers["Link"], "timemap")
+        assert target == "/timemap/member/hist-lab" and params["type"] == "application/link-format"
+
+
+def _versions(app) -> list[tuple[str, dt.datetime]]:
+    body = app.get("/timemap/member/hist-lab").text
+    return [(t, history.parse_http_date(p["datetime"])) for t, p in rel(body, "memento")]
+
+
+def test_the_timegate_redirects_to_the_memento_of_the_asked_time(world):
+    app, *_ = world
+    mementos = _versions(app)
+    assert len(mementos) == 4
+    cases = [(mementos[0][1] - dt.timedelta(days=365), 1), (mementos[0][1], 1), (mementos[1][1], 2),
+             (mementos[2][1] + dt.timedelta(milliseconds=500), 3), (mementos[3][1] + dt.timedelta(days=1), 4)]
+    for when, number in cases:
+        response = app.get("/timegate/member/hist-lab", allow_redirects=False,
+                           headers={"Accept-Datetime": history.http_date(when)})
+        assert response.status_code == 302, when
+        assert response.headers["Location"].endswith(f"/doc/member/hist-lab/version/{number}")
+        assert "accept-datetime" in response.headers["Vary"].lower()
+        header = response.headers["Link"]
+        assert rel(header, "original")[0][0] == "/doc/member/hist-lab"
+        assert rel(header, "timemap")[0][0] == "/timemap/member/hist-lab"
+        (first, first_params), = rel(header, "first")
+        (last, last_params), = rel(header, "last")
+        assert first.endswith("/version/1") and last.endswith("/version/4")
+        assert history.parse_http_date(first_params["datetime"]) == mementos[0][1]
+    latest = app.get("/timegate/member/hist-lab", allow_redirects=False)
+    assert latest.status_code == 302 and latest.headers["Location"].endswith("/version/4")
+    typed = app.get("/timegate/member/hist-lab.ttl", allow_redirects=False)
+    assert typed.headers["Location"].endswith("/version/4.ttl")
+
+
+@pytest.mark.parametrize("asked", ["2026-11-28", "yesterday", "Sat, 28 Nov 2026 01:02:03", "Sat, 28 Nov 2026 01:02:03 CET",
+                                   "28 Nov 2026 01:02:03 GMT", "Sat, 31 Feb 2026 01:02:03 GMT", ""])
+def test_an_unreadable_accept_datetime_is_400(world, asked):
+    app, *_ = world
+    response = app.get("/timegate/member/hist-lab", allow_redirects=False, headers={"Accept-Datetime": asked})
+    assert response.status_code == 400
+    assert "RFC 1123" in response.json()["message"]
+
+
+def test_mementos_say_when_and_what_they_are_a_memento_of(world):
+    app, *_ = world
+    mementos = _versions(app)
+    for number, (target, when) in enumerate(mementos, 1):
+        response = app.get(target, headers={"Accept": "text/turtle"})
+        assert response.status_code == 200
+        assert history.parse_http_date(response.headers["Memento-Datetime"]) == when
+        header = response.headers["Link"]
+        assert rel(header, "original")[0][0] == "/doc/member/hist-lab"
+        assert rel(header, "timegate")[0][0] == "/timegate/member/hist-lab"
+        assert rel(header, "timemap")[0][0] == "/timemap/member/hist-lab"
+        assert response.headers["Vary"] == "Accept"
+        graph = Graph().parse(data=response.text, format="turtle")
+        assert (URIRef(ENTITY), SKOS.prefLabel, Literal(NAMES[number - 1], lang="en")) in graph
+        assert len(set(graph.objects(URIRef(ENTITY), SKOS.prefLabel))) == 1
+
+
+@pytest.mark.parametrize("suffix,fmt", [(".ttl", "turtle"), (".nt", "nt"), (".jsonld", "json-ld"), (".rdf", "xml")])
+def test_every_variant_of_an_old_version(world, suffix, fmt):
+    app, *_ = world
+    response = app.get(f"/doc/member/hist-lab/version/2{suffix}")
+    assert response.status_code == 200 and "Memento-Datetime" in response.headers
+    graph = Graph().parse(data=response.text, format=fmt)
+    assert (URIRef(ENTITY), SKOS.prefLabel, Literal(NAMES[1], lang="en")) in graph
+    assert (URIRef(ENTITY), SKOS.prefLabel, Literal(NAMES[3], lang="en")) not in graph
+
+
+def test_an_old_version_in_html_says_which_it_is_and_links_the_current(world):
+    app, *_ = world
+    response = app.get("/doc/member/hist-lab/version/2", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert "This is version 2 of this record" in response.text
+    assert 'href="/doc/member/hist-lab">See the current one' in response.text
+    assert NAMES[1] in response.text and NAMES[3] not in response.text
+    current = app.get("/doc/member/hist-lab", headers={"Accept": "text/html"}).text
+    assert "This is version" not in current and 'href="/timemap/member/hist-lab">all versions' in current
+
+
+def test_the_timemap_lists_every_memento(world):
+    app, *_ = world
+    response = app.get("/timemap/member/hist-lab")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/link-format")
+    body = response.text
+    assert rel(body, "original")[0][0] == "/doc/member/hist-lab"
+    assert rel(body, "timegate")[0][0] == "/timegate/member/hist-lab"
+    (self_target, self_params), = rel(body, "self")
+    assert self_params["type"] == "application/link-format" and "from" in self_params and "until" in self_params
+    mementos = rel(body, "memento")
+    assert [t for t, _ in mementos] == [f"/doc/member/hist-lab/version/{n}" for n in (1, 2, 3, 4)]
+    assert all(history.parse_http_date(p["datetime"]) for _, p in mementos)
+    assert "first" in mementos[0][1]["rel"] and "last" in mementos[-1][1]["rel"]
+    as_json = app.get("/timemap/member/hist-lab", headers={"Accept": "application/json"}).json()
+    assert [m["uri"] for m in as_json["mementos"]["list"]] == [t for t, _ in mementos]
+    assert as_json["original_uri"] == "/doc/member/hist-lab" and as_json["timegate_uri"] == "/timegate/member/hist-lab"
+    html = app.get("/timemap/member/hist-lab", headers={"Accept": "text/html"})
+    assert html.headers["Content-Type"].startswith("text/html") and "/doc/member/hist-lab/version/3" in html.text
+
+
+def test_no_history_for_what_is_not_a_record(world):
+    app, *_ = world
+    assert app.get("/timegate/member/never-written", allow_redirects=False).status_code == 404
+    assert app.get("/timemap/member/never-written").status_code == 404
+    assert app.get("/doc/member/hist-lab/version/99").status_code == 404
+    assert app.get("/doc/member/hist-lab/version/x").status_code == 404
+    assert app.get("/timemap/member/hist-lab", params={"page": "0"}).status_code == 400
+
+
+def test_a_deleted_record_answers_410_and_keeps_its_history(managed_server, tmp_path_factory):
+    app, store, tokens, _ = steward_world(managed_server, tmp_path_factory)
+    try:
+        assert submit(app, member("gone-lab", "Gone Lab"), tokens["ro"]).status_code == 201
+        graph = f"{BASE}graph/member/gone-lab"
+        assert gsp(app, "DELETE", graph, token=tokens["ro"]).status_code == 204
+        for path in ("/doc/member/gone-lab", "/doc/member/gone-lab.ttl", "/id/member/gone-lab"):
+            response = app.get(path, allow_redirects=False, headers={"Accept": "text/turtle"})
+            assert response.status_code == 410, path
+            (target, params), = rel(response.headers["Link"], "last")
+            assert target == "/doc/member/gone-lab/version/1"
+            assert "/doc/member/gone-lab/version/1" in response.json()["message"]
+        assert app.get("/doc/member/gone-lab", headers={"Accept": "text/html"}).status_code == 410
+        kept = history.versions(store, graph)
+        assert [history.kind_name(v.kind) for v in kept] == ["created", "deleted"]
+        old = app.get("/doc/member/gone-lab/version/1.ttl")
+        assert old.status_code == 200 and "Gone Lab" in old.text
+        deletion = app.get("/doc/member/gone-lab/version/2")
+        assert deletion.status_code == 410 and "Memento-Datetime" in deletion.headers
+    finally:
+        app.close()
+
+
+def test_timemaps_are_paged_past_a_thousand_mementos(managed_server, tmp_path_factory):
+    """Many versions are written in one update here (the gate makes one a write)."""
+    app, store, tokens, _ = steward_world(managed_server, tmp_path_factory)
+    try:
+        graph = f"{BASE}graph/member/busy-lab"
+        assert submit(app, member("busy-lab", "Busy Lab"), tokens["ro"]).status_code == 201
+        current = history.heads(store, [graph])
+        nodes = Graph()
+        start = current.count
+        when = current.time_of_next(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+        extra = TIMEMAP_PAGE + 200
+        for i in range(extra):
+            for triple in history.version_triples(BASE, graph, 2 + i, start + 1 + i, history.UPDATED, None,
+                                                  when + dt.timedelta(seconds=i)):
+                nodes.add(triple)
+        store.replace_graphs({f"{BASE}graph/activity/busy": nodes})
+        first = app.get("/timemap/member/busy-lab")
+        assert len(rel(first.text, "memento")) == TIMEMAP_PAGE
+        (following, _), = rel(first.text, "next")
+        assert "public, max-age=31536000" in first.headers["Cache-Control"]
+        second = app.get(following)
+        assert second.status_code == 200
+        assert len(rel(second.text, "memento")) == extra + 1 - TIMEMAP_PAGE
+        assert rel(second.text, "prev") and not rel(second.text, "next")
+        assert "last" in rel(second.text, "memento")[-1][1]["rel"]
+        as_json = app.get(following + "&format=json" if "?" in following else following + "?format=json").json()
+        assert as_json["pages"]["count"] == 2 and len(as_json["mementos"]["list"]) == extra + 1 - TIMEMAP_PAGE
+    finally:
+        app.close()
