@@ -31,6 +31,8 @@ THEME_LABELS = {AUTHORITY + "data-theme/TECH": "Science and technology", AUTHORI
 FILE_TYPES = {"nq": "RDF_N_QUADS", "ttl": "RDF_TURTLE", "jsonld": "JSON_LD"}
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 EUROPE = URIRef(AUTHORITY + "continent/EUROPE")
+#: The Linked Data Event Streams specification (SEMIC), which the change feed follows.
+LDES = URIRef("https://w3id.org/ldes/specification")
 START = Literal("2021-06-28", datatype=XSD.date)  # entry into force of Regulation (EU) 2021/887
 
 DESCRIPTIONS = {
@@ -66,6 +68,7 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
     publisher = URIRef(f"{base}id/agent/ccn-graph")
     contact = URIRef(f"{base}id/agent/ccn-graph#contact")
     service = URIRef(f"{base}id/service/sparql")
+    feed = URIRef(f"{base}id/service/changes")
     ontology, shapes = URIRef(ONTOLOGY_NS.rstrip("#")), URIRef(SHAPES_NS.rstrip("#"))
     modified_all = max([d["modified"] for d in manifest.datasets.values() if d["modified"]] or [loaded_at])
 
@@ -83,6 +86,7 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
     g.add((catalog, DCTERMS.spatial, EUROPE))
     g.add((catalog, DCAT.themeTaxonomy, URIRef(AUTHORITY + "data-theme")))
     g.add((catalog, DCAT.service, service))
+    g.add((catalog, DCAT.service, feed))
 
     g.add((publisher, RDF.type, FOAF.Agent))
     g.add((publisher, RDF.type, FOAF.Organization))
@@ -165,13 +169,26 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
     g.add((service, DCAT.endpointDescription, URIRef(f"{base}sparql")))
     g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     g.add((URIRef("https://www.w3.org/TR/sparql11-protocol/"), RDF.type, DCTERMS.Standard))
-    g.add((service, DCTERMS.publisher, publisher))
-    g.add((service, DCAT.contactPoint, contact))
-    g.add((service, DCTERMS.license, LICENCE))
-    for keyword in KEYWORDS:
-        g.add((service, DCAT.keyword, Literal(keyword, lang="en")))
-    for theme in THEMES:
-        g.add((service, DCAT.theme, theme))
+    # The change feed: every version of every record, for harvesters that follow changes rather
+    # than download the dumps again.
+    g.add((feed, RDF.type, DCAT.DataService))
+    g.add((feed, DCTERMS.title, Literal("CCN Graph change feed", lang="en")))
+    g.add((feed, DCTERMS.description, Literal(
+        "Every version of every record of the whole graph, oldest first, as a Linked Data Event Stream (and as an "
+        "Activity Streams 2.0 collection): replaying it from the start rebuilds the records.", lang="en")))
+    g.add((feed, DCAT.endpointURL, URIRef(f"{base}changes")))
+    g.add((feed, DCAT.endpointDescription, URIRef(f"{base}changes")))
+    g.add((feed, DCTERMS.conformsTo, LDES))
+    g.add((LDES, RDF.type, DCTERMS.Standard))
+    g.add((feed, DCAT.servesDataset, URIRef(f"{base}id/dataset/graph")))
+    for node in (service, feed):
+        g.add((node, DCTERMS.publisher, publisher))
+        g.add((node, DCAT.contactPoint, contact))
+        g.add((node, DCTERMS.license, LICENCE))
+        for keyword in KEYWORDS:
+            g.add((node, DCAT.keyword, Literal(keyword, lang="en")))
+        for theme in THEMES:
+            g.add((node, DCAT.theme, theme))
     _type_the_values(g)
     return g
 

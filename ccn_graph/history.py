@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from ccn_graph import queries, results
@@ -59,7 +60,14 @@ def version_iri(base: str, sequence: int) -> str:
 # -- N-Triples text ------------------------------------------------------------------------------
 
 def snapshot(triples: Iterable) -> str:
-    """`triples` (rdflib terms) as N-Triples text, one line each, in a stable order."""
+    """`triples` (rdflib terms) as N-Triples text, one line each, in a stable order: the same
+    text for the same graph, blank nodes given canonical labels (RDF graph canonicalisation)."""
+    triples = list(triples)
+    if any(isinstance(term, BNode) for triple in triples for term in triple):
+        graph = Graph()
+        for triple in triples:
+            graph.add(triple)
+        triples = list(to_canonical_graph(graph))
     return "".join(sorted(nt_line(triple) for triple in triples))
 
 

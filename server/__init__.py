@@ -37,7 +37,7 @@ def create_app(
     from ccn_graph.stewards import Stewards
     from ccn_graph.validation import Validator
     from server import (
-        catalog, errors, health, home, linked_data, members, memento, metrics, request_checks, request_log, sparql,
+        catalog, changes, errors, health, home, linked_data, members, memento, metrics, request_checks, request_log, sparql,
         sparql_update,
         submissions,
         vocabulary_docs,
@@ -71,6 +71,7 @@ def create_app(
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(linked_data.blueprint)
     app.register_blueprint(memento.blueprint)
+    app.register_blueprint(changes.blueprint)
     app.register_blueprint(vocabulary_docs.blueprint)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(members.blueprint)

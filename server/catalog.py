@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, has_request_context, render_template, request, send_file
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
 from ccn_graph import dumps, formats, queries, results
 from ccn_graph.catalogue import PROFILES, catalogue_graph
@@ -212,6 +212,8 @@ def void(suffix):
     g.add((dataset, DCTERMS.title, Literal("CCN Graph", lang="en")))
     g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
+    # Where each change to it is published (an LDES event stream; see the catalogue's services).
+    g.add((dataset, RDFS.seeAlso, URIRef(f"{base}changes")))
     g.add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
     g.add((dataset, VOID.triples, Literal(stats["triples"], datatype=XSD.integer)))
     g.add((dataset, VOID.distinctSubjects, Literal(stats["subjects"], datatype=XSD.integer)))

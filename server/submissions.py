@@ -19,8 +19,8 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
-from ccn_graph import formats, reference
-from ccn_graph.iris import check_iri, provenance_graph_prefix
+from ccn_graph import formats, history, reference
+from ccn_graph.iris import check_iri, entity_iri, provenance_graph_prefix, record_graph_for
 from ccn_graph.ingest import Gate, record_etag
 from ccn_graph.rdf_input import InputError, decompress, focus_lines, parse_graph
 from ccn_graph.scope import scope_problem
@@ -196,6 +196,26 @@ def submit():
     except reference.ReferenceDataError as exc:
         return error_response(400, "Bad Request", f"Only records of this graph can be submitted: {exc}.")
     return gated_write(steward, records, text, media_type)
+
+
+@blueprint.route("/doc/<path:path>/version/<int:number>/revert", methods=["POST"])
+def revert(path: str, number: int):
+    """Restore version `number` of a record: the same gate as a submission (scope, shapes,
+    If-Match), and the restored triples become the record's newest version."""
+    steward = authenticated_steward()
+    if isinstance(steward, Response):
+        return steward
+    base = context.settings().base_iri
+    iri = entity_iri(base, path)
+    record = record_graph_for(base, iri) if iri else None
+    kept = history.version(context.store(), record, number) if record else None
+    if kept is None:
+        return error_response(404, "Not Found", f"There is no version {number} of /doc/{path}: see /timemap/{path}.")
+    if kept.deleted:
+        return error_response(409, "Conflict", f"Version {number} of {iri} is its deletion; to delete the record, "
+                                               f"DELETE /graphs?graph={record}.")
+    return gated_write(steward, {record: kept.content}, history.snapshot(kept.content), formats.N_TRIPLES.media_type,
+                       label=f"Revert of {iri} to version {number}", extra={"reverted_to": number})
 
 
 def gated_write(steward: Steward, records: dict, text: str, media_type: str, *, created_status: int = 201,

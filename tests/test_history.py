@@ -207,6 +207,32 @@ def test_no_history_for_what_is_not_a_record(world):
     assert app.get("/timemap/member/hist-lab", params={"page": "0"}).status_code == 400
 
 
+def test_a_steward_reverts_a_record_through_the_gate(world):
+    """(Last of the tests on this module's world: it writes. The ones after start worlds of their own.)"""
+    app, store, tokens = world
+    url = f"{app.url}/doc/member/hist-lab/version/2/revert"
+    assert requests.post(url, timeout=30).status_code == 401
+    refused = requests.post(url, timeout=30, headers={"Authorization": f"Bearer {tokens['be']}"})
+    assert refused.status_code == 403, refused.text
+    assert [v.number for v in history.versions(store, GRAPH)] == [1, 2, 3, 4]
+    missing = requests.post(f"{app.url}/doc/member/hist-lab/version/99/revert", timeout=30,
+                            headers={"Authorization": f"Bearer {tokens['ro']}", "Accept": "application/json"})
+    assert missing.status_code == 404
+    response = requests.post(url, timeout=30, headers={"Authorization": f"Bearer {tokens['ro']}", "Accept": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "accepted"
+    kept = history.versions(store, GRAPH)
+    assert [v.number for v in kept] == [1, 2, 3, 4, 5]
+    assert kept[-1].activity == response.json()["activity"]
+    assert isomorphic(history.version(store, GRAPH, 5).content, history.version(store, GRAPH, 2).content)
+    assert isomorphic(store.read_graph(GRAPH), history.version(store, GRAPH, 2).content)
+    current = Graph().parse(data=app.get("/doc/member/hist-lab.ttl").text, format="turtle")
+    assert (URIRef(ENTITY), SKOS.prefLabel, Literal(NAMES[1], lang="en")) in current
+    label = store.select("SELECT ?l WHERE { ?a <http://www.w3.org/2000/01/rdf-schema#label> ?l }",
+                         {"a": URIRef(response.json()["activity"])})
+    assert "Revert of" in str(label[0]["l"]) and "to version 2" in str(label[0]["l"])
+
+
 def test_a_deleted_record_answers_410_and_keeps_its_history(managed_server, tmp_path_factory):
     app, store, tokens, _ = steward_world(managed_server, tmp_path_factory)
     try:
