@@ -240,7 +240,10 @@ def seconds_until_due(root: Path, every: float) -> float:
 
 
 def _build(store: Store, base: str, root: Path, version: int) -> Manifest:
+    """Build under the lock: a temporary folder left by a build that was killed is removed."""
     (root / ".started").touch()
+    for left in root.glob(".tmp-*"):
+        shutil.rmtree(left, ignore_errors=True)
     target = root / f"v{version}"
     temporary = root / f".tmp-{uuid.uuid4().hex}"
     temporary.mkdir()

@@ -33,10 +33,26 @@ from ccn_graph.iris import ONTOLOGY_NS, check_iri, entity_for_record
 from ccn_graph.store import Store
 
 __all__ = [
-    "HISTORY_GRAPH", "Heads", "Version", "by_sequence", "choose", "count", "group_dataset", "heads", "history_state",
+    "HISTORY_GRAPH",
+    "Heads",
+    "Version",
+    "by_sequence",
+    "choose",
+    "count",
+    "group_dataset",
+    "heads",
+    "history_state",
+    "http_date",
     "kind_name",
-    "http_date", "nt_line", "parse_http_date", "parse_snapshot", "snapshot", "version", "version_iri", "version_nodes",
-    "version_triples", "versions",
+    "nt_line",
+    "parse_http_date",
+    "parse_snapshot",
+    "snapshot",
+    "version",
+    "version_iri",
+    "version_nodes",
+    "version_triples",
+    "versions",
 ]
 
 #: Holds the number of versions kept and the time of the latest (replaced with every write).

@@ -14,7 +14,12 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
 from ccn_graph import formats, history, reference
-from ccn_graph.iris import check_iri, entity_for_record, graph_iri, provenance_graph_prefix
+from ccn_graph.iris import (
+    check_iri,
+    entity_for_record,
+    graph_iri,
+    provenance_graph_prefix,
+)
 from ccn_graph.store import Store, StoreState
 
 __all__ = ["BaseMismatch", "LoadReport", "check_base", "load_file", "load_reference_data"]

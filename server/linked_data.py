@@ -16,7 +16,15 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
 from ccn_graph import formats, history, queries
 from ccn_graph.describe import Description, describe, exists
-from ccn_graph.iris import PREFIXES, InvalidIRI, bind_prefixes, check_iri, document_path, entity_iri, record_graph_for
+from ccn_graph.iris import (
+    PREFIXES,
+    InvalidIRI,
+    bind_prefixes,
+    check_iri,
+    document_path,
+    entity_iri,
+    record_graph_for,
+)
 from ccn_graph.jsonld import write_jsonld
 from ccn_graph.turtle import write_turtle
 from server import context
@@ -302,10 +310,10 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
         for node in description.owned_nodes()
     ]
     inverse = defaultdict(list)
-    for link in description.inverse:
-        name = INVERSE_NAMES.get(link.predicate) or f"As {vocabulary.label(URIRef(link.predicate), languages)}"
+    for pointing in description.inverse:
+        name = INVERSE_NAMES.get(pointing.predicate) or f"As {vocabulary.label(URIRef(pointing.predicate), languages)}"
         inverse[name].append(
-            {"text": link.label or link.owner, **link(link.owner)}
+            {"text": pointing.label or pointing.owner, **link(pointing.owner)}
         )
     about = description.about()
     # No raw "<" inside the script element: a value can never close it or open a tag.

@@ -135,8 +135,8 @@ def timemap(path: str):
     first, last = kept[0], kept[-1]
     if media_type == formats.LINK_FORMAT.media_type:
         lines = [f'<{original}>; rel="original"', f'<{gate}>; rel="timegate"',
-                 f'<{page_url(page)}>; rel="self"; type="{formats.LINK_FORMAT.media_type}"; '
-                 f'from="{history.http_date(shown[0].time)}"; until="{history.http_date(shown[-1].time)}"']
+                 (f'<{page_url(page)}>; rel="self"; type="{formats.LINK_FORMAT.media_type}"; '
+                  f'from="{history.http_date(shown[0].time)}"; until="{history.http_date(shown[-1].time)}"')]
         if page > 1:
             lines.append(f'<{page_url(page - 1)}>; rel="prev"; type="{formats.LINK_FORMAT.media_type}"')
         if page < pages:
@@ -146,8 +146,10 @@ def timemap(path: str):
             lines.append(f'<{_memento_url(path, v.number)}>; rel="{rel}"; datetime="{history.http_date(v.time)}"')
         body = ",\n".join(lines) + "\n"
     elif media_type == formats.JSON:
-        entry = lambda v: {"datetime": v.time.strftime("%Y-%m-%dT%H:%M:%SZ"), "uri": _memento_url(path, v.number),  # noqa: E731
-                           "change": history.kind_name(v.kind)}
+        def entry(v: history.Version) -> dict:
+            return {"datetime": v.time.strftime("%Y-%m-%dT%H:%M:%SZ"), "uri": _memento_url(path, v.number),
+                    "change": history.kind_name(v.kind)}
+
         document = {
             "original_uri": original, "timegate_uri": gate,
             "timemap_uri": {"link_format": page_url(page), "json_format": page_url(page, "json")},

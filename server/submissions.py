@@ -20,8 +20,13 @@ from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
 from ccn_graph import formats, history, reference
-from ccn_graph.iris import check_iri, entity_iri, provenance_graph_prefix, record_graph_for
 from ccn_graph.ingest import Gate, record_etag
+from ccn_graph.iris import (
+    check_iri,
+    entity_iri,
+    provenance_graph_prefix,
+    record_graph_for,
+)
 from ccn_graph.rdf_input import InputError, decompress, focus_lines, parse_graph
 from ccn_graph.scope import scope_problem
 from ccn_graph.stewards import Steward, Stewards
@@ -97,7 +102,7 @@ def _read_limited(limit: int) -> bytes:
             chunk = request.stream.read(65536)
         except HTTPException:
             raise
-        except Exception as exc:  # noqa: BLE001 - the HTTP server's own framing errors (chunk sizes)
+        except Exception as exc:
             raise InputError(400, f"The body could not be read: {exc or type(exc).__name__}.") from None
         if not chunk:
             break

@@ -12,6 +12,7 @@ import requests
 from rdflib import Dataset, Graph, URIRef
 from rdflib import namespace
 
+from ccn_graph import dumps, loading
 from ccn_graph.stewards import Stewards
 
 from .conftest import BASE, loaded_site, suites_path
@@ -206,3 +207,17 @@ def test_rebuilds_are_paced(tmp_path):
     old = time.time() - 61
     os.utime(tmp_path / ".started", (old, old))
     assert dumps.seconds_until_due(tmp_path, 60) == 0
+
+
+def test_a_build_removes_what_a_killed_build_left(tmp_path):
+    from ccn_graph.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore()
+    loading.load_reference_data(store, BASE)
+    left = tmp_path / ".tmp-killed"
+    left.mkdir()
+    (left / "graph.nq.gz").write_bytes(b"half")
+    manifest = dumps.build_dumps(store, BASE, tmp_path)
+    assert not left.exists()
+    assert manifest.version == store.state().data_version
+    assert not list(tmp_path.glob(".tmp-*"))

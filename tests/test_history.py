@@ -7,7 +7,6 @@ and then changed three times through the gate.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import time
 

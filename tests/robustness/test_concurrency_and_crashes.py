@@ -137,10 +137,10 @@ def test_100_merges_cut_by_kill_9_of_the_store_or_the_service(tmp_path):
                 running, came_back = came_back, True
             clean += bool(came_back) and not worker.is_alive()
         acknowledged = [ref for ref, status in outcomes.items() if status == 201]
-        partial, missing = [], []
+        partial, missing, sizes = [], [], {}
         for ref, status in outcomes.items():
             stored = read_record(running.url, ref)
-            size = len(stored) if stored is not None else 0
+            size = sizes[ref] = len(stored) if stored is not None else 0
             if size not in (0, complete):
                 partial.append((ref, size))
             if status == 201 and size != complete:
@@ -150,8 +150,14 @@ def test_100_merges_cut_by_kill_9_of_the_store_or_the_service(tmp_path):
                                params={"query": "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a "
                                                 "<https://w3id.org/ccn-graph/ontology#CommunityMember> }"}).json()
         present = int(counted["results"]["bindings"][0]["n"]["value"])
+        versions = versions_by_record(running.url)
+        kept, counted_versions = history_counts(running.url)
     finally:
         running.stop()
+    # A record and its version are written by one update: each record that is there has exactly its
+    # one version (created), and no version names a record that is not there.
+    unversioned = [ref for ref, size in sizes.items() if size == complete and versions.get(ref, 0) != 1]
+    orphaned = [ref for ref in versions if sizes.get(ref, 0) == 0]
     suite = "crashes"
     figures = [
         record(suite, "merges cut by kill -9 (store / service)", f"{kills} ({kills // 2} / {kills // 2})", "100",
@@ -162,8 +168,34 @@ def test_100_merges_cut_by_kill_9_of_the_store_or_the_service(tmp_path):
         record(suite, "acknowledged merges missing", f"{len(missing)} of {len(acknowledged)}", "0", not missing),
         record(suite, "members present >= acknowledged", f"{present} >= {len(acknowledged)}", "holds",
                present >= len(acknowledged)),
+        record(suite, "records without their version", len(unversioned), "0", not unversioned),
+        record(suite, "versions without their record", len(orphaned), "0", not orphaned),
+        record(suite, "history's count = version nodes", f"{kept} = {counted_versions}", "holds",
+               kept == counted_versions and kept > 0),
     ]
-    assert all(figures), (partial[:5], missing[:5])
+    assert all(figures), (partial[:5], missing[:5], unversioned[:5], orphaned[:5])
+
+
+def _select(url: str, query: str) -> list[dict]:
+    response = requests.get(f"{url}/sparql", params={"query": query}, timeout=60,
+                            headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text[:300]
+    return response.json()["results"]["bindings"]
+
+
+def versions_by_record(url: str) -> dict[str, int]:
+    """How many versions the history keeps of each record ``cut-…``, by its ref."""
+    prefix = f"{BASE}graph/member/"
+    rows = _select(url, "SELECT ?g (COUNT(?v) AS ?n) WHERE { ?v <https://w3id.org/ccn-graph/ontology#versionOf> ?g "
+                        f'FILTER (STRSTARTS(STR(?g), "{prefix}cut-")) }} GROUP BY ?g')
+    return {r["g"]["value"][len(prefix):]: int(r["n"]["value"]) for r in rows}
+
+
+def history_counts(url: str) -> tuple[int, int]:
+    """(the count the history keeps, the version nodes there are)."""
+    kept = _select(url, "SELECT ?n WHERE { GRAPH ?g { ?g <https://w3id.org/ccn-graph/ontology#versionCount> ?n } }")
+    nodes = _select(url, "SELECT (COUNT(?v) AS ?n) WHERE { ?v <https://w3id.org/ccn-graph/ontology#sequence> ?s }")
+    return int(kept[0]["n"]["value"]), int(nodes[0]["n"]["value"])
 
 
 def test_a_record_is_one_of_its_versions(service):
