@@ -32,6 +32,7 @@ from ccn_graph.store import (
     ManagedStoreError,
     Store,
     StoreError,
+    StoreRequestError,
     managed_server,
     open_store,
     read_server_file,
@@ -190,6 +191,26 @@ def _cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
     with store_session(settings) as store:
         published = dumps.build_dumps(store, settings.base_iri, Path(settings.data_dir) / "dumps")
     print(f"the dumps of data version {published.version} are published ({len(published.datasets)} datasets)")
+    return 0
+
+
+def _add_query_past_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", type=Path, required=True, help="N-Quads file of the graph at a past moment")
+    parser.add_argument("--accept", required=True, help="media type of the results")
+    parser.add_argument("--default-graph", action="append", default=[], help="default-graph-uri (repeatable)")
+    parser.add_argument("--named-graph", action="append", default=[], help="named-graph-uri (repeatable)")
+
+
+def _cmd_query_past(args: argparse.Namespace, settings: Settings) -> int:
+    """One query (from stdin) over a dataset file, results to stdout: the service runs it in a
+    child process that it kills at its time limit (see ccn_graph/past.py)."""
+    store = EmbeddedStore()
+    store.load_file(args.dataset, formats.N_QUADS)
+    try:
+        stream = store.query_stream(sys.stdin.read(), args.accept, args.default_graph, args.named_graph)
+    except StoreRequestError as exc:
+        raise CommandError(str(exc)) from None
+    sys.stdout.buffer.write(stream.read())
     return 0
 
 
@@ -379,6 +400,8 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
      add_store_flags, _cmd_reindex),
     ("dumps", "build the downloadable dumps of the current data version, unless they are published",
      add_store_flags, _cmd_dumps),
+    ("query-past", "run one SPARQL query (stdin) over a file of the graph at a past moment (used by the service)",
+     _add_query_past_args, _cmd_query_past),
     (
         "generate",
         "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",

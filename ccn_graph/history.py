@@ -22,7 +22,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import to_canonical_graph
@@ -39,6 +39,7 @@ __all__ = [
     "by_sequence",
     "choose",
     "count",
+    "current_at",
     "group_dataset",
     "heads",
     "history_state",
@@ -53,6 +54,7 @@ __all__ = [
     "version_nodes",
     "version_triples",
     "versions",
+    "with_sequences",
 ]
 
 #: Holds the number of versions kept and the time of the latest (replaced with every write).
@@ -190,7 +192,19 @@ def version_nodes(
 
 
 def _same(old: Graph, new: Graph) -> bool:
-    return len(old) == len(new) and snapshot(old) == snapshot(new)
+    """Whether two graphs hold the same triples, literals compared by value where they have one:
+    the store writes its own canonical forms ("2.50" is read back as "2.5")."""
+    if len(old) != len(new):
+        return False
+    if any(isinstance(term, BNode) for graph in (old, new) for triple in graph for term in triple):
+        return snapshot(old) == snapshot(new)
+    return {tuple(map(_value_key, t)) for t in old} == {tuple(map(_value_key, t)) for t in new}
+
+
+def _value_key(term) -> object:
+    if isinstance(term, Literal) and term.datatype is not None and term.value is not None:
+        return ("literal", str(term.datatype), term.value)
+    return term
 
 
 def version_triples(base: str, graph: str, number: int, sequence: int, kind: URIRef, activity: str | None,
@@ -313,10 +327,29 @@ def version(store: Store, graph: str, number: int) -> Version | None:
 def by_sequence(store: Store, first: int, last: int) -> list[Version]:
     """The versions with sequence numbers `first` … `last`, with their triples, in order (one
     query; for a range of at most a feed page)."""
-    if last < first:
+    return with_sequences(store, range(first, last + 1))
+
+
+def current_at(store: Store, when: dt.datetime, *, batch: int = 200) -> Iterator[Version]:
+    """The version of each graph that was current at `when` (deleted ones left out), with its
+    triples: the records as they were then (a query, then one per `batch` graphs)."""
+    rows = store.select(queries.load("versions_until"), {"when": Literal(when, datatype=XSD.dateTime)})
+    latest: dict[str, tuple[int, int, str]] = {}
+    for r in rows:
+        graph, number = str(r["graph"]), int(r["number"])
+        if number > latest.get(graph, (0, 0, ""))[0]:
+            latest[graph] = (number, int(r["sequence"]), str(r["kind"]))
+    chosen = sorted(sequence for _, sequence, kind in latest.values() if kind != str(DELETED))
+    for start in range(0, len(chosen), batch):
+        yield from with_sequences(store, chosen[start:start + batch])
+
+
+def with_sequences(store: Store, sequences: Iterable[int]) -> list[Version]:
+    """The versions with these sequence numbers, with their triples, in order (one query)."""
+    sequences = list(sequences)
+    if not sequences:
         return []
-    rows = store.select(queries.load("versions_by_sequence"),
-                        {"sequences": [Literal(n) for n in range(first, last + 1)]})
+    rows = store.select(queries.load("versions_by_sequence"), {"sequences": [Literal(n) for n in sequences]})
     grouped: dict[int, list] = {}
     for row in rows:
         grouped.setdefault(int(row["sequence"]), []).append(row)

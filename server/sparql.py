@@ -4,20 +4,33 @@ Query via GET ``query=``, POST form or POST ``application/sparql-query``, with
 ``default-graph-uri`` / ``named-graph-uri``. Without a query: the service description (RDF) or the
 query page (HTML). Every query is checked first (`ccn_graph.sparql_guard`: size, nesting, no
 updates, nothing that fetches), then run under the time limit and streamed back, counted against
-the result limit (`ccn_graph.results`).
+the result limit (`ccn_graph.results`). With ``at=`` a time, over the graph as it was then
+(`ccn_graph.past`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
-from ccn_graph import formats, queries, results
+from ccn_graph import formats, history, queries, results
 from ccn_graph.iris import check_iri
+from ccn_graph.past import PastStore
 from ccn_graph.sparql_guard import QueryInfo, QueryRefused, analyse
 from ccn_graph.store import QueryTimeout, StoreRequestError, StoreUnavailable
 from server import context, metrics, service_description
@@ -135,10 +148,36 @@ def endpoint():
         media_type = choose(request, offers, html=True)
     except NotAcceptable as exc:
         return _refuse(406, "not_acceptable", str(exc))
+    at = _past()
+    if isinstance(at, Response):
+        return at
+    g.past = at
     run = query if info.has_base else _with_base(query)
     if media_type == formats.HTML:
         return _html_page(query, info, default_graphs, named_graphs, run=run)
     return _run(run, info, media_type, default_graphs, named_graphs)
+
+
+def _past() -> PastStore | Response | None:
+    """With ``at=`` (an ISO 8601 or RFC 1123 time): the graph as it was then (see
+    ccn_graph/past.py), under the same limits; None without."""
+    asked = request.values.get("at")
+    if asked is None:
+        return None
+    when = history.parse_http_date(asked) or _iso_time(asked)
+    if when is None:
+        return _refuse(400, "at", f"at= takes a time such as 2026-10-01T12:00:00Z (or an RFC 1123 date); got {asked[:80]!r}.")
+    settings = context.settings()
+    return PastStore(context.store(), settings.base_iri, when, Path(settings.data_dir) / "past",
+                     settings.query_timeout, settings.environ(inherit=True))
+
+
+def _iso_time(text: str) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _with_base(query: str) -> str:
@@ -167,7 +206,8 @@ def _start(query: str, info: QueryInfo, default_graphs, named_graphs):
     """The store's stream, or an error response."""
     settings = context.settings()
     try:
-        return context.store().query_stream(query, _store_media_type(info), default_graphs, named_graphs)
+        source = g.get("past") or context.store()
+        return source.query_stream(query, _store_media_type(info), default_graphs, named_graphs)
     except StoreRequestError as exc:
         return _refuse(400, "invalid", f"The query was refused: {exc}")
     except QueryTimeout as exc:

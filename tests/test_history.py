@@ -42,7 +42,7 @@ def rel(text: str, name: str) -> list[tuple[str, dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def world(managed_server, tmp_path_factory):
-    app, store, tokens, data_dir = steward_world(managed_server, tmp_path_factory)
+    app, store, tokens, _ = steward_world(managed_server, tmp_path_factory, query_timeout=3)
     times = []
     for name in NAMES:
         # Memento dates have a resolution of one second: one version a second.
@@ -204,6 +204,43 @@ def test_no_history_for_what_is_not_a_record(world):
     assert app.get("/doc/member/hist-lab/version/99").status_code == 404
     assert app.get("/doc/member/hist-lab/version/x").status_code == 404
     assert app.get("/timemap/member/hist-lab", params={"page": "0"}).status_code == 400
+
+
+def _names_at(app, when: str) -> list[str]:
+    query = f"SELECT ?name WHERE {{ <{ENTITY}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?name }}"
+    response = app.get("/sparql", params={"query": query, "at": when}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    return [b["name"]["value"] for b in response.json()["results"]["bindings"]]
+
+
+def test_sparql_over_the_graph_as_it_was(world):
+    app, *_ = world
+    mementos = _versions(app)
+    for number, (_, when) in enumerate(mementos, 1):
+        assert _names_at(app, when.strftime("%Y-%m-%dT%H:%M:%SZ")) == [NAMES[number - 1]]
+    assert _names_at(app, history.http_date(mementos[1][1] + dt.timedelta(milliseconds=900))) == [NAMES[1]]
+    assert _names_at(app, (mementos[0][1] - dt.timedelta(seconds=5)).isoformat()) == []
+    # The rest of the graph is there too: the NCC of Romania, loaded before any of these.
+    ncc = app.get("/sparql", headers={"Accept": "application/sparql-results+json"}, params={
+        "at": mementos[0][1].isoformat(),
+        "query": f"ASK {{ <{BASE}id/ncc/ro> a <https://w3id.org/ccn-graph/ontology#NationalCoordinationCentre> }}"})
+    assert ncc.json()["boolean"] is True
+    turtle = app.get("/sparql", headers={"Accept": "text/turtle"}, params={
+        "at": mementos[2][1].isoformat(), "query": f"CONSTRUCT {{ <{ENTITY}> ?p ?o }} WHERE {{ <{ENTITY}> ?p ?o }}"})
+    graph = Graph().parse(data=turtle.text, format="turtle")
+    assert (URIRef(ENTITY), SKOS.prefLabel, Literal(NAMES[2], lang="en")) in graph
+
+
+def test_sparql_over_the_past_refuses_a_bad_time_and_keeps_the_time_limit(world):
+    app, *_ = world
+    bad = app.get("/sparql", params={"query": "ASK {}", "at": "last week"})
+    assert bad.status_code == 400 and "at=" in bad.json()["message"]
+    started = time.monotonic()
+    heavy = app.get("/sparql", headers={"Accept": "application/sparql-results+json"}, params={
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"})
+    assert heavy.status_code == 503 and "limit of 3 seconds" in heavy.json()["message"]
+    assert time.monotonic() - started < 3 + 5
 
 
 def test_a_steward_reverts_a_record_through_the_gate(world):
