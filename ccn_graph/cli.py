@@ -19,7 +19,7 @@ import json
 
 from rdflib import Graph
 
-from ccn_graph import __version__, client, cordis, dumps, formats, generate, ingest, loading, rdf_input, reference
+from ccn_graph import __version__, catalogue_feed, client, cordis, dumps, formats, generate, ingest, loading, rdf_input, reference
 from ccn_graph.iris import graph_iri
 from ccn_graph.portal_index import PortalIndex, index_path
 from ccn_graph.stewards import Stewards, StewardError
@@ -189,7 +189,9 @@ def _cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
     with store_session(settings) as store:
-        published = dumps.build_dumps(store, settings.base_iri, Path(settings.data_dir) / "dumps")
+        root = Path(settings.data_dir) / "dumps"
+        published = dumps.build_dumps(store, settings.base_iri, root,
+                                      catalogue_feed.recorder(store, settings.base_iri, root))
     print(f"the dumps of data version {published.version} are published ({len(published.datasets)} datasets)")
     return 0
 

@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -163,8 +163,10 @@ def _datasets(store: Store, base: str) -> list[dict]:
     return out
 
 
-def build_dumps(store: Store, base: str, root: Path) -> Manifest:
-    """Write the dumps of the store's current data version (unless they exist) and publish them.
+def build_dumps(store: Store, base: str, root: Path,
+                on_published: Callable[[Manifest], None] | None = None) -> Manifest:
+    """Write the dumps of the store's current data version (unless they exist) and publish them;
+    then, still under the lock, call `on_published` with them (the catalogue's feed).
 
     Only one process builds at a time (a lock file); the others return what is published.
     """
@@ -180,7 +182,10 @@ def build_dumps(store: Store, base: str, root: Path) -> Manifest:
         except BlockingIOError:
             return published or _wait_for(store, base, root, version, lock)
         try:
-            return _build(store, base, root, version)
+            built = _build(store, base, root, version)
+            if on_published is not None:
+                on_published(built)
+            return built
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, current_app, has_request_context, 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
-from ccn_graph import dumps, formats, queries, results
+from ccn_graph import catalogue_feed, dumps, formats, queries, results
 from ccn_graph.catalogue import PROFILES, catalogue_graph
 from ccn_graph.iris import bind_prefixes
 from server import context
@@ -46,7 +46,8 @@ def manifest(*, build: bool = False) -> dumps.Manifest:
     published = dumps.current_manifest(_root())
     stale = published is not None and state is not None and published.version != state.data_version
     if published is None or (stale and build):
-        published = dumps.build_dumps(store, context.settings().base_iri, _root())
+        base = context.settings().base_iri
+        published = dumps.build_dumps(store, base, _root(), catalogue_feed.recorder(store, base, _root()))
     elif stale and has_request_context():
         rebuild_in_background(current_app._get_current_object())
     return published
@@ -256,3 +257,69 @@ def dump_file(name: str):
     if path is None:
         abort(404)
     return send_file(path, mimetype=formats.GZIP, conditional=True, etag=True)
+
+
+# -- the catalogue's changes, as a DCAT-AP Feed ------------------------------------------------
+
+FEED_PAGE = 100
+_FEED_OFFERS = (formats.TRIG, formats.N_QUADS)
+_LDES = "https://w3id.org/ldes#"
+_TREE = "https://w3id.org/tree#"
+_AS = "https://www.w3.org/ns/activitystreams#"
+
+
+@blueprint.route("/catalog/feed", defaults={"number": None}, methods=["GET", "HEAD"])
+@blueprint.route("/catalog/feed/<int:number>", methods=["GET", "HEAD"])
+def catalog_feed(number: int | None):
+    """The catalogue's changes (`ccn_graph.catalogue_feed`) as an LDES in TriG or N-Quads: the
+    stream (`/catalog/feed`) and its pages of `FEED_PAGE` activities (`/catalog/feed/{n}`), each
+    activity's entity description in the named graph of the activity; full pages never change."""
+    try:
+        media_type = choose(request, _FEED_OFFERS)
+    except NotAcceptable as exc:
+        return error_response(406, "Not Acceptable", str(exc))
+    manifest()  # the catalogue is recorded once its first dumps are published
+    base = context.settings().base_iri
+    recorded = catalogue_feed.activities(_root())
+    pages = len(recorded) // FEED_PAGE + 1
+    if number is not None and not 1 <= number <= pages:
+        return error_response(404, "Not Found", f"The catalogue's feed has {pages} page(s) so far.")
+    stream = f"<{base}catalog/feed>"
+    default = [f"{stream} <{RDF.type}> <{_LDES}EventStream>",
+               f"{stream} <{_LDES}timestampPath> <{_AS}published>",
+               f"{stream} <{_LDES}versionOfPath> <{_AS}object>",
+               f"{stream} <{_TREE}view> <{base}catalog/feed/1>",
+               f"{stream} <{DCTERMS.conformsTo}> <https://semiceu.github.io/LDES-DCAT-AP-feeds/>"]
+    named: dict[str, list[str]] = {}
+    full = False
+    if number is not None:
+        shown = recorded[(number - 1) * FEED_PAGE:number * FEED_PAGE]
+        full = len(recorded) >= number * FEED_PAGE
+        page = f"<{base}catalog/feed/{number}>"
+        default.append(f"{page} <{RDF.type}> <{_TREE}Node>")
+        if full:
+            relation = f"<{base}catalog/feed/{number}#next>"
+            default += [f"{page} <{_TREE}relation> {relation}",
+                        f"{relation} <{RDF.type}> <{_TREE}GreaterThanOrEqualToRelation>",
+                        f"{relation} <{_TREE}node> <{base}catalog/feed/{number + 1}>",
+                        f"{relation} <{_TREE}path> <{_AS}published>",
+                        f'{relation} <{_TREE}value> "{shown[-1]["published"]}"^^<{XSD.dateTime}>']
+        for activity in shown:
+            node = f"<{base}id/catalog-change/{activity['sequence']}>"
+            default += [f"{stream} <{_TREE}member> {node}",
+                        f"{node} <{RDF.type}> <{_AS}{activity['type']}>",
+                        f"{node} <{_AS}object> <{activity['object']}>",
+                        f'{node} <{_AS}published> "{activity["published"]}"^^<{XSD.dateTime}>']
+            # The entity as it then was, in the activity's own graph.
+            named[node] = [line.rstrip()[:-1].rstrip() for line in activity.get("description", "").splitlines() if line]
+    if media_type == formats.N_QUADS.media_type:
+        text = "".join(f"{t} .\n" for t in sorted(default))
+        text += "".join(f"{t} {g} .\n" for g in sorted(named) for t in sorted(named[g]))
+    else:
+        text = "".join(f"{t} .\n" for t in sorted(default))
+        text += "".join(f"\n{g} {{\n" + "".join(f"  {t} .\n" for t in sorted(named[g])) + "}\n" for g in sorted(named))
+    response = Response(text, content_type=f"{media_type}; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if full else "public, max-age=10"
+    return response

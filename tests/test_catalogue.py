@@ -11,6 +11,7 @@ import pytest
 import requests
 from rdflib import Dataset, Graph, URIRef
 from rdflib import namespace
+from rdflib.compare import isomorphic
 
 from ccn_graph import dumps, loading
 from ccn_graph.stewards import Stewards
@@ -221,3 +222,60 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path):
     assert not left.exists()
     assert manifest.version == store.state().data_version
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+AS = "https://www.w3.org/ns/activitystreams#"
+
+
+def catalogue_changes(app) -> list[tuple[int, str, str, Graph]]:
+    """(sequence, type, entity, description) of every activity of the catalogue's DCAT-AP Feed."""
+    root = Dataset()
+    root.parse(data=app.get("/catalog/feed").text, format="trig")
+    view = root.value(URIRef(f"{BASE}catalog/feed"), URIRef("https://w3id.org/tree#view"))
+    out, page = [], view
+    while page is not None:
+        response = app.get("/" + str(page)[len(BASE):])
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/trig")
+        data = Dataset()
+        data.parse(data=response.text, format="trig")
+        for kind in ("Create", "Update", "Delete"):
+            for node in data.subjects(namespace.RDF.type, URIRef(AS + kind)):
+                out.append((int(str(node).rsplit("/", 1)[1]), kind, str(data.value(node, URIRef(AS + "object"))),
+                            Graph() + data.graph(node)))
+        page = data.value(data.value(page, URIRef("https://w3id.org/tree#relation")), URIRef("https://w3id.org/tree#node"))
+    return sorted(out, key=lambda a: a[0])
+
+
+def test_the_catalogue_publishes_its_own_changes_as_a_dcat_ap_feed(site):
+    from ccn_graph import catalogue_feed
+
+    app, store, token = site
+    before = catalogue_changes(app)
+    assert len(before) >= 30 and {k for _, k, _, _ in before} >= {"Create"}
+    assert f"{BASE}id/dataset/graph" in {e for _, _, e, _ in before}
+    old_graph = catalogue(app).value(URIRef(f"{BASE}id/dataset/graph"), namespace.DCTERMS.modified)
+    response = requests.post(f"{app.url}/submissions", data=member("feed-cat-lab").encode(), timeout=60,
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle", "Accept": "application/json"})
+    assert response.status_code == 201
+    deadline = time.monotonic() + 60
+    while (catalogue(app).value(URIRef(f"{BASE}id/dataset/graph"), namespace.DCTERMS.modified) == old_graph
+           and time.monotonic() < deadline):
+        time.sleep(0.2)
+    after = catalogue_changes(app)
+    new = after[len(before):]
+    assert [a[:3] for a in after[:len(before)]] == [a[:3] for a in before]
+    changed = {e for _, k, e, _ in new if k == "Update"}
+    assert {f"{BASE}id/dataset/graph", f"{BASE}id/dataset/member-state-ro", f"{BASE}id/catalog"} <= changed
+    assert not {e for e in changed if "member-state-be" in e or "/dataset/ontology" in e}
+    assert all(k == "Update" for _, k, _, _ in new)
+    # Replaying the feed gives the entities of the catalogue as published.
+    latest: dict[str, Graph] = {}
+    for _, kind, entity, description in after:
+        if kind == "Delete":
+            latest.pop(entity, None)
+        else:
+            latest[entity] = description
+    published = {e: Graph().parse(data=text, format="nt")
+                 for e, text in catalogue_feed.describe_entities(catalogue(app)).items()}
+    assert set(latest) == set(published)
+    assert all(isomorphic(latest[e], published[e]) for e in published)
