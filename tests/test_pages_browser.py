@@ -136,3 +136,28 @@ def test_members_by_facets(site, browser):
     WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "aside .facet strong")))
     assert int(browser.find_element(By.CSS_SELECTOR, "main p").text.split()[0]) == expected
     assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits li")) == min(expected, 50)
+
+
+def test_history_pages(site, browser):
+    visit(browser, f"{site.url}/doc/ncc/ro", "ncc-ro-current", "article h1")
+    title = browser.find_element(By.CSS_SELECTOR, "h1").text
+    browser.find_element(By.LINK_TEXT, "all versions").click()
+    WebDriverWait(browser, 20).until(conditions.url_contains("/timemap/ncc/ro"))
+    visit(browser, browser.current_url, "timemap-ncc-ro", "table tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    assert len(rows) >= 1 and rows[-1].find_elements(By.TAG_NAME, "td")[2].text == "created"
+    rows[-1].find_element(By.CSS_SELECTOR, "td a").click()
+    WebDriverWait(browser, 20).until(conditions.url_contains("/doc/ncc/ro/version/1"))
+    visit(browser, browser.current_url, "memento-ncc-ro", "p.memento")
+    assert browser.find_element(By.CSS_SELECTOR, "p.memento").text.startswith("This is version 1 of this record")
+    assert browser.find_element(By.CSS_SELECTOR, "h1").text == title
+    browser.find_element(By.LINK_TEXT, "See the current one").click()
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/doc/ncc/ro"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "p.memento")
+    visit(browser, f"{site.url}/changes/1", "changes", "table tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    total = int(browser.find_element(By.CSS_SELECTOR, "main p").text.split("(", 1)[1].split()[0])
+    assert len(rows) == total > 60  # the reference records, then the 60 members loaded
+    assert [r.find_element(By.TAG_NAME, "td").text for r in rows[:3]] == ["1", "2", "3"]
+    rows[-1].find_elements(By.CSS_SELECTOR, "td a")[0].click()
+    WebDriverWait(browser, 20).until(conditions.url_contains("/doc/synthetic-member/"))
