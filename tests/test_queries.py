@@ -86,6 +86,7 @@ SAMPLE_BINDINGS = {
     "states": [URIRef("http://e/ro")],
     "graphs": [URIRef("http://e/g1")],
     "things": [URIRef("http://e/a")],
+    "sequences": [Literal(1), Literal(2)],
     "after_p": Literal(""),
     "after_owner": Literal(""),
     "limit": Literal(51),
