@@ -19,17 +19,19 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-
-from ccn_graph import formats, queries, results
-from ccn_graph.iris import COUNTRY_AUTHORITY, MEMBER_STATES, STORE_STATE_GRAPH, graph_iri
+from ccn_graph import children, formats, queries, results
+from ccn_graph.iris import (
+    COUNTRY_AUTHORITY,
+    MEMBER_STATES,
+    STORE_STATE_GRAPH,
+    graph_iri,
+)
 from ccn_graph.settings import Settings
 from ccn_graph.store import Endpoints, Store
 
@@ -210,16 +212,9 @@ def build_in_child(settings: Settings, endpoints: Endpoints) -> None:
     the one that serves pages, and it gets only the CPU the pages leave. The child dies with the
     calling thread's process (it is killed if that process is). Raises `DumpsError` if it fails.
     """
-    command = [sys.executable, "-m", "ccn_graph.cli", "dumps"]
-    if nice := shutil.which("nice"):
-        command = [nice, "-n", "19", *command]
-    setpriv = shutil.which("setpriv")
-    if setpriv and sys.platform.startswith("linux"):
-        command = [setpriv, "--pdeathsig", "KILL", "--", *command]
     environ = {**settings.environ(inherit=True), "CCN_STORE_URL": endpoints.query,
                "CCN_STORE_UPDATE_URL": endpoints.update, "CCN_STORE_GSP_URL": endpoints.graph_store}
-    done = subprocess.run(command, env=environ, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
+    done = children.run_ccn_graph(["dumps"], env=environ, nice=19)
     if done.returncode != 0:
         words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
         raise DumpsError(f"building the dumps failed (exit status {done.returncode}): " + " / ".join(words))

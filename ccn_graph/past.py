@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ccn_graph import history
+from ccn_graph import children, history
 from ccn_graph.iris import STORE_STATE_GRAPH, entity_for_record, provenance_graph_prefix
 from ccn_graph.store import Store
 from ccn_graph.store.base import QueryStream, QueryTimeout, StoreRequestError
@@ -76,18 +73,16 @@ class PastStore:
     def query_stream(self, query: str, accept: str, default_graphs: Sequence[str] = (),
                      named_graphs: Sequence[str] = ()) -> QueryStream:
         dataset = dataset_at(self.store, self.base, self.when, self.folder)
-        command = [sys.executable, "-m", "ccn_graph.cli", "query-past", "--dataset", str(dataset), "--accept", accept]
+        args = ["query-past", "--dataset", str(dataset), "--accept", accept]
         for graph in default_graphs:
-            command += ["--default-graph", graph]
+            args += ["--default-graph", graph]
         for graph in named_graphs:
-            command += ["--named-graph", graph]
-        if setpriv := shutil.which("setpriv"):
-            command = [setpriv, "--pdeathsig", "KILL", "--", *command]
+            args += ["--named-graph", graph]
         output = tempfile.TemporaryFile()
         try:
-            done = subprocess.run(command, input=query.encode(), stdout=output, stderr=subprocess.PIPE,
-                                  env=self.environ, timeout=self.timeout, check=False)
-        except subprocess.TimeoutExpired:
+            done = children.run_ccn_graph(args, env=self.environ, input=query.encode(), stdout=output,
+                                          timeout=self.timeout)
+        except children.TimeoutExpired:
             output.close()
             raise QueryTimeout(f"the query over the graph at {self.when:%Y-%m-%dT%H:%M:%SZ} ran longer than "
                                f"{self.timeout:g} s", stopped=True) from None

@@ -20,8 +20,9 @@ ONLY_IN = {
     "requests": {"ccn_graph/store/remote.py", "ccn_graph/client.py"},
     "SPARQLWrapper": {"ccn_graph/store/remote.py"},
     "pyshacl": {"ccn_graph/validation.py"},
-    # The child processes: the managed store's server, and the dumps builder.
-    "subprocess": {"ccn_graph/store/managed.py", "ccn_graph/dumps.py"},
+    # The child processes: the managed store's server, and the short-lived commands (the dumps
+    # builder, queries over the past).
+    "subprocess": {"ccn_graph/store/managed.py", "ccn_graph/children.py"},
     "gunicorn": {"server/serving.py"},
     "prometheus_client": {"server/metrics.py"},
 }

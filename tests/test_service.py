@@ -21,7 +21,9 @@ CCN_GRAPH = str(Path(sys.executable).with_name("ccn-graph"))
 class Service:
     """One `ccn-graph serve` process over a data dir; `stop` sends Ctrl-C (SIGINT)."""
 
-    def __init__(self, data_dir: Path, *args: str, **env: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, nice: int | None = None, **env: str) -> None:
+        """`nice`: the CPU priority of the service (and so of its workers and store), when it
+        should differ from this process's."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / f"serve-{self.port}.log"
@@ -31,6 +33,7 @@ class Service:
             env=cli_env(CCN_DATA_DIR=str(data_dir), **env),
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.setpriority(os.PRIO_PROCESS, 0, nice)) if nice is not None else None,
         )
 
     def health(self) -> requests.Response | None:
