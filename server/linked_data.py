@@ -144,9 +144,13 @@ def alternate_links(path: str, media_type: str) -> list[str]:
             for s, m in SUFFIXES.items() if m != media_type]
 
 
+# Nodes the service writes itself (provenance activities, versions): they have no record graph.
+_NOT_RECORDS = ("activity", "version", "steward", "catalog-change")
+
+
 def memento_links(path: str, iri: str) -> list[str]:
     """`Link` values naming the TimeGate and TimeMap of a record's document (RFC 7089 §2.2.1)."""
-    if record_graph_for(context.settings().base_iri, iri) is None:
+    if record_graph_for(context.settings().base_iri, iri) is None or path.split("/", 1)[0] in _NOT_RECORDS:
         return []
     return [f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
             f'<{url_for("history.timemap", path=path)}>; rel="timemap"; type="{formats.LINK_FORMAT.media_type}"']
