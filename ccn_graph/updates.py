@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from ccn_graph import formats, queries, reference
+from ccn_graph import formats, history, queries, reference
 from ccn_graph.iris import STORE_STATE_GRAPH, provenance_graph_prefix
 from ccn_graph.stewards import Steward
 from ccn_graph.store import EmbeddedStore, Store, StoreRequestError
@@ -68,6 +68,7 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
     copy.run_update(queries.bind(queries.load("working_copy"), {
         "provenance": Literal(provenance_graph_prefix(base_iri)),
         "state": URIRef(STORE_STATE_GRAPH),
+        "history": URIRef(history.HISTORY_GRAPH),
     }))
     before = copy.graph_lines()
     try:
