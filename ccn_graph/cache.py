@@ -63,6 +63,10 @@ class CachedResponse:
     body: bytes
 
 
+#: Stale answers dropped with each put once the cache is three quarters full: more than a put adds
+#: on average, few enough to cost a put little.
+_STALE_PER_PUT = 16
+
 class ResponseCache:
     """At most `max_bytes` of response bodies in `path`, each for one data version.
 
@@ -150,11 +154,16 @@ class ResponseCache:
         return True
 
     def _evict(self, db: sqlite3.Connection, version: str) -> None:
+        """Answers of other versions are never served again (a write makes every kept answer
+        stale): from three quarters of the bound on, each put drops a few of them, so that no put
+        (and no worker waiting for its write) pays for deleting a whole cache's worth at once. Past
+        the bound, the least recently used go until it holds."""
         # The running total, not SUM(size): summing reads every body, megabytes per write.
         total = self._total(db)
-        if total <= self.max_bytes:
+        if total <= self.max_bytes * 3 // 4:
             return
-        db.execute("DELETE FROM entries WHERE version < ? OR version > ?", (version, version))
+        db.execute("DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE version < ? OR version > ? "
+                   "LIMIT ?)", (version, version, _STALE_PER_PUT))
         total = self._total(db)
         while total > self.max_bytes:
             rows = db.execute("SELECT key, size FROM entries ORDER BY used LIMIT 64").fetchall()

@@ -191,7 +191,7 @@ def _cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
     with store_session(settings) as store:
         root = Path(settings.data_dir) / "dumps"
         published = dumps.build_dumps(store, settings.base_iri, root,
-                                      catalogue_feed.recorder(store, settings.base_iri, root))
+                                      catalogue_feed.recorder(store, settings.base_iri, root), pace=dumps.BUILD_PACE)
     print(f"the dumps of data version {published.version} are published ({len(published.datasets)} datasets)")
     return 0
 

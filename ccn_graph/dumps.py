@@ -63,6 +63,12 @@ class Manifest:
 _read: dict[Path, tuple[tuple, Manifest]] = {}
 
 
+#: How long a build in the background pauses for each stretch of reading the store, relative to
+#: that stretch: the store gives a rebuild at most a third of its time, the pages the rest.
+BUILD_PACE = 2.0
+_PACED_LINES = 5_000
+
+
 def current_manifest(root: Path) -> Manifest | None:
     """The published dumps, or None before the first build."""
     link = root / "current"
@@ -85,13 +91,20 @@ def current_manifest(root: Path) -> Manifest | None:
     return manifest
 
 
-def _dataset_quads(store: Store) -> Iterator[tuple[str, tuple, tuple, tuple]]:
+def _dataset_quads(store: Store, pace: float = 0.0) -> Iterator[tuple[str, tuple, tuple, tuple]]:
+    """The store's quads; with `pace`, pausing `pace` times as long as each stretch of reading
+    took: the store serialises the dataset at the priority of its queries, so a paced build
+    takes at most 1/(1+pace) of the store's time while it runs."""
     stream = store.dataset_stream()
     try:
-        for line in results.read_lines(stream.chunks):
+        started = time.monotonic()
+        for n, line in enumerate(results.read_lines(stream.chunks)):
             quad = results.parse_nq_line(line)
             if quad is not None and quad[3] is not None:
                 yield quad[3][1], quad[0], quad[1], quad[2]
+            if pace and n % _PACED_LINES == _PACED_LINES - 1:
+                time.sleep((time.monotonic() - started) * pace)
+                started = time.monotonic()
     finally:
         stream.close()
 
@@ -166,9 +179,10 @@ def _datasets(store: Store, base: str) -> list[dict]:
 
 
 def build_dumps(store: Store, base: str, root: Path,
-                on_published: Callable[[Manifest], None] | None = None) -> Manifest:
+                on_published: Callable[[Manifest], None] | None = None, *, pace: float = 0.0) -> Manifest:
     """Write the dumps of the store's current data version (unless they exist) and publish them;
-    then, still under the lock, call `on_published` with them (the catalogue's feed).
+    then, still under the lock, call `on_published` with them (the catalogue's feed). `pace`: see
+    `_dataset_quads` (the builder in a child process reads at `BUILD_PACE`).
 
     Only one process builds at a time (a lock file); the others return what is published.
     """
@@ -184,7 +198,7 @@ def build_dumps(store: Store, base: str, root: Path,
         except BlockingIOError:
             return published or _wait_for(store, base, root, version, lock)
         try:
-            built = _build(store, base, root, version)
+            built = _build(store, base, root, version, pace)
             if on_published is not None:
                 on_published(built)
             return built
@@ -239,7 +253,7 @@ def seconds_until_due(root: Path, every: float) -> float:
     return max(0.0, started + every - time.time())
 
 
-def _build(store: Store, base: str, root: Path, version: int) -> Manifest:
+def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0) -> Manifest:
     """Build under the lock: a temporary folder left by a build that was killed is removed."""
     (root / ".started").touch()
     for left in root.glob(".tmp-*"):
@@ -262,7 +276,7 @@ def _build(store: Store, base: str, root: Path, version: int) -> Manifest:
         for graph in dataset["graphs"] or ():
             holders.setdefault(graph, []).append(dataset["name"])
     whole = writers["graph"]
-    for g, s, p, o in _dataset_quads(store):
+    for g, s, p, o in _dataset_quads(store, pace):
         if g == STORE_STATE_GRAPH:
             continue
         triple = f"{results._nt(s)} {results._nt(p)} {results._nt(o)}"

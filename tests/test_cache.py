@@ -160,3 +160,28 @@ def test_a_cache_file_of_the_older_layout_is_started_afresh(tmp_path):
     cache = ResponseCache(path, max_bytes=1_000)
     assert cache.get("k", "1") is None and cache.size() == 0
     assert cache.put("k", "1", CachedResponse(200, {}, b"abc")) and cache.size() == 3
+
+
+def test_stale_answers_go_a_few_at_a_time(tmp_path):
+    """After a write every kept answer is stale; dropping them all in one put held every worker's
+    writes for seconds under load. Each put drops a few, until the cache is back under three
+    quarters of its bound."""
+    import sqlite3
+
+    from ccn_graph.cache import _STALE_PER_PUT
+
+    cache = ResponseCache(tmp_path / "c.sqlite", max_bytes=100_000, max_entry=1_000, touch_seconds=0)
+    body = CachedResponse(200, {}, b"z" * 900)
+    for i in range(100):
+        assert cache.put(f"old{i}", "1", body)
+
+    def stale():
+        return sqlite3.connect(tmp_path / "c.sqlite").execute("SELECT COUNT(*) FROM entries WHERE version = '1'").fetchone()[0]
+
+    assert stale() == 100
+    assert cache.put("new0", "2", body)
+    assert stale() == 100 - _STALE_PER_PUT
+    for i in range(1, 10):
+        assert cache.put(f"new{i}", "2", body)
+        assert stale() >= 100 - _STALE_PER_PUT * (i + 1)
+    assert cache.size() <= 100_000 * 3 // 4 + 900 and stale() < 100 - _STALE_PER_PUT
