@@ -1,4 +1,5 @@
-"""A client of a running CCN Graph service, for `ccn-graph submit`."""
+"""A client of a running CCN Graph service: `ccn-graph submit`, and the forwarding of writes to
+the instance that makes them (server/forwarding.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import requests
 
 from ccn_graph import formats
 
-__all__ = ["submit"]
+__all__ = ["Unreachable", "forward", "submit"]
 
 
 def submit(url: str, path: Path, token: str, *, timeout: float = 120) -> tuple[int, dict]:
@@ -27,3 +28,19 @@ def submit(url: str, path: Path, token: str, *, timeout: float = 120) -> tuple[i
     except ValueError:
         body = {"message": response.text[:500]}
     return response.status_code, body
+
+
+class Unreachable(Exception):
+    """The instance could not be reached (refused, timed out, cut off)."""
+
+
+def forward(url: str, method: str, path: str, headers: dict[str, str], body: bytes, *,
+            timeout: float) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Send a request as it came to the instance at `url`; (status, headers, body) of its answer.
+    Raises `Unreachable` when there is no answer."""
+    try:
+        response = requests.request(method, f"{url.rstrip('/')}{path}", data=body, headers=headers,
+                                    timeout=(5, timeout), allow_redirects=False)
+    except requests.RequestException as exc:
+        raise Unreachable(type(exc).__name__) from None
+    return response.status_code, list(response.headers.items()), response.content

@@ -72,6 +72,13 @@ def _default_data_dir(environ: Mapping[str, str]) -> str:
     return str(Path(xdg) / "ccn-graph")
 
 
+def _writer_url(text: str) -> str:
+    url = text.strip().rstrip("/")
+    if url and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", url):
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return url
+
+
 def _iri_prefixes(text: str) -> tuple[str, ...]:
     prefixes = tuple(text.replace(",", " ").split())
     for prefix in prefixes:
@@ -219,11 +226,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CCN_DUMPS_EVERY",
         "dumps_every",
-        60.0,
+        300.0,
         _non_negative(float),
         "Seconds between the starts of two rebuilds of the downloadable dumps after writes (a "
         "rebuild reads the whole graph; writes meanwhile are gathered into the next one); 0: "
         "after every write",
+    ),
+    Setting(
+        "CCN_WRITER_URL",
+        "writer_url",
+        "",
+        _writer_url,
+        "URL of the instance that makes the writes, when several instances serve one store: set on "
+        "every other instance, which then sends submissions, Graph Store writes, updates and reverts "
+        "there and serves reads itself; empty: this instance writes",
     ),
     Setting("CCN_WORKERS", "workers", 4, _positive(int), "Web worker processes (gunicorn)"),
     Setting("CCN_LOG_LEVEL", "log_level", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
@@ -263,6 +279,7 @@ class Settings:
     open_graphs: tuple[str, ...]
     cache_mb: int
     dumps_every: float
+    writer_url: str
     workers: int
     log_level: str
     autoload: bool

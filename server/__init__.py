@@ -37,7 +37,8 @@ def create_app(
     from ccn_graph.stewards import Stewards
     from ccn_graph.validation import Validator
     from server import (
-        catalog, changes, errors, health, home, linked_data, members, memento, metrics, request_checks, request_log, sparql,
+        catalog, changes, errors, forwarding, health, home, linked_data, members, memento, metrics, request_checks,
+        request_log, sparql,
         sparql_update,
         submissions,
         vocabulary_docs,
@@ -66,6 +67,7 @@ def create_app(
     request_log.init_app(app)
     errors.init_app(app)
     request_checks.init_app(app)
+    forwarding.init_app(app)
     metrics.init_app(app, metrics_dir)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sparql.blueprint)
