@@ -39,7 +39,9 @@ __all__ = [
     "by_sequence",
     "choose",
     "count",
+    "counts_in",
     "current_at",
+    "graphs_changed",
     "group_dataset",
     "heads",
     "history_state",
@@ -129,6 +131,8 @@ class Heads:
     count: int
     last_time: dt.datetime | None
     latest: Mapping[str, tuple[int, str]]
+    #: Writes made through the gate (each one update, raising the data version by one).
+    writes: int = 0
 
     def time_of_next(self, now: dt.datetime) -> dt.datetime:
         """The time of a version made `now`: never before the latest."""
@@ -142,15 +146,16 @@ def heads(store: Store, graphs: Iterable[str]) -> Heads:
         "history": URIRef(HISTORY_GRAPH),
         "graphs": [URIRef(g) for g in names] or [URIRef(HISTORY_GRAPH)],
     })
-    count, last_time, latest = 0, None, {}
+    count, last_time, latest, writes = 0, None, {}, 0
     for row in rows:
         if "count" in row:
             count, last_time = int(row["count"]), _time(row["time"])
+            writes = int(row["writes"]) if "writes" in row else 0
         elif "graph" in row:
             graph, number = str(row["graph"]), int(row["number"])
             if number > latest.get(graph, (0, ""))[0]:
                 latest[graph] = (number, str(row["version"]))
-    return Heads(count, last_time, latest)
+    return Heads(count, last_time, latest, writes)
 
 
 def version_nodes(
@@ -165,7 +170,8 @@ def version_nodes(
 ) -> tuple[Graph, Graph, list[Version]]:
     """What a write from `before` to `after` (graph IRI → triples; empty: deleted) adds to the
     history: the triples for the activity's graph (a version node per graph whose triples change,
-    and the replaced triples as the snapshot of the version they were), the new `HISTORY_GRAPH`,
+    and the replaced triples as the snapshot of the version they were), the new `HISTORY_GRAPH`
+    (counting this as one more write through the gate),
     and the new versions in sequence order, dated `time` (see `Heads.time_of_next`). A graph with
     triples but no version yet (written before history was kept) first gets one for them, dated
     `loaded_at`."""
@@ -188,7 +194,7 @@ def version_nodes(
         sequence, number = sequence + 1, number + 1
         nodes += version_triples(base, graph, number, sequence, kind, activity, time)
         written.append(Version(version_iri(base, sequence), graph, number, sequence, kind, time, activity))
-    return nodes, history_state(sequence, time), written
+    return nodes, history_state(sequence, time, current.writes + 1), written
 
 
 def _same(old: Graph, new: Graph) -> bool:
@@ -227,12 +233,15 @@ def version_triples(base: str, graph: str, number: int, sequence: int, kind: URI
     return triples
 
 
-def history_state(count: int, time: dt.datetime) -> Graph:
-    """The content of `HISTORY_GRAPH` after `count` versions, the latest at `time`."""
+def history_state(count: int, time: dt.datetime, writes: int) -> Graph:
+    """The content of `HISTORY_GRAPH` after `count` versions, the latest write at `time`, `writes`
+    writes through the gate (a reader that knows the data version moved by as many writes as went
+    through the gate knows the versions name every record changed)."""
     state = Graph()
     history = URIRef(HISTORY_GRAPH)
     state.add((history, CCN.versionCount, Literal(count)))
     state.add((history, CCN.lastChangedAt, Literal(time, datatype=XSD.dateTime)))
+    state.add((history, CCN.writeCount, Literal(writes)))
     return state
 
 
@@ -367,6 +376,24 @@ def with_sequences(store: Store, sequences: Iterable[int]) -> list[Version]:
 def count(store: Store) -> int:
     """How many versions the history holds."""
     return heads(store, ()).count
+
+
+def graphs_changed(store: Store, after: int, until: int) -> set[str]:
+    """The graphs of the versions with sequence numbers after `after`, up to `until` (one query)."""
+    if until <= after:
+        return set()
+    rows = store.select(queries.load("graphs_of_sequences"),
+                        {"sequences": [Literal(n) for n in range(after + 1, until + 1)]})
+    return {str(r["graph"]) for r in rows}
+
+
+def counts_in(graphs: Mapping[str, Graph]) -> tuple[int, int] | None:
+    """(versions, writes) a write puts in `HISTORY_GRAPH` (None: it wrote none)."""
+    state = graphs.get(HISTORY_GRAPH)
+    if state is None:
+        return None
+    versions, writes = (state.value(URIRef(HISTORY_GRAPH), p) for p in (CCN.versionCount, CCN.writeCount))
+    return (int(versions), int(writes)) if versions is not None and writes is not None else None
 
 
 def _content(rows: list) -> Graph:

@@ -201,8 +201,8 @@ class Gate:
                 activity.add((node, DCTERMS.source, Literal(source)))
             graphs = dict(records)
             graphs[f"{provenance_graph_prefix(self.base)}{activity_id}"] = activity
-            if len(versions):
-                graphs[history.HISTORY_GRAPH] = history_state
+            # Always, even without a version: it counts the writes through the gate.
+            graphs[history.HISTORY_GRAPH] = history_state
             self.store.replace_graphs(graphs)
             if self.on_merged:
                 self.on_merged(graphs, generation_before, self.store.generation())

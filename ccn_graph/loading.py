@@ -75,6 +75,8 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
     activity = f"{base_iri}id/activity/{activity_id}"
     nodes, state, versions = history.version_nodes(base_iri, current, before, records, activity=activity, time=when,
                                                    loaded_at=when)
+    # A load is not a write through the gate: the count of those stays (see history_state).
+    state = history.history_state(current.count + len(versions), when, current.writes)
     if versions:
         nodes += _activity(activity, f"Load of the reference data {reference.reference_version()}", when,
                            sorted({v.graph for v in versions}))
@@ -164,7 +166,9 @@ def _keep_versions(store: Store, base: str, name: str, graphs: set[str], current
     try:
         if generated:
             store.load_file(Path(out.name), formats.N_QUADS)
-            store.replace_graphs({history.HISTORY_GRAPH: history.history_state(sequence, when)})
+            # Not a write through the gate (its writes are not counted): readers of the history
+            # see the data version move by more than the gate's writes, and read the graph anew.
+            store.replace_graphs({history.HISTORY_GRAPH: history.history_state(sequence, when, current.writes)})
     finally:
         Path(out.name).unlink()
     log.info("kept %d versions of the records %s loaded", len(generated), name)

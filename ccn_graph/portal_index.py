@@ -35,7 +35,7 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from ccn_graph import queries, results
+from ccn_graph import history, queries, results
 from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
 from ccn_graph.search import Hit, fold
 from ccn_graph.store import Store
@@ -149,6 +149,9 @@ _COUNTS_FROM_ROWS = (
     "INSERT INTO counts (facet, value, n) SELECT 'kind', kind, COUNT(*) FROM things WHERE kind IS NOT NULL GROUP BY kind",
 )
 # Substrings of the N-Quads lines a rebuild reads (the rest is skipped before parsing).
+#: Most records an index catches up with from the store's history (each is read); past it, a
+#: rebuild (which reads only the predicates it needs, in one pass) is cheaper.
+_CATCH_UP_MOST = 2_000
 _NEEDED = ("22-rdf-syntax-ns#type>", "core#prefLabel>", "core#altLabel>", "core#hiddenLabel>",
            "rdf-schema#label>", "ontology#memberState>", "ontology#category>", "ontology#sector>",
            "ontology#expertise>", "ontology#technology>", "ontology#registration>", "ontology#assessedBy>",
@@ -227,21 +230,51 @@ class PortalIndex:
         row = self._db().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return row[0] if row else None
 
-    def ensure(self, store: Store, generation: str | None, lock) -> None:
+    def _meta(self, key: str) -> str | None:
+        row = self._db().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def ensure(self, store: Store, generation: str | None, lock) -> str | None:
         """Bring the index to `generation` if it is behind: wait for a writer that holds `lock`
-        (it updates the index before releasing it), then rebuild if still needed."""
+        (it updates the index before releasing it); if still behind — the store was written by
+        another instance, or not through the gate — apply the records its history says changed
+        since, or rebuild. Returns None (it was current), "caught up" or "rebuilt"."""
         if generation is None or self.generation() == generation:
-            return
+            return None
         with lock():
             current = store.generation()
-            if self.generation() != current:
-                self.rebuild(store, current)
+            if self.generation() == current:
+                return None
+            if self._catch_up(store, current):
+                return "caught up"
+            self.rebuild(store, current)
+            return "rebuilt"
+
+    def _catch_up(self, store: Store, generation: str | None) -> bool:
+        """Apply the records changed since the index's generation, as the store's history names
+        them. Only when every write since went through the gate (the data version moved by as
+        many steps as the gate counted writes: then each changed record has a version); False
+        otherwise — never built, the store loaded anew (its vocabularies may have changed, which
+        no version records), a write past the gate, or more changes than a rebuild costs."""
+        mine, last = self.generation(), self._meta("history")
+        if not mine or not generation or not last or mine.split("@", 1)[-1] != generation.split("@", 1)[-1]:
+            return False
+        versions_then, writes_then = (int(n) for n in last.split("/"))
+        now = history.heads(store, ())
+        steps = int(generation.split("@", 1)[0]) - int(mine.split("@", 1)[0])
+        if now.writes - writes_then != steps or now.count < versions_then or now.count - versions_then > _CATCH_UP_MOST:
+            return False
+        changed = history.graphs_changed(store, versions_then, now.count)
+        self._replace({g: store.read_graph(g) for g in sorted(changed)}, generation, (now.count, now.writes))
+        return True
 
     # -- building ------------------------------------------------------------------------------
 
     def rebuild(self, store: Store, generation: str | None) -> None:
         """Replace the whole index by what `store` holds now (one transaction: readers see the
         old index until it commits)."""
+        # Read first: the changes after it are caught up later (again, if the rows read have them).
+        heads = history.heads(store, ())
         kinds = {str(r["class"]): str(r["kind"]) for r in store.select(queries.load("index_class_kinds"))}
         broader = [(str(r["concept"]), str(r["broader"])) for r in store.select(queries.load("index_broader"))]
         closure = _closure(broader)
@@ -274,6 +307,7 @@ class PortalIndex:
             for trigger in _TRIGGERS:
                 db.execute(trigger)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('history', ?)", (f"{heads.count}/{heads.writes}",))
 
     def apply(self, graphs: Mapping[str, Graph], before: str | None, after: str | None, store: Store) -> None:
         """Replace the rows of `graphs` (their new content; empty: removed) after a write that
@@ -282,6 +316,12 @@ class PortalIndex:
         if self.generation() != before:
             self.rebuild(store, after)
             return
+        self._replace(graphs, after, history.counts_in(graphs))
+
+    def _replace(self, graphs: Mapping[str, Graph], generation: str | None,
+                 counts: tuple[int, int] | None) -> None:
+        """Replace the rows of `graphs` and record the generation (and the history's counts of
+        versions and writes) reached."""
         db = self._db()
         kinds = dict(db.execute("SELECT class, kind FROM class_kinds").fetchall())
         closure = set(db.execute("SELECT ancestor, descendant FROM closure").fetchall())
@@ -289,7 +329,11 @@ class PortalIndex:
             for graph, content in graphs.items():
                 self._remove_graph(db, graph)
                 self._add_graph(db, graph, [_tuple(t) for t in content], kinds, closure)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (after,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+            if counts is not None:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('history', ?)", (f"{counts[0]}/{counts[1]}",))
+            else:
+                db.execute("DELETE FROM meta WHERE key = 'history'")
 
     def _remove_graph(self, db: sqlite3.Connection, graph: str) -> None:
         db.execute("DELETE FROM names WHERE rowid IN (SELECT id FROM name_rows WHERE graph = ?)", (graph,))

@@ -225,3 +225,29 @@ def test_reindex_command_checks_the_maintained_figures(site, managed_server):
     assert drifted.returncode == 1 and "differed from the recount" in drifted.stdout, drifted.stdout
     again = subprocess.run([script, "reindex"], env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout
+
+
+def test_an_index_catches_up_from_the_history_with_writes_made_elsewhere(site, tmp_path):
+    """Another instance's writes (through its gate, not this index): the index applies the records
+    the history names, without a rebuild; a write past the gate makes it rebuild."""
+    _, store, _, _ = site
+    ontology, shapes = reference.ontology_and_shapes(BASE)
+    index = PortalIndex(tmp_path / "behind.sqlite", BASE)
+    index.rebuild(store, store.generation())
+    elsewhere = Gate(store, Validator(shapes, ontology), BASE, lock_path=tmp_path / "write.lock")
+    for ref, name in (("caught-1", "Caught Up Lab"), ("caught-2", "Second Caught Lab"), ("caught-1", "Renamed Caught Lab")):
+        text = member(ref, name)
+        assert elsewhere.merge(reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE),
+                               label="elsewhere").accepted
+    assert elsewhere.merge({f"{BASE}graph/member/caught-2": Graph()}, label="elsewhere").accepted
+    assert index.generation() != store.generation()
+    assert index.ensure(store, store.generation(), contextlib.nullcontext) == "caught up"
+    hits, _ = index.search("caught lab", limit=10)
+    assert [h.label for h in hits] == ["Renamed Caught Lab"]
+    assert_equals_recount(index, store, tmp_path)
+    # A write that bypasses the gate leaves no version: the history cannot account for it.
+    text = member("past-the-gate", "Past The Gate Lab")
+    store.replace_graphs(reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE))
+    assert index.ensure(store, store.generation(), contextlib.nullcontext) == "rebuilt"
+    assert_equals_recount(index, store, tmp_path)
+    assert index.ensure(store, store.generation(), contextlib.nullcontext) is None
