@@ -72,6 +72,13 @@ def _default_data_dir(environ: Mapping[str, str]) -> str:
     return str(Path(xdg) / "ccn-graph")
 
 
+def _store_profile(text: str) -> str:
+    profile = text.strip().lower()
+    if profile not in ("standard", "virtuoso"):
+        raise ValueError(f"expected standard or virtuoso, got {text!r}")
+    return profile
+
+
 def _writer_url(text: str) -> str:
     url = text.strip().rstrip("/")
     if url and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", url):
@@ -138,6 +145,14 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         str,
         "SPARQL 1.1 Graph Store Protocol endpoint of the remote store (default: CCN_STORE_URL)",
+    ),
+    Setting(
+        "CCN_STORE_PROFILE",
+        "store_profile",
+        "standard",
+        _store_profile,
+        "How the remote store departs from SPARQL 1.1: standard (Oxigraph, Fuseki) or virtuoso "
+        "(queries sent as forms, the dataset read by a query); see docs/deploy.md",
     ),
     Setting("CCN_STORE_USER", "store_user", "", str, "User name for HTTP Basic auth to the remote store"),
     Setting(
@@ -266,6 +281,7 @@ class Settings:
     store_url: str
     store_update_url: str
     store_gsp_url: str
+    store_profile: str
     store_user: str
     store_password: str
     store_token: str

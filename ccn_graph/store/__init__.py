@@ -58,7 +58,8 @@ def managed_server(settings: Settings) -> OxigraphServer:
 def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
     """The store the settings name: the remote store, or the managed server at `managed`."""
     if settings.store_url:
-        endpoints = Endpoints(
+        endpoints = Endpoints.for_profile(
+            settings.store_profile,
             settings.store_url,
             settings.store_update_url or settings.store_url,
             settings.store_gsp_url or settings.store_url,

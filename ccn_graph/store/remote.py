@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 import urllib3
 
-from ccn_graph import formats, results
+from ccn_graph import formats, queries, results
 from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH
 from ccn_graph.store.base import (
     QueryStream,
@@ -43,6 +43,21 @@ class Endpoints:
     graph_store: str
     #: Extra parameters of a bulk load to the graph store (a store-specific fast path).
     bulk_load_params: tuple[tuple[str, str], ...] = ()
+    #: Send queries as an HTML form (``query=…``) rather than as the request body: every store
+    #: takes a form; a body is cheaper, but Virtuoso 7 never answers one.
+    query_as_form: bool = False
+    #: Read the whole dataset graph by graph rather than by one Graph Store GET without ``?graph``
+    #: (Oxigraph and Fuseki answer that with N-Quads; Virtuoso, 406 — and its SPARQL TSV is not
+    #: the standard's, so a query for every quad would not do).
+    dataset_by_graphs: bool = False
+
+    #: What each store profile (``CCN_STORE_PROFILE``) changes from the SPARQL 1.1 standard.
+    PROFILES = {"standard": {}, "virtuoso": {"query_as_form": True, "dataset_by_graphs": True}}
+
+    @classmethod
+    def for_profile(cls, profile: str, query: str, update: str, graph_store: str) -> Endpoints:
+        """Endpoints of a remote store with the ways of `profile` (a key of `PROFILES`)."""
+        return cls(query, update, graph_store, **cls.PROFILES[profile])
 
     @classmethod
     def for_oxigraph(cls, root: str) -> Endpoints:
@@ -186,14 +201,18 @@ class RemoteStore(Store):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
-        # The query as the body itself (SPARQL 1.1 Protocol §2.1.3), the dataset in the URL:
-        # form-encoding a query costs more than its round trip.
         dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
         url = self.endpoints.query
-        if dataset:
-            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(dataset)
-        response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
-                                body=query.encode(), query=True)
+        if self.endpoints.query_as_form:
+            response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
+                                    body=urllib.parse.urlencode([("query", query), *dataset]).encode(), query=True)
+        else:
+            # The query as the body itself (SPARQL 1.1 Protocol §2.1.3), the dataset in the URL:
+            # form-encoding a query costs more than its round trip.
+            if dataset:
+                url += ("&" if "?" in url else "?") + urllib.parse.urlencode(dataset)
+            response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
+                                    body=query.encode(), query=True)
         if response.status >= 400:
             text = response.data.decode("utf-8", errors="replace")
             response.release_conn()
@@ -214,6 +233,8 @@ class RemoteStore(Store):
         return QueryStream(media_type, chunks(), close)
 
     def dataset_stream(self) -> QueryStream:
+        if self.endpoints.dataset_by_graphs:
+            return self._dataset_by_graphs()
         # The Graph Store Protocol endpoint without ?graph answers with the whole dataset on
         # Oxigraph and Fuseki; it is not a SPARQL query, so the query time limit does not cut it.
         response = self._send(
@@ -227,6 +248,18 @@ class RemoteStore(Store):
                 raise StoreUnavailable(f"the store stopped sending the dataset: {_reason(exc)}") from None
 
         return QueryStream(formats.N_QUADS.media_type, chunks(), response.close)
+
+    def _dataset_by_graphs(self) -> QueryStream:
+        """Every quad, graph by graph (the names by a query, each graph by a Graph Store GET), for
+        the stores that offer no GET of the whole dataset."""
+        names = [str(r["g"]) for r in self.select(queries.load("list_graphs"))]
+
+        def chunks():
+            for name in names:
+                lines = self.read_graph(name).serialize(format="nt11").splitlines()
+                yield "".join(f"{line[:-1].rstrip()} <{name}> .\n" for line in lines if line.strip()).encode()
+
+        return QueryStream(formats.N_QUADS.media_type, chunks())
 
     def _update(self, update: str) -> None:
         self._send("POST", self.endpoints.update, data={"update": update}).close()
