@@ -57,8 +57,8 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
     """Put ontology, shapes, taxonomy and reference records into their named graphs.
 
     Idempotent: each graph is replaced whole, all of them in one atomic update, so loading twice
-    gives the same store. Each reference record that changes gets a version (`history`), written
-    by the same update with the activity that loaded it. With `reset`, every graph is dropped first (needed to change the base
+    gives the same store. Each graph that changes (a record, a vocabulary) gets a version
+    (`history`), written by the same update with the activity that loaded it. With `reset`, every graph is dropped first (needed to change the base
     IRI). Raises `BaseMismatch` when the store holds data for another base and `reset` is false,
     and `reference.ReferenceDataError` for a broken reference file (nothing is written then).
     """
@@ -67,7 +67,9 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
         store.clear()
     else:
         check_base(store.state(), base_iri)
-    records = {g: content for g, content in graphs.items() if entity_for_record(base_iri, g)}
+    # Every graph of the reference data is versioned, the vocabularies as the records: replaying
+    # the change feed rebuilds the whole graph.
+    records = dict(graphs)
     before = {g: store.read_graph(g) for g in records}
     current = history.heads(store, records)
     when = current.time_of_next(_now())

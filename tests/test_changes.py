@@ -1,6 +1,7 @@
 """The change feed over real HTTP: LDES and Activity Streams, and replaying it rebuilds the graph.
 
-The world is written the ways a store is written: the reference data load, a bulk load of synthetic
+The world is written the ways a store is written: the reference data load (records and
+vocabularies), a bulk load of synthetic
 members, submissions (created, updated), a Graph Store PUT and a DELETE. The record graphs are
 copied after each step; replaying the feed up to the versions of that moment must give the copy.
 """
@@ -13,7 +14,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDF
 
 from ccn_graph import generate, history, loading
-from ccn_graph.iris import entity_for_record
+from ccn_graph.iris import STORE_STATE_GRAPH, entity_for_record, provenance_graph_prefix
 from server.changes import FEED_PAGE
 
 from .conftest import BASE
@@ -25,11 +26,15 @@ TREE = Namespace("https://w3id.org/tree#")
 
 
 def record_graphs(store) -> dict[str, Graph]:
-    """Every record graph of the store, whole."""
+    """Every graph of the store's data, whole: the records and the vocabularies (not the service's
+    own: provenance and versions, the store state, the history's count)."""
     out: dict[str, Graph] = {}
     for row in store.select("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"):
-        if entity_for_record(BASE, str(row["g"])):
-            out.setdefault(str(row["g"]), Graph()).add((row["s"], row["p"], row["o"]))
+        graph = str(row["g"])
+        if graph.startswith(provenance_graph_prefix(BASE)) or graph in (STORE_STATE_GRAPH, history.HISTORY_GRAPH):
+            continue
+        out.setdefault(graph, Graph()).add((row["s"], row["p"], row["o"]))
+    assert f"{BASE}graph/ontology" in out and any(entity_for_record(BASE, g) for g in out)
     return out
 
 

@@ -157,7 +157,7 @@ def test_history_pages(site, browser):
     visit(browser, f"{site.url}/changes/1", "changes", "table tbody tr")
     rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
     total = int(browser.find_element(By.CSS_SELECTOR, "main p").text.split("(", 1)[1].split()[0])
-    assert len(rows) == total > 60  # the reference records, then the 60 members loaded
+    assert total > 60 and len(rows) == min(total, 100)  # the reference data, then the 60 members
     assert [r.find_element(By.TAG_NAME, "td").text for r in rows[:3]] == ["1", "2", "3"]
     rows[-1].find_elements(By.CSS_SELECTOR, "td a")[0].click()
     WebDriverWait(browser, 20).until(conditions.url_contains("/doc/synthetic-member/"))
