@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
@@ -39,6 +40,8 @@ __all__ = [
     "parse_tsv_term",
     "read_lines",
     "select_writer",
+    "split_nq_line",
+    "until",
 ]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -158,6 +161,15 @@ def split_nq_line(line: str) -> tuple[str, str | None] | None:
     if graph[0] != "uri":
         raise ValueError(f"not an N-Quads line (a graph is named by an IRI): {line[:80]!r}")
     return triple, graph[1]
+
+
+def until(lines: Iterable[str], deadline: float, reason: str) -> Iterator[str]:
+    """`lines` until `time.monotonic()` passes `deadline`; then the result is broken off with
+    `reason` (marked as cut by the writers, as when the store stops it)."""
+    for count, line in enumerate(lines):
+        if count and count % 256 == 0 and time.monotonic() > deadline:
+            raise _BrokenOff(reason)
+        yield line
 
 
 def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:

@@ -241,7 +241,11 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
         body = _ask_body(answer, media_type)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
         return _common_headers(Response(body, content_type=_with_charset(media_type)))
-    lines = results.read_lines(stream.chunks)
+    # The time limit holds for the whole answer: rows the store made in time but with big values
+    # (long literals) could otherwise take longer to pass on than the query took to run.
+    timeout = context.settings().query_timeout
+    lines = results.until(results.read_lines(stream.chunks), time.monotonic() + timeout + 2,
+                          f"the answer took longer than the limit of {timeout:g} seconds to send")
 
     def broken_off(reason: str) -> None:
         log.warning("the store broke off a result (%s); it is marked as cut", reason)

@@ -168,3 +168,18 @@ def test_the_turtle_writer_gives_back_the_same_graph():
     text = write_turtle(graph, PREFIXES, first=ex["member/a"])
     assert text.index("member/a") < text.index("#registration")
     assert isomorphic(Graph().parse(data=text, format="turtle"), graph)
+
+
+def test_an_answer_past_its_time_is_cut_and_marked():
+    """The time limit holds for sending the answer too (rows with big values take long to pass on)."""
+    import time
+
+    heard = []
+    lines = ["?s"] + [f"<http://ccn.test/r{i}>" for i in range(1000)]
+    late = results.until(iter(lines), time.monotonic() - 1, "the answer took longer than the limit of 5 seconds")
+    parsed = json.loads("".join(results.select_writer(formats.SPARQL_JSON.media_type, late, 100_000, heard.append)))
+    assert parsed["truncated"] is True and "limit of 5 seconds" in parsed["reason"] and len(heard) == 1
+    assert len(parsed["results"]["bindings"]) < 1000
+    in_time = results.until(iter(lines), time.monotonic() + 60, "never")
+    parsed = json.loads("".join(results.select_writer(formats.SPARQL_JSON.media_type, in_time, 100_000)))
+    assert len(parsed["results"]["bindings"]) == 1000 and "truncated" not in parsed
