@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import rdflib
 from pyshacl import validate as _pyshacl_validate
 from rdflib import BNode, Graph, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 __all__ = ["ValidationReport", "ValidationResult", "Validator"]
@@ -70,7 +70,13 @@ class Validator:
 
     def __init__(self, shapes: Graph, ontology: Graph) -> None:
         self.shapes = shapes
-        self.ontology = ontology
+        # SHACL's class semantics (SHACL §1.5 "SHACL instance", §2.1.3.1 targets) read rdf:type and
+        # rdfs:subClassOf only, and pyshacl copies the whole ontology graph into every data graph
+        # it validates: labels and definitions (three quarters of it) would be copied for nothing.
+        self.ontology = Graph()
+        for predicate in (RDF.type, RDFS.subClassOf):
+            for triple in ontology.triples((None, predicate, None)):
+                self.ontology.add(triple)
         self._lock = threading.Lock()
 
     def validate(self, data: Graph, focus: Iterable[Node] | None = None) -> ValidationReport:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
@@ -40,4 +42,9 @@ def run_gunicorn(app: Flask, settings: Settings) -> None:
         "proc_name": "ccn-graph",
         "control_socket_disable": True,
     }
+    # What the app built at start-up (vocabularies, shapes, templates) lives as long as the workers:
+    # frozen, the collector of every worker stops walking it (about 3% of an entity page's CPU)
+    # and the pages the workers share after the fork stay shared.
+    gc.collect()
+    gc.freeze()
     _Service(app, options).run()
