@@ -28,6 +28,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 from ccn_graph import formats
@@ -200,6 +201,59 @@ def _nt(term: Term) -> str:
     if term[3] and term[3] != XSD + "string":
         return f'"{lexical}"^^<{term[3]}>'
     return f'"{lexical}"'
+
+
+_SRX = "{http://www.w3.org/2005/sparql-results#}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_NOT_IN_LABEL = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _srx_term(binding) -> Term | None:
+    for value in binding:
+        text = value.text or ""
+        if value.tag == _SRX + "uri":
+            return ("uri", text)
+        if value.tag == _SRX + "bnode":
+            # Virtuoso names blank nodes "nodeID://b10001": a label may not hold ":" or "/".
+            return ("bnode", _NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://")) or "b")
+        if value.tag == _SRX + "literal":
+            return ("literal", text, value.get(_XML_LANG), value.get("datatype"))
+    return None
+
+
+def tsv_from_xml(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """SPARQL XML results, converted to SPARQL TSV as they arrive (for stores whose own TSV is
+    not the standard's). Each result is dropped once written, so memory stays flat. Raises
+    ValueError when the XML is malformed."""
+    parser = ElementTree.XMLPullParser(events=("start", "end"))
+    names: list[str] = []
+    holder = None
+    for chunk in chunks:
+        try:
+            parser.feed(chunk)
+            events = list(parser.read_events())
+        except ElementTree.ParseError as exc:
+            raise ValueError(str(exc)) from None
+        out = []
+        for event, element in events:
+            if event == "start":
+                if element.tag == _SRX + "results":
+                    holder = element
+                continue
+            if element.tag == _SRX + "head":
+                names = [variable.get("name", "") for variable in element.iter(_SRX + "variable")]
+                out.append("\t".join(f"?{name}" for name in names) + "\n")
+            elif element.tag == _SRX + "result":
+                row = {binding.get("name"): _srx_term(binding) for binding in element.iter(_SRX + "binding")}
+                out.append("\t".join(_nt(row[name]) if row.get(name) else "" for name in names) + "\n")
+                if holder is not None:
+                    holder.remove(element)
+        if out:
+            yield "".join(out).encode("utf-8")
+    try:
+        parser.close()
+    except ElementTree.ParseError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _json_term(term: Term) -> dict:

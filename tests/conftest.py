@@ -107,9 +107,33 @@ def remote_oxigraph(tmp_path_factory, oxigraph_bin):
     process.wait(timeout=10)
 
 
-@pytest.fixture(params=["managed", "remote", "embedded"])
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    """Debian's Virtuoso from deploy/virtuoso.ini (tests/virtuoso.py). Not installed: the tests
+    on it skip, saying so — except under CI, which installs it (.ci/run)."""
+    from tests.virtuoso import VirtuosoServer, missing
+
+    reason = missing()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Virtuoso is needed under CI: {reason}")
+        pytest.skip(f"the suites on Virtuoso need it: {reason}")
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def engine(request):
+    """The store server a module's suite runs on, once per engine: the session's managed Oxigraph,
+    then Virtuoso (reached as a remote store with the `virtuoso` profile). Either has `endpoints`."""
+    return request.getfixturevalue("managed_server" if request.param == "oxigraph" else "virtuoso_server")
+
+
+@pytest.fixture(params=["managed", "remote", "embedded", "virtuoso"])
 def store(request) -> Store:
-    """A clean store of each backend."""
+    """A clean store of each backend (the remote one also over Virtuoso)."""
     if request.param == "managed":
         server = request.getfixturevalue("managed_server")
         # As the service reaches it: state read from a copy kept in the data dir.
@@ -118,6 +142,8 @@ def store(request) -> Store:
     elif request.param == "remote":
         root = request.getfixturevalue("remote_oxigraph")
         store = RemoteStore(Endpoints.for_oxigraph(root), timeout=5)
+    elif request.param == "virtuoso":
+        store = RemoteStore(request.getfixturevalue("virtuoso_server").endpoints, timeout=5)
     else:
         store = EmbeddedStore()
     store.clear()

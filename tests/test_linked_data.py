@@ -36,8 +36,8 @@ def subject_iri(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(managed_server, tmp_path_factory):
-    store = RemoteStore(managed_server.endpoints, timeout=10)
+def site(engine, tmp_path_factory):
+    store = RemoteStore(engine.endpoints, timeout=10)
     store.clear()
     loading.load_reference_data(store, BASE)
     path = tmp_path_factory.mktemp("m") / "m.nq"

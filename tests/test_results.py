@@ -183,3 +183,34 @@ def test_an_answer_past_its_time_is_cut_and_marked():
     in_time = results.until(iter(lines), time.monotonic() + 60, "never")
     parsed = json.loads("".join(results.select_writer(formats.SPARQL_JSON.media_type, in_time, 100_000)))
     assert len(parsed["results"]["bindings"]) == 1000 and "truncated" not in parsed
+
+
+SRX = """<?xml version="1.0"?>
+<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head><variable name="s"/><variable name="o"/></head>
+ <results>
+  <result><binding name="s"><uri>http://e/a</uri></binding><binding name="o"><literal datatype="http://www.w3.org/2001/XMLSchema#decimal">2.5</literal></binding></result>
+  <result><binding name="o"><bnode>nodeID://b10001</bnode></binding></result>
+  <result><binding name="s"><uri>http://e/a</uri></binding><binding name="o"><literal xml:lang="fr">tab\there "q"
+new line</literal></binding></result>
+  <result><binding name="o"><literal></literal></binding></result>
+ </results></sparql>"""
+
+
+def test_sparql_xml_results_become_standard_tsv_whatever_the_chunks():
+    body = SRX.encode()
+    for size in (1, 7, 64, len(body)):
+        out = b"".join(results.tsv_from_xml(body[i:i + size] for i in range(0, len(body), size))).decode()
+        assert out.splitlines() == [
+            "?s\t?o",
+            '<http://e/a>\t"2.5"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+            "\t_:b10001",
+            '<http://e/a>\t"tab\\there \\"q\\"\\nnew line"@fr',
+            '\t""',
+        ], size
+    rows = list(results.select_writer(formats.SPARQL_JSON.media_type, results.read_lines(results.tsv_from_xml([body])), 10))
+    assert json.loads("".join(rows))["results"]["bindings"][2]["o"] == {"type": "literal", "value": 'tab\there "q"\nnew line', "xml:lang": "fr"}
+
+
+def test_malformed_sparql_xml_is_a_value_error():
+    with pytest.raises(ValueError):
+        list(results.tsv_from_xml([SRX[:300].encode(), b"<oops></sparql>"]))

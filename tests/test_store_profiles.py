@@ -1,14 +1,21 @@
 """The remote backend's profiles (`CCN_STORE_PROFILE`): the ways a store departs from SPARQL 1.1
 are configuration, not code paths spread through the service. Both ways are run here against a
-real Oxigraph server, which answers either."""
+real Oxigraph server, which answers either, and the Virtuoso profile against Debian's Virtuoso."""
 
 from __future__ import annotations
 
+import io
+import time
+
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import XSD
+from rdflib.query import Result
 
+from ccn_graph import formats
 from ccn_graph.settings import load_settings
-from ccn_graph.store import RemoteStore, open_store
+from ccn_graph.store import QueryTimeout, RemoteStore, open_store
 from ccn_graph.store.remote import Endpoints
 
 from .conftest import BASE
@@ -53,3 +60,94 @@ def test_the_profile_is_a_setting():
     store.close()
     with pytest.raises(Exception, match="standard or virtuoso"):
         load_settings(environ={"CCN_STORE_PROFILE": "graphdb"})
+
+
+# -- on Virtuoso itself ------------------------------------------------------------------------
+
+VIRTRDF = "http://www.openlinksw.com/schemas/virtrdf#"
+
+
+@pytest.fixture
+def virtuoso(virtuoso_server):
+    store = RemoteStore(virtuoso_server.endpoints, timeout=2)
+    store.clear()
+    yield store
+    store.clear()
+    store.close()
+
+
+def test_virtuoso_keeps_its_own_graphs_out_of_ours(virtuoso):
+    """Its system graphs are in every database: never listed, counted or dropped by us."""
+    assert virtuoso.ask(f"ASK {{ GRAPH <{VIRTRDF}> {{ ?s ?p ?o }} }}")
+    assert virtuoso.graph_names() == [] and virtuoso.triple_count() == 0
+    graph = Graph()
+    graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
+    virtuoso.replace_graphs({"http://e/g": graph})
+    assert virtuoso.graph_names() == ["http://e/g"] and virtuoso.triple_count() == 1
+    virtuoso.clear()
+    assert virtuoso.graph_names() == [] and virtuoso.triple_count() == 0
+    assert virtuoso.ask(f"ASK {{ GRAPH <{VIRTRDF}> {{ ?s ?p ?o }} }}"), "clearing our graphs dropped Virtuoso's own"
+
+
+def test_virtuoso_takes_a_large_write_with_blank_nodes_in_parts(virtuoso):
+    """More than an update of Virtuoso's takes (about 1,000 triples): sent in parts, each graph
+    whole, blank nodes kept (a graph past the bound goes whole through the Graph Store Protocol)."""
+    big, small = Graph(), {}
+    for i in range(1500):
+        node = BNode()
+        big.add((URIRef(f"http://e/big/{i}"), URIRef("http://e/has"), node))
+        big.add((node, URIRef("http://e/value"), Literal(i)))
+    for i in range(150):
+        graph = Graph()
+        for j in range(5):
+            graph.add((URIRef(f"http://e/small/{i}"), URIRef("http://e/p"), Literal(f"{i}/{j}")))
+        small[f"http://e/g/{i:03d}"] = graph
+    before = virtuoso.state()
+    virtuoso.replace_graphs({"http://e/big": big, **small})
+    assert len(virtuoso.graph_names()) == 151 and virtuoso.triple_count() == 3000 + 750
+    # Each blank node still joins its two triples (rdflib's isomorphism check is slow on 1,500).
+    pairs = virtuoso.select("SELECT ?s ?v WHERE { GRAPH <http://e/big> { ?s <http://e/has> ?b . ?b <http://e/value> ?v } }")
+    assert {(str(r["s"]), int(r["v"])) for r in pairs} == {(f"http://e/big/{i}", i) for i in range(1500)}
+    assert isomorphic(virtuoso.read_graph("http://e/g/149"), small["http://e/g/149"])
+    assert virtuoso.state() is None or before is None or virtuoso.state().data_version > before.data_version
+    # Replacing again replaces: nothing of the first write is left beside the second.
+    virtuoso.replace_graphs({"http://e/big": small["http://e/g/000"], "http://e/g/001": Graph()})
+    assert len(virtuoso.read_graph("http://e/big")) == 5 and "http://e/g/001" not in virtuoso.graph_names()
+
+
+def test_virtuoso_results_in_the_standard_tsv(virtuoso):
+    """Virtuoso's own TSV quotes IRIs and literals alike; its XML is converted instead."""
+    graph = Graph()
+    node = BNode()
+    s = URIRef("http://e/s")
+    for value in (Literal("tab\there", lang="fr"), Literal("2.50", datatype=XSD.decimal), node, URIRef("http://e/o")):
+        graph.add((s, URIRef("http://e/p"), value))
+    virtuoso.replace_graphs({"http://e/g": graph})
+    body = virtuoso.query_stream("SELECT ?o ?none WHERE { <http://e/s> <http://e/p> ?o } ORDER BY ?o",
+                                 formats.SPARQL_TSV.media_type).read()
+    lines = body.decode().splitlines()
+    assert lines[0] == "?o\t?none" and len(lines) == 5
+    cells = {line.split("\t")[0] for line in lines[1:]}
+    assert {'"tab\\there"@fr', "<http://e/o>"} <= cells
+    assert '"2.5"^^<http://www.w3.org/2001/XMLSchema#decimal>' in cells
+    assert any(cell.startswith("_:") and ":" not in cell[2:] and "/" not in cell for cell in cells)
+    assert all(line.endswith("\t") for line in lines[1:])  # ?none unbound: an empty cell
+    parsed = Result.parse(io.BytesIO(body), format="tsv")
+    assert {row[0] for row in parsed} >= {Literal("tab\there", lang="fr"), URIRef("http://e/o")}
+
+
+def test_virtuoso_stops_a_query_at_the_limit_and_no_cut_result_passes_as_whole(virtuoso):
+    """Virtuoso answers a query stopped by its time limit with 200 and what it had so far (an
+    "anytime" result): the profile gives it the limit and turns that answer into QueryTimeout."""
+    graph = Graph()
+    for i in range(300):
+        graph.add((URIRef(f"http://e/s{i}"), URIRef("http://e/p"), Literal(i)))
+    virtuoso.replace_graphs({"http://e/g": graph})
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://e/g> { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }")
+    assert time.monotonic() - started < 2 + 5
+    # One it estimates past its own bound on planning (MaxQueryCostEstimationTime) is refused at once.
+    with pytest.raises(QueryTimeout):
+        virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
+    assert virtuoso.ask("ASK { GRAPH <http://e/g> { <http://e/s1> ?p ?o } }"), "the store stopped answering after the limit"

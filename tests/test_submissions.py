@@ -50,10 +50,10 @@ def member(ref: str, name: str = "Example Lab", state: str = "ROU", ncc: str = "
 """
 
 
-def steward_world(managed_server, tmp_path_factory, **overrides):
-    """The app over the reference data, with stewards for RO, BE and the network:
-    (app, store, tokens by "ro"/"be"/"network", data dir)."""
-    store = RemoteStore(managed_server.endpoints, timeout=10)
+def steward_world(server, tmp_path_factory, **overrides):
+    """The app over the reference data on `server` (a store server with `endpoints`), with
+    stewards for RO, BE and the network: (app, store, tokens by "ro"/"be"/"network", data dir)."""
+    store = RemoteStore(server.endpoints, timeout=10)
     store.clear()
     loading.load_reference_data(store, BASE)
     data_dir = tmp_path_factory.mktemp("data")
@@ -68,8 +68,8 @@ def steward_world(managed_server, tmp_path_factory, **overrides):
 
 
 @pytest.fixture(scope="module")
-def world(managed_server, tmp_path_factory):
-    app, store, tokens, data_dir = steward_world(managed_server, tmp_path_factory, max_body=200_000)
+def world(engine, tmp_path_factory):
+    app, store, tokens, data_dir = steward_world(engine, tmp_path_factory, max_body=200_000)
     yield app, store, tokens, data_dir
     app.close()
 

@@ -38,19 +38,25 @@ def is_update(test: dict) -> bool:
     return test["id"].startswith(("update_", "bad_update", "bad_multiple_updates"))
 
 
-def disposable_store(tmp_path_factory, oxigraph_bin, name: str):
-    """(folder, started Oxigraph server, store) for one module: the suite's tests clear and
-    write whole graphs, so they never share the session's store."""
+def disposable_store(tmp_path_factory, oxigraph_bin, engine, name: str):
+    """(folder, server to stop or None, store) for one module on `engine`: the suite's tests
+    clear and write whole graphs, so on Oxigraph they never share the session's store (a
+    server of their own); Virtuoso, shared by the suites that run on it one after another, is
+    cleared."""
     folder = tmp_path_factory.mktemp(name)
+    if not isinstance(engine, OxigraphServer):
+        store = RemoteStore(engine.endpoints, timeout=10)
+        store.clear()
+        return folder, None, store
     server = OxigraphServer(folder, query_timeout=10, binary=oxigraph_bin)
     server.start()
     return folder, server, RemoteStore(server.endpoints, timeout=10)
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory, oxigraph_bin):
+def endpoint(tmp_path_factory, oxigraph_bin, engine):
     """/sparql over a disposable store holding the suite's data graphs."""
-    folder, server, store = disposable_store(tmp_path_factory, oxigraph_bin, "w3c")
+    folder, server, store = disposable_store(tmp_path_factory, oxigraph_bin, engine, "w3c")
     data = suites_path("w3c-sparql", "sparql11", "protocol")
     seen = set()
     for test in digest():
@@ -63,13 +69,14 @@ def endpoint(tmp_path_factory, oxigraph_bin):
     app = LiveApp(create_app(settings, store))
     yield app
     app.close()
-    server.stop()
+    if server is not None:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
-def update_endpoint(tmp_path_factory, oxigraph_bin):
+def update_endpoint(tmp_path_factory, oxigraph_bin, engine):
     """/update and /sparql over a disposable store, with a network steward; (app, token)."""
-    folder, server, store = disposable_store(tmp_path_factory, oxigraph_bin, "w3c-update")
+    folder, server, store = disposable_store(tmp_path_factory, oxigraph_bin, engine, "w3c-update")
     settings = load_settings(environ={}, overrides={
         "data_dir": str(folder), "base_iri": "http://ccn.test/", "open_graphs": SUITE_GRAPHS,
     })
@@ -77,7 +84,8 @@ def update_endpoint(tmp_path_factory, oxigraph_bin):
     app = LiveApp(create_app(settings, store))
     yield app, token
     app.close()
-    server.stop()
+    if server is not None:
+        server.stop()
 
 
 def check(response: requests.Response, expect: dict) -> None:

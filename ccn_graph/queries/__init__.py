@@ -139,8 +139,10 @@ def write_triples(triples: Iterable[tuple[Node, Node, Node]]) -> str:
     return "".join(f"{write(s)} {write(p)} {write(o)} .\n" for s, p, o in triples)
 
 
-def replace_graphs_update(graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]]) -> str:
-    """One SPARQL Update that replaces each named graph by its triples (none: drops it)."""
+def replace_graphs_update(graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]], *, as_template: bool = False) -> str:
+    """One SPARQL Update that replaces each named graph by its triples (none: drops it); with
+    `as_template`, the triples are inserted by ``INSERT { … } WHERE { }`` rather than ``INSERT
+    DATA`` (the same triples: one solution, and a template's blank nodes are fresh per solution)."""
     drop = load("drop_graph")
     operations = [bind(drop, {"g": URIRef(iri)}) for iri in graphs]
     blocks = []
@@ -149,5 +151,6 @@ def replace_graphs_update(graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]
         if body:
             blocks.append(f"GRAPH {sparql_term(URIRef(iri))} {{\n{body}}}")
     if blocks:
-        operations.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+        operations.append(("INSERT {\n" if as_template else "INSERT DATA {\n") + "\n".join(blocks)
+                          + ("\n} WHERE { }" if as_template else "\n}"))
     return " ;\n".join(operations)

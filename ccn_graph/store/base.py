@@ -116,6 +116,8 @@ class Store(abc.ABC):
 
     #: Short name of the backend, shown by /health.
     backend: str = "abstract"
+    #: Writes give their triples as ``INSERT { … } WHERE { }`` (see `Endpoints.insert_by_template`).
+    insert_by_template: bool = False
 
     # -- primitives ----------------------------------------------------------------------------
 
@@ -236,7 +238,7 @@ class Store(abc.ABC):
         An empty graph in `graphs` deletes that named graph.
         """
         if graphs:
-            self.update(queries.replace_graphs_update(graphs))
+            self.update(queries.replace_graphs_update(graphs, as_template=self.insert_by_template))
 
     def load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None = None) -> None:
         """Bulk-load a (large) file with the backend's bulk loader.

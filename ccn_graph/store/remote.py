@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import requests
 import urllib3
+from rdflib import Graph, URIRef
 
 from ccn_graph import formats, queries, results
 from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH
@@ -50,9 +52,51 @@ class Endpoints:
     #: (Oxigraph and Fuseki answer that with N-Quads; Virtuoso, 406 — and its SPARQL TSV is not
     #: the standard's, so a query for every quad would not do).
     dataset_by_graphs: bool = False
+    #: Graphs the store keeps for itself (Virtuoso creates three in every database, and its
+    #: default graph is the union of all graphs): never listed, counted, dumped or dropped — and,
+    #: since such a store's ``DROP ALL`` would drop them (Virtuoso's does nothing at all), the
+    #: store is cleared graph by graph.
+    system_graphs: tuple[str, ...] = ()
+    #: Write triples with blank nodes as ``INSERT { … } WHERE { }`` (the same triples, fresh blank
+    #: nodes): Virtuoso refuses blank nodes in ``INSERT DATA``.
+    insert_by_template: bool = False
+    #: Ask for SPARQL XML results where SPARQL TSV is wanted, and convert: Virtuoso's TSV writes
+    #: IRIs and literals alike as quoted strings.
+    tsv_from_xml: bool = False
+    #: A response header (name, value) by which the store marks a result its time limit cut short
+    #: while answering 200 (Virtuoso's "anytime" queries): raised as a `QueryTimeout`.
+    cut_marker: tuple[str, str] | None = None
+    #: At most this many triples (and a tenth as many graphs) per update request, None for no
+    #: bound: Virtuoso compiles an update to SQL and refuses one of more than about 1,000 triples
+    #: ("generated SQL text has exceeded 10000 lines"). A larger write is sent in parts (see
+    #: `RemoteStore.replace_graphs`): each part atomic, the whole write not.
+    max_update_triples: int | None = None
+    #: Words of an error answer by which the store says it stopped or refused a query for its
+    #: time (Virtuoso refuses up front one it estimates past its limit): raised as `QueryTimeout`.
+    timeout_texts: tuple[str, ...] = ()
+    #: A query parameter that gives the store the query's time limit in milliseconds (Virtuoso's
+    #: ``timeout``), so that the store stops at the limit rather than at its own configured one.
+    timeout_param: str | None = None
 
     #: What each store profile (``CCN_STORE_PROFILE``) changes from the SPARQL 1.1 standard.
-    PROFILES = {"standard": {}, "virtuoso": {"query_as_form": True, "dataset_by_graphs": True}}
+    PROFILES = {
+        "standard": {},
+        "virtuoso": {
+            "query_as_form": True,
+            "dataset_by_graphs": True,
+            "system_graphs": (
+                "http://www.openlinksw.com/schemas/virtrdf#",
+                "http://www.w3.org/ns/ldp#",
+                "http://localuriqaserver/sparql",
+            ),
+            "insert_by_template": True,
+            "tsv_from_xml": True,
+            "cut_marker": ("X-SQL-State", "S1TAT"),
+            "timeout_param": "timeout",
+            "max_update_triples": 1000,
+            "timeout_texts": ("exceeds the limit of", "S1T00"),
+        },
+    }
 
     @classmethod
     def for_profile(cls, profile: str, query: str, update: str, graph_store: str) -> Endpoints:
@@ -90,6 +134,7 @@ class RemoteStore(Store):
         mirror: StateMirror | None = None,
     ) -> None:
         self.endpoints = endpoints
+        self.insert_by_template = endpoints.insert_by_template
         #: A copy of the state kept in a file (`state_mirror`): only for a store no one else writes.
         self.mirror = mirror
         self.timeout = timeout
@@ -202,7 +247,12 @@ class RemoteStore(Store):
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
         dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
+        if self.endpoints.timeout_param:
+            dataset.append((self.endpoints.timeout_param, str(int(self.timeout * 1000))))
         url = self.endpoints.query
+        as_tsv = self.endpoints.tsv_from_xml and accept == formats.SPARQL_TSV.media_type
+        if as_tsv:
+            accept = formats.SPARQL_XML.media_type
         if self.endpoints.query_as_form:
             response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
                                     body=urllib.parse.urlencode([("query", query), *dataset]).encode(), query=True)
@@ -216,7 +266,12 @@ class RemoteStore(Store):
         if response.status >= 400:
             text = response.data.decode("utf-8", errors="replace")
             response.release_conn()
-            _raise_for_status(response.status, text)
+            _raise_for_status(response.status, text, self.endpoints.timeout_texts)
+        marker = self.endpoints.cut_marker
+        if marker and response.headers.get(marker[0], "").strip() == marker[1]:
+            response.close()
+            response.release_conn()
+            raise QueryTimeout(f"the store stopped the query at its time limit of {self.timeout:g} s")
         media_type = response.headers.get("Content-Type", accept).split(";", 1)[0].strip()
 
         def chunks():
@@ -225,12 +280,22 @@ class RemoteStore(Store):
             except urllib3.exceptions.HTTPError as exc:
                 raise StoreUnavailable(f"the store stopped sending results: {_reason(exc)}") from None
 
+        def as_standard_tsv(xml):
+            try:
+                yield from results.tsv_from_xml(xml)
+            except ValueError as exc:
+                raise StoreUnavailable(f"the store's results cannot be read: {exc}") from None
+
+        stream = chunks()
+        if as_tsv:
+            media_type, stream = formats.SPARQL_TSV.media_type, as_standard_tsv(stream)
+
         def close():
             if not response.isclosed():
                 response.close()  # left half-read: the connection cannot serve another request
             response.release_conn()
 
-        return QueryStream(media_type, chunks(), close)
+        return QueryStream(media_type, stream, close)
 
     def dataset_stream(self) -> QueryStream:
         if self.endpoints.dataset_by_graphs:
@@ -249,10 +314,78 @@ class RemoteStore(Store):
 
         return QueryStream(formats.N_QUADS.media_type, chunks(), response.close)
 
+    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
+        """As `Store.replace_graphs`, in one request when the store takes it (always, but for a
+        store with `Endpoints.max_update_triples`). Past that bound, a graph larger than it is put
+        whole through the Graph Store Protocol, and the others go in updates of at most that many
+        triples: each graph is replaced whole, but the write as a whole is not atomic."""
+        limit = self.endpoints.max_update_triples
+        if limit is None or sum(len(graph) for graph in graphs.values()) <= limit and len(graphs) <= limit // 10:
+            super().replace_graphs(graphs)
+            return
+        part: dict[str, Graph] = {}
+        size = 0
+        for iri, graph in graphs.items():
+            if len(graph) > limit:
+                self._put_graph(iri, graph)
+                continue
+            if part and (size + len(graph) > limit or len(part) >= limit // 10):
+                super().replace_graphs(part)
+                part, size = {}, 0
+            part[iri] = graph
+            size += len(graph)
+        if part:
+            super().replace_graphs(part)
+
+    def _put_graph(self, iri: str, graph: Graph) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "graph.nt"
+            graph.serialize(destination=path, format="nt11", encoding="utf-8")
+            self.load_file(path, formats.N_TRIPLES, iri)
+
+    def graph_names(self) -> list[str]:
+        return [name for name in super().graph_names() if name not in self.endpoints.system_graphs]
+
+    def triple_count(self) -> int:
+        if not self.endpoints.system_graphs:
+            return super().triple_count()
+        rows = self.select(queries.load("count_triples_by_graph"))
+        return sum(int(row["triples"]) for row in rows if str(row["g"]) not in self.endpoints.system_graphs)
+
+    def clear(self) -> None:
+        """Remove every triple of every graph but the store's own (`Endpoints.system_graphs`)."""
+        if not self.endpoints.system_graphs:
+            super().clear()
+            return
+        drop = queries.load("drop_graph")
+        names = self.graph_names()
+        if names:
+            self._update(" ;\n".join(queries.bind(drop, {"g": URIRef(name)}) for name in names))
+
+    def _load_by_graphs(self, path: Path, fmt: formats.RdfFormat) -> None:
+        """A dataset file sent graph by graph to the Graph Store endpoint (each graph's triples
+        added, as a dataset load does), for stores that take no quads there."""
+        if fmt != formats.N_QUADS:
+            raise ValueError(f"this store takes datasets as N-Quads only, not {fmt.media_type}")
+        graphs: dict[str, list[str]] = {}
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                try:
+                    split = results.split_nq_line(line)
+                except ValueError as exc:
+                    raise ValueError(f"{path.name}, line {number}: {exc}") from None
+                if split is not None:
+                    if split[1] is None:
+                        raise ValueError(f"{path.name}, line {number}: a triple outside any named graph")
+                    graphs.setdefault(split[1], []).append(f"{split[0]} .\n")
+        for name, triples in graphs.items():
+            self._send("POST", self.endpoints.graph_store, params={"graph": name}, data="".join(triples).encode(),
+                       headers={"Content-Type": formats.N_TRIPLES.media_type}, timeout=None).close()
+
     def _dataset_by_graphs(self) -> QueryStream:
         """Every quad, graph by graph (the names by a query, each graph by a Graph Store GET), for
         the stores that offer no GET of the whole dataset."""
-        names = [str(r["g"]) for r in self.select(queries.load("list_graphs"))]
+        names = self.graph_names()
 
         def chunks():
             for name in names:
@@ -265,6 +398,9 @@ class RemoteStore(Store):
         self._send("POST", self.endpoints.update, data={"update": update}).close()
 
     def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None) -> None:
+        if graph_iri is None and self.endpoints.dataset_by_graphs:
+            self._load_by_graphs(path, fmt)
+            return
         # A dataset goes to the store's own endpoint without ?graph (Oxigraph and Fuseki accept
         # quads there; the protocol itself only defines graphs).
         with path.open("rb") as body:
@@ -327,10 +463,10 @@ def _raise_for(response: requests.Response) -> None:
     _raise_for_status(response.status_code, text)
 
 
-def _raise_for_status(status: int, text: str) -> None:
+def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = ()) -> None:
     text = text.strip()[:2000]
     lowered = text.lower()
-    if "timeout" in lowered or "timed out" in lowered:
+    if "timeout" in lowered or "timed out" in lowered or any(words in text for words in timeout_texts):
         raise QueryTimeout(f"the store stopped the query at its time limit: {text}")
     if status in (502, 503, 504):
         raise StoreUnavailable(f"the store is unavailable ({status}): {text}")

@@ -1,0 +1,76 @@
+"""Debian's Virtuoso 7 (`virtuoso-opensource`), started from the repository's configuration
+(`deploy/virtuoso.ini`) in a folder of its own, on free loopback ports: the second engine the
+store-facing suites run on (`CCN_STORE_PROFILE=virtuoso`)."""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import requests
+
+from ccn_graph.store.remote import Endpoints
+from tests.conftest import free_port, wait_until
+
+CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "virtuoso.ini"
+#: What the SPARQL endpoint may do: update, and read and write every graph (as in docs/deploy.md).
+GRANTS = "GRANT SPARQL_UPDATE TO \"SPARQL\"; DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);"
+
+
+def missing() -> str | None:
+    """Why Virtuoso cannot be started here, or None."""
+    absent = [name for name in ("virtuoso-t", "isql-vt") if not shutil.which(name)]
+    if absent:
+        return f"{' and '.join(absent)} not installed (Debian: apt-get install virtuoso-opensource)"
+    return None
+
+
+class VirtuosoServer:
+    """A Virtuoso server in `folder`; `endpoints` as CCN Graph's remote backend reaches it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.isql_port, self.http_port = free_port(), free_port()
+        self.process: subprocess.Popen | None = None
+        root = f"http://127.0.0.1:{self.http_port}"
+        self.endpoints = Endpoints.for_profile("virtuoso", f"{root}/sparql", f"{root}/sparql", f"{root}/sparql-graph-crud")
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ini = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",))
+        ini.optionxform = str  # Virtuoso's keys are case-sensitive
+        ini.read(CONFIG)
+        ini.set("Parameters", "ServerPort", f"127.0.0.1:{self.isql_port}")
+        ini.set("HTTPServer", "ServerPort", f"127.0.0.1:{self.http_port}")
+        with (self.folder / "virtuoso.ini").open("w") as handle:
+            ini.write(handle)
+        self.process = subprocess.Popen(["virtuoso-t", "-f", "-c", "virtuoso.ini"], cwd=self.folder,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                log = (self.folder / "virtuoso.log").read_text(errors="replace")[-2000:] if (self.folder / "virtuoso.log").exists() else ""
+                raise RuntimeError(f"Virtuoso exited with {self.process.returncode}: {log}")
+            with contextlib.suppress(requests.RequestException):
+                return requests.get(self.endpoints.query, params={"query": "ASK {}"}, timeout=1).ok
+            return False
+
+        wait_until(ready, timeout=120, interval=0.25)
+        subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={GRANTS}"],
+                       check=True, stdout=subprocess.DEVNULL, timeout=60)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
