@@ -24,11 +24,11 @@ line's text.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 from ccn_graph import formats
@@ -203,57 +203,66 @@ def _nt(term: Term) -> str:
     return f'"{lexical}"'
 
 
-_SRX = "{http://www.w3.org/2005/sparql-results#}"
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOT_IN_LABEL = re.compile(r"[^A-Za-z0-9_-]")
+_HEAD = re.compile(r'"head"\s*:\s*')
+_BINDINGS = re.compile(r'"bindings"\s*:\s*\[')
+_BETWEEN_ROWS = re.compile(r"[\s,]*")
 
 
-def _srx_term(binding) -> Term | None:
-    for value in binding:
-        text = value.text or ""
-        if value.tag == _SRX + "uri":
-            return ("uri", text)
-        if value.tag == _SRX + "bnode":
-            # Virtuoso names blank nodes "nodeID://b10001": a label may not hold ":" or "/".
-            return ("bnode", _NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://")) or "b")
-        if value.tag == _SRX + "literal":
-            return ("literal", text, value.get(_XML_LANG), value.get("datatype"))
-    return None
+def _json_binding_term(value: dict) -> Term:
+    kind, text = value.get("type"), str(value.get("value", ""))
+    if kind == "uri":
+        return ("uri", text)
+    if kind == "bnode":
+        # Virtuoso names blank nodes "nodeID://b10001": a label may not hold ":" or "/".
+        return ("bnode", _NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://").removeprefix("_:")) or "b")
+    if kind in ("literal", "typed-literal"):
+        return ("literal", text, value.get("xml:lang"), value.get("datatype"))
+    raise ValueError(f"not a SPARQL JSON term: {str(value)[:80]}")
 
 
-def tsv_from_xml(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """SPARQL XML results, converted to SPARQL TSV as they arrive (for stores whose own TSV is
-    not the standard's). Each result is dropped once written, so memory stays flat. Raises
-    ValueError when the XML is malformed."""
-    parser = ElementTree.XMLPullParser(events=("start", "end"))
-    names: list[str] = []
-    holder = None
+def tsv_from_json(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """SPARQL JSON SELECT results, converted to SPARQL TSV as they arrive (for stores whose own
+    TSV is not the standard's): each binding is decoded on its own once it is whole, so memory
+    stays flat whatever the size. Expects ``head`` before ``results``, as stores write them.
+    Raises ValueError when the JSON is not such results."""
+    decoder = json.JSONDecoder()
+    text = codecs.getincrementaldecoder("utf-8")()
+    buffer, names, stage = "", [], "head"
     for chunk in chunks:
-        try:
-            parser.feed(chunk)
-            events = list(parser.read_events())
-        except ElementTree.ParseError as exc:
-            raise ValueError(str(exc)) from None
+        buffer += text.decode(chunk)
         out = []
-        for event, element in events:
-            if event == "start":
-                if element.tag == _SRX + "results":
-                    holder = element
-                continue
-            if element.tag == _SRX + "head":
-                names = [variable.get("name", "") for variable in element.iter(_SRX + "variable")]
+        if stage == "head" and (found := _HEAD.search(buffer)):
+            try:
+                head, end = decoder.raw_decode(buffer, found.end())
+            except ValueError:
+                head = None  # not whole yet
+            if head is not None:
+                names = [str(name) for name in head.get("vars", [])]
                 out.append("\t".join(f"?{name}" for name in names) + "\n")
-            elif element.tag == _SRX + "result":
-                row = {binding.get("name"): _srx_term(binding) for binding in element.iter(_SRX + "binding")}
-                out.append("\t".join(_nt(row[name]) if row.get(name) else "" for name in names) + "\n")
-                if holder is not None:
-                    holder.remove(element)
+                buffer, stage = buffer[end:], "results"
+        if stage == "results" and (found := _BINDINGS.search(buffer)):
+            buffer, stage = buffer[found.end():], "rows"
+        if stage == "rows":
+            position = 0
+            while True:
+                position = _BETWEEN_ROWS.match(buffer, position).end()
+                if position >= len(buffer):
+                    break
+                if buffer[position] == "]":
+                    stage = "done"
+                    break
+                try:
+                    row, end = decoder.raw_decode(buffer, position)
+                except ValueError:
+                    break  # the row is not whole yet
+                out.append("\t".join(_nt(_json_binding_term(row[name])) if name in row else "" for name in names) + "\n")
+                position = end
+            buffer = buffer[position:]
         if out:
             yield "".join(out).encode("utf-8")
-    try:
-        parser.close()
-    except ElementTree.ParseError as exc:
-        raise ValueError(str(exc)) from None
+    if stage != "done":
+        raise ValueError(f"not SPARQL JSON results (stopped at: {buffer[:80]!r})")
 
 
 def _json_term(term: Term) -> dict:

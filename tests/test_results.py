@@ -185,32 +185,34 @@ def test_an_answer_past_its_time_is_cut_and_marked():
     assert len(parsed["results"]["bindings"]) == 1000 and "truncated" not in parsed
 
 
-SRX = """<?xml version="1.0"?>
-<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head><variable name="s"/><variable name="o"/></head>
- <results>
-  <result><binding name="s"><uri>http://e/a</uri></binding><binding name="o"><literal datatype="http://www.w3.org/2001/XMLSchema#decimal">2.5</literal></binding></result>
-  <result><binding name="o"><bnode>nodeID://b10001</bnode></binding></result>
-  <result><binding name="s"><uri>http://e/a</uri></binding><binding name="o"><literal xml:lang="fr">tab\there "q"
-new line</literal></binding></result>
-  <result><binding name="o"><literal></literal></binding></result>
- </results></sparql>"""
+SRJ = """{ "head": { "link": [], "vars": ["s", "o"] },
+  "results": { "distinct": false, "ordered": true, "bindings": [
+    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#decimal", "value": "2.5" }},
+    { "o": { "type": "bnode", "value": "nodeID://b10001" }},
+    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "literal", "xml:lang": "fr", "value": "tab\\there \\"q\\"\\nnew line \\u00e9t\u00e9" }},
+    { "o": { "type": "literal", "value": "" }} ] } }"""
 
 
-def test_sparql_xml_results_become_standard_tsv_whatever_the_chunks():
-    body = SRX.encode()
+def test_sparql_json_results_become_standard_tsv_whatever_the_chunks():
+    """Virtuoso's layout (one binding a line, "typed-literal", "nodeID://" blank nodes), cut
+    anywhere, even inside a character."""
+    body = SRJ.encode()
     for size in (1, 7, 64, len(body)):
-        out = b"".join(results.tsv_from_xml(body[i:i + size] for i in range(0, len(body), size))).decode()
+        out = b"".join(results.tsv_from_json(body[i:i + size] for i in range(0, len(body), size))).decode()
         assert out.splitlines() == [
             "?s\t?o",
             '<http://e/a>\t"2.5"^^<http://www.w3.org/2001/XMLSchema#decimal>',
             "\t_:b10001",
-            '<http://e/a>\t"tab\\there \\"q\\"\\nnew line"@fr',
+            '<http://e/a>\t"tab\\there \\"q\\"\\nnew line été"@fr',
             '\t""',
         ], size
-    rows = list(results.select_writer(formats.SPARQL_JSON.media_type, results.read_lines(results.tsv_from_xml([body])), 10))
-    assert json.loads("".join(rows))["results"]["bindings"][2]["o"] == {"type": "literal", "value": 'tab\there "q"\nnew line', "xml:lang": "fr"}
+    rows = list(results.select_writer(formats.SPARQL_JSON.media_type, results.read_lines(results.tsv_from_json([body])), 10))
+    assert json.loads("".join(rows))["results"]["bindings"][2]["o"] == {"type": "literal", "value": 'tab\there "q"\nnew line été', "xml:lang": "fr"}
+    compact = json.dumps(json.loads(body)).encode()  # any layout, not only Virtuoso's
+    assert b"".join(results.tsv_from_json([compact])).decode() == out
 
 
-def test_malformed_sparql_xml_is_a_value_error():
-    with pytest.raises(ValueError):
-        list(results.tsv_from_xml([SRX[:300].encode(), b"<oops></sparql>"]))
+def test_results_that_are_not_sparql_json_are_a_value_error():
+    for broken in (SRJ[:200].encode(), b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri"', b"<sparql/>"):
+        with pytest.raises(ValueError):
+            list(results.tsv_from_json([broken]))

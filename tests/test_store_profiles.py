@@ -116,7 +116,7 @@ def test_virtuoso_takes_a_large_write_with_blank_nodes_in_parts(virtuoso):
 
 
 def test_virtuoso_results_in_the_standard_tsv(virtuoso):
-    """Virtuoso's own TSV quotes IRIs and literals alike; its XML is converted instead."""
+    """Virtuoso's own TSV quotes IRIs and literals alike; its JSON is converted instead."""
     graph = Graph()
     node = BNode()
     s = URIRef("http://e/s")

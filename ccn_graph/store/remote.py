@@ -60,9 +60,9 @@ class Endpoints:
     #: Write triples with blank nodes as ``INSERT { … } WHERE { }`` (the same triples, fresh blank
     #: nodes): Virtuoso refuses blank nodes in ``INSERT DATA``.
     insert_by_template: bool = False
-    #: Ask for SPARQL XML results where SPARQL TSV is wanted, and convert: Virtuoso's TSV writes
+    #: Ask for SPARQL JSON results where SPARQL TSV is wanted, and convert: Virtuoso's TSV writes
     #: IRIs and literals alike as quoted strings.
-    tsv_from_xml: bool = False
+    tsv_from_json: bool = False
     #: A response header (name, value) by which the store marks a result its time limit cut short
     #: while answering 200 (Virtuoso's "anytime" queries): raised as a `QueryTimeout`.
     cut_marker: tuple[str, str] | None = None
@@ -90,7 +90,7 @@ class Endpoints:
                 "http://localuriqaserver/sparql",
             ),
             "insert_by_template": True,
-            "tsv_from_xml": True,
+            "tsv_from_json": True,
             "cut_marker": ("X-SQL-State", "S1TAT"),
             "timeout_param": "timeout",
             "max_update_triples": 1000,
@@ -250,9 +250,9 @@ class RemoteStore(Store):
         if self.endpoints.timeout_param:
             dataset.append((self.endpoints.timeout_param, str(int(self.timeout * 1000))))
         url = self.endpoints.query
-        as_tsv = self.endpoints.tsv_from_xml and accept == formats.SPARQL_TSV.media_type
+        as_tsv = self.endpoints.tsv_from_json and accept == formats.SPARQL_TSV.media_type
         if as_tsv:
-            accept = formats.SPARQL_XML.media_type
+            accept = formats.SPARQL_JSON.media_type
         if self.endpoints.query_as_form:
             response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
                                     body=urllib.parse.urlencode([("query", query), *dataset]).encode(), query=True)
@@ -280,9 +280,9 @@ class RemoteStore(Store):
             except urllib3.exceptions.HTTPError as exc:
                 raise StoreUnavailable(f"the store stopped sending results: {_reason(exc)}") from None
 
-        def as_standard_tsv(xml):
+        def as_standard_tsv(answer):
             try:
-                yield from results.tsv_from_xml(xml)
+                yield from results.tsv_from_json(answer)
             except ValueError as exc:
                 raise StoreUnavailable(f"the store's results cannot be read: {exc}") from None
 
