@@ -248,10 +248,19 @@ def history_state(count: int, time: dt.datetime, writes: int) -> Graph:
 def group_dataset(lines: Iterable[str], keep: Callable[[str], bool]) -> set[str]:
     """The named graphs of the N-Quads `lines` that `keep` accepts."""
     graphs: set[str] = set()
+    known: set[str] = set()
     for line in lines:
+        # A quad's graph is its last term: when the last IRI of the line is a graph already found,
+        # the line adds nothing whatever it is, and is not parsed (most lines of a file: its
+        # graphs come a record at a time).
+        end = line.rfind(">")
+        if end > 0 and line[line.rfind("<", 0, end) + 1:end] in known:
+            continue
         split = results.split_nq_line(line)
-        if split is not None and split[1] is not None and split[1] not in graphs and keep(split[1]):
-            graphs.add(split[1])
+        if split is not None and split[1] is not None and split[1] not in known:
+            known.add(split[1])
+            if keep(split[1]):
+                graphs.add(split[1])
     return graphs
 
 

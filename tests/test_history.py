@@ -321,3 +321,20 @@ def test_timemaps_are_paged_past_a_thousand_mementos(managed_server, tmp_path_fa
         assert as_json["pages"]["count"] == 2 and len(as_json["mementos"]["list"]) == extra + 1 - TIMEMAP_PAGE
     finally:
         app.close()
+
+
+def test_the_record_graphs_of_a_bulk_file_are_found_exactly():
+    """Lines are skipped unparsed only when their last IRI is a graph already found: a triple of
+    the default graph whose object looks like a graph, or an IRI inside a literal, adds nothing."""
+    record = f"{BASE}graph/member/"
+    lines = [
+        f'<{BASE}id/member/a> <http://p> <{record}a> <{record}a> .\n',
+        f'<{BASE}id/member/a> <http://p> "2"^^<http://www.w3.org/2001/XMLSchema#integer> <{record}a> .\n',
+        f'<{BASE}id/member/b> <http://p> <{record}b> .\n',
+        f'<{BASE}id/member/b> <http://p> "x <{record}d> y" .\n',
+        f'<{BASE}id/member/c> <http://p> "lit" <{record}c> .\n',
+        f'<{BASE}id/member/c> <http://p> "lit" <{BASE}graph/reference/x> .\n',
+        "\n",
+    ]
+    kept = history.group_dataset(lines, lambda graph: graph.startswith(record))
+    assert kept == {f"{record}a", f"{record}c"}
