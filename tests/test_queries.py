@@ -120,6 +120,15 @@ def test_every_bundled_query_parses():
             prepareQuery(queries.bind(text, lists))
 
 
+def test_every_bundled_query_is_used():
+    """A query file nothing loads is a query nobody keeps right."""
+    root = Path(queries.__file__).parent.parent.parent
+    code = "".join(path.read_text() for folder in ("ccn_graph", "server") for path in (root / folder).rglob("*.py"))
+    names = sorted(p.stem for p in Path(queries.__file__).parent.glob("*.rq"))
+    assert len(names) >= 30
+    assert [name for name in names if f'"{name}"' not in code] == []
+
+
 def test_write_triples_checks_iris_and_relabels_blank_nodes():
     from rdflib import BNode
 
