@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -151,9 +152,18 @@ def store(request) -> Store:
     store.close()
 
 
+_CLI_DATA_HOME: list[str] = []
+
+
 def cli_env(**values: str) -> dict[str, str]:
-    """The environment for a `ccn-graph` subprocess: no CCN_* from outside, then `values`."""
+    """The environment for a `ccn-graph` subprocess: no CCN_* from outside, then `values`. A
+    command given no CCN_DATA_DIR gets its default one under a folder of the test run, never the
+    user's own (~/.local/share/ccn-graph: a lock file, an index, a store)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCN_")}
+    if "CCN_DATA_DIR" not in values and "XDG_DATA_HOME" not in values:
+        if not _CLI_DATA_HOME:
+            _CLI_DATA_HOME.append(tempfile.mkdtemp(prefix="ccn-cli-home-"))
+        env["XDG_DATA_HOME"] = _CLI_DATA_HOME[0]
     env.update(values)
     return env
 

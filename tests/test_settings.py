@@ -89,6 +89,13 @@ def test_settings_command_prints_every_setting_with_source(tmp_path):
     assert "secret-value" not in out
 
 
+def test_commands_run_by_the_tests_never_use_the_users_data_dir():
+    script = Path(sys.executable).with_name("ccn-graph")
+    out = subprocess.run([str(script), "settings"], capture_output=True, text=True, env=cli_env(), check=True).stdout
+    line = next(line for line in out.splitlines() if "CCN_DATA_DIR" in line)
+    assert str(Path.home() / ".local" / "share") not in line and "ccn-cli-home-" in line, line
+
+
 def test_bad_environment_stops_the_cli_with_a_message():
     script = Path(sys.executable).with_name("ccn-graph")
     out = subprocess.run([str(script), "settings"], capture_output=True, text=True, env=cli_env(CCN_PORT="x"))
