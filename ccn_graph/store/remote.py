@@ -316,9 +316,10 @@ class RemoteStore(Store):
 
     def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
         """As `Store.replace_graphs`, in one request when the store takes it (always, but for a
-        store with `Endpoints.max_update_triples`). Past that bound, a graph larger than it is put
-        whole through the Graph Store Protocol, and the others go in updates of at most that many
-        triples: each graph is replaced whole, but the write as a whole is not atomic."""
+        store with `Endpoints.max_update_triples`). Past that bound the write is not atomic: the
+        graphs go in updates of at most that many triples, each graph's replacement within one
+        update, and a graph larger than the bound is dropped and then loaded whole through the
+        Graph Store Protocol (two requests)."""
         limit = self.endpoints.max_update_triples
         if limit is None or sum(len(graph) for graph in graphs.values()) <= limit and len(graphs) <= limit // 10:
             super().replace_graphs(graphs)
