@@ -34,7 +34,7 @@ bench: $(VENV)/.installed-test
 
 # Mixed reads at 200 requests/s for 60 s over 10,000 members while merging one submission a second
 # (bench/load.py → bench/reports/load-10k.md; exits 1 when a target is missed).
-# LOAD_RUNS: runs, each on fresh data (CI makes one; every run must meet every target).
+# LOAD_RUNS: runs, each on fresh data (every run must meet every target).
 LOAD_RUNS ?= 3
 load-test: $(VENV)/.installed-test
 	$(BIN)/python bench/load.py $(LOAD_RUNS)
