@@ -44,9 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 from ccn_graph import generate, loading, queries  # noqa: E402
 from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
-from ccn_graph.store.remote import Endpoints  # noqa: E402
 from ccn_graph.stewards import Stewards  # noqa: E402
 from tests.test_submissions import member  # noqa: E402
+from tests.virtuoso import VirtuosoServer, missing  # noqa: E402
 
 BASE = "http://ccn.bench/"
 QUERIES = ROOT / "bench" / "queries"
@@ -222,51 +222,25 @@ class RdflibEndpoint:
         self.process.wait(timeout=30)
 
 
-class Virtuoso:
-    """Virtuoso 7 (Debian package) in a folder of its own, loaded with the dump."""
-
-    #: The configuration CCN Graph ships for Virtuoso (docs/deploy.md), given free ports here.
-    TEMPLATE = ROOT / "deploy" / "virtuoso.ini"
+class Virtuoso(VirtuosoServer):
+    """Virtuoso 7 (Debian package) as the tests start it (`deploy/virtuoso.ini`), loaded with the
+    dump by its own bulk loader."""
 
     @classmethod
     def available(cls) -> bool:
-        return bool(shutil.which("virtuoso-t") and shutil.which("isql-vt"))
+        return missing() is None
 
     def __init__(self, folder: Path, dump: Path) -> None:
-        import configparser
-
-        folder.mkdir(parents=True, exist_ok=True)
-        self.isql_port, self.http_port = free_port(), free_port()
-        ini = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",))
-        ini.optionxform = str
-        ini.read(self.TEMPLATE)
-        ini.set("Parameters", "ServerPort", f"127.0.0.1:{self.isql_port}")
-        # The bulk loader reads the dump from its folder.
-        ini.set("Parameters", "DirsAllowed", f"., {dump.parent}")
-        ini.set("HTTPServer", "ServerPort", f"127.0.0.1:{self.http_port}")
-        ini.set("SPARQL", "MaxQueryExecutionTime", "120")
-        config = folder / "virtuoso.ini"
-        with config.open("w") as handle:
-            ini.write(handle)
-        self.process = subprocess.Popen(["virtuoso-t", "-f", "-c", str(config)], cwd=folder,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.url = f"http://127.0.0.1:{self.http_port}/sparql"
-        #: As CCN Graph's remote backend reaches it (CCN_STORE_PROFILE=virtuoso).
-        self.endpoints = Endpoints.for_profile("virtuoso", self.url, self.url,
-                                               f"http://127.0.0.1:{self.http_port}/sparql-graph-crud")
-        wait_for(self.url, params={"query": "ASK {}"})
+        # The bulk loader reads the dump from its folder; the mix's slowest queries need more
+        # than the service's default time limit.
+        super().__init__(folder, {("Parameters", "DirsAllowed"): f"., {dump.parent}",
+                                  ("SPARQL", "MaxQueryExecutionTime"): "120"})
+        self.start()
+        self.url = self.endpoints.query
         started = time.perf_counter()
-        self.isql(f"ld_dir('{dump.parent}', '{dump.name}', '{BASE}graph/default'); rdf_loader_run(); checkpoint;")
+        self.isql(f"ld_dir('{dump.parent}', '{dump.name}', '{BASE}graph/default'); rdf_loader_run(); checkpoint;",
+                  timeout=1800)
         self.load_seconds = time.perf_counter() - started
-
-    def isql(self, statements: str) -> None:
-        subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statements}"],
-                       check=True, stdout=subprocess.DEVNULL, timeout=1800)
-
-    def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=60)
 
 
 # -- the run -------------------------------------------------------------------------------------

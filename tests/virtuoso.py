@@ -33,8 +33,10 @@ def missing() -> str | None:
 class VirtuosoServer:
     """A Virtuoso server in `folder`; `endpoints` as CCN Graph's remote backend reaches it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, settings: dict[tuple[str, str], str] | None = None) -> None:
+        """`settings`: values of the configuration to change, by (section, key)."""
         self.folder = folder
+        self.settings = settings or {}
         self.isql_port, self.http_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
         root = f"http://127.0.0.1:{self.http_port}"
@@ -47,6 +49,8 @@ class VirtuosoServer:
         ini.read(CONFIG)
         ini.set("Parameters", "ServerPort", f"127.0.0.1:{self.isql_port}")
         ini.set("HTTPServer", "ServerPort", f"127.0.0.1:{self.http_port}")
+        for (section, key), value in self.settings.items():
+            ini.set(section, key, value)
         with (self.folder / "virtuoso.ini").open("w") as handle:
             ini.write(handle)
         self.process = subprocess.Popen(["virtuoso-t", "-f", "-c", "virtuoso.ini"], cwd=self.folder,
@@ -61,8 +65,12 @@ class VirtuosoServer:
             return False
 
         wait_until(ready, timeout=120, interval=0.25)
-        subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={GRANTS}"],
-                       check=True, stdout=subprocess.DEVNULL, timeout=60)
+        self.isql(GRANTS)
+
+    def isql(self, statements: str, timeout: float = 60) -> None:
+        """Run SQL statements as Virtuoso's administrator."""
+        subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statements}"],
+                       check=True, stdout=subprocess.DEVNULL, timeout=timeout)
 
     def stop(self) -> None:
         if self.process is None:
