@@ -9,6 +9,7 @@ point at it come from the portal index, paged by key.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
@@ -53,19 +54,19 @@ class Description:
     def subject(self) -> URIRef:
         return URIRef(self.iri)
 
+    @functools.cached_property
+    def _owned(self) -> tuple:
+        prefix = f"{self.iri}#"
+        return tuple(sorted({s for s in self.graph.subjects() if isinstance(s, URIRef) and str(s).startswith(prefix)}, key=str))
+
     def owned_nodes(self) -> list:
         """Nodes the entity owns (its ``#fragments`` and blank nodes) that the graph describes."""
-        prefix = f"{self.iri}#"
-        return sorted({s for s in self.graph.subjects() if str(s).startswith(prefix)}, key=str)
+        return list(self._owned)
 
-    def about(self) -> Graph:
+    def about(self) -> list[tuple]:
         """The triples of the record itself, without the labels fetched for its links."""
-        own = {self.subject, *self.owned_nodes()}
-        graph = Graph()
-        for triple in self.graph:
-            if triple[0] in own or not isinstance(triple[0], URIRef):
-                graph.add(triple)
-        return graph
+        own = {self.subject, *self._owned}
+        return [triple for triple in self.graph if triple[0] in own or not isinstance(triple[0], URIRef)]
 
 
 def exists(store: Store, base: str, iri: str) -> bool:

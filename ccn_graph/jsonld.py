@@ -9,6 +9,7 @@ form, which every JSON-LD processor reads and the tests parse back to the same g
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -30,8 +31,8 @@ def _value(node) -> dict:
     return {"@value": str(node)}
 
 
-def write_jsonld(graph: Graph, first: URIRef | None = None, indent: int | None = 2) -> str:
-    """`graph` as expanded JSON-LD; `first` leads. The same graph gives the same text."""
+def write_jsonld(graph: Graph | Iterable[tuple], first: URIRef | None = None, indent: int | None = 2) -> str:
+    """`graph` (or its triples) as expanded JSON-LD; `first` leads. The same graph gives the same text."""
     nodes: dict = {}
     for s, p, o in graph:
         node = nodes.setdefault(s, {"@id": _id(s)})

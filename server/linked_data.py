@@ -234,8 +234,25 @@ def _languages() -> tuple[str, ...]:
     return tuple(lang.split("-")[0].lower() for lang in request.accept_languages.values()) + ("en",)
 
 
+class _Facts:
+    """The description's triples by subject and predicate: a page asks a few hundred
+    "objects of this node" questions, which an rdflib graph answers one index walk each."""
+
+    def __init__(self, graph: Graph) -> None:
+        self._by_subject: dict = defaultdict(lambda: defaultdict(list))
+        for s, p, o in graph:
+            self._by_subject[s][p].append(o)
+
+    def objects(self, subject, predicate) -> list:
+        found = self._by_subject.get(subject)
+        return found.get(predicate, []) if found else []
+
+    def predicates(self, subject) -> list:
+        found = self._by_subject.get(subject)
+        return list(found) if found else []
+
+
 def _pick(literals, languages) -> str | None:
-    literals = list(literals)
     for language in (*languages, None):
         for literal in literals:
             if isinstance(literal, Literal) and (literal.language or None) == language:
@@ -243,9 +260,9 @@ def _pick(literals, languages) -> str | None:
     return str(literals[0]) if literals else None
 
 
-def label_of(graph: Graph, node, languages) -> str | None:
+def label_of(facts: _Facts, node, languages) -> str | None:
     """The name in the reader's languages (a name, then a label), else any name or label."""
-    names, labels = list(graph.objects(node, SKOS.prefLabel)), list(graph.objects(node, RDFS.label))
+    names, labels = facts.objects(node, SKOS.prefLabel), facts.objects(node, RDFS.label)
     for language in languages:
         for candidates in (names, labels):
             for literal in candidates:
@@ -269,29 +286,29 @@ def link(iri: str) -> dict:
     return {"href": None, "external": True}
 
 
-def _value(graph: Graph, node, languages, vocabulary) -> dict:
+def _value(facts: _Facts, node, languages, vocabulary) -> dict:
     if isinstance(node, Literal):
         return {"kind": "literal", "text": str(node), "language": node.language,
                 "datatype": vocabulary.label(node.datatype) if node.datatype else None}
     if isinstance(node, BNode):
         return {"kind": "bnode", "text": "(unnamed node)"}
-    label = label_of(graph, node, languages)
+    label = label_of(facts, node, languages)
     if label is None and str(node).startswith("https://w3id.org/ccn-graph/"):
         label = vocabulary.label(node, languages)
     if label is None and "#" in str(node):
         # An owned node (an address, a registration) is named by what it is.
-        label = ", ".join(vocabulary.label(t, languages) for t in graph.objects(node, RDF.type)) or None
+        label = ", ".join(vocabulary.label(t, languages) for t in facts.objects(node, RDF.type)) or None
     return {"kind": "iri", "iri": str(node), "text": label or str(node), **link(str(node))}
 
 
-def _groups(graph: Graph, subject, languages, vocabulary) -> list[dict]:
-    classes = list(graph.objects(subject, RDF.type))
+def _groups(facts: _Facts, subject, languages, vocabulary) -> list[dict]:
+    classes = facts.objects(subject, RDF.type)
     slots = defaultdict(list)
-    for predicate in sorted(set(graph.predicates(subject)), key=str):
+    for predicate in sorted(facts.predicates(subject), key=str):
         if predicate == RDF.type:
             continue
         slot = vocabulary.slot(classes, predicate)
-        values = [_value(graph, o, languages, vocabulary) for o in graph.objects(subject, predicate)]
+        values = [_value(facts, o, languages, vocabulary) for o in facts.objects(subject, predicate)]
         values.sort(key=lambda v: v["text"].lower())
         slots[(slot.group_order, slot.group)].append((slot.order, slot.name, str(predicate), values))
     return [
@@ -304,13 +321,14 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
     vocabulary = context.app_extension("vocabulary")
     languages = _languages()
     graph = description.graph
+    facts = _Facts(graph)
     subject = description.subject
-    title = label_of(graph, subject, languages) or description.iri
-    types = [{"iri": str(t), "text": vocabulary.label(t, languages)} for t in graph.objects(subject, RDF.type)]
+    title = label_of(facts, subject, languages) or description.iri
+    types = [{"iri": str(t), "text": vocabulary.label(t, languages)} for t in facts.objects(subject, RDF.type)]
     owned = [
-        {"id": str(node).split("#", 1)[1], "title": label_of(graph, node, languages) or
-         ", ".join(vocabulary.label(t, languages) for t in graph.objects(node, RDF.type)) or str(node),
-         "groups": _groups(graph, node, languages, vocabulary)}
+        {"id": str(node).split("#", 1)[1], "title": label_of(facts, node, languages) or
+         ", ".join(vocabulary.label(t, languages) for t in facts.objects(node, RDF.type)) or str(node),
+         "groups": _groups(facts, node, languages, vocabulary)}
         for node in description.owned_nodes()
     ]
     inverse = defaultdict(list)
@@ -331,7 +349,7 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
         title=title,
         iri=description.iri,
         types=types,
-        groups=_groups(graph, subject, languages, vocabulary),
+        groups=_groups(facts, subject, languages, vocabulary),
         owned=owned,
         inverse=sorted(inverse.items()),
         members=_members_section(description),

@@ -11,6 +11,7 @@ from rdflib.compare import isomorphic
 from rdflib.query import Result
 
 from ccn_graph import formats, results
+from tests.conftest import ROOT
 
 TSV = (
     "?x\t?y\t?z\n"
@@ -216,3 +217,38 @@ def test_results_that_are_not_sparql_json_are_a_value_error():
     for broken in (SRJ[:200].encode(), b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri"', b"<sparql/>"):
         with pytest.raises(ValueError):
             list(results.tsv_from_json([broken]))
+
+
+_TRICKY_NT = r'''<http://ex.org/s> <http://ex.org/p> "plain" .
+<http://ex.org/s> <http://ex.org/p> "tab\there \"quoted\" back\\slash \u00E9 \U0001F600"@en-GB .
+<http://ex.org/s> <http://ex.org/p> "2026-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .
+_:b0 <http://ex.org/p> _:b1 .
+<http://ex.org/s\u0020x> <http://ex.org/p> <http://ex.org/o> .
+<http://ex.org/s> <http://ex.org/p> "a line
+ separator"  .
+<http://ex.org/s><http://ex.org/p><http://ex.org/o>.
+   <http://ex.org/s>	<http://ex.org/p>	"tabs between terms"	.
+<http://ex.org/s> <http://ex.org/p> "trailing comment" . # a comment
+
+# a comment line
+<http://ex.org/s> <http://ex.org/p> "crlf" .\r
+'''.replace("\\r\n", "\r\n").replace("line\n separator", "line\u2028separator")
+
+
+def test_a_whole_n_triples_document_reads_as_its_lines_do():
+    """The fast path of `parse_nt` gives what `parse_nt_line` gives line by line: on the bundled
+    data (as the store writes it) and on lines that only the slow path reads."""
+    graph = Graph()
+    for path in sorted(ROOT.joinpath("data").rglob("*.ttl")):
+        graph.parse(path, format="turtle")
+    text = graph.serialize(format="nt") + _TRICKY_NT
+    expected = [t for t in map(results.parse_nt_line, text.split("\n")) if t is not None]
+    assert len(expected) >= 1000
+    assert list(results.parse_nt(text)) == expected
+    # \u2028 inside a literal is not the end of a line.
+    assert ("literal", "a line\u2028separator", None, None) in {o for _, _, o in expected}
+
+
+def test_a_broken_n_triples_line_is_a_value_error_in_a_whole_document():
+    with pytest.raises(ValueError, match="not an N-Triples line"):
+        list(results.parse_nt('<http://ex.org/s> <http://ex.org/p> "ok" .\n<http://ex.org/s> oops .\n'))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -175,7 +176,7 @@ class Store(abc.ABC):
         # the cost of rdflib's parser into its default store, on every entity document.
         graph = Graph(store=SimpleMemory())
         graph.addN((_rdflib(s), _rdflib(p), _rdflib(o), graph)
-                   for s, p, o in filter(None, map(results.parse_nt_line, body.decode("utf-8").splitlines())))
+                   for s, p, o in results.parse_nt(body.decode("utf-8")))
         return graph
 
     def read_graph(self, graph_iri: str) -> Graph:
@@ -297,9 +298,14 @@ def _term_from_json(value: dict[str, str]) -> URIRef | Literal | BNode:
     )
 
 
+#: IRIs made into rdflib terms lately: the same few thousand (properties, classes, countries,
+#: concepts) recur in every document, and rdflib checks each IRI as it makes it.
+_uri = functools.lru_cache(maxsize=20_000)(URIRef)
+
+
 def _rdflib(term: results.Term) -> URIRef | BNode | Literal:
     if term[0] == "uri":
-        return URIRef(term[1])
+        return _uri(term[1])
     if term[0] == "bnode":
         return BNode(term[1])
     return Literal(term[1], lang=term[2], datatype=term[3])
