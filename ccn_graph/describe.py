@@ -1,9 +1,10 @@
 """An entity's description: its record, the labels of what it links to, and what links to it.
 
-Three store queries whatever the entity: one CONSTRUCT for the record and the labels of its links
-(`queries/describe.rq`), one SELECT for a page of inverse links (`queries/inverse_links.rq`) and
-one for the labels of that page's owners (`queries/labels_of.rq`); the Community members that
-point at it come from the portal index, paged by key.
+At most three store queries whatever the entity: one CONSTRUCT for the record and the labels of
+its links (`queries/describe.rq`), one SELECT for a page of inverse links and the record's latest
+change (`queries/inverse_links_and_change.rq`), and, when that page has links, one for the labels
+of their owners (`queries/labels_of.rq`); the Community members that point at it come from the
+portal index, paged by key.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ccn_graph.iris import ONTOLOGY_NS, record_graph_for
 from ccn_graph.portal_index import MemberPage, PortalIndex
 from ccn_graph.store import Store
 
-__all__ = ["Description", "INVERSE_PAGE", "InverseLink", "describe", "exists"]
+__all__ = ["Change", "Description", "INVERSE_PAGE", "InverseLink", "describe", "exists"]
 
 #: Inverse links shown per page.
 INVERSE_PAGE = 50
@@ -37,6 +38,16 @@ class InverseLink:
 
 
 @dataclasses.dataclass(frozen=True)
+class Change:
+    """The latest accepted change of a record (from the public provenance): the activity, when it
+    ended (xsd:dateTime text), and the name of the steward or agent behind it, if known."""
+
+    activity: str
+    time: str
+    by: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class Description:
     iri: str
     graph: Graph
@@ -49,6 +60,8 @@ class Description:
     #: and the facet filter that lists them all; None when none can.
     members: MemberPage | None = None
     members_filter: dict[str, str] | None = None
+    #: The record's latest change; None when it has none or when it was not asked for.
+    last_change: Change | None = None
 
     @property
     def subject(self) -> URIRef:
@@ -79,9 +92,9 @@ def describe(
     store: Store, base: str, iri: str, *, inverse_after: tuple[str, str] | None = None,
     index: PortalIndex | None = None, inverse: bool = True,
 ) -> Description | None:
-    """The description of `iri`, with one page of inverse links after the key `inverse_after`
-    (unless not `inverse`) and, from `index`, the first page of the Community members that point
-    at it; None when the store has nothing about it."""
+    """The description of `iri`, with one page of inverse links after the key `inverse_after` and
+    its record's latest change (unless not `inverse`) and, from `index`, the first page of the
+    Community members that point at it; None when the store has nothing about it."""
     entity = URIRef(iri)
     record = URIRef(record_graph_for(base, iri) or iri)
     graph = store.construct(queries.load("describe"), {"entity": entity, "record": record})
@@ -90,16 +103,21 @@ def describe(
     if not inverse:
         # The RDF documents hold the record and the labels of its links only.
         return Description(iri, graph, (), None, None)
-    rows = store.select(
-        queries.load("inverse_links"),
+    answer = store.select(
+        queries.load("inverse_links_and_change"),
         {
             "entity": entity,
+            "record": record,
             "own_prefix": Literal(f"{iri}#"),
             "limit": Literal(INVERSE_PAGE + 1),
             "after_p": Literal(inverse_after[0] if inverse_after else ""),
             "after_owner": Literal(inverse_after[1] if inverse_after else ""),
         },
     )
+    rows = sorted((r for r in answer if "owner" in r), key=lambda r: (str(r["p"]), str(r["owner"])))
+    # Only records have changes of their own (a vocabulary entry is matched against itself).
+    change = next((Change(str(r["activity"]), str(r["time"]), str(r["name"]) if "name" in r else None)
+                   for r in answer if "activity" in r), None) if record_graph_for(base, iri) else None
     rows_shown = [r for r in rows[:INVERSE_PAGE] if str(r["owner"]) != iri]
     labels = {}
     owners = sorted({r["owner"] for r in rows_shown if isinstance(r["owner"], URIRef)}, key=str)
@@ -118,4 +136,4 @@ def describe(
             members = index.members(members_filter, limit=INVERSE_PAGE, facets=False)
     last = rows[INVERSE_PAGE - 1] if len(rows) > INVERSE_PAGE else None
     following = (str(last["p"]), str(last["owner"])) if last else None
-    return Description(iri, graph, links, inverse_after, following, members, members_filter)
+    return Description(iri, graph, links, inverse_after, following, members, members_filter, change)

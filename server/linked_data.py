@@ -15,7 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
 from ccn_graph import formats, history, queries
-from ccn_graph.describe import Description, describe, exists
+from ccn_graph.describe import Change, Description, describe, exists
 from ccn_graph.iris import (
     PREFIXES,
     InvalidIRI,
@@ -343,7 +343,7 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
     alternates = [(m, document_url(f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
     query = f"DESCRIBE <{description.iri}>"
     tree = _scheme_tree(description) if (subject, RDF.type, SKOS.ConceptScheme) in graph else None
-    change = _last_change(description.iri) if memento is None else None
+    change = _change(description.last_change) if memento is None else None
     return render_template(
         "entity.html",
         title=title,
@@ -366,17 +366,11 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
     )
 
 
-def _last_change(iri: str) -> dict | None:
-    """Who changed the entity's record last, and when (from the public provenance)."""
-    record = record_graph_for(context.settings().base_iri, iri)
-    if record is None:
+def _change(change: Change | None) -> dict | None:
+    """Who changed the entity's record last, and when, as the page shows it."""
+    if change is None:
         return None
-    rows = context.store().select(queries.load("last_change"), {"record": URIRef(record)})
-    if not rows:
-        return None
-    row = rows[0]
-    return {"time": str(row["time"])[:19].replace("T", " "), "by": str(row["name"]) if "name" in row else None,
-            "activity": link(str(row["activity"]))["href"]}
+    return {"time": change.time[:19].replace("T", " "), "by": change.by, "activity": link(change.activity)["href"]}
 
 
 def _scheme_tree(description: Description) -> list[dict]:

@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response: Response) -> Response:
+        if not log.isEnabledFor(logging.INFO):
+            return response
         started = g.get("request_started", time.perf_counter())
         log.info(
             json.dumps(
