@@ -349,7 +349,7 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
         title=title,
         iri=description.iri,
         types=types,
-        groups=_groups(facts, subject, languages, vocabulary),
+        groups=_with_kept_versions(facts, subject, _groups(facts, subject, languages, vocabulary)),
         owned=owned,
         inverse=sorted(inverse.items()),
         members=_members_section(description),
@@ -364,6 +364,24 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
         versions_url=url_for("history.timemap", path=path) if change else None,
         memento=memento,
     )
+
+
+def _with_kept_versions(facts: _Facts, subject, groups: list[dict]) -> list[dict]:
+    """On a version's page, its snapshot (the record's triples as they were, one N-Triples
+    literal) is named and linked to the version's own page rather than printed."""
+    entities = facts.objects(subject, DCTERMS.isVersionOf)
+    numbers = facts.objects(subject, history.CCN.versionNumber)
+    path = document_path(context.settings().base_iri, str(entities[0])) if entities and numbers else None
+    snapshot = str(history.CCN.snapshot)
+    for group in groups:
+        for row in group["rows"]:
+            if row["predicate"] != snapshot:
+                continue
+            href = document_url(f"{path}/version/{numbers[0]}") if path else None
+            row["values"] = [{"kind": "iri", "iri": href or "", "href": href, "external": False,
+                              "text": f"The record as it was: {len(history.parse_snapshot(str(v['text'])))} triples"}
+                             for v in row["values"]]
+    return groups
 
 
 def _change(change: Change | None) -> dict | None:

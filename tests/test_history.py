@@ -176,6 +176,22 @@ def test_an_old_version_in_html_says_which_it_is_and_links_the_current(world):
     assert "This is version" not in current and 'href="/timemap/member/hist-lab">all versions' in current
 
 
+def test_a_version_node_page_links_the_version_it_keeps_instead_of_printing_it(world):
+    """A superseded version's snapshot is one N-Triples literal: its HTML page names it and links
+    the version's own page, and the machine formats keep the literal."""
+    app, store, _ = world
+    first = history.versions(store, GRAPH)[0]
+    doc = history.version_iri(BASE, first.sequence).replace(f"{BASE}id/", "/doc/")
+    page = app.get(doc, headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    assert "&lt;http" not in page.text and "<http" not in page.text.split("<body", 1)[1].split("<script", 1)[0]
+    assert 'href="/doc/member/hist-lab/version/1"' in page.text
+    assert "17 triples" in page.text
+    turtle = Graph().parse(data=app.get(doc + ".ttl").text, format="turtle")
+    assert len(history.parse_snapshot(str(turtle.value(URIRef(history.version_iri(BASE, first.sequence)),
+                                                        history.CCN.snapshot)))) == 17
+
+
 def test_the_timemap_lists_every_memento(world):
     app, *_ = world
     response = app.get("/timemap/member/hist-lab")
