@@ -32,7 +32,8 @@ class BaseMismatch(RuntimeError):
 
     def __init__(self, stored: str, configured: str) -> None:
         super().__init__(
-            f"the store was loaded with base IRI {stored} but CCN_BASE_IRI is {configured}. "
+            f"the store was loaded with base IRI {stored} but the configured one is {configured} "
+            "(CCN_BASE_IRI; without it, the address the service listens on). "
             f"Either set CCN_BASE_IRI={stored}, or reload the store for the new base with "
             f"`ccn-graph load --reset --base-iri {configured}` (this drops every graph in it)."
         )

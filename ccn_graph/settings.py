@@ -112,10 +112,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CCN_BASE_IRI",
         "base_iri",
-        "http://127.0.0.1:8000/",
+        None,
         _base_iri,
         "Base of every instance IRI ({base}id/…, {base}doc/…, {base}graph/…); "
-        "reference data is resolved against it at load time",
+        "reference data is resolved against it at load time (default: http://{CCN_HOST}:{CCN_PORT}/, "
+        "127.0.0.1 for a wildcard host)",
     ),
     Setting(
         "CCN_DATA_DIR",
@@ -370,4 +371,15 @@ def load_settings(
             raise SettingsError(f"{setting.name}: {exc}") from None
         sources[field] = "command line"
     values["data_dir"] = str(Path(values["data_dir"]).expanduser().resolve())
+    if values["base_iri"] is None:
+        # The IRIs a local service mints resolve where it listens (on another port too).
+        values["base_iri"] = _local_base_iri(values["host"], values["port"])
     return Settings(**values, sources=sources)
+
+
+def _local_base_iri(host: str, port: int) -> str:
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return _base_iri(f"http://{host}:{port}/")

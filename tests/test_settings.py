@@ -24,6 +24,19 @@ def test_defaults_apply_without_environment(tmp_path):
     assert set(settings.sources.values()) == {"default"}
 
 
+@pytest.mark.parametrize("env, base", [
+    ({"CCN_PORT": "8080"}, "http://127.0.0.1:8080/"),
+    ({"CCN_HOST": "0.0.0.0", "CCN_PORT": "9001"}, "http://127.0.0.1:9001/"),
+    ({"CCN_HOST": "::1"}, "http://[::1]:8000/"),
+    ({"CCN_HOST": "ccn.internal", "CCN_PORT": "8080"}, "http://ccn.internal:8080/"),
+    ({"CCN_PORT": "8080", "CCN_BASE_IRI": "https://ccn.example/"}, "https://ccn.example/"),
+])
+def test_the_default_base_iri_is_where_the_service_listens(env, base):
+    """Without CCN_BASE_IRI the IRIs a local service mints resolve on its own host and port."""
+    assert load_settings(environ=env).base_iri == base
+    assert load_settings(environ={}, overrides={"port": 8123}).base_iri == "http://127.0.0.1:8123/"
+
+
 def test_environment_overrides_defaults_and_flags_override_environment():
     env = {"CCN_PORT": "9000", "CCN_BASE_IRI": "https://ccn.example/", "CCN_WORKERS": "3"}
     settings = load_settings(environ=env, overrides={"port": 9100, "workers": None})
