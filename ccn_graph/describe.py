@@ -20,7 +20,7 @@ from ccn_graph.iris import ONTOLOGY_NS, record_graph_for
 from ccn_graph.portal_index import MemberPage, PortalIndex
 from ccn_graph.store import Store
 
-__all__ = ["Change", "Description", "INVERSE_PAGE", "InverseLink", "describe", "exists"]
+__all__ = ["INVERSE_PAGE", "Change", "Description", "InverseLink", "describe", "exists"]
 
 #: Inverse links shown per page.
 INVERSE_PAGE = 50

@@ -227,12 +227,12 @@ _:b0 <http://ex.org/p> _:b1 .
 <http://ex.org/s> <http://ex.org/p> "a line
  separator"  .
 <http://ex.org/s><http://ex.org/p><http://ex.org/o>.
-   <http://ex.org/s>	<http://ex.org/p>	"tabs between terms"	.
+   <http://ex.org/s>TAB<http://ex.org/p>TAB"tabs between terms"TAB.
 <http://ex.org/s> <http://ex.org/p> "trailing comment" . # a comment
 
 # a comment line
 <http://ex.org/s> <http://ex.org/p> "crlf" .\r
-'''.replace("\\r\n", "\r\n").replace("line\n separator", "line\u2028separator")
+'''.replace("\\r\n", "\r\n").replace("line\n separator", "line\u2028separator").replace("TAB", "\t")
 
 
 def test_a_whole_n_triples_document_reads_as_its_lines_do():
