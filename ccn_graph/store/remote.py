@@ -29,6 +29,7 @@ from ccn_graph.store.base import (
     StoreState,
     StoreUnavailable,
 )
+from ccn_graph.sparql_guard import QueryRefused, tokens
 from ccn_graph.store.state_mirror import StateMirror
 
 __all__ = ["Endpoints", "RemoteStore"]
@@ -77,6 +78,12 @@ class Endpoints:
     #: A query parameter that gives the store the query's time limit in milliseconds (Virtuoso's
     #: ``timeout``), so that the store stops at the limit rather than at its own configured one.
     timeout_param: str | None = None
+    #: Keep `system_graphs` out of the default graph of a query that names no graph, with
+    #: Virtuoso's ``DEFINE input:default-graph-exclude`` pragma (its default graph is the union of
+    #: every graph, its own included). Not for a query with a dataset (FROM, default-graph-uri) or a
+    #: GRAPH pattern: with the pragma, Virtuoso 7 answers those with nothing at all; and never
+    #: ``input:named-graph-exclude``, which empties answers too.
+    exclude_system_graphs: bool = False
 
     #: What each store profile (``CCN_STORE_PROFILE``) changes from the SPARQL 1.1 standard.
     PROFILES = {
@@ -95,6 +102,7 @@ class Endpoints:
             "timeout_param": "timeout",
             "max_update_triples": 1000,
             "timeout_texts": ("exceeds the limit of", "S1T00"),
+            "exclude_system_graphs": True,
         },
     }
 
@@ -247,6 +255,8 @@ class RemoteStore(Store):
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
         dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
+        if self.endpoints.exclude_system_graphs and not dataset and not _names_graphs(query):
+            query = "".join(f"DEFINE input:default-graph-exclude <{g}>\n" for g in self.endpoints.system_graphs) + query
         if self.endpoints.timeout_param:
             dataset.append((self.endpoints.timeout_param, str(int(self.timeout * 1000))))
         url = self.endpoints.query
@@ -474,3 +484,11 @@ def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = ())
     if 400 <= status < 500:
         raise StoreRequestError(text or f"the store refused the request ({status})")
     raise StoreError(f"the store failed ({status}): {text}")
+
+
+def _names_graphs(query: str) -> bool:
+    """Whether `query` has a FROM clause or a GRAPH pattern (or cannot be read: the store says why)."""
+    try:
+        return any(kind == "word" and value.upper() in ("FROM", "GRAPH") for kind, value in tokens(query))
+    except QueryRefused:
+        return True
