@@ -69,8 +69,11 @@ class Description:
 
     @functools.cached_property
     def _owned(self) -> tuple:
+        # Found once per page (the page and its embedded JSON-LD both ask); a description's graph
+        # only gains the document's own triples after, about the document, never owned nodes.
         prefix = f"{self.iri}#"
-        return tuple(sorted({s for s in self.graph.subjects() if isinstance(s, URIRef) and str(s).startswith(prefix)}, key=str))
+        owned = {s for s in self.graph.subjects() if isinstance(s, URIRef) and str(s).startswith(prefix)}
+        return tuple(sorted(owned, key=str))
 
     def owned_nodes(self) -> list:
         """Nodes the entity owns (its ``#fragments`` and blank nodes) that the graph describes."""

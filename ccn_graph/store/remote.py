@@ -20,6 +20,7 @@ from rdflib import Graph, URIRef
 
 from ccn_graph import formats, queries, results
 from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH
+from ccn_graph.sparql_guard import QueryRefused, tokens
 from ccn_graph.store.base import (
     QueryStream,
     QueryTimeout,
@@ -29,7 +30,6 @@ from ccn_graph.store.base import (
     StoreState,
     StoreUnavailable,
 )
-from ccn_graph.sparql_guard import QueryRefused, tokens
 from ccn_graph.store.state_mirror import StateMirror
 
 __all__ = ["Endpoints", "RemoteStore"]
