@@ -99,7 +99,8 @@ def describe(
     its record's latest change (unless not `inverse`) and, from `index`, the first page of the
     Community members that point at it; None when the store has nothing about it."""
     entity = URIRef(iri)
-    record = URIRef(record_graph_for(base, iri) or iri)
+    record_iri = record_graph_for(base, iri)
+    record = URIRef(record_iri or iri)
     graph = store.construct(queries.load("describe"), {"entity": entity, "record": record})
     if (entity, None, None) not in graph:
         return None
@@ -120,7 +121,7 @@ def describe(
     rows = sorted((r for r in answer if "owner" in r), key=lambda r: (str(r["p"]), str(r["owner"])))
     # Only records have changes of their own (a vocabulary entry is matched against itself).
     change = next((Change(str(r["activity"]), str(r["time"]), str(r["name"]) if "name" in r else None)
-                   for r in answer if "activity" in r), None) if record_graph_for(base, iri) else None
+                   for r in answer if "activity" in r), None) if record_iri else None
     rows_shown = [r for r in rows[:INVERSE_PAGE] if str(r["owner"]) != iri]
     labels = {}
     owners = sorted({r["owner"] for r in rows_shown if isinstance(r["owner"], URIRef)}, key=str)

@@ -109,8 +109,33 @@ def parse_tsv_term(text: str) -> Term | None:
     return _term(text)
 
 
+# A whole well-formed N-Triples line, every term in a group: one match instead of one per term.
+_NT_FAST = re.compile(
+    r'[ \t]*(?:<([^>]*)>|_:([^\s]+))[ \t]+<([^>]*)>[ \t]+'
+    r'(?:<([^>]*)>|_:([^\s]+)|"((?:[^"\\]|\\.)*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^<([^>]*)>)?)'
+    r'[ \t]+\.[ \t]*\r?$'
+)
+
+
 def parse_nt_line(line: str) -> tuple[Term, Term, Term] | None:
     """The triple of an N-Triples line (None for a blank or comment line)."""
+    match = _NT_FAST.match(line)
+    if match is None:
+        return _parse_nt_terms(line)
+    s_iri, s_bnode, p, o_iri, o_bnode, lexical, language, datatype = match.groups()
+    subject = ("uri", _unescape(s_iri)) if s_iri is not None else ("bnode", s_bnode)
+    if o_iri is not None:
+        obj = ("uri", _unescape(o_iri))
+    elif o_bnode is not None:
+        obj = ("bnode", o_bnode)
+    else:
+        obj = ("literal", _unescape(lexical), language, datatype)
+    return subject, ("uri", _unescape(p)), obj
+
+
+def _parse_nt_terms(line: str) -> tuple[Term, Term, Term] | None:
+    """`parse_nt_line` a term at a time: every line the one-match form does not take (comments,
+    no space before the dot, …), and the errors."""
     stripped = line.strip()
     if not stripped or stripped.startswith("#"):
         return None
@@ -124,33 +149,10 @@ def parse_nt_line(line: str) -> tuple[Term, Term, Term] | None:
     return terms[0], terms[1], terms[2]
 
 
-# A whole well-formed N-Triples line, every term in a group: one match instead of one per term.
-_NT_FAST = re.compile(
-    r'[ \t]*(?:<([^>]*)>|_:([^\s]+))[ \t]+<([^>]*)>[ \t]+'
-    r'(?:<([^>]*)>|_:([^\s]+)|"((?:[^"\\]|\\.)*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^<([^>]*)>)?)'
-    r'[ \t]+\.[ \t]*\r?$'
-)
-
-
 def parse_nt(text: str) -> Iterator[tuple[Term, Term, Term]]:
-    """The triples of an N-Triples document, each as `parse_nt_line` reads its line (and with
-    its errors): a store's answer to CONSTRUCT is read on every entity document."""
-    for line in text.split("\n"):
-        match = _NT_FAST.match(line)
-        if match is None:
-            triple = parse_nt_line(line)
-            if triple is not None:
-                yield triple
-            continue
-        s_iri, s_bnode, p, o_iri, o_bnode, lexical, language, datatype = match.groups()
-        subject = ("uri", _unescape(s_iri)) if s_iri is not None else ("bnode", s_bnode)
-        if o_iri is not None:
-            obj = ("uri", _unescape(o_iri))
-        elif o_bnode is not None:
-            obj = ("bnode", o_bnode)
-        else:
-            obj = ("literal", _unescape(lexical), language, datatype)
-        yield subject, ("uri", _unescape(p)), obj
+    """The triples of an N-Triples document (lines end at line feeds only: a literal may hold
+    other line separators)."""
+    return filter(None, map(parse_nt_line, text.split("\n")))
 
 
 def parse_nq_line(line: str) -> tuple[Term, Term, Term, Term | None] | None:

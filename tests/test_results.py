@@ -236,13 +236,13 @@ _:b0 <http://ex.org/p> _:b1 .
 
 
 def test_a_whole_n_triples_document_reads_as_its_lines_do():
-    """The fast path of `parse_nt` gives what `parse_nt_line` gives line by line: on the bundled
-    data (as the store writes it) and on lines that only the slow path reads."""
+    """The one-match reading of a line gives what reading it a term at a time gives: on the
+    bundled data (as the store writes it) and on lines that only the term-by-term reader takes."""
     graph = Graph()
     for path in sorted(ROOT.joinpath("data").rglob("*.ttl")):
         graph.parse(path, format="turtle")
     text = graph.serialize(format="nt") + _TRICKY_NT
-    expected = [t for t in map(results.parse_nt_line, text.split("\n")) if t is not None]
+    expected = [t for t in map(results._parse_nt_terms, text.split("\n")) if t is not None]
     assert len(expected) >= 1000
     assert list(results.parse_nt(text)) == expected
     # \u2028 inside a literal is not the end of a line.
