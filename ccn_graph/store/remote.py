@@ -6,7 +6,9 @@ the laptop and the cluster share one code path (DESIGN decision 1).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import http.client
 import os
 import tempfile
 import time
@@ -15,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import requests
-import urllib3
 from rdflib import Graph, URIRef
 
 from ccn_graph import formats, queries, results
@@ -30,6 +31,7 @@ from ccn_graph.store.base import (
     StoreState,
     StoreUnavailable,
 )
+from ccn_graph.store.keepalive import Exchange, KeepAlive
 from ccn_graph.store.state_mirror import StateMirror
 
 __all__ = ["Endpoints", "RemoteStore"]
@@ -124,7 +126,7 @@ class RemoteStore(Store):
     """A store behind SPARQL 1.1 HTTP endpoints.
 
     Each request has a deadline (`timeout` seconds plus `grace` for the store to answer that it
-    stopped); connections are pooled per process, so the object can be created before a fork.
+    stopped); connections are kept per process, so the object can be created before a fork.
     """
 
     backend = "remote"
@@ -153,6 +155,11 @@ class RemoteStore(Store):
             self.backend = backend
         self._session: requests.Session | None = None
         self._session_pid = 0
+        self._reads = KeepAlive(connect_timeout=5.0, read_timeout=timeout + grace)
+        self._read_headers = dict(self._headers)
+        if self._auth:
+            token = base64.b64encode(":".join(self._auth).encode()).decode()
+            self._read_headers["Authorization"] = f"Basic {token}"
 
     def _http(self) -> requests.Session:
         # A pooled connection must never be shared by a parent and its forked children.
@@ -195,27 +202,21 @@ class RemoteStore(Store):
             _raise_for(response)
         return response
 
-    def _pooled(self, method: str, url: str, headers: dict[str, str], *, body: bytes | None = None,
-                query: bool = False) -> urllib3.BaseHTTPResponse:
-        """One read with urllib3 itself, past requests' per-request work (a fifth of a small
-        query's cost, and every page asks several), sent again while the store restarts (see
-        `_again`). The body is left unread. A `query` that outlives its deadline raises
+    def _read(self, method: str, url: str, headers: dict[str, str], *, body: bytes | None = None,
+                query: bool = False) -> Exchange:
+        """One read on a kept-alive connection (`keepalive`), sent again while the store restarts
+        (see `_again`). The body is left unread. A `query` that outlives its deadline raises
         `QueryTimeout`; anything else that fails on the way, `StoreUnavailable`."""
-        headers = {**headers, **self._headers}
-        if self._auth:
-            headers.update(urllib3.util.make_headers(basic_auth=":".join(self._auth)))
-        pool = self._http().get_adapter(url).poolmanager
         started = time.monotonic()
         while True:
             try:
-                return pool.request(method, url, body=body, headers=headers, retries=False, preload_content=False,
-                                    timeout=urllib3.Timeout(connect=5.0, read=self.timeout + self.grace))
-            except urllib3.exceptions.ReadTimeoutError:
+                return self._reads.request(method, url, {**headers, **self._read_headers}, body)
+            except TimeoutError:
                 if query:
                     raise QueryTimeout(f"the store did not answer within {self.timeout + self.grace:g} s",
                                        stopped=False) from None
                 raise StoreUnavailable(f"the store did not answer at {url} in time") from None
-            except urllib3.exceptions.HTTPError as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
                 if not _again(unavailable, started):
                     raise unavailable from None
@@ -232,7 +233,7 @@ class RemoteStore(Store):
         asked on every request (answers are valid per state), so it must cost little more than the
         round trip."""
         url = f"{self.endpoints.graph_store}?graph={urllib.parse.quote(STORE_STATE_GRAPH, safe='')}"
-        response = self._pooled("GET", url, {"Accept": formats.N_TRIPLES.media_type})
+        response = self._read("GET", url, {"Accept": formats.N_TRIPLES.media_type})
         text = response.data.decode("utf-8", errors="replace")  # read whole: the connection goes back
         if response.status == 404:
             return None
@@ -264,30 +265,28 @@ class RemoteStore(Store):
         if as_tsv:
             accept = formats.SPARQL_JSON.media_type
         if self.endpoints.query_as_form:
-            response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
+            response = self._read("POST", url, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
                                     body=urllib.parse.urlencode([("query", query), *dataset]).encode(), query=True)
         else:
             # The query as the body itself (SPARQL 1.1 Protocol §2.1.3), the dataset in the URL:
             # form-encoding a query costs more than its round trip.
             if dataset:
                 url += ("&" if "?" in url else "?") + urllib.parse.urlencode(dataset)
-            response = self._pooled("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
+            response = self._read("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
                                     body=query.encode(), query=True)
         if response.status >= 400:
             text = response.data.decode("utf-8", errors="replace")
-            response.release_conn()
             _raise_for_status(response.status, text, self.endpoints.timeout_texts)
         marker = self.endpoints.cut_marker
         if marker and response.headers.get(marker[0], "").strip() == marker[1]:
             response.close()
-            response.release_conn()
             raise QueryTimeout(f"the store stopped the query at its time limit of {self.timeout:g} s")
         media_type = response.headers.get("Content-Type", accept).split(";", 1)[0].strip()
 
         def chunks():
             try:
                 yield from response.stream(_CHUNK)
-            except urllib3.exceptions.HTTPError as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 raise StoreUnavailable(f"the store stopped sending results: {_reason(exc)}") from None
 
         def as_standard_tsv(answer):
@@ -300,12 +299,7 @@ class RemoteStore(Store):
         if as_tsv:
             media_type, stream = formats.SPARQL_TSV.media_type, as_standard_tsv(stream)
 
-        def close():
-            if not response.isclosed():
-                response.close()  # left half-read: the connection cannot serve another request
-            response.release_conn()
-
-        return QueryStream(media_type, stream, close)
+        return QueryStream(media_type, stream, response.close)
 
     def dataset_stream(self) -> QueryStream:
         if self.endpoints.dataset_by_graphs:
@@ -425,6 +419,7 @@ class RemoteStore(Store):
             ).close()
 
     def close(self) -> None:
+        self._reads.close()
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -441,23 +436,24 @@ def _loopback(url: str) -> bool:
 
 
 #: How long a read waits for a store that refuses connections (a managed store restarts within a
-#: second), and how soon after sending a dropped connection counts as a stale pooled one.
+#: second), and how soon after sending a dropped connection counts as a stale kept-alive one.
 _RECONNECT_SECONDS = 5.0
 _STALE_SECONDS = 0.5
 
 
 def _again(exc: StoreUnavailable, started: float) -> bool:
     """Whether a read that failed with `exc` should be sent again: the store refused the
-    connection (it is restarting) and the reconnect window is still open, or a pooled
+    connection (it is restarting) and the reconnect window is still open, or a kept-alive
     connection was dropped at once (the store was restarted since it was opened). A query the
     store died on while running is not sent again: it may be what killed it."""
     elapsed = time.monotonic() - started
-    text = str(exc)
+    text = str(exc).lower()
     if "connection refused" in text and elapsed < _RECONNECT_SECONDS:
         time.sleep(0.05)
         return True
-    dropped = any(word in text for word in ("Connection aborted", "RemoteDisconnected", "Connection reset",
-                                             "BrokenPipe", "Broken pipe"))
+    dropped = any(words in text for words in ("connection abort", "remotedisconnected",
+                                              "remote end closed", "connection reset", "brokenpipe",
+                                              "broken pipe"))
     return dropped and elapsed < _STALE_SECONDS
 
 

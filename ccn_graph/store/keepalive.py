@@ -1,0 +1,136 @@
+"""Kept-alive HTTP/1.1 connections for the remote store's reads (its queries and its state).
+
+Every page asks the store one or more questions, and on loopback the HTTP client's own work is
+most of a small question's cost: a general client (connection pools, retries, header
+normalisation) spends about twice the CPU and half as much time again as `http.client` on one
+connection kept open. Only `ccn_graph.store.remote` uses this module.
+
+One connection per thread (a connection serves one exchange at a time) and per process (a
+connection opened before a fork must never be shared with the children).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import threading
+import urllib.parse
+from collections.abc import Iterator, Mapping
+
+__all__ = ["Exchange", "KeepAlive"]
+
+
+class Exchange:
+    """A response whose body is still to be read: read it whole (`data`) or in pieces (`stream`),
+    or `close` it. Its connection serves the next request only once the body has been read to
+    the end; a response left half-read closes its connection."""
+
+    def __init__(self, response: http.client.HTTPResponse, connection: http.client.HTTPConnection,
+                 owner: KeepAlive) -> None:
+        self._response = response
+        self._connection = connection
+        self._owner = owner
+        self.status = response.status
+        self.headers = response.headers
+
+    @property
+    def data(self) -> bytes:
+        """The whole body (raises OSError or `http.client.HTTPException` if the store breaks off)."""
+        try:
+            return self._response.read()
+        finally:
+            self.close()
+
+    def stream(self, size: int) -> Iterator[bytes]:
+        """The body in pieces of at most `size` bytes, each as soon as it arrives."""
+        try:
+            while chunk := self._response.read1(size):
+                yield chunk
+            # read1 does not mark a body of known length as read to its end; read does.
+            self._response.read()
+        finally:
+            self.close()
+
+    def isclosed(self) -> bool:
+        return self._response.isclosed()
+
+    def close(self) -> None:
+        """Done with the response: its connection is kept if the body was read to its end."""
+        if not self._response.isclosed():
+            self._owner.discard(self._connection)  # unread bytes would be read as the next answer
+        self._response.close()
+
+
+class KeepAlive:
+    """Connections kept open to the hosts of a store, one per (thread, host) in this process.
+
+    `request` raises what `http.client` raises (OSError subclasses, among them `TimeoutError`
+    after `read_timeout` seconds without a byte, and `http.client.HTTPException`); the connection
+    it used is then closed, never reused.
+    """
+
+    def __init__(self, connect_timeout: float, read_timeout: float) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._open: set[http.client.HTTPConnection] = set()
+
+    def _connections(self) -> dict[tuple[str, str, int], http.client.HTTPConnection]:
+        if self._pid != os.getpid():
+            # The parent's connections (and this thread's copy of its thread-local values) stay
+            # with the parent: forget them without closing them.
+            self._local = threading.local()
+            self._open = set()
+            self._pid = os.getpid()
+        table = getattr(self._local, "table", None)
+        if table is None:
+            table = self._local.table = {}
+        return table
+
+    def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None) -> Exchange:
+        """Send one request on this thread's connection to the URL's host (opened if need be) and
+        read the status line and headers; returns with the body unread."""
+        parts = urllib.parse.urlsplit(url)
+        https = parts.scheme == "https"
+        key = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80))
+        table = self._connections()
+        connection = table.get(key)
+        if connection is None:
+            kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            connection = kind(key[1], key[2], timeout=self.connect_timeout)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        try:
+            if connection.sock is None:
+                connection.connect()
+                connection.sock.settimeout(self.read_timeout)
+                table[key] = connection
+                with self._lock:
+                    self._open.add(connection)
+            connection.request(method, target, body=body, headers=dict(headers))
+            response = connection.getresponse()
+        except BaseException:
+            self.discard(connection)
+            raise
+        return Exchange(response, connection, self)
+
+    def discard(self, connection: http.client.HTTPConnection) -> None:
+        """Close `connection` and forget it."""
+        connection.close()
+        table = getattr(self._local, "table", {})
+        for key, kept in list(table.items()):
+            if kept is connection:
+                del table[key]
+        with self._lock:
+            self._open.discard(connection)
+
+    def close(self) -> None:
+        """Close every connection this process opened, in every thread."""
+        with self._lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()

@@ -1,0 +1,95 @@
+"""The remote store's kept-alive read connections (ccn_graph/store/keepalive.py), against a real
+HTTP/1.1 server on loopback that notes which connection each request came on."""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ccn_graph.store.keepalive import KeepAlive
+
+BODY = b"0123456789" * 10_000  # 100 kB: more than one read
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self.server.peers.append(self.client_address[1])
+        body = BODY if self.path == "/big" else self.path.encode()
+        self.send_response(200)
+        if self.path == "/chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for piece in (b"one,", b"two,", b"three"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+@pytest.fixture()
+def server():
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.peers = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _url(server, path):
+    return f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+
+def test_reads_share_one_connection_per_thread(server):
+    reads = KeepAlive(connect_timeout=5, read_timeout=5)
+    for number in range(20):
+        assert reads.request("GET", _url(server, f"/{number}"), {}).data == f"/{number}".encode()
+    streamed = reads.request("GET", _url(server, "/big"), {})
+    assert b"".join(streamed.stream(4096)) == BODY
+    assert b"".join(reads.request("GET", _url(server, "/chunked"), {}).stream(3)) == b"one,two,three"
+    assert len(server.peers) == 22 and len(set(server.peers)) == 1
+    reads.close()
+
+
+def test_a_response_left_half_read_never_feeds_the_next_answer(server):
+    reads = KeepAlive(connect_timeout=5, read_timeout=5)
+    half = reads.request("GET", _url(server, "/big"), {})
+    assert next(half.stream(1000)) == BODY[:1000]
+    half.close()
+    assert reads.request("GET", _url(server, "/after"), {}).data == b"/after"
+    assert len(set(server.peers)) == 2  # the half-read connection was closed, a new one opened
+    reads.close()
+
+
+def test_threads_and_forked_children_get_their_own_connections(server):
+    reads = KeepAlive(connect_timeout=5, read_timeout=5)
+    assert reads.request("GET", _url(server, "/parent"), {}).data == b"/parent"
+    other = threading.Thread(target=lambda: reads.request("GET", _url(server, "/thread"), {}).data)
+    other.start()
+    other.join()
+    child = os.fork()
+    if child == 0:
+        ok = reads.request("GET", _url(server, "/child"), {}).data == b"/child"
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert reads.request("GET", _url(server, "/parent-again"), {}).data == b"/parent-again"
+    assert len(server.peers) == 4 and len(set(server.peers)) == 3
+    assert server.peers[0] == server.peers[3]
+    reads.close()
