@@ -25,6 +25,7 @@ line's text.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 import time
@@ -310,6 +311,43 @@ def _json_term(term: Term) -> dict:
     return out
 
 
+#: A JSON string, as `json.dumps(..., ensure_ascii=False)` writes it (the same C function).
+_JSON_STRING = json.encoder.encode_basestring
+_XSD_STRING = XSD + "string"
+
+
+def _json_fragment(term: Term) -> str:
+    """`term` as the JSON text of its SPARQL JSON binding: what encoding `_json_term(term)` gives,
+    without building the dictionary."""
+    if term[0] == "uri":
+        return '{"type":"uri","value":' + _JSON_STRING(term[1]) + "}"
+    if term[0] == "bnode":
+        return '{"type":"bnode","value":' + _JSON_STRING(term[1]) + "}"
+    if term[2]:
+        return '{"type":"literal","value":' + _JSON_STRING(term[1]) + ',"xml:lang":' + _JSON_STRING(term[2]) + "}"
+    if term[3] and term[3] != _XSD_STRING:
+        return '{"type":"literal","value":' + _JSON_STRING(term[1]) + ',"datatype":' + _JSON_STRING(term[3]) + "}"
+    return '{"type":"literal","value":' + _JSON_STRING(term[1]) + "}"
+
+
+@functools.lru_cache(maxsize=16384)
+def _json_cell_cached(text: str) -> str:
+    return _json_fragment(parse_tsv_term(text))
+
+
+def _json_cell(text: str) -> str:
+    """A non-empty SPARQL TSV cell as the JSON text of its binding (ValueError if it is no term).
+    A column's values repeat (the same sectors, countries, classes down a result), so short cells
+    are remembered."""
+    if len(text) <= _CACHED_CELL:
+        return _json_cell_cached(text)
+    return _json_fragment(parse_tsv_term(text))
+
+
+#: Cells up to this many characters are remembered (long literals would fill the memory).
+_CACHED_CELL = 300
+
+
 def _xml_term(term: Term) -> str:
     if term[0] == "uri":
         return f"<uri>{escape(term[1])}</uri>"
@@ -329,6 +367,19 @@ def _csv_value(term: Term | None) -> str:
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
+
+
+def _json_rows(names: list[str], lines: Iterator[str]) -> Iterator[str]:
+    """Each row of a SPARQL TSV result's `lines` (after the header) as the JSON text of its
+    binding object; `_BrokenOff` at a line that is no row."""
+    keys = [json.dumps(name, ensure_ascii=False) + ":" for name in names]
+    for line in lines:
+        if line == "" and not names:
+            continue
+        try:
+            yield "{" + ",".join([key + _json_cell(cell) for key, cell in zip(keys, line.split("\t")) if cell]) + "}"
+        except ValueError:
+            raise _BrokenOff(line.strip()[:200]) from None
 
 
 class _BrokenOff(Exception):
@@ -352,14 +403,13 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int,
             except ValueError:
                 raise _BrokenOff(line.strip()[:200]) from None
 
-    counted = _Counted(rows(), limit, on_broken_off)
     if media_type == formats.SPARQL_JSON.media_type:
+        counted = _Counted(_json_rows(names, lines), limit, on_broken_off)
         yield '{"head":{"vars":' + json.dumps(names) + '},"results":{"bindings":['
-        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         batch: list[str] = []
         separator = ""
         for row in counted:
-            batch.append(encode({n: _json_term(t) for n, t in zip(names, row) if t is not None}))
+            batch.append(row)
             if len(batch) == _BATCH:
                 yield separator + ",".join(batch)
                 separator, batch = ",", []
@@ -371,7 +421,9 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int,
             if counted.reason:
                 yield ',"reason":' + json.dumps(counted.reason)
         yield "}"
-    elif media_type == formats.SPARQL_XML.media_type:
+        return
+    counted = _Counted(rows(), limit, on_broken_off)
+    if media_type == formats.SPARQL_XML.media_type:
         yield '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>'
         yield "".join(f"<variable name={quoteattr(n)}/>" for n in names)
         yield "</head>\n<results>\n"

@@ -252,3 +252,21 @@ def test_a_whole_n_triples_document_reads_as_its_lines_do():
 def test_a_broken_n_triples_line_is_a_value_error_in_a_whole_document():
     with pytest.raises(ValueError, match="not an N-Triples line"):
         list(results.parse_nt('<http://ex.org/s> <http://ex.org/p> "ok" .\n<http://ex.org/s> oops .\n'))
+
+
+def test_json_bindings_are_written_as_the_terms_read_whatever_the_cell():
+    cells = [
+        "<http://e/x>", "<http://e/\\u00e9t\\u00e9>", "_:b9", '"plain"', '"tab\\there"', '"quote \\" and \\\\ slash"',
+        '"\u2028 and \\u0001 and \u00e9"@fr', '"x"^^<http://www.w3.org/2001/XMLSchema#string>',
+        '"2026-01-01"^^<http://www.w3.org/2001/XMLSchema#date>', "42", "-0.5", "1e3", "false",
+        '"' + "long " * 100 + '"@en', "<http://e/" + "p" * 400 + ">",
+    ]
+    lines = ["?a\t?b"] + [f"{cells[i % len(cells)]}\t{cells[(i * 7) % len(cells)] if i % 3 else ''}" for i in range(90)]
+    body = json.loads("".join(results.select_writer(formats.SPARQL_JSON.media_type, iter(lines), 1000)))
+    bindings = body["results"]["bindings"]
+    assert len(bindings) == 90
+    for line, binding in zip(lines[1:], bindings):
+        want = {name: results._json_term(results.parse_tsv_term(cell))
+                for name, cell in zip(("a", "b"), line.split("\t")) if cell}
+        assert binding == want
+    assert bindings[7]["a"] == {"type": "literal", "value": "x"}
