@@ -7,6 +7,7 @@ data graphs. Only violations make data non-conforming; warnings and infos are re
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Iterable
 
@@ -14,6 +15,11 @@ import rdflib
 from pyshacl import validate as _pyshacl_validate
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.processor import SPARQLProcessor
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import Processor
 from rdflib.term import Node
 
 __all__ = ["ValidationReport", "ValidationResult", "Validator"]
@@ -106,6 +112,28 @@ class Validator:
             finally:
                 rdflib.NORMALIZE_LITERALS = normalize
         return ValidationReport(_results(report_graph), report_graph)
+
+
+class _PreparedSPARQLProcessor(SPARQLProcessor):
+    """rdflib's SPARQL processor, each query text parsed and translated once. pyshacl runs the
+    shapes' SPARQL constraints as text on every validation: parsing them again was two fifths of
+    a one-member validation. A translated query is what rdflib's own `prepareQuery` gives for
+    reuse with any bindings."""
+
+    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):
+        if isinstance(strOrQuery, str):
+            strOrQuery = _translated(strOrQuery, base, tuple(sorted((initNs or {}).items())))
+        return super().query(strOrQuery, initBindings, initNs, base, DEBUG)
+
+
+@functools.lru_cache(maxsize=256)
+def _translated(text: str, base: str | None, namespaces: tuple) -> Query:
+    return translateQuery(parseQuery(text), base, dict(namespaces))
+
+
+# Graph.query looks its processor up by name on every call: every SPARQL query rdflib runs in this
+# process goes through the one above (only pyshacl's do: CCN Graph queries its store, not rdflib).
+rdflib.plugin.register("sparql", Processor, __name__, _PreparedSPARQLProcessor.__name__)
 
 
 def _results(report: Graph) -> tuple[ValidationResult, ...]:

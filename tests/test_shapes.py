@@ -14,7 +14,7 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from ccn_graph import reference
+from ccn_graph import reference, validation
 from ccn_graph.iris import graph_iri
 from ccn_graph.validation import Validator
 
@@ -106,3 +106,16 @@ def test_every_shape_is_exercised_by_an_invalid_example(world):
     exempt: set[str] = set()
     missing = named - covered - exempt
     assert not missing, f"shapes without an invalid example: {sorted(missing)}"
+
+
+def test_sparql_constraints_judge_each_graph_afresh(world):
+    """The shapes' SPARQL constraints are parsed once (ccn_graph/validation.py) and judge each
+    data graph on its own: a violation found in one graph is not carried into the next."""
+    bad = EXAMPLES / "invalid" / "registration-ends-before-it-begins.ttl"
+    good = sorted(VALID)[0]
+    before = validation._translated.cache_info()
+    for _ in range(3):
+        assert ("BeginningBeforeEnd", "SPARQLConstraintComponent") in judge(world, bad)[0]
+        assert judge(world, good)[0] == set()
+    after = validation._translated.cache_info()
+    assert after.hits - before.hits >= 10 and after.misses - before.misses <= 5
