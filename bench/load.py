@@ -99,6 +99,19 @@ def cpu_seconds(running: Service) -> dict[str, float]:
     return out
 
 
+def host_times() -> list[int]:
+    """The machine's CPU time counters (/proc/stat: user, nice, system, idle, iowait, irq,
+    softirq, steal), in ticks."""
+    return [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
+def steal_percent(before: list[int], after: list[int]) -> float:
+    """The share of the cores' time that the host (hypervisor) gave to others meanwhile: a run
+    whose steal is high measured a machine slower than the one it names."""
+    spent = [b - a for a, b in zip(before, after)]
+    return round(100 * spent[7] / max(1, sum(spent)), 1)
+
+
 def _cmdline(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -144,6 +157,7 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
             warm.get(running.url + path, headers=headers, timeout=60).raise_for_status()
         before = count(running.url, RECORD_TRIPLES)
         cpu_before = cpu_seconds(running)
+        host_before = host_times()
         plan = reads(random.Random(9), RATE * SECONDS)
         latencies: list[float] = [0.0] * len(plan)
         errors: list[str] = []
@@ -203,6 +217,7 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
             thread.join()
         elapsed = time.perf_counter() - start
         cpu_after = cpu_seconds(running)
+        host_after = host_times()
         after = count(running.url, RECORD_TRIPLES)
         whole = len(Graph().parse(data=member("x"), format="turtle", publicID=BASE))
     finally:
@@ -228,6 +243,8 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
         record(suite, "submissions merged", f"{merged}/{SECONDS}", f"{SECONDS}/{SECONDS}", merged == SECONDS),
         record(suite, "record triples after - before", after - before, f"= {merged} x {whole}",
                after - before == merged * whole),
+        record(suite, "cores' time taken by the host (steal, %)", steal_percent(host_before, host_after),
+               "informative", True),
     ]
     cpu = {kind: round((cpu_after[kind] - cpu_before[kind]) / len(plan) * 1000, 2) for kind in cpu_after}
     return figures, [f for f in FIGURES if f.suite == suite][-len(figures):], cpu, errors
