@@ -93,3 +93,12 @@ def test_threads_and_forked_children_get_their_own_connections(server):
     assert len(server.peers) == 4 and len(set(server.peers)) == 3
     assert server.peers[0] == server.peers[3]
     reads.close()
+
+
+def test_a_response_neither_read_nor_closed_is_left_behind(server):
+    reads = KeepAlive(connect_timeout=5, read_timeout=5)
+    reads.request("GET", _url(server, "/big"), {})  # dropped on the floor
+    assert reads.request("GET", _url(server, "/next"), {}).data == b"/next"
+    assert reads.request("GET", _url(server, "/again"), {}).data == b"/again"
+    assert len(set(server.peers)) == 2 and server.peers[1] == server.peers[2]
+    reads.close()

@@ -87,6 +87,7 @@ class KeepAlive:
         table = getattr(self._local, "table", None)
         if table is None:
             table = self._local.table = {}
+            self._local.last = {}
         return table
 
     def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None) -> Exchange:
@@ -97,6 +98,11 @@ class KeepAlive:
         key = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80))
         table = self._connections()
         connection = table.get(key)
+        previous = self._local.last.get(key)
+        if connection is not None and previous is not None and not previous.isclosed():
+            # The last answer on it was left unread (and not closed): its bytes are still coming.
+            self.discard(connection)
+            connection = None
         if connection is None:
             kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
             connection = kind(key[1], key[2], timeout=self.connect_timeout)
@@ -115,7 +121,8 @@ class KeepAlive:
         except BaseException:
             self.discard(connection)
             raise
-        return Exchange(response, connection, self)
+        exchange = self._local.last[key] = Exchange(response, connection, self)
+        return exchange
 
     def discard(self, connection: http.client.HTTPConnection) -> None:
         """Close `connection` and forget it."""
