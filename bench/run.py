@@ -263,7 +263,9 @@ def main() -> int:
         members_file = work / "members.nq"
         with members_file.open("w") as handle:
             generate.write_nquads(handle, args.members, 1, BASE, projects=args.members // 10)
-        oxigraph = OxigraphServer(work / "oxigraph", query_timeout=120, binary=find_oxigraph(""))
+        # The service's default limit: Oxigraph holds a thread per query for its whole time limit,
+        # and the runs at concurrency 16 send thousands a minute.
+        oxigraph = OxigraphServer(work / "oxigraph", query_timeout=30, binary=find_oxigraph(""))
         oxigraph.start()
         stack.callback(oxigraph.stop)
         store = RemoteStore(oxigraph.endpoints, timeout=600)

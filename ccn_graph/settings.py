@@ -188,6 +188,15 @@ SETTINGS: tuple[Setting, ...] = (
         "server is stopped (the query that filled it fails) and started again at once; 0: no limit",
     ),
     Setting(
+        "CCN_STORE_QUERY_BUDGET",
+        "store_query_budget",
+        0,
+        _non_negative(int),
+        "Most SPARQL queries sent to the managed Oxigraph server within its time limit (it holds a "
+        "thread per query that long); past it a read gets 503 at once; 0: half the threads this "
+        "machine lets a process hold. With a remote store: no bound unless set",
+    ),
+    Setting(
         "CCN_QUERY_TIMEOUT",
         "query_timeout",
         30.0,
@@ -288,6 +297,7 @@ class Settings:
     store_token: str
     oxigraph_bin: str
     store_memory_mb: int
+    store_query_budget: int
     query_timeout: float
     result_limit: int
     query_max_bytes: int

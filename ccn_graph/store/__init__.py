@@ -13,6 +13,7 @@ from ccn_graph.store.base import (
     QueryStream,
     QueryTimeout,
     Store,
+    StoreBusy,
     StoreError,
     StoreRequestError,
     StoreState,
@@ -20,7 +21,14 @@ from ccn_graph.store.base import (
     StoreUnavailable,
 )
 from ccn_graph.store.embedded import EmbeddedStore, StoreLocked
-from ccn_graph.store.managed import ManagedStoreError, OxigraphServer, find_oxigraph, read_server_file
+from ccn_graph.store.managed import (
+    ManagedStoreError,
+    OxigraphServer,
+    find_oxigraph,
+    query_budget,
+    read_server_file,
+)
+from ccn_graph.store.query_budget import QueryBudget
 from ccn_graph.store.state_mirror import StateMirror
 from ccn_graph.store.remote import Endpoints, RemoteStore
 
@@ -33,6 +41,7 @@ __all__ = [
     "QueryTimeout",
     "RemoteStore",
     "Store",
+    "StoreBusy",
     "StoreError",
     "StoreLocked",
     "StoreRequestError",
@@ -70,10 +79,14 @@ def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
             user=settings.store_user,
             password=settings.store_password,
             token=settings.store_token,
+            # An Oxigraph server with a time limit holds a thread per query that long: bound what it
+            # is sent when told (its --timeout-s should be CCN_QUERY_TIMEOUT).
+            budget=QueryBudget(settings.store_query_budget, settings.query_timeout + 1.0)
+            if settings.store_query_budget else None,
         )
     if managed is None:
         raise ValueError("a managed store needs the endpoints of its running server")
     # Our own store gets 2 s past its limit to say it stopped a query; then it is restarted.
     # Our own store is written only through this data dir, so its state can be read from a copy.
     return RemoteStore(managed, timeout=settings.query_timeout, grace=2.0, backend="managed-oxigraph",
-                       mirror=StateMirror(Path(settings.data_dir)))
+                       mirror=StateMirror(Path(settings.data_dir)), budget=query_budget(settings.query_timeout, settings.store_query_budget))

@@ -51,6 +51,10 @@ class StoreUnavailable(StoreError):
     """The store cannot be reached (down, restarting, refusing connections)."""
 
 
+class StoreBusy(StoreUnavailable):
+    """The store was sent as many queries as it can hold for now; this one was not sent."""
+
+
 class QueryTimeout(StoreError):
     """A query outlived its time limit.
 

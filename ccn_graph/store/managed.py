@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ccn_graph import queries
 from ccn_graph.store.base import StoreError
+from ccn_graph.store.query_budget import QueryBudget, thread_room
 from ccn_graph.store.remote import Endpoints, RemoteStore
 from ccn_graph.store.state_mirror import StateMirror
 
@@ -32,8 +33,10 @@ __all__ = [
     "ManagedStoreError",
     "OxigraphServer",
     "find_oxigraph",
+    "query_budget",
     "read_server_file",
     "request_restart",
+    "timeout_seconds",
 ]
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,18 @@ SERVER_FILE = "oxigraph-server.json"
 _POLL = 0.1
 # Memory can grow by a gigabyte a second under a runaway sort: look often.
 _MEMORY_POLL = 0.02
+
+
+def timeout_seconds(query_timeout: float) -> int:
+    """The managed server's own time limit (``--timeout-s``) for a query limit of `query_timeout`."""
+    return max(1, math.ceil(query_timeout))
+
+
+def query_budget(query_timeout: float, limit: int = 0) -> QueryBudget:
+    """What the managed server can be sent (see `query_budget`): `limit` queries per time limit,
+    or (0) half the threads a process may hold here, since it holds a thread per query for its
+    whole time limit; the other half is left for its connections and the rest of the machine."""
+    return QueryBudget(limit or max(1, thread_room() // 2), timeout_seconds(query_timeout) + 1.0)
 
 
 class ManagedStoreError(StoreError):
@@ -219,7 +234,7 @@ class OxigraphServer:
             f"127.0.0.1:{self.port}",
             "--union-default-graph",
             "--timeout-s",
-            str(max(1, math.ceil(self.query_timeout))),
+            str(timeout_seconds(self.query_timeout)),
         ]
         # Tie the server to this process: if the service dies, even by SIGKILL, so does the store.
         setpriv = shutil.which("setpriv")

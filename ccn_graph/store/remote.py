@@ -26,12 +26,14 @@ from ccn_graph.store.base import (
     QueryStream,
     QueryTimeout,
     Store,
+    StoreBusy,
     StoreError,
     StoreRequestError,
     StoreState,
     StoreUnavailable,
 )
 from ccn_graph.store.keepalive import Exchange, KeepAlive
+from ccn_graph.store.query_budget import QueryBudget
 from ccn_graph.store.state_mirror import StateMirror
 
 __all__ = ["Endpoints", "RemoteStore"]
@@ -142,8 +144,11 @@ class RemoteStore(Store):
         token: str = "",
         backend: str | None = None,
         mirror: StateMirror | None = None,
+        budget: QueryBudget | None = None,
     ) -> None:
         self.endpoints = endpoints
+        #: How many queries the store can be sent (`query_budget`); None: no bound.
+        self.budget = budget
         self.insert_by_template = endpoints.insert_by_template
         #: A copy of the state kept in a file (`state_mirror`): only for a store no one else writes.
         self.mirror = mirror
@@ -238,7 +243,7 @@ class RemoteStore(Store):
         if response.status == 404:
             return None
         if response.status >= 400:
-            raise StoreRequestError(f"the store answered {response.status} for its state graph")
+            raise StoreRequestError(f"the store answered {response.status} for its state graph: {text.strip()[:300]}")
         values = {}
         for line in text.splitlines():
             triple = results.parse_nt_line(line)
@@ -255,6 +260,9 @@ class RemoteStore(Store):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
+        if self.budget is not None and not self.budget.take():
+            raise StoreBusy(f"it was sent as many queries as it can hold ({self.budget.limit} in "
+                            f"{self.budget.window:g} s); try again in a few seconds")
         dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
         if self.endpoints.exclude_system_graphs and not dataset and not _names_graphs(query):
             query = "".join(f"DEFINE input:default-graph-exclude <{g}>\n" for g in self.endpoints.system_graphs) + query
