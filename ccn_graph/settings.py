@@ -193,8 +193,8 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         _non_negative(int),
         "Most SPARQL queries sent to the managed Oxigraph server within its time limit (it holds a "
-        "thread per query that long); past it a read gets 503 at once; 0: half the threads this "
-        "machine lets a process hold. With a remote store: no bound unless set",
+        "thread per query that long); past it a read gets 503 at once; 0: three quarters of the threads "
+        "this machine lets a process hold. With a remote store: no bound unless set",
     ),
     Setting(
         "CCN_QUERY_TIMEOUT",

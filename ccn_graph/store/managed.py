@@ -54,9 +54,9 @@ def timeout_seconds(query_timeout: float) -> int:
 
 def query_budget(query_timeout: float, limit: int = 0) -> QueryBudget:
     """What the managed server can be sent (see `query_budget`): `limit` queries per time limit,
-    or (0) half the threads a process may hold here, since it holds a thread per query for its
-    whole time limit; the other half is left for its connections and the rest of the machine."""
-    return QueryBudget(limit or max(1, thread_room() // 2), timeout_seconds(query_timeout) + 1.0)
+    or (0) three quarters of the threads a process may hold here, since it holds a thread per query
+    for its whole time limit; the rest is left for its connections, its own threads and files."""
+    return QueryBudget(limit or max(1, thread_room() * 3 // 4), timeout_seconds(query_timeout) + 1.0)
 
 
 class ManagedStoreError(StoreError):
