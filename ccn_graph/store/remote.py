@@ -208,7 +208,7 @@ class RemoteStore(Store):
         return response
 
     def _read(self, method: str, url: str, headers: dict[str, str], *, body: bytes | None = None,
-                query: bool = False) -> Exchange:
+              query: bool = False) -> Exchange:
         """One read on a kept-alive connection (`keepalive`), sent again while the store restarts
         (see `_again`). The body is left unread. A `query` that outlives its deadline raises
         `QueryTimeout`; anything else that fails on the way, `StoreUnavailable`."""
@@ -242,6 +242,8 @@ class RemoteStore(Store):
         text = response.data.decode("utf-8", errors="replace")  # read whole: the connection goes back
         if response.status == 404:
             return None
+        if response.status >= 500:
+            _raise_for_status(response.status, text)
         if response.status >= 400:
             raise StoreRequestError(f"the store answered {response.status} for its state graph: {text.strip()[:300]}")
         values = {}
@@ -274,14 +276,14 @@ class RemoteStore(Store):
             accept = formats.SPARQL_JSON.media_type
         if self.endpoints.query_as_form:
             response = self._read("POST", url, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
-                                    body=urllib.parse.urlencode([("query", query), *dataset]).encode(), query=True)
+                                  body=urllib.parse.urlencode([("query", query), *dataset]).encode(), query=True)
         else:
             # The query as the body itself (SPARQL 1.1 Protocol §2.1.3), the dataset in the URL:
             # form-encoding a query costs more than its round trip.
             if dataset:
                 url += ("&" if "?" in url else "?") + urllib.parse.urlencode(dataset)
             response = self._read("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
-                                    body=query.encode(), query=True)
+                                  body=query.encode(), query=True)
         if response.status >= 400:
             text = response.data.decode("utf-8", errors="replace")
             _raise_for_status(response.status, text, self.endpoints.timeout_texts)
@@ -485,6 +487,9 @@ def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = ())
         raise QueryTimeout(f"the store stopped the query at its time limit: {text}")
     if status in (502, 503, 504):
         raise StoreUnavailable(f"the store is unavailable ({status}): {text}")
+    if status == 500 and "(os error 11)" in text:
+        # Oxigraph out of threads (EAGAIN): see query_budget; it answers again once they sleep out.
+        raise StoreBusy(f"the store is out of threads for now ({status}): {text}")
     if 400 <= status < 500:
         raise StoreRequestError(text or f"the store refused the request ({status})")
     raise StoreError(f"the store failed ({status}): {text}")

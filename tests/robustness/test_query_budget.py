@@ -15,7 +15,15 @@ import pytest
 import requests
 
 from ccn_graph.settings import load_settings
-from ccn_graph.store import OxigraphServer, RemoteStore, open_store
+from ccn_graph.store import (
+    OxigraphServer,
+    RemoteStore,
+    StoreBusy,
+    StoreError,
+    StoreUnavailable,
+    open_store,
+    remote,
+)
 from ccn_graph.store.query_budget import QueryBudget, refuse_when_spent, thread_room
 
 from ..conftest import wait_until
@@ -136,3 +144,12 @@ def test_a_remote_store_is_bounded_only_when_told(tmp_path):
     assert open_store(load_settings(environ={}, overrides=base)).budget is None
     bounded = open_store(load_settings(environ={}, overrides={**base, "store_query_budget": 3, "query_timeout": 7}))
     assert bounded.budget.limit == 3 and bounded.budget.window == 8
+
+
+def test_a_store_out_of_threads_is_busy_not_broken():
+    """Should the store run out of threads all the same (other clients), its 500 is a 503 here."""
+    with pytest.raises(StoreBusy, match="out of threads"):
+        remote._raise_for_status(500, "Resource temporarily unavailable (os error 11)")
+    with pytest.raises(StoreError) as raised:
+        remote._raise_for_status(500, "something else broke")
+    assert not isinstance(raised.value, StoreUnavailable)
