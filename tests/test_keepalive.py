@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -34,6 +35,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def handle(self):
+        self.handle_one_request()
+        if self.path == "/then-hang-up":
+            # As Oxigraph does with a connection idle past its time limit: a word unasked, then close.
+            time.sleep(0.2)
+            self.wfile.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nstale")
+            self.wfile.flush()
+            return
+        while not self.close_connection:
+            self.handle_one_request()
 
 
 class _Server(ThreadingHTTPServer):
@@ -101,4 +113,14 @@ def test_a_response_neither_read_nor_closed_is_left_behind(server):
     assert reads.request("GET", _url(server, "/next"), {}).data == b"/next"
     assert reads.request("GET", _url(server, "/again"), {}).data == b"/again"
     assert len(set(server.peers)) == 2 and server.peers[1] == server.peers[2]
+    reads.close()
+
+
+def test_a_connection_the_server_spoke_on_unasked_is_not_reused(server):
+    reads = KeepAlive(connect_timeout=5, read_timeout=5)
+    assert reads.request("GET", _url(server, "/then-hang-up"), {}).data == b"/then-hang-up"
+    time.sleep(0.5)
+    answer = reads.request("GET", _url(server, "/fresh"), {})
+    assert (answer.status, answer.data) == (200, b"/fresh")
+    assert len(set(server.peers)) == 2
     reads.close()

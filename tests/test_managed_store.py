@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -127,3 +128,21 @@ def test_a_server_that_will_not_start_says_where_to_look(tmp_path):
     with pytest.raises(ManagedStoreError, match="oxigraph.log"):
         server.start()
     server.stop()
+
+
+def test_reads_after_the_server_hung_up_on_idle_connections(tmp_path, oxigraph_bin):
+    """Oxigraph answers a connection idle past its time limit with a 500 of its own and closes it:
+    kept-alive connections must not take that word for the answer to their next request."""
+    server = OxigraphServer(tmp_path, query_timeout=1, binary=oxigraph_bin)
+    server.start()
+    try:
+        store = RemoteStore(server.endpoints, timeout=1)
+        assert store.ask("ASK {}") is True and store.state() is None
+        idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        time.sleep(2.5)
+        assert idle.recv(100).startswith(b"HTTP/1.1 500")
+        idle.close()
+        assert [store.ask("ASK {}") for _ in range(3)] == [True] * 3
+        assert store.state() is None
+    finally:
+        server.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import select
 import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping
@@ -99,8 +100,10 @@ class KeepAlive:
         table = self._connections()
         connection = table.get(key)
         previous = self._local.last.get(key)
-        if connection is not None and previous is not None and not previous.isclosed():
-            # The last answer on it was left unread (and not closed): its bytes are still coming.
+        if connection is not None and (previous is not None and not previous.isclosed() or _spoken(connection)):
+            # The last answer on it was left unread (its bytes are still coming), or the server
+            # spoke unasked: it closed the connection, maybe with a word first (Oxigraph answers
+            # a connection idle past its time limit with a 500 and closes it), never our answer.
             self.discard(connection)
             connection = None
         if connection is None:
@@ -141,3 +144,12 @@ class KeepAlive:
         for connection in connections:
             connection.close()
         self._local = threading.local()
+
+
+def _spoken(connection: http.client.HTTPConnection) -> bool:
+    """Whether the server sent anything (bytes, or the end of the stream) on an idle connection."""
+    if connection.sock is None:
+        return False
+    poller = select.poll()
+    poller.register(connection.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
