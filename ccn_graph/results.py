@@ -298,27 +298,14 @@ def tsv_from_json(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise ValueError(f"not SPARQL JSON results (stopped at: {buffer[:80]!r})")
 
 
-def _json_term(term: Term) -> dict:
-    if term[0] == "uri":
-        return {"type": "uri", "value": term[1]}
-    if term[0] == "bnode":
-        return {"type": "bnode", "value": term[1]}
-    out = {"type": "literal", "value": term[1]}
-    if term[2]:
-        out["xml:lang"] = term[2]
-    elif term[3] and term[3] != XSD + "string":
-        out["datatype"] = term[3]
-    return out
-
-
 #: A JSON string, as `json.dumps(..., ensure_ascii=False)` writes it (the same C function).
 _JSON_STRING = json.encoder.encode_basestring
 _XSD_STRING = XSD + "string"
 
 
 def _json_fragment(term: Term) -> str:
-    """`term` as the JSON text of its SPARQL JSON binding: what encoding `_json_term(term)` gives,
-    without building the dictionary."""
+    """`term` as the JSON text of its SPARQL JSON binding (SPARQL 1.1 Query Results JSON Format
+    §3.2.2), written directly rather than through a dictionary and the encoder."""
     if term[0] == "uri":
         return '{"type":"uri","value":' + _JSON_STRING(term[1]) + "}"
     if term[0] == "bnode":

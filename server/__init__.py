@@ -75,7 +75,7 @@ def create_app(
         # Past the store's query budget a read gets 503 at once, its thread free for the rest
         # (ccn_graph/store/query_budget.py). A write waits its turn: its queries after the
         # write itself must not fail once the store has it.
-        if request.method in ("GET", "HEAD") or request.path == "/sparql":
+        if request.method in ("GET", "HEAD") or request.endpoint == "sparql.endpoint":
             refuse_when_spent()
     metrics.init_app(app, metrics_dir)
     app.register_blueprint(health.blueprint)
