@@ -81,8 +81,25 @@ def virtuoso(virtuoso_server):
     store.close()
 
 
-def test_virtuoso_keeps_its_own_graphs_out_of_ours(virtuoso):
+@pytest.fixture
+def showing_own_graphs(virtuoso_server):
+    """The session's Virtuoso with its own graphs shown to queries, as without deploy/virtuoso.sql;
+    a clean store on it."""
+    virtuoso_server.isql("DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7, 1);")
+    store = RemoteStore(virtuoso_server.endpoints, timeout=2)
+    try:
+        store.clear()
+        yield store
+        store.clear()
+    finally:
+        # As deploy/virtuoso.sql leaves it, for the tests after this one.
+        virtuoso_server.isql("DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);")
+        store.close()
+
+
+def test_virtuoso_keeps_its_own_graphs_out_of_ours(showing_own_graphs):
     """Its system graphs are in every database: never listed, counted or dropped by us."""
+    virtuoso = showing_own_graphs
     assert virtuoso.ask(f"ASK {{ GRAPH <{VIRTRDF}> {{ ?s ?p ?o }} }}")
     assert virtuoso.graph_names() == [] and virtuoso.triple_count() == 0
     graph = Graph()
@@ -94,15 +111,34 @@ def test_virtuoso_keeps_its_own_graphs_out_of_ours(virtuoso):
     assert virtuoso.ask(f"ASK {{ GRAPH <{VIRTRDF}> {{ ?s ?p ?o }} }}"), "clearing our graphs dropped Virtuoso's own"
 
 
-def test_virtuoso_leaves_its_own_graphs_out_of_the_default_graph(virtuoso, virtuoso_server):
-    """Its default graph is the union of every graph, its own included: a query that names no
-    graph sees ours only; one that names its graphs gets what it names."""
+def test_virtuoso_set_up_as_deployed_hides_its_own_graphs(virtuoso, virtuoso_server):
+    """deploy/virtuoso.sql makes Virtuoso's own graphs private: no query sees them, neither in the
+    default graph nor through GRAPH ?g, and queries go without the exclusion pragma."""
+    graph = Graph()
+    graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
+    virtuoso.replace_graphs({"http://e/g": graph})
+    own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
+    no_pragma = RemoteStore(dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2)
+    assert not no_pragma.ask(own)
+    assert not virtuoso._shows_system_graphs()
+    # (Virtuoso answers exactly `SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }` from its list of
+    # graph names, private ones included; their triples stay hidden.)
+    by_graph = virtuoso.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert [(str(row["g"]), int(row["n"])) for row in by_graph] == [("http://e/g", 1)]
+    assert int(virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]) == 1
+
+
+def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(showing_own_graphs, virtuoso_server):
+    """A Virtuoso not set up so shows its own graphs in the default graph of every query: a query
+    that names no graph sees ours only (the pragma); one that names its graphs gets what it names."""
+    virtuoso = showing_own_graphs
     graph = Graph()
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
     virtuoso.replace_graphs({"http://e/g": graph})
     own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
     asked_directly = RemoteStore(dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2)
     assert asked_directly.ask(own), "Virtuoso's default graph holds its own graphs"
+    assert virtuoso._shows_system_graphs()
     assert not virtuoso.ask(own)
     assert not virtuoso.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5")[1:]
     counted = virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")

@@ -18,8 +18,9 @@ from ccn_graph.store.remote import Endpoints
 from tests.conftest import free_port, wait_until
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "virtuoso.ini"
-#: What the SPARQL endpoint may do: update, and read and write every graph (as in docs/deploy.md).
-GRANTS = "GRANT SPARQL_UPDATE TO \"SPARQL\"; DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);"
+#: The database's setup (as in docs/deploy.md): the SPARQL endpoint may update, and read and write
+#: every graph but Virtuoso's own, which are private.
+SETUP = CONFIG.with_suffix(".sql")
 
 
 def missing() -> str | None:
@@ -65,12 +66,20 @@ class VirtuosoServer:
             return False
 
         wait_until(ready, timeout=120, interval=0.25)
-        self.isql(GRANTS)
+        self.isql_file(SETUP)
 
     def isql(self, statements: str, timeout: float = 60) -> None:
         """Run SQL statements as Virtuoso's administrator."""
         subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statements}"],
                        check=True, stdout=subprocess.DEVNULL, timeout=timeout)
+
+    def isql_file(self, path: Path, timeout: float = 60) -> None:
+        """Run the SQL statements of `path` as Virtuoso's administrator; raises RuntimeError if one
+        fails (isql itself goes on and exits 0)."""
+        done = subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", str(path)],
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode or "*** Error" in done.stdout + done.stderr:
+            raise RuntimeError(f"{path.name} failed on Virtuoso: {(done.stderr or done.stdout)[-1500:]}")
 
     def stop(self) -> None:
         if self.process is None:
