@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import http.client
+import json
 import os
 import tempfile
 import time
@@ -271,8 +272,8 @@ class RemoteStore(Store):
             raise StoreBusy(f"it was sent as many queries as it can hold ({self.budget.limit} in "
                             f"{self.budget.window:g} s); try again in a few seconds")
         dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
-        if (self.endpoints.exclude_system_graphs and not dataset and not _names_graphs(query)
-                and self._shows_system_graphs()):
+        if (self.endpoints.exclude_system_graphs and not dataset and self._shows_system_graphs()
+                and not _names_graphs(query)):
             query = "".join(f"DEFINE input:default-graph-exclude <{g}>\n" for g in self.endpoints.system_graphs) + query
         if self.endpoints.timeout_param:
             dataset.append((self.endpoints.timeout_param, str(int(self.timeout * 1000))))
@@ -324,8 +325,10 @@ class RemoteStore(Store):
         asked = self._system_graphs_asked
         if asked is not None and time.monotonic() - asked[0] < _SYSTEM_GRAPHS_SECONDS:
             return asked[1]
-        shown = self.ask(queries.load("system_graphs_shown"),
-                         {"graphs": [URIRef(g) for g in self.endpoints.system_graphs]})
+        # With a dataset, the question itself is sent without asking this again.
+        answer = self.query_stream(queries.load("system_graphs_shown"), formats.SPARQL_JSON.media_type,
+                                   named_graphs=self.endpoints.system_graphs).read()
+        shown = bool(json.loads(answer)["boolean"])
         self._system_graphs_asked = (time.monotonic(), shown)
         return shown
 
