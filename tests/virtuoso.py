@@ -43,7 +43,9 @@ class VirtuosoServer:
         root = f"http://127.0.0.1:{self.http_port}"
         self.endpoints = Endpoints.for_profile("virtuoso", f"{root}/sparql", f"{root}/sparql", f"{root}/sparql-graph-crud")
 
-    def start(self) -> None:
+    def start(self, set_up: bool = True) -> None:
+        """Start the server; `set_up`: run deploy/virtuoso.sql on it (else it is as Virtuoso comes,
+        with this configuration)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         ini = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",))
         ini.optionxform = str  # Virtuoso's keys are case-sensitive
@@ -66,7 +68,8 @@ class VirtuosoServer:
             return False
 
         wait_until(ready, timeout=120, interval=0.25)
-        self.isql_file(SETUP)
+        if set_up:
+            self.isql_file(SETUP)
 
     def isql(self, statements: str, timeout: float = 60) -> None:
         """Run SQL statements as Virtuoso's administrator."""
