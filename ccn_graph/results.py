@@ -226,14 +226,17 @@ def _nt(term: Term) -> str:
         return f"<{term[1]}>"
     if kind == "bnode":
         return f"_:{term[1]}"
-    lexical = (
-        term[1].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    )
+    lexical = _nt_lexical(term[1])
     if term[2]:
         return f'"{lexical}"@{term[2]}'
     if term[3] and term[3] != XSD + "string":
         return f'"{lexical}"^^<{term[3]}>'
     return f'"{lexical}"'
+
+
+def _nt_lexical(text: str) -> str:
+    """A literal's text as N-Triples and SPARQL TSV write it between quotes."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
 _NOT_IN_LABEL = re.compile(r"[^A-Za-z0-9_-]")
@@ -242,16 +245,26 @@ _BINDINGS = re.compile(r'"bindings"\s*:\s*\[')
 _BETWEEN_ROWS = re.compile(r"[\s,]*")
 
 
-def _json_binding_term(value: dict) -> Term:
-    kind, text = value.get("type"), str(value.get("value", ""))
+def _tsv_cell(value: dict) -> str:
+    """A SPARQL JSON binding as a SPARQL TSV cell, written directly (a cell of every row of a
+    converted answer); ValueError if it is no term."""
+    kind, text = value.get("type"), value.get("value", "")
+    if not isinstance(text, str):
+        text = str(text)
     if kind == "uri":
-        return ("uri", text)
+        return "<" + text + ">"
     if kind == "bnode":
         # Virtuoso names blank nodes "nodeID://b10001": a label may not hold ":" or "/".
-        return ("bnode", _NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://").removeprefix("_:")) or "b")
-    if kind in ("literal", "typed-literal"):
-        return ("literal", text, value.get("xml:lang"), value.get("datatype"))
-    raise ValueError(f"not a SPARQL JSON term: {str(value)[:80]}")
+        return "_:" + (_NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://").removeprefix("_:")) or "b")
+    if kind not in ("literal", "typed-literal"):
+        raise ValueError(f"not a SPARQL JSON term: {str(value)[:80]}")
+    lexical = _nt_lexical(text)
+    if language := value.get("xml:lang"):
+        return '"' + lexical + '"@' + language
+    datatype = value.get("datatype")
+    if datatype and datatype != XSD + "string":
+        return '"' + lexical + '"^^<' + datatype + ">"
+    return '"' + lexical + '"'
 
 
 def tsv_from_json(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -289,7 +302,7 @@ def tsv_from_json(chunks: Iterable[bytes]) -> Iterator[bytes]:
                     row, end = decoder.raw_decode(buffer, position)
                 except ValueError:
                     break  # the row is not whole yet
-                out.append("\t".join(_nt(_json_binding_term(row[name])) if name in row else "" for name in names) + "\n")
+                out.append("\t".join([_tsv_cell(row[name]) if name in row else "" for name in names]) + "\n")
                 position = end
             buffer = buffer[position:]
         if out:
