@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -54,6 +55,7 @@ __all__ = [
     "version",
     "version_iri",
     "version_nodes",
+    "version_quads",
     "version_triples",
     "versions",
     "with_sequences",
@@ -231,6 +233,38 @@ def version_triples(base: str, graph: str, number: int, sequence: int, kind: URI
     if activity is not None:
         triples.append((node, PROV.wasGeneratedBy, URIRef(activity)))
     return triples
+
+
+def version_quads(base: str, graph: str, number: int, sequence: int, kind: URIRef, activity: str | None,
+                  time: dt.datetime, where: str) -> str:
+    """The triples of `version_triples` in the graph `where`, as N-Quads text written directly:
+    a bulk load keeps a version of every record it loads, and through rdflib terms that was a
+    fifth of a load at 10,000 members. Raises ValueError for an IRI that cannot be written."""
+    node = f"<{version_iri(base, sequence)}>"
+    tail = f" <{_checked(where)}> .\n"
+    lines = [
+        f"{node} <{RDF.type}> <{CCN.RecordVersion}>{tail}",
+        f"{node} <{CCN.versionOf}> <{check_iri(graph)}>{tail}",
+        f'{node} <{CCN.versionNumber}> "{int(number)}"^^<{XSD.integer}>{tail}',
+        f'{node} <{CCN.sequence}> "{int(sequence)}"^^<{XSD.integer}>{tail}',
+        f"{node} <{CCN.change}> <{kind}>{tail}",
+        f"{node} <{PROV.generatedAtTime}> {_time_nt(time)}{tail}",
+    ]
+    entity = entity_for_record(base, graph)
+    if entity is not None:
+        lines.append(f"{node} <{DCTERMS.isVersionOf}> <{check_iri(entity)}>{tail}")
+    if activity is not None:
+        lines.append(f"{node} <{PROV.wasGeneratedBy}> <{_checked(activity)}>{tail}")
+    return "".join(lines)
+
+
+#: `check_iri` for the IRIs every version of a load names (its activity and graph).
+_checked = functools.lru_cache(maxsize=64)(check_iri)
+
+
+@functools.lru_cache(maxsize=16)
+def _time_nt(time: dt.datetime) -> str:
+    return _nt(Literal(time, datatype=XSD.dateTime))
 
 
 def history_state(count: int, time: dt.datetime, writes: int) -> Graph:

@@ -163,7 +163,7 @@ def _keep_versions(store: Store, base: str, name: str, graphs: set[str], current
         out.write(_quads(nodes, where))
         for graph in sorted(graphs - set(before)):
             sequence += 1
-            out.write(_quads(history.version_triples(base, graph, 1, sequence, history.CREATED, activity, when), where))
+            out.write(history.version_quads(base, graph, 1, sequence, history.CREATED, activity, when, str(where)))
             generated.append(graph)
         out.write(_quads(_activity(activity, f"Bulk load of {name}", when, sorted(generated)), where))
     try:

@@ -55,6 +55,24 @@ def world(managed_server, tmp_path_factory):
     app.close()
 
 
+@pytest.mark.parametrize("graph, activity", [
+    (f"{BASE}graph/member/m-1", f"{BASE}id/activity/a1"),  # a record, with its activity
+    (f"{BASE}graph/member/m-1", None),
+    ("http://elsewhere.example/g", f"{BASE}id/activity/a1"),  # no entity
+])
+def test_version_quads_are_the_version_triples_as_text(graph, activity):
+    """The bulk load's text of a version node says what `version_triples` says, term for term."""
+    when = dt.datetime(2026, 12, 3, 8, 30, 5, tzinfo=dt.timezone.utc)
+    where = f"{BASE}graph/activity/a1"
+    text = history.version_quads(BASE, graph, 3, 41, history.CREATED, activity, when, where)
+    expected = {(s, p, o) for s, p, o in history.version_triples(BASE, graph, 3, 41, history.CREATED, activity, when)}
+    parsed = Graph().parse(data=text.replace(f" <{where}> .", " ."), format="nt")
+    assert set(parsed) == expected and len(text.splitlines()) == len(expected)
+    assert all(line.endswith(f" <{where}> .") for line in text.splitlines())
+    with pytest.raises(ValueError):
+        history.version_quads(BASE, "http://bad.example/a b", 1, 1, history.CREATED, None, when, where)
+
+
 def test_each_accepted_change_keeps_a_version_with_its_activity(world):
     _, store, _ = world
     kept = history.versions(store, GRAPH)
