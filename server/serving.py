@@ -27,9 +27,9 @@ class _Service(BaseApplication):
         return self.application
 
 
-def gunicorn_options(settings: Settings) -> dict:
-    """gunicorn's settings for the service (the benchmark's bare relay runs under the same)."""
-    return {
+def run_gunicorn(app: Flask, settings: Settings) -> None:
+    """Serve `app` with `settings.workers` processes until SIGINT or SIGTERM."""
+    options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         # Threads let one slow query not hold a whole worker hostage.
@@ -45,11 +45,6 @@ def gunicorn_options(settings: Settings) -> dict:
         "proc_name": "ccn-graph",
         "control_socket_disable": True,
     }
-
-
-def run_gunicorn(app: Flask, settings: Settings) -> None:
-    """Serve `app` with `settings.workers` processes until SIGINT or SIGTERM."""
-    options = gunicorn_options(settings)
     # What the app built at start-up (vocabularies, shapes, templates) lives as long as the workers:
     # frozen, the collector of every worker stops walking it (about 3% of an entity page's CPU)
     # and the pages the workers share after the fork stay shared.

@@ -466,11 +466,11 @@ def _loopback(url: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
-#: How long a read waits for a store that refuses connections (a managed store restarts within a
-#: second), and how soon after sending a dropped connection counts as a stale kept-alive one.
 #: How long the answer of `_shows_system_graphs` holds: making the graphs private or public again is
 #: a change of the store's setup, seen within this time.
 _SYSTEM_GRAPHS_SECONDS = 300.0
+#: How long a read waits for a store that refuses connections (a managed store restarts within a
+#: second), and how soon after sending a dropped connection counts as a stale kept-alive one.
 _RECONNECT_SECONDS = 5.0
 _STALE_SECONDS = 0.5
 
