@@ -60,6 +60,22 @@ def test_kill_9_restarts_within_5_seconds_and_loses_nothing(server):
     assert not pid_alive(old_pid)
 
 
+def test_a_server_killed_while_starting_is_seen_at_once_and_started_again(server):
+    """The readiness probe does not wait for a dead server as a query waits for a restart."""
+    store = RemoteStore(server.endpoints, timeout=5)
+    store.update(INSERT, {"v": Literal(3)})
+    first = server.pid
+    started = time.monotonic()
+    os.kill(first, signal.SIGKILL)
+    wait_until(lambda: server.pid != first, timeout=5, interval=0.005)
+    second = server.pid
+    os.kill(second, signal.SIGKILL)
+    wait_until(lambda: server.pid not in (first, second) and reachable(store), timeout=5)
+    assert time.monotonic() - started < 5
+    assert server.restarts == 2
+    assert count(store) == 1
+
+
 def test_store_calls_fail_clearly_while_the_server_is_down(tmp_path, oxigraph_bin):
     server = OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin)
     server.start()

@@ -213,9 +213,16 @@ class Store(abc.ABC):
         state = self.state()
         return state.generation if state else None
 
+    def ping(self) -> None:
+        """Raises `StoreUnavailable` unless the store answers now. Backends that wait for a
+        restarting store elsewhere do not wait here: a health check must say what is true now."""
+        self.ask(queries.load("ping"))
+
     def status(self) -> StoreStatus:
-        """Reachability, store state and triple count; never raises for a store that is down."""
+        """Reachability (asked of the store itself, never of a copy of its state), store state
+        and triple count; never raises for a store that is down."""
         try:
+            self.ping()
             state = self.state()
             # Counting is a full scan: do it once per data version.
             cached = getattr(self, "_triples_at", None)

@@ -23,7 +23,6 @@ import threading
 import time
 from pathlib import Path
 
-from ccn_graph import queries
 from ccn_graph.store.base import StoreError
 from ccn_graph.store.query_budget import QueryBudget, thread_room
 from ccn_graph.store.remote import Endpoints, RemoteStore
@@ -266,7 +265,8 @@ class OxigraphServer:
     def _ready(self) -> bool:
         probe = RemoteStore(self.endpoints, timeout=2.0, grace=0.0)
         try:
-            probe.ask(queries.load("ping"))
+            # Not waited for: a server that died while starting must be seen as dead at once.
+            probe.ping()
         except StoreError:
             return False
         finally:

@@ -214,10 +214,11 @@ class RemoteStore(Store):
         return response
 
     def _read(self, method: str, url: str, headers: dict[str, str], *, body: bytes | None = None,
-              query: bool = False) -> Exchange:
+              query: bool = False, patient: bool = True) -> Exchange:
         """One read on a kept-alive connection (`keepalive`), sent again while the store restarts
-        (see `_again`). The body is left unread. A `query` that outlives its deadline raises
-        `QueryTimeout`; anything else that fails on the way, `StoreUnavailable`."""
+        (see `_again`; not `patient`: only on a stale connection). The body is left unread. A
+        `query` that outlives its deadline raises `QueryTimeout`; anything else that fails on the
+        way, `StoreUnavailable`."""
         started = time.monotonic()
         while True:
             try:
@@ -229,7 +230,7 @@ class RemoteStore(Store):
                 raise StoreUnavailable(f"the store did not answer at {url} in time") from None
             except (OSError, http.client.HTTPException) as exc:
                 unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
-                if not _again(unavailable, started):
+                if not _again(unavailable, started, patient=patient):
                     raise unavailable from None
 
     def state(self) -> StoreState | None:
@@ -239,12 +240,17 @@ class RemoteStore(Store):
             return self._ask_state()
         return self.mirror.read() or self.mirror.refresh(self._ask_state)
 
-    def _ask_state(self) -> StoreState | None:
+    def ping(self) -> None:
+        """Raises `StoreUnavailable` unless the store answers now: a store that refuses
+        connections (restarting) is not waited for, and the query budget is not drawn on."""
+        self._ask_state(patient=False)
+
+    def _ask_state(self, *, patient: bool = True) -> StoreState | None:
         """One Graph Store GET of the store-state graph, past the session's per-request work:
         asked on every request (answers are valid per state), so it must cost little more than the
         round trip."""
         url = f"{self.endpoints.graph_store}?graph={urllib.parse.quote(STORE_STATE_GRAPH, safe='')}"
-        response = self._read("GET", url, {"Accept": formats.N_TRIPLES.media_type})
+        response = self._read("GET", url, {"Accept": formats.N_TRIPLES.media_type}, patient=patient)
         text = response.data.decode("utf-8", errors="replace")  # read whole: the connection goes back
         if response.status == 404:
             return None
@@ -475,14 +481,14 @@ _RECONNECT_SECONDS = 5.0
 _STALE_SECONDS = 0.5
 
 
-def _again(exc: StoreUnavailable, started: float) -> bool:
+def _again(exc: StoreUnavailable, started: float, *, patient: bool = True) -> bool:
     """Whether a read that failed with `exc` should be sent again: the store refused the
-    connection (it is restarting) and the reconnect window is still open, or a kept-alive
-    connection was dropped at once (the store was restarted since it was opened). A query the
-    store died on while running is not sent again: it may be what killed it."""
+    connection (it is restarting) and the reconnect window is still open (only when `patient`),
+    or a kept-alive connection was dropped at once (the store was restarted since it was opened).
+    A query the store died on while running is not sent again: it may be what killed it."""
     elapsed = time.monotonic() - started
     text = str(exc).lower()
-    if "connection refused" in text and elapsed < _RECONNECT_SECONDS:
+    if patient and "connection refused" in text and elapsed < _RECONNECT_SECONDS:
         time.sleep(0.05)
         return True
     dropped = any(words in text for words in ("connection abort", "remotedisconnected",
