@@ -22,6 +22,7 @@ from server import context
 from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
+from server.request_checks import whole_number
 
 blueprint = Blueprint("catalog", __name__)
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -139,8 +140,9 @@ def catalog(suffix):
     profile = request.args.get("profile", "3.0.1")
     if profile not in PROFILES:
         return error_response(400, "Bad Request", f"profile= is one of {', '.join(PROFILES)} (DCAT-AP versions).")
-    page = request.args.get("page")
-    if page is not None and not page.isdigit():
+    page_text = request.args.get("page")
+    page = whole_number(page_text)
+    if page_text is not None and page is None:
         return error_response(400, "Bad Request", "page= takes a page number from 1.")
     settings = context.settings()
     published = manifest()
@@ -148,7 +150,7 @@ def catalog(suffix):
     loaded = (state.loaded_at if state and state.loaded_at else "1970-01-01T00:00:00")
     graph = catalogue_graph(settings.base_iri, published, loaded, _names(), profile)
     if page is not None:
-        graph = _page(graph, settings.base_iri, int(page))
+        graph = _page(graph, settings.base_iri, page)
         if graph is None:
             return error_response(404, "Not Found", "There is no such page of the catalogue.")
     if media_type == formats.HTML:

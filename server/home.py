@@ -12,6 +12,7 @@ from server import context, network_map
 from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
+from server.request_checks import whole_number
 from server.urls import document_url
 
 blueprint = Blueprint("home", __name__)
@@ -46,8 +47,8 @@ def home():
 @cached
 def search():
     query = request.args.get("q", "")
-    offset = request.args.get("offset", "0")
-    if not offset.isdigit():
+    offset = whole_number(request.args.get("offset", "0"))
+    if offset is None:
         return error_response(400, "Bad Request", "offset= takes the number of results to skip, such as 20.")
     if len(query) > 200:
         return error_response(400, "Bad Request", "Search for at most 200 characters.")
@@ -55,20 +56,20 @@ def search():
         media_type = choose(request, (formats.JSON_FORMAT,), html=True)
     except NotAcceptable as exc:
         return error_response(406, "Not Acceptable", str(exc))
-    hits, total = context.portal().search(query, offset=int(offset), limit=PAGE) if query.strip() else ([], 0)
+    hits, total = context.portal().search(query, offset=offset, limit=PAGE) if query.strip() else ([], 0)
     if media_type == formats.JSON:
         body = {
-            "query": query, "total": total, "offset": int(offset), "limit": PAGE,
+            "query": query, "total": total, "offset": offset, "limit": PAGE,
             "results": [{"iri": h.iri, "label": h.label, "matched": h.matched, "kind": h.kind,
                          "types": list(h.types), "document": url_for("linked_data.document", path=h.path)} for h in hits],
         }
-        if int(offset) + PAGE < total:
-            body["next"] = url_for("home.search", q=query, offset=int(offset) + PAGE, format="json")
+        if offset + PAGE < total:
+            body["next"] = url_for("home.search", q=query, offset=offset + PAGE, format="json")
         response = current_app.json.response(body)
     else:
         vocabulary = context.app_extension("vocabulary")
         response = Response(render_template(
-            "search.html", query=query, total=total, offset=int(offset), page=PAGE,
+            "search.html", query=query, total=total, offset=offset, page=PAGE,
             hits=[{"label": h.label, "matched": h.matched if h.matched != h.label else None,
                    "href": document_url(h.path),
                    "types": ", ".join(vocabulary.label(URIRef(t)) for t in h.types if t.startswith("https://w3id.org/"))}
@@ -87,12 +88,15 @@ def sitemap():
     paths = sorted({p for p in (document_path(settings.base_iri, t) for t in things) if p})
     root = request.url_root.rstrip("/")
     page = request.args.get("page")
+    start = whole_number("0" if page is None else page)
+    if start is None:
+        return error_response(400, "Bad Request", "page= takes a page number of the sitemap index, such as 0.")
     if len(paths) > SITEMAP_PAGE and page is None:
         pages = (len(paths) + SITEMAP_PAGE - 1) // SITEMAP_PAGE
         body = render_template("sitemap_index.xml", urls=[f"{root}/sitemap.xml?page={i}" for i in range(pages)])
     else:
-        start = int(page or 0) * SITEMAP_PAGE if (page or "0").isdigit() else 0
-        body = render_template("sitemap.xml", urls=[f"{root}/doc/{p}" for p in paths[start:start + SITEMAP_PAGE]])
+        first = start * SITEMAP_PAGE
+        body = render_template("sitemap.xml", urls=[f"{root}/doc/{p}" for p in paths[first:first + SITEMAP_PAGE]])
     return Response(body, content_type=f"{formats.XML}; charset=utf-8")
 
 

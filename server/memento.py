@@ -24,6 +24,7 @@ from ccn_graph.iris import entity_iri, record_graph_for
 from server import context, linked_data
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
+from server.request_checks import whole_number
 from server.urls import document_url
 
 blueprint = Blueprint("history", __name__)
@@ -113,11 +114,8 @@ def timemap(path: str):
     found = _record(path)
     if found is None:
         return _no_history(path)
-    try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        page = 0
-    if page < 1:
+    page = whole_number(request.args.get("page", "1"))
+    if not page:
         return error_response(400, "Bad Request", "page= takes a page number from 1.")
     kept = history.versions(context.store(), found[1])
     if not kept:
@@ -177,8 +175,9 @@ def timemap(path: str):
 @blueprint.route("/doc/<path:path>/version/<number>", methods=["GET", "HEAD"])
 def memento(path: str, number: str):
     """Version `number` of a record's document (RFC 7089 §4), in the asked variant."""
-    number, dot, suffix = number.partition(".")
-    if not number.isdigit() or (dot and suffix not in linked_data.SUFFIXES):
+    digits, dot, suffix = number.partition(".")
+    wanted = whole_number(digits)
+    if wanted is None or (dot and suffix not in linked_data.SUFFIXES):
         return error_response(404, "Not Found", f"/doc/{path}/version/ takes a version number, such as "
                                                 f"/doc/{path}/version/1 (or /doc/{path}/version/1.ttl).")
     try:
@@ -190,9 +189,9 @@ def memento(path: str, number: str):
         return _no_history(path)
     iri, record = found
     store = context.store()
-    shown = history.version(store, record, int(number))
+    shown = history.version(store, record, wanted)
     if shown is None:
-        return linked_data.vary(error_response(404, "Not Found", f"{iri} has no version {int(number)}: see "
+        return linked_data.vary(error_response(404, "Not Found", f"{iri} has no version {wanted}: see "
                                                                  f"{url_for('history.timemap', path=path)} for those kept."))
     kept = history.versions(store, record)
     headers = {"Memento-Datetime": history.http_date(shown.time), "Link": ", ".join(_links(path, kept, shown)),

@@ -1,6 +1,7 @@
 """Checks every request passes before any view: its path and query string must be well-formed
 percent-encoded UTF-8. WSGI hands both over leniently (bad escapes kept as they are, bad bytes
-replaced), which would let a view act on text nobody sent; a person gets a 400 saying what is wrong."""
+replaced), which would let a view act on text nobody sent; a person gets a 400 saying what is wrong.
+And `whole_number`, how views read a number from a request."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ from flask import Flask, request
 from server.errors import error_response
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+# At most 18 digits: any such number fits the 64-bit integers of SQLite and the stores.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(text: str | None) -> int | None:
+    """`text` as a whole number when it is one written in ASCII digits, at most 18 of them; None
+    for anything else (a sign, a space, more digits, another script's digits or superscripts,
+    which `str.isdigit` takes and `int` does not always)."""
+    if text is None or not _WHOLE_NUMBER.fullmatch(text):
+        return None
+    return int(text)
 
 
 def _problem() -> str | None:

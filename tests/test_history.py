@@ -238,6 +238,12 @@ def test_no_history_for_what_is_not_a_record(world):
     assert app.get("/doc/member/hist-lab/version/99").status_code == 404
     assert app.get("/doc/member/hist-lab/version/x").status_code == 404
     assert app.get("/timemap/member/hist-lab", params={"page": "0"}).status_code == 400
+    # Digits `str.isdigit` takes and `int` does not, and numbers past 64 bits: refused, with a message.
+    for number in ("\u00b2", "\u0661", "9" * 25):
+        version = app.get(f"/doc/member/hist-lab/version/{number}")
+        assert version.status_code == 404 and "takes a version number" in version.json()["message"], number
+        timemap = app.get("/timemap/member/hist-lab", params={"page": number})
+        assert timemap.status_code == 400 and "page=" in timemap.json()["message"], number
 
 
 def _names_at(app, when: str) -> list[str]:

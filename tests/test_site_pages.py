@@ -77,8 +77,22 @@ def test_search_page_in_html(site):
     assert soup.select_one("form[role=search] input[name=q]")["value"] == "cryptography"
 
 
-def test_search_refuses_bad_paging(site):
-    assert site.get("/search", params={"q": "x", "offset": "-1"}).status_code == 400
+BAD_NUMBERS = ("-1", "", " 1", "1.0", "abc", "\u00b2", "\u0661", "\uff11", "9" * 19, "99999999999999999999")
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+def test_search_and_sitemap_refuse_bad_numbers_with_a_message(site, bad):
+    """Superscripts and other scripts' digits pass `str.isdigit`, and `int` refuses some of them;
+    numbers past 64 bits overflow SQLite: each is a 400 that says what to send."""
+    search = site.get("/search", params={"q": "eccc", "offset": bad, "format": "json"})
+    assert search.status_code == 400 and "offset=" in search.json()["message"]
+    sitemap = site.get("/sitemap.xml", params={"page": bad})
+    assert sitemap.status_code == 400 and "page=" in sitemap.text
+
+
+def test_search_pages_far_past_the_end_are_empty(site):
+    body = site.get("/search", params={"q": "eccc", "offset": "9" * 18, "format": "json"}).json()
+    assert body["results"] == [] and body["total"] >= 1 and "next" not in body
 
 
 def test_sitemap_lists_every_entity_document(site):

@@ -301,6 +301,12 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
         out.append(Case("query string", "GET", f"/members?{query}"))
     for query in ("profile=9.9", "profile=" + "x" * 300, "page=-1", "page=abc", "page=99999999999999999999"):
         out.append(Case("query string", "GET", f"/catalog?{query}", (("Accept", "text/turtle"),)))
+    # Numbers `str.isdigit` takes and `int` or SQLite do not: superscripts, other scripts, past 64 bits.
+    for number in ("%C2%B2", "%D9%A1%C2%B2", "%EF%BC%91", "9" * 25):
+        out.append(Case("query string: number", "GET", f"/search?q=eccc&offset={number}"))
+        out.append(Case("query string: number", "GET", f"/sitemap.xml?page={number}"))
+        out.append(Case("query string: number", "GET", f"/catalog?page={number}", (("Accept", "text/turtle"),)))
+        out.append(Case("path: number", "GET", f"/doc/ncc/ro/version/{number}"))
     for query in ("inverse_after=-1", "inverse_after=abc%20def", "inverse_after=" + "9" * 40,
                   "inverse_after=http%3A%2F%2Fx%2Fp%20http%3A%2F%2Fx%2F%3Cy%3E"):
         out.append(Case("query string", "GET", f"/doc/ncc/ro?{query}", (("Accept", "text/html"),)))
