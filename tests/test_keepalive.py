@@ -10,7 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ccn_graph.store import RemoteStore, StoreUnavailable
 from ccn_graph.store.keepalive import KeepAlive
+from ccn_graph.store.remote import Endpoints
 
 BODY = b"0123456789" * 10_000  # 100 kB: more than one read
 
@@ -20,6 +22,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.peers.append(self.client_address[1])
+        if self.path.startswith("/broken/"):
+            # Headers, a tenth of the body, then the end: a store that died while answering.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/n-triples")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"<x> <y> <z")
+            self.wfile.flush()
+            self.close_connection = True
+            return
         body = BODY if self.path == "/big" else self.path.encode()
         self.send_response(200)
         if self.path == "/chunked":
@@ -124,3 +136,13 @@ def test_a_connection_the_server_spoke_on_unasked_is_not_reused(server):
     assert (answer.status, answer.data) == (200, b"/fresh")
     assert len(set(server.peers)) == 2
     reads.close()
+
+
+def test_a_store_that_breaks_off_its_answer_is_unavailable_not_an_error(server):
+    """The remote store reads its state whole: a body cut short is the store failing (503 for
+    `/health`, with Retry-After), not an unexpected error of the service (500)."""
+    store = RemoteStore(Endpoints.for_oxigraph(_url(server, "/broken")), timeout=5)
+    with pytest.raises(StoreUnavailable, match="broke off"):
+        store.ping()
+    status = store.status()
+    assert not status.reachable and "broke off" in status.detail

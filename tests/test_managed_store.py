@@ -76,6 +76,27 @@ def test_a_server_killed_while_starting_is_seen_at_once_and_started_again(server
     assert count(store) == 1
 
 
+# Oxigraph's parser recurses per group: this many nested groups overflow its stack, and the
+# server dies at once (the service's own SPARQL guard refuses such a query before any store).
+CRASHING_QUERY = "SELECT * WHERE " + "{" * 10_000 + " ?s ?p ?o " + "}" * 10_000
+
+
+@pytest.mark.parametrize("connection", ["fresh", "kept alive"])
+def test_a_query_the_store_dies_of_is_sent_once(server, connection):
+    """Neither the reconnect wait nor the stale-connection retry sends it to the restarted store."""
+    store = RemoteStore(server.endpoints, timeout=5)
+    store.update(INSERT, {"v": Literal(4)})
+    if connection == "kept alive":
+        assert store.ask("ASK {}") is True  # the query then goes on this connection
+    first = server.pid
+    with pytest.raises(StoreUnavailable):
+        store.query_stream(CRASHING_QUERY, "application/sparql-results+json").read()
+    wait_until(lambda: server.pid != first and reachable(store), timeout=10)
+    time.sleep(1)  # a second send would have killed the fresh server by now
+    assert server.restarts == 1
+    assert not pid_alive(first) and count(store) == 1
+
+
 def test_store_calls_fail_clearly_while_the_server_is_down(tmp_path, oxigraph_bin):
     server = OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin)
     server.start()

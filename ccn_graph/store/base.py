@@ -224,14 +224,18 @@ class Store(abc.ABC):
         try:
             self.ping()
             state = self.state()
-            # Counting is a full scan: do it once per data version.
+            # Counting is a full scan: do it once per state (a reset starts the versions again).
             cached = getattr(self, "_triples_at", None)
-            if state is not None and cached is not None and cached[0] == state.data_version:
+            if state is not None and cached is not None and cached[0] == state.generation:
                 triples = cached[1]
             else:
-                triples = self.triple_count()
+                try:
+                    triples = self.triple_count()
+                except StoreBusy:
+                    # Answering, only sent as many queries as it can hold: reachable, count unknown.
+                    return StoreStatus(reachable=True, triples=cached[1] if cached else None, state=state)
                 if state is not None:
-                    self._triples_at = (state.data_version, triples)
+                    self._triples_at = (state.generation, triples)
         except StoreUnavailable as exc:
             return StoreStatus(reachable=False, detail=str(exc))
         except StoreError as exc:

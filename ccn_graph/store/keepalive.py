@@ -18,7 +18,13 @@ import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping
 
-__all__ = ["Exchange", "KeepAlive"]
+__all__ = ["Exchange", "KeepAlive", "ReusedConnectionDropped"]
+
+
+class ReusedConnectionDropped(ConnectionError):
+    """A connection kept open from an earlier exchange broke before an answer began: most likely
+    the server had closed it while idle (it restarted), though it may also have died of this
+    request. A fresh connection that breaks raises what `http.client` raised instead."""
 
 
 class Exchange:
@@ -66,8 +72,9 @@ class KeepAlive:
     """Connections kept open to the hosts of a store, one per (thread, host) in this process.
 
     `request` raises what `http.client` raises (OSError subclasses, among them `TimeoutError`
-    after `read_timeout` seconds without a byte, and `http.client.HTTPException`); the connection
-    it used is then closed, never reused.
+    after `read_timeout` seconds without a byte, and `http.client.HTTPException`), or
+    `ReusedConnectionDropped` when a kept-alive connection broke before an answer began; the
+    connection it used is then closed, never reused.
     """
 
     def __init__(self, connect_timeout: float, read_timeout: float) -> None:
@@ -106,6 +113,7 @@ class KeepAlive:
             # a connection idle past its time limit with a 500 and closes it), never our answer.
             self.discard(connection)
             connection = None
+        reused = connection is not None
         if connection is None:
             kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
             connection = kind(key[1], key[2], timeout=self.connect_timeout)
@@ -121,6 +129,11 @@ class KeepAlive:
                     self._open.add(connection)
             connection.request(method, target, body=body, headers=dict(headers))
             response = connection.getresponse()
+        except (ConnectionError, http.client.RemoteDisconnected) as exc:
+            self.discard(connection)
+            if reused:
+                raise ReusedConnectionDropped(f"a kept-alive connection was dropped: {exc}") from exc
+            raise
         except BaseException:
             self.discard(connection)
             raise

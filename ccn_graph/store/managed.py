@@ -269,6 +269,9 @@ class OxigraphServer:
             probe.ping()
         except StoreError:
             return False
+        except Exception:  # noqa: BLE001 - whatever a half-started server does, it is not ready
+            log.debug("oxigraph server not ready", exc_info=True)
+            return False
         finally:
             probe.close()
         return True
@@ -326,14 +329,19 @@ class OxigraphServer:
             log.warning("oxigraph server (pid %s) exited with status %s; restarting", process.pid, process.returncode)
             # Back off when it keeps dying at once, so a broken store does not spin the CPU.
             time.sleep(min(5.0, 0.2 * (2**failures) - 0.2))
-            with self._lock:
-                if self._stopping.is_set():
-                    return
-                self.restarts += 1
-                self._spawn()
             try:
+                with self._lock:
+                    if self._stopping.is_set():
+                        return
+                    self.restarts += 1
+                    self._spawn()
                 self._wait_ready()
                 failures = 0
             except ManagedStoreError as exc:
                 failures = min(failures + 1, 5)
                 log.error("%s", exc)
+            except Exception:  # noqa: BLE001 - this thread is what restarts the store: it must live
+                # (a fork refused for want of threads, a full disk): tried again after the back-off.
+                # Its end would also end the store, which is tied to the thread that started it.
+                failures = min(failures + 1, 5)
+                log.exception("restarting the oxigraph server failed; trying again")

@@ -33,7 +33,7 @@ from ccn_graph.store.base import (
     StoreState,
     StoreUnavailable,
 )
-from ccn_graph.store.keepalive import Exchange, KeepAlive
+from ccn_graph.store.keepalive import Exchange, KeepAlive, ReusedConnectionDropped
 from ccn_graph.store.query_budget import QueryBudget
 from ccn_graph.store.state_mirror import StateMirror
 
@@ -228,6 +228,13 @@ class RemoteStore(Store):
                     raise QueryTimeout(f"the store did not answer within {self.timeout + self.grace:g} s",
                                        stopped=False) from None
                 raise StoreUnavailable(f"the store did not answer at {url} in time") from None
+            except ReusedConnectionDropped as exc:
+                # Sent once more on a fresh connection, which a store alive but restarted since
+                # answers at once. A store that died of this very request refuses it (its
+                # restart takes longer than this), so it is not waited for: never killed twice.
+                if not patient:
+                    raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
+                patient = False
             except (OSError, http.client.HTTPException) as exc:
                 unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
                 if not _again(unavailable, started, patient=patient):
@@ -251,7 +258,7 @@ class RemoteStore(Store):
         round trip."""
         url = f"{self.endpoints.graph_store}?graph={urllib.parse.quote(STORE_STATE_GRAPH, safe='')}"
         response = self._read("GET", url, {"Accept": formats.N_TRIPLES.media_type}, patient=patient)
-        text = response.data.decode("utf-8", errors="replace")  # read whole: the connection goes back
+        text = _whole_text(response, url)  # read whole: the connection goes back
         if response.status == 404:
             return None
         if response.status >= 500:
@@ -298,7 +305,7 @@ class RemoteStore(Store):
             response = self._read("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
                                   body=query.encode(), query=True)
         if response.status >= 400:
-            text = response.data.decode("utf-8", errors="replace")
+            text = _whole_text(response, url)
             _raise_for_status(response.status, text, self.endpoints.timeout_texts)
         marker = self.endpoints.cut_marker
         if marker and response.headers.get(marker[0], "").strip() == marker[1]:
@@ -476,25 +483,29 @@ def _loopback(url: str) -> bool:
 #: a change of the store's setup, seen within this time.
 _SYSTEM_GRAPHS_SECONDS = 300.0
 #: How long a read waits for a store that refuses connections (a managed store restarts within a
-#: second), and how soon after sending a dropped connection counts as a stale kept-alive one.
+#: second).
 _RECONNECT_SECONDS = 5.0
-_STALE_SECONDS = 0.5
 
 
 def _again(exc: StoreUnavailable, started: float, *, patient: bool = True) -> bool:
-    """Whether a read that failed with `exc` should be sent again: the store refused the
-    connection (it is restarting) and the reconnect window is still open (only when `patient`),
-    or a kept-alive connection was dropped at once (the store was restarted since it was opened).
-    A query the store died on while running is not sent again: it may be what killed it."""
+    """Whether a read that failed with `exc` should be sent again: only when the store refused
+    the connection (so the request never reached it: it is restarting) and, when `patient`, the
+    reconnect window is still open. A request on a connection that broke is not sent again
+    here: it may be what killed the store (see `RemoteStore._read` for kept-alive ones)."""
     elapsed = time.monotonic() - started
-    text = str(exc).lower()
-    if patient and "connection refused" in text and elapsed < _RECONNECT_SECONDS:
+    if patient and "connection refused" in str(exc).lower() and elapsed < _RECONNECT_SECONDS:
         time.sleep(0.05)
         return True
-    dropped = any(words in text for words in ("connection abort", "remotedisconnected",
-                                              "remote end closed", "connection reset", "brokenpipe",
-                                              "broken pipe"))
-    return dropped and elapsed < _STALE_SECONDS
+    return False
+
+
+def _whole_text(response: Exchange, url: str) -> str:
+    """The whole body of `response` as text; `StoreUnavailable` when the store breaks off or
+    stalls past the read deadline on the way (it sent its headers, then died)."""
+    try:
+        return response.data.decode("utf-8", errors="replace")
+    except (OSError, http.client.HTTPException) as exc:
+        raise StoreUnavailable(f"the store broke off its answer at {url}: {_reason(exc)}") from None
 
 
 def _reason(exc: Exception) -> str:
