@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from ccn_graph import formats
 
-__all__ = ["Unreachable", "forward", "submit"]
+__all__ = ["AnswerLost", "Unreachable", "forward", "submit"]
 
 
 def submit(url: str, path: Path, token: str, *, timeout: float = 120) -> tuple[int, dict]:
@@ -31,16 +32,35 @@ def submit(url: str, path: Path, token: str, *, timeout: float = 120) -> tuple[i
 
 
 class Unreachable(Exception):
-    """The instance could not be reached (refused, timed out, cut off)."""
+    """The instance could not be reached (refused, or no connection in time): nothing was sent."""
+
+
+class AnswerLost(Exception):
+    """The request was sent, but no whole answer came back (timed out, cut off): the instance may
+    have acted on it."""
 
 
 def forward(url: str, method: str, path: str, headers: dict[str, str], body: bytes, *,
             timeout: float) -> tuple[int, list[tuple[str, str]], bytes]:
     """Send a request as it came to the instance at `url`; (status, headers, body) of its answer.
-    Raises `Unreachable` when there is no answer."""
+    Raises `Unreachable` when no connection was made (nothing was sent), `AnswerLost` when one
+    was and no whole answer came back (what was sent may have been acted on)."""
     try:
         response = requests.request(method, f"{url.rstrip('/')}{path}", data=body, headers=headers,
                                     timeout=(5, timeout), allow_redirects=False)
-    except requests.RequestException as exc:
+    except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
         raise Unreachable(type(exc).__name__) from None
+    except requests.ConnectionError as exc:
+        if _never_connected(exc):
+            raise Unreachable("connection refused or no such host") from None
+        raise AnswerLost(type(exc).__name__) from None
+    except requests.RequestException as exc:
+        raise AnswerLost(type(exc).__name__) from None
     return response.status_code, list(response.headers.items()), response.content
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """Whether the connection itself failed (refused, no such host), before any byte was sent."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3 wraps it in MaxRetryError
+    return isinstance(reason, NewConnectionError)

@@ -51,6 +51,12 @@ def init_app(app: Flask) -> None:
                                       f"({exc}); nothing was written. Try again shortly.")
             response.headers["Retry-After"] = "5"
             return response
+        except client.AnswerLost as exc:
+            # No Retry-After: sending it again may write it twice.
+            return error_response(504, "Gateway Timeout",
+                                  f"The write was sent to the instance at {writer}, which makes writes, but its "
+                                  f"answer did not come back ({exc}): it may have been written. Look at the record "
+                                  f"(or its history) before sending it again, or send it again with If-Match.")
         response = Response(content, status=status)
         for name, value in answer_headers:
             if name.title() in _RESPONSE_HEADERS or name in _RESPONSE_HEADERS:

@@ -4,6 +4,7 @@ one that makes them (`CCN_WRITER_URL` on the other), with a real Oxigraph server
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
@@ -122,3 +123,38 @@ def test_the_reader_says_when_the_writer_is_unreachable(instances, tmp_path):
         assert requests.get(f"{orphan.url}/doc/ncc/ro.ttl", timeout=30).status_code == 200
     finally:
         orphan.stop()
+
+
+def test_a_write_whose_answer_is_lost_is_not_called_unwritten(instances, tmp_path):
+    """A writer that takes the whole request and hangs up without answering (it died while
+    writing) may have written it: 504 saying so, without the Retry-After that invites a resend."""
+    *_, token, store = instances
+    remote = {"CCN_STORE_URL": store.endpoints.query, "CCN_STORE_UPDATE_URL": store.endpoints.update,
+              "CCN_STORE_GSP_URL": store.endpoints.graph_store}
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken = []
+
+    def take_and_hang_up():
+        while True:
+            try:
+                peer, _ = listener.accept()
+            except OSError:
+                return
+            with peer:
+                peer.settimeout(10)
+                taken.append(peer.recv(1 << 20))
+
+    threading.Thread(target=take_and_hang_up, daemon=True).start()
+    data = tmp_path / "data"
+    data.mkdir()
+    forwarding = Service(data, CCN_WRITER_URL=f"http://127.0.0.1:{listener.getsockname()[1]}", **remote)
+    try:
+        forwarding.wait_healthy(timeout=60)
+        response = post(forwarding.url, token, member("lost-answer-lab"))
+        assert response.status_code == 504, response.text
+        assert "may have been written" in response.json()["message"]
+        assert "Retry-After" not in response.headers
+        assert taken and taken[0].startswith(b"POST /submissions")
+    finally:
+        forwarding.stop()
+        listener.close()
