@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from ccn_graph import formats
+from ccn_graph.http_failures import never_sent
 
 __all__ = ["AnswerLost", "Unreachable", "forward", "submit"]
 
@@ -48,19 +48,9 @@ def forward(url: str, method: str, path: str, headers: dict[str, str], body: byt
     try:
         response = requests.request(method, f"{url.rstrip('/')}{path}", data=body, headers=headers,
                                     timeout=(5, timeout), allow_redirects=False)
-    except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
-        raise Unreachable(type(exc).__name__) from None
-    except requests.ConnectionError as exc:
-        if _never_connected(exc):
-            raise Unreachable("connection refused or no such host") from None
-        raise AnswerLost(type(exc).__name__) from None
     except requests.RequestException as exc:
+        if never_sent(exc):
+            raise Unreachable(type(exc).__name__) from None
         raise AnswerLost(type(exc).__name__) from None
     return response.status_code, list(response.headers.items()), response.content
 
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """Whether the connection itself failed (refused, no such host), before any byte was sent."""
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3 wraps it in MaxRetryError
-    return isinstance(reason, NewConnectionError)

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ccn_graph.store import StoreUnavailable
+from ccn_graph.store import StoreUnavailable, WriteUnconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ def init_app(app: Flask) -> None:
         response = error_response(503, "Service Unavailable", f"The store is unavailable: {exc}")
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.errorhandler(WriteUnconfirmed)
+    def _write_unconfirmed(exc: WriteUnconfirmed):
+        # No Retry-After: sent again, it could be written twice.
+        return error_response(504, "Gateway Timeout", f"The write may not have been made: {exc}.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -14,7 +14,8 @@ import time
 import pytest
 from rdflib import Literal
 
-from ccn_graph.store import ManagedStoreError, OxigraphServer, RemoteStore, StoreUnavailable
+from ccn_graph.store import ManagedStoreError, OxigraphServer, RemoteStore, StoreUnavailable, WriteUnconfirmed
+from ccn_graph.store.state_mirror import StateMirror
 from ccn_graph.store.managed import SERVER_FILE, read_server_file, request_restart
 
 from .conftest import pid_alive, wait_until
@@ -95,6 +96,36 @@ def test_a_query_the_store_dies_of_is_sent_once(server, connection):
     time.sleep(1)  # a second send would have killed the fresh server by now
     assert server.restarts == 1
     assert not pid_alive(first) and count(store) == 1
+
+
+# Four patterns over every triple, with a filter that needs them all: an update that runs for
+# minutes (Oxigraph's time limit holds for queries only) and writes nothing.
+SLOW_UPDATE = """INSERT { GRAPH <http://e/slow> { ?a <http://e/p> ?b } } WHERE {
+  ?a ?p1 ?o1 . ?b ?p2 ?o2 . ?c ?p3 ?o3 . ?d ?p4 ?o4
+  FILTER (STR(?o1) = CONCAT(STR(?o2), STR(?o3), STR(?o4), "never")) }"""
+
+
+def test_a_write_the_store_does_not_confirm_is_stopped_by_a_restart(tmp_path, oxigraph_bin):
+    """A write past its deadline is not left running beside the next one: the managed store is
+    restarted (so the write is whole or absent) before the state's copy can be kept again, and the
+    caller is told it may have been applied."""
+    server = OxigraphServer(tmp_path, query_timeout=1, binary=oxigraph_bin)
+    server.start()
+    try:
+        mirror = StateMirror(tmp_path)
+        store = RemoteStore(server.endpoints, timeout=1, grace=1.0, mirror=mirror, stop_unconfirmed=server.restart)
+        store.write_state("http://e/", "ref-1")
+        store.update("INSERT DATA { GRAPH <http://e/g> { " + " ".join(f"<http://e/s{i}> <http://e/p> {i} ." for i in range(300)) + " } }")
+        before = store.state()
+        first = server.pid
+        with pytest.raises(WriteUnconfirmed, match="restarted to stop it"):
+            store.update(SLOW_UPDATE)
+        wait_until(lambda: server.pid != first and reachable(store), timeout=10)
+        assert server.restarts == 1 and not pid_alive(first)
+        assert store.state() == before and mirror.read() == before
+        assert len(store.read_graph("http://e/slow")) == 0
+    finally:
+        server.stop()
 
 
 def test_store_calls_fail_clearly_while_the_server_is_down(tmp_path, oxigraph_bin):

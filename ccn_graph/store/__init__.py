@@ -6,6 +6,7 @@ set, else the managed Oxigraph server given by the caller.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ccn_graph.settings import Settings
@@ -19,6 +20,7 @@ from ccn_graph.store.base import (
     StoreState,
     StoreStatus,
     StoreUnavailable,
+    WriteUnconfirmed,
 )
 from ccn_graph.store.embedded import EmbeddedStore, StoreLocked
 from ccn_graph.store.managed import (
@@ -27,6 +29,7 @@ from ccn_graph.store.managed import (
     find_oxigraph,
     query_budget,
     read_server_file,
+    request_restart,
 )
 from ccn_graph.store.query_budget import QueryBudget
 from ccn_graph.store.state_mirror import StateMirror
@@ -48,6 +51,7 @@ __all__ = [
     "StoreState",
     "StoreStatus",
     "StoreUnavailable",
+    "WriteUnconfirmed",
     "managed_server",
     "read_server_file",
     "open_store",
@@ -89,4 +93,5 @@ def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
     # Our own store gets 2 s past its limit to say it stopped a query; then it is restarted.
     # Our own store is written only through this data dir, so its state can be read from a copy.
     return RemoteStore(managed, timeout=settings.query_timeout, grace=2.0, backend="managed-oxigraph",
-                       mirror=StateMirror(Path(settings.data_dir)), budget=query_budget(settings.query_timeout, settings.store_query_budget))
+                       mirror=StateMirror(Path(settings.data_dir)), budget=query_budget(settings.query_timeout, settings.store_query_budget),
+                       stop_unconfirmed=functools.partial(request_restart, Path(settings.data_dir)))

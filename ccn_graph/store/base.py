@@ -51,6 +51,11 @@ class StoreUnavailable(StoreError):
     """The store cannot be reached (down, restarting, refusing connections)."""
 
 
+class WriteUnconfirmed(StoreUnavailable):
+    """A write was sent and the store did not confirm it (no answer in time, or the connection
+    broke): it may have been applied. The message says whether the store was restarted to stop it."""
+
+
 class StoreBusy(StoreUnavailable):
     """The store was sent as many queries as it can hold for now; this one was not sent."""
 

@@ -14,13 +14,14 @@ import os
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import requests
 from rdflib import Graph, URIRef
 
 from ccn_graph import formats, queries, results
+from ccn_graph.http_failures import never_sent
 from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH
 from ccn_graph.sparql_guard import QueryRefused, tokens
 from ccn_graph.store.base import (
@@ -32,6 +33,7 @@ from ccn_graph.store.base import (
     StoreRequestError,
     StoreState,
     StoreUnavailable,
+    WriteUnconfirmed,
 )
 from ccn_graph.store.keepalive import Exchange, KeepAlive, ReusedConnectionDropped
 from ccn_graph.store.query_budget import QueryBudget
@@ -149,6 +151,7 @@ class RemoteStore(Store):
         backend: str | None = None,
         mirror: StateMirror | None = None,
         budget: QueryBudget | None = None,
+        stop_unconfirmed: Callable[[], object] | None = None,
     ) -> None:
         self.endpoints = endpoints
         #: How many queries the store can be sent (`query_budget`); None: no bound.
@@ -156,6 +159,9 @@ class RemoteStore(Store):
         self.insert_by_template = endpoints.insert_by_template
         #: A copy of the state kept in a file (`state_mirror`): only for a store no one else writes.
         self.mirror = mirror
+        #: How to stop a write the store did not confirm (restart the managed store), so that it is
+        #: whole or absent before anything else is read or written; None: it cannot be stopped.
+        self.stop_unconfirmed = stop_unconfirmed
         self.timeout = timeout
         self.grace = grace
         self._auth = (user, password) if user else None
@@ -189,7 +195,17 @@ class RemoteStore(Store):
         `_again`), anything else fails at once with `StoreUnavailable`."""
         if self.mirror is not None and method not in ("GET", "HEAD"):
             with self.mirror.writing():
-                return self._send_once(method, url, **kwargs)
+                try:
+                    return self._send_once(method, url, **kwargs)
+                except WriteUnconfirmed as exc:
+                    if self.stop_unconfirmed is None:
+                        raise
+                    # Under the mirror's write lock: no copy of the state can be kept from before
+                    # the stop, while the write might still land.
+                    self.stop_unconfirmed()
+                    raise WriteUnconfirmed(
+                        f"{exc}; the store was restarted to stop it, so it is either whole or absent: "
+                        "look at the record (or its history) before sending it again") from None
         started = time.monotonic()
         while True:
             try:
@@ -205,10 +221,15 @@ class RemoteStore(Store):
         limits = (5.0, timeout) if timeout is not None else None
         try:
             response = self._http().request(method, url, timeout=limits, **kwargs)
-        except requests.ConnectionError as exc:
+        except requests.RequestException as exc:
+            if never_sent(exc):
+                raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
+            if method not in ("GET", "HEAD"):
+                lost = f"no answer within {timeout:g} s" if isinstance(exc, requests.Timeout) else _reason(exc)
+                raise WriteUnconfirmed(f"the store did not confirm a write ({lost}): it may have been applied") from None
+            if isinstance(exc, requests.Timeout):
+                raise QueryTimeout(f"the store did not answer within {timeout:g} s", stopped=False) from None
             raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
-        except requests.Timeout:
-            raise QueryTimeout(f"the store did not answer within {timeout:g} s", stopped=False) from None
         if response.status_code >= 400:
             _raise_for(response)
         return response
