@@ -22,6 +22,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.peers.append(self.client_address[1])
+        if self.path.startswith("/stalled/"):
+            # Headers and a first piece, then nothing: a connection gone half-open mid-answer.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/n-quads")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"a\r\n<x> <y> .\n\r\n")
+            self.wfile.flush()
+            time.sleep(30)
+            self.close_connection = True
+            return
         if self.path.startswith("/broken/"):
             # Headers, a tenth of the body, then the end: a store that died while answering.
             self.send_response(200)
@@ -146,3 +157,21 @@ def test_a_store_that_breaks_off_its_answer_is_unavailable_not_an_error(server):
         store.ping()
     status = store.status()
     assert not status.reachable and "broke off" in status.detail
+
+
+def test_a_dataset_download_that_stalls_ends_instead_of_waiting_for_ever(server):
+    """The dump is read with a deadline per read: a store that stops sending ends it."""
+    store = RemoteStore(Endpoints.for_oxigraph(_url(server, "/stalled")), timeout=1, grace=0.5)
+    outcome = []
+
+    def read():
+        try:
+            store.dataset_stream().read()
+        except StoreUnavailable as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=15)
+    assert not reader.is_alive(), "the download still waits"
+    assert outcome and "stopped sending" in str(outcome[0])

@@ -371,8 +371,10 @@ class RemoteStore(Store):
             return self._dataset_by_graphs()
         # The Graph Store Protocol endpoint without ?graph answers with the whole dataset on
         # Oxigraph and Fuseki; it is not a SPARQL query, so the query time limit does not cut it.
+        # The read deadline is per read, not for the whole: only a store that stops sending (a
+        # connection gone half-open) ends it, and then no dump build waits for ever.
         response = self._send(
-            "GET", self.endpoints.graph_store, headers={"Accept": formats.N_QUADS.media_type}, stream=True, timeout=None
+            "GET", self.endpoints.graph_store, headers={"Accept": formats.N_QUADS.media_type}, stream=True
         )
 
         def chunks():
