@@ -9,6 +9,7 @@ import re
 import urllib.parse
 
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter
 
 from server.errors import error_response
 
@@ -42,7 +43,17 @@ def _problem() -> str | None:
     return None
 
 
+class _WholeNumberConverter(IntegerConverter):
+    """``<int:…>`` in a route takes what `whole_number` takes: Werkzeug's own matches ``\\d``,
+    every script's digits, so ``/changes/١`` was page 1 under a second URL."""
+
+    regex = _WHOLE_NUMBER.pattern
+
+
 def init_app(app: Flask) -> None:
+    """Before any route is added: the converters are bound as routes are."""
+    app.url_map.converters["int"] = _WholeNumberConverter
+
     @app.before_request
     def _well_formed():
         problem = _problem()

@@ -182,3 +182,7 @@ def test_full_pages_never_change(world):
     assert f"{BASE}id/member/feed-c" in newest.text
     assert app.get(f"/changes/{last + 1}").status_code == 404
     assert app.get("/changes/0").status_code == 404
+    # One URL per page: another script's digits (Werkzeug's <int:> took them) and numbers past
+    # 64 bits are no page.
+    for other in ("\u0661", "\uff11", "9" * 25):
+        assert app.get(f"/changes/{other}").status_code == 404, other
