@@ -17,7 +17,7 @@ import fcntl
 import hashlib
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -145,7 +145,7 @@ class Gate:
         label: str,
         sources: tuple[str, ...] = (),
         agent: tuple[str, str] | None = None,
-        expected: Mapping[str, str] | None = None,
+        expected: Mapping[str, Collection[str]] | None = None,
         activity_id: str | None = None,
     ) -> MergeOutcome:
         """Validate `records` and, if they conform, replace their graphs and record an activity.
@@ -154,7 +154,7 @@ class Gate:
         written in one update, or
         (on a Violation, a stale `expected` version, or a refused update) nothing is. `agent` is
         (IRI, name) of who made the change; `expected` maps record graphs to the versions
-        (`record_etag`) the caller saw.
+        (`record_etag`) the caller would write over (any of them: If-Match may name several).
         """
         for iri in records:
             check_iri(iri)
@@ -162,8 +162,8 @@ class Gate:
             generation_before = self.store.generation() if self.on_merged else None
             before = self.current(records)
             if expected:
-                for iri, etag in expected.items():
-                    if record_etag(before.get(iri, Graph())) != etag:
+                for iri, etags in expected.items():
+                    if record_etag(before.get(iri, Graph())) not in etags:
                         return MergeOutcome(False, _empty_report(), tuple(records), stale=True)
             report = self.check(records)
             if not report.conforms:

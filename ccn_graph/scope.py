@@ -3,7 +3,10 @@
 A Member-State steward may create or replace only the records of its Member States: their NCC and
 the Community members established there — judged on the record as submitted and on the record it
 replaces, so that nobody moves a record out of another steward's Member State. Every other record
-(the Centre, its bodies, the Network, vocabularies, projects…) needs network scope.
+(the Centre, its bodies, the Network, vocabularies, projects…, and a record that says what it
+is nowhere) needs network scope. What the service keeps itself — the provenance activities, the
+versions of the history and the stewards, and the history's own terms in any record — no steward
+writes: the history is read from them, so a forged version would be served as a past record.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from ccn_graph.stewards import Steward
 __all__ = ["scope_problem"]
 
 _STATE_SCOPED = {URIRef(ONTOLOGY_NS + "NationalCoordinationCentre"), URIRef(ONTOLOGY_NS + "CommunityMember")}
+#: Kinds of record (``{base}graph/{kind}/…``) only the service writes.
+_KEPT_BY_THE_SERVICE = ("activity", "version", "steward")
+#: The history's terms (ccn_graph/history.py): in no record a steward writes.
+_HISTORY_TERMS = tuple(URIRef(ONTOLOGY_NS + name) for name in (
+    "versionOf", "versionNumber", "sequence", "change", "snapshot", "versionCount", "lastChangedAt", "writeCount"))
 _MEMBER_STATE = URIRef(ONTOLOGY_NS + "memberState")
 _CODES = {v: k for k, v in MEMBER_STATES.items()}
 
@@ -30,6 +38,13 @@ def _state_code(iri) -> str | None:
 
 def scope_problem(steward: Steward, records: Mapping[str, Graph], before: Mapping[str, Graph], base: str) -> str | None:
     """Why `steward` may not write `records` (replacing `before`), or None when it may."""
+    for graph_iri, graph in records.items():
+        kind = graph_iri[len(f"{base}graph/"):].split("/", 1)[0] if graph_iri.startswith(f"{base}graph/") else ""
+        if kind in _KEPT_BY_THE_SERVICE:
+            return f"{graph_iri} is kept by the service itself (its {kind} records); no steward writes it"
+        for term in _HISTORY_TERMS:
+            if (None, term, None) in graph:
+                return f"<{term}> is written by the service's history only, never in a record"
     if steward.network:
         return None
     for graph_iri, graph in records.items():
@@ -38,6 +53,9 @@ def scope_problem(steward: Steward, records: Mapping[str, Graph], before: Mappin
             s for s in (*graph.subjects(), *old.subjects())
             if isinstance(s, URIRef) and "#" not in str(s) and record_graph_for(base, str(s)) == graph_iri
         }
+        for entity in entities:
+            if not any((entity, RDF.type, None) in version for version in (graph, old)):
+                return f"{entity} says nowhere what it is (no rdf:type); only a network steward may write it"
         for version in (graph, old):
             for entity in entities:
                 types = set(version.objects(entity, RDF.type))

@@ -239,8 +239,12 @@ def gated_write(steward: Steward, records: dict, text: str, media_type: str, *, 
     if request.if_match and not request.if_match.star_tag:
         if len(records) != 1:
             return error_response(400, "Bad Request", "If-Match applies to a submission of one record only.")
-        tags = list(request.if_match.as_set())
-        expected = {next(iter(records)): tags[0]}
+        # Weak tags never match for a write (RFC 9110 §13.1.1: If-Match compares strongly).
+        tags = request.if_match.as_set()
+        if not tags:
+            return error_response(412, "Precondition Failed",
+                                  "If-Match names only weak tags, which never match a write; send the record's ETag as it came.")
+        expected = {next(iter(records)): tuple(sorted(tags))}
     submission_id = uuid.uuid4().hex
     outcome = the_gate.merge(
         records,

@@ -138,6 +138,13 @@ def test_an_invalid_submission_is_422_and_writes_nothing(world):
         ("ro", member("be-lab", state="BEL", ncc="be"), "outside this steward's scope"),
         ("be", member("lab-1", "Taken over"), "outside this steward's scope"),
         ("ro", PREFIXES + '<id/centre/eccc> a ccn:CompetenceCentre ; skos:prefLabel "X"@en .', "only a network steward"),
+        # A record that says nowhere what it is would escape the Member-State check.
+        ("ro", PREFIXES + '<id/fake/untyped> skos:prefLabel "X"@en .', "says nowhere what it is"),
+        # The history is read from these terms and graphs: a forged version would be served as a past record.
+        ("network", PREFIXES + '<id/fake/v1> a ccn:CommunityMember ; ccn:versionOf <graph/centre/eccc> ; '
+                               'ccn:versionNumber 2 ; ccn:snapshot "<a> <b> <c> ." .', "service's history only"),
+        ("network", PREFIXES + '<id/activity/forged> skos:prefLabel "Forged"@en .', "kept by the service itself"),
+        ("ro", PREFIXES + '<id/version/1> skos:prefLabel "Forged"@en .', "kept by the service itself"),
     ],
 )
 def test_out_of_scope_is_403_and_writes_nothing(world, token, body, fragment):
@@ -209,6 +216,22 @@ def test_if_match_refuses_a_stale_version(world):
     assert stale.status_code == 412
     fresh = requests.get(f"{app.url}/graphs", params={"graph": graph}, timeout=10)
     assert "Version 2" in fresh.text
+
+
+def test_if_match_compares_strongly_and_holds_when_any_tag_does(world):
+    app, _, tokens, _ = world
+    submit(app, member("lab-4", "Version 1"), tokens["ro"])
+    graph = f"{BASE}graph/member/lab-4"
+    etag = requests.get(f"{app.url}/graphs", params={"graph": graph}, headers={"Accept": "text/turtle"}, timeout=10).headers["ETag"]
+    weak = submit(app, member("lab-4", "Weak"), tokens["ro"], **{"If-Match": f"W/{etag}"})
+    assert weak.status_code == 412 and "weak" in weak.json()["message"]
+    # Several tags, the current one among them, in either order: it holds every time.
+    for number, template in enumerate(('"0000", {}', '{}, "0000"', '"1111", "0000", {}')):
+        header = template.format(etag)
+        response = submit(app, member("lab-4", f"Version {number + 2}"), tokens["ro"], **{"If-Match": header})
+        assert response.status_code == 201, (header, response.text)
+        etag = response.headers["ETag"]
+    assert submit(app, member("lab-4", "Stale"), tokens["ro"], **{"If-Match": '"0000", "1111"'}).status_code == 412
 
 
 def test_16_concurrent_replacements_leave_one_complete_version(world):
