@@ -19,7 +19,9 @@ import json
 
 from rdflib import Graph
 
-from ccn_graph import __version__, catalogue_feed, client, cordis, dumps, formats, generate, ingest, loading, rdf_input, reference
+from ccn_graph import (
+    __version__, catalogue_feed, client, cordis, dumps, formats, generate, ingest, loading, rdf_input, reference, updates,
+)
 from ccn_graph.iris import graph_iri
 from ccn_graph.portal_index import PortalIndex, index_path
 from ccn_graph.stewards import Stewards, StewardError
@@ -201,6 +203,20 @@ def _add_query_past_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accept", required=True, help="media type of the results")
     parser.add_argument("--default-graph", action="append", default=[], help="default-graph-uri (repeatable)")
     parser.add_argument("--named-graph", action="append", default=[], help="named-graph-uri (repeatable)")
+
+
+def _add_work_out_update_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", type=Path, required=True, help="N-Quads file of the data graphs")
+    parser.add_argument("--base-iri", required=True, help="base of instance IRIs")
+
+
+def _cmd_work_out_update(args: argparse.Namespace, settings: Settings) -> int:
+    """The new lines of each named graph one update (from stdin) changes, as JSON to stdout: the
+    service runs it in a child process that it kills at its time limit (see ccn_graph/updates.py).
+    A refused update exits 2 with the reason (`UpdateRefused` is a ValueError)."""
+    changed = updates.changed_lines(args.dataset, sys.stdin.read(), args.base_iri)
+    json.dump({graph: sorted(lines) for graph, lines in changed.items()}, sys.stdout)
+    return 0
 
 
 def _cmd_query_past(args: argparse.Namespace, settings: Settings) -> int:
@@ -404,6 +420,8 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
      add_store_flags, _cmd_dumps),
     ("query-past", "run one SPARQL query (stdin) over a file of the graph at a past moment (used by the service)",
      _add_query_past_args, _cmd_query_past),
+    ("work-out-update", "print what a SPARQL update (stdin) would change in a file of the graph (used by the service)",
+     _add_work_out_update_args, _cmd_work_out_update),
     (
         "generate",
         "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",

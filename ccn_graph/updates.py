@@ -18,21 +18,26 @@ triples).
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from ccn_graph import formats, history, queries, reference
+from ccn_graph import children, formats, history, queries, reference
 from ccn_graph.iris import STORE_STATE_GRAPH, provenance_graph_prefix
 from ccn_graph.stewards import Steward
 from ccn_graph.store import EmbeddedStore, Store, StoreRequestError
 
-__all__ = ["UpdateEffect", "UpdateRefused", "evaluate", "graph_problem"]
+__all__ = ["UpdateEffect", "UpdateRefused", "UpdateTimeout", "changed_lines", "evaluate", "graph_problem"]
 
 
 class UpdateRefused(ValueError):
     """The update cannot be applied as sent; the message says why and what to do instead."""
+
+
+class UpdateTimeout(UpdateRefused):
+    """Working out what the update would change took longer than its limit; nothing was written."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,20 +47,22 @@ class UpdateEffect:
     graphs: dict[str, Graph]
 
 
-def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None = None) -> UpdateEffect:
+def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None = None,
+             time_limit: float, environ: dict[str, str]) -> UpdateEffect:
     """Evaluate `update` on a copy of the data graphs of `store`; write nothing to `store`.
 
     Raises `UpdateRefused` when the update is not valid SPARQL Update, or when it changes the
     default graph in a way that is not a change of named graphs (the default graph is the union of
-    the named graphs: triples are added to and removed from named graphs). The caller holds the
-    write lock, so that what is evaluated here is what the gate then replaces.
+    the named graphs: triples are added to and removed from named graphs); `UpdateTimeout` when
+    its evaluation takes longer than `time_limit` seconds (it runs in a child process,
+    ``ccn-graph work-out-update`` with `environ`, killed then). The caller holds the write lock,
+    so that what is evaluated here is what the gate then replaces.
     """
     probe = EmbeddedStore()
     try:
         probe.run_update(update)
     except StoreRequestError as exc:
         raise UpdateRefused(f"The update is not valid SPARQL 1.1 Update: {exc}") from None
-    copy = EmbeddedStore()
     with tempfile.NamedTemporaryFile(suffix=".nq", dir=work_dir) as handle:
         stream = store.dataset_stream()
         try:
@@ -64,7 +71,40 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
         finally:
             stream.close()
         handle.flush()
-        copy.load_file(Path(handle.name), formats.N_QUADS)
+        # In a child: an in-memory Oxigraph has no time limit of its own, and an update worked out
+        # here holds the write lock (one that ran for ever held every write).
+        output = tempfile.TemporaryFile(dir=work_dir)
+        try:
+            done = children.run_ccn_graph(["work-out-update", "--dataset", handle.name, "--base-iri", base_iri],
+                                          env=environ,
+                                          input=update.encode(), stdout=output, timeout=time_limit)
+        except children.TimeoutExpired:
+            output.close()
+            raise UpdateTimeout(
+                f"The update took longer than the limit of {time_limit:g} seconds to work out and was "
+                "stopped; nothing was written. Narrow its WHERE pattern down and send it again.") from None
+        with output:
+            output.seek(0)
+            answer = output.read()
+    if done.returncode != 0:
+        words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        reason = words[-1].removeprefix("ccn-graph: ") if words else f"exit status {done.returncode}"
+        raise UpdateRefused(reason if done.returncode == 2 else f"The update could not be worked out ({reason}); "
+                            "nothing was written.")
+    changed = {}
+    for graph, lines in json.loads(answer).items():
+        content = Graph()
+        if lines:
+            content.parse(data="".join(f"{line} .\n" for line in lines), format=formats.N_TRIPLES.rdflib_name)
+        changed[graph] = content
+    return UpdateEffect(changed)
+
+
+def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[str]]:
+    """The new lines of each named graph `update` changes, worked out on a copy of `dataset` (an
+    N-Quads file); raises `UpdateRefused` (see `evaluate`)."""
+    copy = EmbeddedStore()
+    copy.load_file(dataset, formats.N_QUADS)
     copy.run_update(queries.bind(queries.load("working_copy"), {
         "provenance": Literal(provenance_graph_prefix(base_iri)),
         "state": URIRef(STORE_STATE_GRAPH),
@@ -94,20 +134,14 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
         raise UpdateRefused(
             "The update removes triples from the default graph only (e.g. " + kept[0] + "), and they "
             "stay in their record graphs. The default graph is the union of the record graphs: "
-            "remove them from their graph, with GRAPH ?g { … } (or GRAPH <…> in DELETE DATA)."
+            "remove them from their graph, naming it with GRAPH."
         )
     if default_after != default_before and not changed_lines:
         raise UpdateRefused(
             "The update changes the default graph only. The default graph is the union of the record "
             "graphs: change the named graphs, with GRAPH ?g in the template and in the WHERE pattern."
         )
-    changed = {}
-    for graph, lines in changed_lines.items():
-        content = Graph()
-        if lines:
-            content.parse(data="".join(f"{line} .\n" for line in lines), format=formats.N_TRIPLES.rdflib_name)
-        changed[graph] = content
-    return UpdateEffect(changed)
+    return changed_lines
 
 
 def graph_problem(

@@ -105,7 +105,12 @@ def update():
     with the_gate.write_lock():
         try:
             effect = updates.evaluate(context.store(), _with_base(prepared), settings.base_iri,
-                                      work_dir=Path(settings.data_dir))
+                                      work_dir=Path(settings.data_dir), time_limit=settings.query_timeout,
+                                      environ=settings.environ(inherit=True))
+        except updates.UpdateTimeout as exc:
+            response = error_response(503, "timeout", str(exc))
+            response.headers["Retry-After"] = "5"
+            return response
         except updates.UpdateRefused as exc:
             return error_response(400, "Bad Request", str(exc))
         if not effect.graphs:

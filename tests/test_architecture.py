@@ -16,8 +16,9 @@ SOURCES = sorted([*ROOT.joinpath("ccn_graph").rglob("*.py"), *ROOT.joinpath("ser
 # Each engine is used from one module.
 ONLY_IN = {
     "pyoxigraph": {"ccn_graph/store/embedded.py"},
-    # The store's HTTP client, and the client of our own service for `ccn-graph submit`.
-    "requests": {"ccn_graph/store/remote.py", "ccn_graph/client.py"},
+    # The store's HTTP client, the client of our own service for `ccn-graph submit`, and what
+    # their failures say about a request (sent or not).
+    "requests": {"ccn_graph/store/remote.py", "ccn_graph/client.py", "ccn_graph/http_failures.py"},
     "SPARQLWrapper": {"ccn_graph/store/remote.py"},
     "pyshacl": {"ccn_graph/validation.py"},
     # The child processes: the managed store's server, and the short-lived commands (the dumps

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from rdflib import URIRef
 
+from ccn_graph import updates
 from ccn_graph.sparql_guard import QueryRefused, prepare_update
+from ccn_graph.store import EmbeddedStore
 
-from .conftest import BASE
+from .conftest import BASE, cli_env
 from .test_submissions import dump, member, steward_world, submit
 
 PREFIXES = """PREFIX ccn: <https://w3id.org/ccn-graph/ontology#>
@@ -147,3 +151,24 @@ def test_prepare_update_adds_the_protocol_dataset_as_using_clauses():
         with pytest.raises(QueryRefused) as caught:
             prepare_update(bad, max_bytes=10_000, max_depth=10, **kwargs)
         assert caught.value.status == 400
+
+
+# Four patterns over every triple with a filter that needs them all: minutes of work, no change.
+SLOW_UPDATE = (f"INSERT {{ GRAPH <{BASE}graph/member/slow> {{ <{BASE}id/member/slow> <{BASE}p> ?o1 }} }} WHERE {{ "
+               "?a ?p1 ?o1 . ?b ?p2 ?o2 . ?c ?p3 ?o3 . ?d ?p4 ?o4 "
+               'FILTER (STR(?o1) = CONCAT(STR(?o2), STR(?o3), STR(?o4), "never")) }')
+
+
+def test_an_update_that_takes_too_long_to_work_out_is_stopped(tmp_path):
+    """Worked out in a child process with a deadline: an update that would run for minutes (an
+    in-memory Oxigraph has no time limit) is stopped, and held the write lock only that long."""
+    store = EmbeddedStore()
+    store.update("INSERT DATA { GRAPH <" + BASE + "graph/member/x> { "
+                 + " ".join(f"<{BASE}id/member/x> <{BASE}p> {i} ." for i in range(300)) + " } }")
+    started = time.monotonic()
+    with pytest.raises(updates.UpdateTimeout, match="limit of 1 seconds"):
+        updates.evaluate(store, SLOW_UPDATE, BASE, work_dir=tmp_path, time_limit=1, environ=cli_env())
+    assert time.monotonic() - started < 15
+    quick = f'INSERT DATA {{ GRAPH <{BASE}graph/member/x> {{ <{BASE}id/member/x> <{BASE}q> "y" }} }}'
+    effect = updates.evaluate(store, quick, BASE, work_dir=tmp_path, time_limit=10, environ=cli_env())
+    assert list(effect.graphs) == [f"{BASE}graph/member/x"] and len(effect.graphs[f"{BASE}graph/member/x"]) == 301
