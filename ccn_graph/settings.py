@@ -232,6 +232,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body accepted, in bytes (after decompression)",
     ),
     Setting(
+        "CCN_VALIDATE_MAX_BODY",
+        "validate_max_body",
+        256 * 1024,
+        _positive(int),
+        "Largest body /validate takes, in bytes (after decompression): it is open to anyone, and "
+        "validating costs seconds per hundred kilobytes (one validation at a time per worker; 503 "
+        "while one runs); `ccn-graph validate` checks larger files offline",
+    ),
+    Setting(
         "CCN_OPEN_GRAPHS",
         "open_graphs",
         (),
@@ -303,6 +312,7 @@ class Settings:
     query_max_bytes: int
     query_max_depth: int
     max_body: int
+    validate_max_body: int
     open_graphs: tuple[str, ...]
     cache_mb: int
     dumps_every: float

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 import uuid
 from pathlib import Path
 
@@ -63,15 +64,16 @@ def authenticated_steward() -> Steward | Response:
     return steward
 
 
-def _read_body() -> tuple[bytes, str, str]:
-    """(body, media type, text for line numbers) from a direct body or an uploaded file."""
-    return _read_bodies()[0]
+def _read_body(limit: int | None = None) -> tuple[bytes, str, str]:
+    """(body, media type, text for line numbers) from a direct body or an uploaded file, of at
+    most `limit` bytes (`CCN_MAX_BODY` by default)."""
+    return _read_bodies(limit)[0]
 
 
-def _read_bodies() -> list[tuple[bytes, str, str]]:
+def _read_bodies(limit: int | None = None) -> list[tuple[bytes, str, str]]:
     """What `_read_body` gives, for each file of a multipart body (the form's ``file``, or every
     file part, as a Graph Store Protocol POST may send several)."""
-    limit = context.settings().max_body
+    limit = limit or context.settings().max_body
     if request.mimetype != "multipart/form-data":
         body = decompress(_read_limited(limit), request.headers.get("Content-Encoding"), limit)
         return [(body, request.mimetype, body.decode("utf-8", errors="replace"))]
@@ -170,16 +172,36 @@ def validate_form():
 
 @blueprint.route("/validate", methods=["POST"])
 def validate():
-    """Validate RDF against the shapes, with the graph's reference data as context. Writes nothing."""
+    """Validate RDF against the shapes, with the graph's reference data as context. Writes nothing.
+
+    Open to anyone, so bounded: a body of at most `CCN_VALIDATE_MAX_BODY`, and one validation at a
+    time in this worker (503 while one runs), so that anonymous validations never queue ahead of
+    the stewards' submissions, which share the validator."""
+    settings = context.settings()
     try:
-        body, media_type, text = _read_body()
+        body, media_type, text = _read_body(settings.validate_max_body)
         if not body.strip():
             raise InputError(400, "The body is empty: send the RDF to validate.")
-        graph = parse_graph(body, media_type, context.settings().base_iri)
+        graph = parse_graph(body, media_type, settings.base_iri)
     except InputError as exc:
+        if exc.status == 413:
+            return error_response(413, "Refused", f"{exc} /validate takes at most {settings.validate_max_body} "
+                                                  "bytes; check a larger file with `ccn-graph validate`.")
         return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
-    report = gate().check({"urn:x-ccn-graph:validate": graph})
+    if not _validating.acquire(blocking=False):
+        response = error_response(503, "Service Unavailable",
+                                  "Another validation is running here; send this one again in a few seconds.")
+        response.headers["Retry-After"] = "5"
+        return response
+    try:
+        report = gate().check({"urn:x-ccn-graph:validate": graph})
+    finally:
+        _validating.release()
     return _report_response(report, _lines(text, media_type, report), 200)
+
+
+#: One public validation at a time per worker (see `validate`).
+_validating = threading.Lock()
 
 
 @blueprint.route("/submissions", methods=["POST"])

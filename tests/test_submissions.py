@@ -69,7 +69,8 @@ def steward_world(server, tmp_path_factory, **overrides):
 
 @pytest.fixture(scope="module")
 def world(engine, tmp_path_factory):
-    app, store, tokens, data_dir = steward_world(engine, tmp_path_factory, max_body=200_000)
+    app, store, tokens, data_dir = steward_world(engine, tmp_path_factory, max_body=200_000,
+                                                 validate_max_body=100_000)
     yield app, store, tokens, data_dir
     app.close()
 
@@ -274,6 +275,18 @@ def test_validate_is_open_and_writes_nothing(world):
     assert upload.status_code == 200 and "does not conform" in upload.text and "(line 8)" in upload.text
     assert dump(store) == before
     assert requests.get(f"{app.url}/validate", headers={"Accept": "text/html"}, timeout=10).status_code == 200
+
+
+def test_validate_takes_a_smaller_body_than_submissions(world):
+    """/validate is open to anyone and validating costs seconds per hundred kilobytes: it takes
+    CCN_VALIDATE_MAX_BODY (here 100 kB, of CCN_MAX_BODY's 200 kB), and says how to check a larger
+    file; a steward's submission of the same size is taken."""
+    app, _, tokens, _ = world
+    body = member("big-lab") + "\n#" + "x" * 150_000
+    refused = requests.post(f"{app.url}/validate", data=body.encode(), timeout=30,
+                            headers={"Content-Type": "text/turtle", "Accept": "application/json"})
+    assert refused.status_code == 413 and "ccn-graph validate" in refused.json()["message"]
+    assert submit(app, body, tokens["ro"]).status_code == 201
 
 
 def test_stewards_see_their_own_submissions(world):
