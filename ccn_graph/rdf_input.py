@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import zlib
 
 from rdflib import Dataset, Graph
-from rdflib.term import URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Literal, URIRef
 
 from ccn_graph import formats
 from ccn_graph.iris import InvalidIRI, check_iri
@@ -163,8 +165,40 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
                     check_iri(str(term))
                 except InvalidIRI as exc:
                     raise InputError(400, f"The {fmt.media_type} body has an invalid IRI: {exc}.") from None
+        if isinstance(o, Literal) and _ill_typed(o):
+            raise InputError(400, f'The {fmt.media_type} body has "{o}" as an xsd:{o.datatype.removeprefix(str(XSD))} '
+                                  f"(on <{s}> <{p}>), which it is not: write it in that datatype's form, or "
+                                  "as a plain string.")
         graph.add((s, p, o))
     return graph
+
+
+#: Datatypes whose values are checked as they are read (what the service sorts, counts or dates by);
+#: a value that is not one is refused rather than kept, as stores and pages would misread it.
+_NUMBERS = frozenset(XSD[name] for name in (
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger",
+    "negativeInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte", "decimal", "double",
+    "float", "boolean"))
+# Dates by XSD's own lexical forms (Python's dates hold neither years past 9999 nor 24:00:00).
+_YEAR, _TZ = r"-?(?:[1-9][0-9]{4,}|[0-9]{4})", r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+_DAY = _YEAR + r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
+_DATES = {XSD.date: re.compile(_DAY + _TZ), XSD.dateTime: re.compile(_DAY + _TIME + _TZ),
+          XSD.gYear: re.compile(_YEAR + _TZ)}
+
+
+def _ill_typed(literal: Literal) -> bool:
+    text = str(literal)
+    if literal.datatype in _DATES:
+        match = _DATES[literal.datatype].fullmatch(text)
+        if match is None:
+            return True
+        if literal.datatype == XSD.gYear:
+            return False
+        year = int(text[:text.index("-", 1)])
+        month, day = int(match.group(1)), int(match.group(2))
+        return 1 <= year <= 9999 and day > calendar.monthrange(year, month)[1]
+    return literal.datatype in _NUMBERS and bool(literal.ill_typed)
 
 
 def _first_line(exc: Exception) -> str:

@@ -119,6 +119,27 @@ def test_a_valid_submission_is_merged_with_provenance(world):
     assert status["status"] == "accepted" and status["steward"] == "NCC Romania" and status["triples_added"] > 10
 
 
+@pytest.mark.parametrize("value", ['"abc"^^xsd:dateTime', '"2021-02-29"^^xsd:date', '"12abc"^^xsd:integer',
+                                   '"20"^^xsd:gYear', '"maybe"^^xsd:boolean'])
+def test_a_value_that_is_not_of_its_datatype_is_400_and_writes_nothing(world, value):
+    app, store, tokens, _ = world
+    before = dump(store)
+    body = member("typed-lab") + f"<id/member/typed-lab> <{BASE}ontology-note> {value} .\n"
+    response = submit(app, body, tokens["ro"])
+    assert response.status_code == 400 and "which it is not" in response.json()["message"], response.text
+    assert dump(store) == before
+
+
+def test_values_of_xsd_forms_python_cannot_hold_are_taken(world):
+    """Years past 9999, 24:00:00 and years before 1 are XSD dates: not refused for Python's sake."""
+    app, _, tokens, _ = world
+    body = member("long-year-lab") + "".join(
+        f"<id/member/long-year-lab> <{BASE}ontology-note> {value} .\n"
+        for value in ('"10000-01-01T00:00:00Z"^^xsd:dateTime', '"2020-01-01T24:00:00"^^xsd:dateTime', '"-0044-03-15"^^xsd:date'))
+    response = submit(app, body, tokens["ro"])
+    assert response.status_code == 201, response.text
+
+
 def test_an_invalid_submission_is_422_and_writes_nothing(world):
     app, store, tokens, _ = world
     before = dump(store)
