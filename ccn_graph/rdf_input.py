@@ -139,6 +139,8 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
     if fmt is formats.JSON_LD:
         try:
             _no_remote_context(json.loads(text))
+        except InputError:
+            raise
         except ValueError as exc:
             raise InputError(400, f"The body is not JSON: {exc}.") from None
         except RecursionError:

@@ -310,6 +310,15 @@ def test_validate_takes_a_smaller_body_than_submissions(world):
     assert submit(app, body, tokens["ro"]).status_code == 201
 
 
+def test_a_remote_json_ld_context_is_refused_as_such(world):
+    app, _, _, _ = world
+    body = json.dumps({"@context": {"@import": "http://127.0.0.1:9/c.jsonld"}, "@id": f"{BASE}id/member/x"})
+    response = requests.post(f"{app.url}/validate", data=body.encode(), timeout=30,
+                             headers={"Content-Type": "application/ld+json", "Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("JSON-LD contexts must be given inline"), response.text
+
+
 def test_stewards_see_their_own_submissions(world):
     app, _, tokens, _ = world
     mine = requests.get(f"{app.url}/submissions", headers={"Authorization": f"Bearer {tokens['be']}"}, timeout=10).json()
