@@ -127,15 +127,6 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
             "graph is the union of the record graphs: add triples to a record graph, with "
             "GRAPH <…> { … }."
         )
-    # Removed from the default graph but still in a record graph: applied as it stands, the update
-    # would keep those triples while taking the rest of it.
-    kept = sorted((default_before - default_after) & named_after)
-    if kept:
-        raise UpdateRefused(
-            "The update removes triples from the default graph only (e.g. " + kept[0] + "), and they "
-            "stay in their record graphs. The default graph is the union of the record graphs: "
-            "remove them from their graph, naming it with GRAPH."
-        )
     if default_after != default_before and not changed_lines:
         raise UpdateRefused(
             "The update changes the default graph only. The default graph is the union of the record "
