@@ -1,7 +1,7 @@
 """Checks every request passes before any view: its path and query string must be well-formed
 percent-encoded UTF-8. WSGI hands both over leniently (bad escapes kept as they are, bad bytes
 replaced), which would let a view act on text nobody sent; a person gets a 400 saying what is wrong.
-And `whole_number`, how views read a number from a request."""
+And `whole_number` and `strict_form`, how views read a number and a form from a request."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import urllib.parse
 
 from flask import Flask, request
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from server.errors import error_response
@@ -41,6 +42,21 @@ def _problem() -> str | None:
     except (UnicodeEncodeError, UnicodeDecodeError):
         return "The path is not UTF-8 once percent-decoded."
     return None
+
+
+def strict_form() -> MultiDict:
+    """The request's url-encoded form body, read strictly: `ValueError` with a message a person
+    can act on when a '%' starts no escape or a name or value is not UTF-8 once percent-decoded
+    (Werkzeug's own reading keeps the one and puts U+FFFD in place of the other)."""
+    raw = request.get_data(cache=True)
+    if _BAD_ESCAPE.search(raw):
+        raise ValueError("The form has a '%' that does not start a percent-encoded byte (%XX); encode '%' as %25.")
+    try:
+        pairs = [(name.decode("utf-8"), value.decode("utf-8"))
+                 for name, value in urllib.parse.parse_qsl(raw, keep_blank_values=True)]
+    except UnicodeDecodeError:
+        raise ValueError("The form is not UTF-8 once percent-decoded.") from None
+    return MultiDict(pairs)
 
 
 class _WholeNumberConverter(IntegerConverter):

@@ -37,6 +37,7 @@ from server import context, metrics, service_description
 from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
+from server.request_checks import strict_form
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("sparql", __name__)
@@ -71,9 +72,9 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
         raise ProtocolError(415, "charset", f"Send the request in UTF-8, not {charset}.")
     if media_type == formats.FORM_URLENCODED:
         try:
-            form = request.form
-        except UnicodeDecodeError:
-            raise ProtocolError(400, "encoding", "The form is not valid UTF-8.") from None
+            form = strict_form()
+        except ValueError as exc:
+            raise ProtocolError(400, "encoding", str(exc)) from None
         if "update" in form:
             raise ProtocolError(403, "update", _read_only("update"))
         if "query" in args:

@@ -20,6 +20,7 @@ from ccn_graph.iris import check_iri
 from ccn_graph.sparql_guard import QueryRefused, prepare_update
 from server import context
 from server.errors import error_response
+from server.request_checks import strict_form
 from server.submissions import authenticated_steward, gate, gated_write
 
 blueprint = Blueprint("sparql_update", __name__)
@@ -45,9 +46,9 @@ def _read_request() -> tuple[str, list[str], list[str]]:
     args = request.args
     if request.mimetype == formats.FORM_URLENCODED:
         try:
-            form = request.form
-        except UnicodeDecodeError:
-            raise _Refused(400, "The form is not valid UTF-8.") from None
+            form = strict_form()
+        except ValueError as exc:
+            raise _Refused(400, str(exc)) from None
         if "update" in args:
             raise _Refused(400, "Send the update in the form body, not in the URL.")
         if "query" in form:

@@ -301,6 +301,12 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
         out.append(Case("query string", "GET", f"/members?{query}"))
     for query in ("profile=9.9", "profile=" + "x" * 300, "page=-1", "page=abc", "page=99999999999999999999"):
         out.append(Case("query string", "GET", f"/catalog?{query}", (("Accept", "text/turtle"),)))
+    # Forms whose bytes are not UTF-8, or with a '%' that starts no escape (read leniently, they
+    # would be run with U+FFFD or the '%' in place).
+    for form in (b"query=ASK%7BFILTER(%22%FF%22)%7D", b"query=ASK%7B%7D%ZZ", b"qu%C3ery=ASK%7B%7D"):
+        out.append(Case("form: not UTF-8", "POST", "/sparql", (("Content-Type", "application/x-www-form-urlencoded"),), form))
+        out.append(Case("form: not UTF-8", "POST", "/update", (("Content-Type", "application/x-www-form-urlencoded"),),
+                        form.replace(b"query", b"update"), "network"))
     # Numbers `str.isdigit` takes and `int` or SQLite do not: superscripts, other scripts, past 64 bits.
     for number in ("%C2%B2", "%D9%A1%C2%B2", "%EF%BC%91", "9" * 25):
         out.append(Case("query string: number", "GET", f"/search?q=eccc&offset={number}"))
