@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.plugins.sparql.algebra import translateUpdate
+from rdflib.plugins.sparql.parser import parseUpdate
 
 from ccn_graph import children, formats, history, queries, reference
 from ccn_graph.iris import STORE_STATE_GRAPH, provenance_graph_prefix
@@ -63,6 +65,12 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
         probe.run_update(update)
     except StoreRequestError as exc:
         raise UpdateRefused(f"The update is not valid SPARQL 1.1 Update: {exc}") from None
+    problem = _default_graph_removal(update)
+    if problem:
+        raise UpdateRefused(
+            f"The update removes triples from the default graph ({problem}). The default graph is the "
+            "union of the record graphs, so nothing would be removed from them: remove the triples from "
+            "their graph, naming it with GRAPH (or WITH).")
     with tempfile.NamedTemporaryFile(suffix=".nq", dir=work_dir) as handle:
         stream = store.dataset_stream()
         try:
@@ -98,6 +106,26 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
             content.parse(data="".join(f"{line} .\n" for line in lines), format=formats.N_TRIPLES.rdflib_name)
         changed[graph] = content
     return UpdateEffect(changed)
+
+
+def _default_graph_removal(update: str) -> str | None:
+    """Which operation of `update` removes triples from the default graph as such (a DELETE
+    template or data outside GRAPH without WITH, CLEAR or DROP DEFAULT), or None. Read from the
+    operations themselves: on the working copy, whose default graph is a copy of the union, such
+    a removal beside a change of named graphs looks like any other, and was applied in part.
+    `DROP ALL` and `CLEAR ALL` also empty every named graph, so they are no such removal."""
+    try:
+        operations = translateUpdate(parseUpdate(update)).algebra
+    except Exception:  # noqa: BLE001 - Oxigraph has read it already: what rdflib cannot, it judges
+        return None
+    for operation in operations:
+        if operation.name in ("DeleteData", "DeleteWhere") and operation.triples:
+            return f"{operation.name} with triples outside GRAPH"
+        if operation.name == "Modify" and operation.delete and operation.delete.triples and not operation.withClause:
+            return "a DELETE template with triples outside GRAPH"
+        if operation.name in ("Clear", "Drop") and operation.graphiri == "DEFAULT":
+            return f"{operation.name.upper()} DEFAULT"
+    return None
 
 
 def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[str]]:

@@ -96,6 +96,13 @@ def test_a_violating_update_is_422_and_writes_nothing(world):
         ("network", f'INSERT DATA {{ GRAPH <{BASE}graph/ontology> {{ <{BASE}x> skos:altLabel "x" }} }}', 403, "not a record graph"),
         ("network", f'INSERT DATA {{ <{BASE}id/member/upd-ro-1> skos:altLabel "x"@en }}', 400, "default graph"),
         ("network", f'DELETE WHERE {{ <{BASE}id/member/upd-ro-1> skos:prefLabel ?l }}', 400, "default graph"),
+        # Half of it in the default graph only: refused whole, not applied in part.
+        ("network", f'DELETE WHERE {{ <{BASE}id/member/upd-ro-1> skos:prefLabel ?l }} ; INSERT DATA {{ GRAPH '
+                    f'<{BASE}graph/member/upd-ro-1> {{ <{BASE}id/member/upd-ro-1> skos:altLabel "y"@en }} }}', 400,
+         "removes triples from the default graph"),
+        ("network", f'DELETE DATA {{ <{BASE}id/member/upd-ro-1> skos:altLabel "x"@en }} ; INSERT DATA {{ GRAPH '
+                    f'<{BASE}graph/member/upd-ro-1> {{ <{BASE}id/member/upd-ro-1> skos:altLabel "y"@en }} }}', 400,
+         "removes triples from the default graph"),
         ("network", f'INSERT DATA {{ GRAPH <{BASE}graph/member/upd-ro-1> {{ <{BASE}id/member/upd-be-1> skos:altLabel "x"@en }} }}',
          400, "other records"),
         ("network", "LOAD <http://127.0.0.1:9/x.ttl>", 400, "never fetches"),
