@@ -4,8 +4,9 @@ The store applies an update the moment it receives it, so an update cannot be va
 first. Instead the update is evaluated by Oxigraph in memory, on a working copy of the data
 graphs (every named graph except the provenance and store-state graphs, which the service keeps),
 whose default graph holds the union of those graphs as the public default graph does (so a
-WHERE clause reads what a query would). Changes are taken from the named graphs; a change of the
-default graph alone is refused with a hint, since that graph is only a view. Comparing
+WHERE clause reads what a query would). Changes are taken from the named graphs; an update that
+removes triples from the default graph as such, or changes it alone, is refused with a hint, since
+that graph is only a view. Comparing
 the copy before and after gives the new content of each named graph the update changed; those
 graphs then go through the gate (`ingest.Gate.merge`: shapes, scope, one atomic write with
 provenance) like any submission. Nothing here writes to the store.
