@@ -35,6 +35,7 @@ from ccn_graph.store import Store
 
 __all__ = [
     "HISTORY_GRAPH",
+    "TERMS",
     "Heads",
     "Version",
     "by_sequence",
@@ -66,6 +67,9 @@ HISTORY_GRAPH = "https://w3id.org/ccn-graph/history"
 
 CCN = Namespace(ONTOLOGY_NS)
 CREATED, UPDATED, DELETED = CCN.Created, CCN.Updated, CCN.Deleted
+#: The terms of the history's own triples (its versions and its count): only the history writes them.
+TERMS = (CCN.versionOf, CCN.versionNumber, CCN.sequence, CCN.change, CCN.snapshot, CCN.versionCount,
+         CCN.lastChangedAt, CCN.writeCount)
 _KIND_NAMES = {CREATED: "created", UPDATED: "updated", DELETED: "deleted"}
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from ccn_graph import history
 from ccn_graph.iris import COUNTRY_AUTHORITY, MEMBER_STATES, ONTOLOGY_NS, record_graph_for
 from ccn_graph.stewards import Steward
 
@@ -24,9 +25,6 @@ __all__ = ["scope_problem"]
 _STATE_SCOPED = {URIRef(ONTOLOGY_NS + "NationalCoordinationCentre"), URIRef(ONTOLOGY_NS + "CommunityMember")}
 #: Kinds of record (``{base}graph/{kind}/…``) only the service writes.
 _KEPT_BY_THE_SERVICE = ("activity", "version", "steward")
-#: The history's terms (ccn_graph/history.py): in no record a steward writes.
-_HISTORY_TERMS = tuple(URIRef(ONTOLOGY_NS + name) for name in (
-    "versionOf", "versionNumber", "sequence", "change", "snapshot", "versionCount", "lastChangedAt", "writeCount"))
 _MEMBER_STATE = URIRef(ONTOLOGY_NS + "memberState")
 _CODES = {v: k for k, v in MEMBER_STATES.items()}
 
@@ -42,7 +40,7 @@ def scope_problem(steward: Steward, records: Mapping[str, Graph], before: Mappin
         kind = graph_iri[len(f"{base}graph/"):].split("/", 1)[0] if graph_iri.startswith(f"{base}graph/") else ""
         if kind in _KEPT_BY_THE_SERVICE:
             return f"{graph_iri} is kept by the service itself (its {kind} records); no steward writes it"
-        for term in _HISTORY_TERMS:
+        for term in history.TERMS:
             if (None, term, None) in graph:
                 return f"<{term}> is written by the service's history only, never in a record"
     if steward.network:

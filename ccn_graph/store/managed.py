@@ -269,9 +269,6 @@ class OxigraphServer:
             probe.ping()
         except StoreError:
             return False
-        except Exception:  # noqa: BLE001 - whatever a half-started server does, it is not ready
-            log.debug("oxigraph server not ready", exc_info=True)
-            return False
         finally:
             probe.close()
         return True
