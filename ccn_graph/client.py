@@ -53,4 +53,3 @@ def forward(url: str, method: str, path: str, headers: dict[str, str], body: byt
             raise Unreachable(type(exc).__name__) from None
         raise AnswerLost(type(exc).__name__) from None
     return response.status_code, list(response.headers.items()), response.content
-
