@@ -7,8 +7,8 @@ whose default graph holds the union of those graphs as the public default graph 
 WHERE clause reads what a query would). Changes are taken from the named graphs; an update that
 removes triples from the default graph as such, or changes it alone, is refused with a hint, since
 that graph is only a view. Comparing the copy before and after gives the new content of each named
-graph the update changed; those graphs then go through the gate (`ingest.Gate.merge`: shapes, scope, one atomic write with
-provenance) like any submission. Nothing here writes to the store.
+graph the update changed; those graphs then go through the gate (`ingest.Gate.merge`: shapes,
+scope, one atomic write with provenance) like any submission. Nothing here writes to the store.
 
 Cost: the copy is the whole data set, so an update costs a read of the store plus an in-memory
 load of it, in a child process that is stopped at the time limit (about 0.3 s for the bundled

@@ -88,7 +88,7 @@ def sitemap():
     paths = sorted({p for p in (document_path(settings.base_iri, t) for t in things) if p})
     root = request.url_root.rstrip("/")
     page = request.args.get("page")
-    start = whole_number("0" if page is None else page)
+    start = 0 if page is None else whole_number(page)
     if start is None:
         return error_response(400, "Bad Request", "page= takes a page number of the sitemap index, such as 0.")
     if len(paths) > SITEMAP_PAGE and page is None:
