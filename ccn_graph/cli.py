@@ -9,25 +9,33 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import json
-
 from rdflib import Graph
 
 from ccn_graph import (
-    __version__, catalogue_feed, client, cordis, dumps, formats, generate, ingest, loading, rdf_input, reference, updates,
+    __version__,
+    catalogue_feed,
+    client,
+    cordis,
+    dumps,
+    formats,
+    generate,
+    ingest,
+    loading,
+    rdf_input,
+    reference,
+    updates,
 )
 from ccn_graph.iris import graph_iri
 from ccn_graph.portal_index import PortalIndex, index_path
-from ccn_graph.stewards import Stewards, StewardError
-from ccn_graph.ingest import Gate
-from ccn_graph.validation import Validator
 from ccn_graph.settings import Settings, SettingsError, load_settings
+from ccn_graph.stewards import StewardError, Stewards
 from ccn_graph.store import (
     EmbeddedStore,
     Endpoints,
@@ -39,6 +47,9 @@ from ccn_graph.store import (
     open_store,
     read_server_file,
 )
+from ccn_graph.validation import Validator
+from ccn_graph.write import WriteRefused
+from ccn_graph.write.build import build_writer
 
 __all__ = ["Command", "CommandError", "add_store_flags", "build_parser", "main", "store_session"]
 
@@ -285,7 +296,6 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         tuple(args.topic_pattern) if args.topic_pattern else defaults.topic_patterns,
         tuple(args.programme_part),
     )
-    ontology, shapes = reference.ontology_and_shapes(settings.base_iri)
     with store_session(settings) as store:
         state = store.state()
         if state is None:
@@ -294,10 +304,11 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             loading.check_base(state, settings.base_iri)
         except loading.BaseMismatch as exc:
             raise CommandError(str(exc)) from None
-        gate = Gate(store, Validator(shapes, ontology), settings.base_iri)
+        # Under the write lock of the data dir, as the service's own writes are.
+        writer = build_writer(settings, store)
         try:
-            report = cordis.import_files(store, gate, settings.base_iri, args.files, selection, dry_run=args.dry_run)
-        except cordis.MalformedFile as exc:
+            report = cordis.import_files(store, writer, settings.base_iri, args.files, selection, dry_run=args.dry_run)
+        except (cordis.MalformedFile, WriteRefused) as exc:
             raise CommandError(str(exc)) from None
     print("\n".join(report.lines()))
     rejected = report.outcome is not None and not report.outcome.report.conforms

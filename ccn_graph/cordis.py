@@ -44,9 +44,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, XSD
 
 from ccn_graph import iris, queries
-from ccn_graph.ingest import Gate, MergeOutcome
 from ccn_graph.iris import ONTOLOGY_NS
 from ccn_graph.store import Store
+from ccn_graph.write import Replace, WriteOutcome, Writer
 
 __all__ = ["ImportReport", "Selection", "import_files", "read_table"]
 
@@ -110,7 +110,7 @@ class ImportReport:
     matched: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
     organisations_created: list[str] = dataclasses.field(default_factory=list)
     not_matched: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    outcome: MergeOutcome | None = None
+    outcome: WriteOutcome | None = None
     dry_run: bool = False
 
     @property
@@ -466,7 +466,7 @@ def _tables(paths: Iterable[Path]) -> Iterator[tuple[str, str, list[tuple[int, d
 
 def import_files(
     store: Store,
-    gate: Gate,
+    writer: Writer,
     base: str,
     paths: list[Path],
     selection: Selection = Selection(),
@@ -499,12 +499,10 @@ def import_files(
         (report.updated if graph in existing else report.added).append(pid)
     if not records:
         return report
-    if dry_run:
-        report.dry_run = True
-        report.outcome = MergeOutcome(False, gate.check(records), tuple(records))
-        return report
-    sources = tuple(str(p) for p in paths)
-    report.outcome = gate.merge(records, label="Import of funded projects from the CORDIS open-data export", sources=sources)
-    if not report.outcome.accepted:
+    label = "Import of funded projects from the CORDIS open-data export"
+    report.dry_run = dry_run
+    report.outcome = writer.write(Replace(records), None, label=label, sources=tuple(str(p) for p in paths),
+                                  dry_run=dry_run)
+    if not dry_run and not report.outcome.accepted:
         report.added, report.updated = [], []
     return report

@@ -26,10 +26,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
-from ccn_graph import queries, results
+from ccn_graph import blank_nodes, queries, results
 from ccn_graph.iris import ONTOLOGY_NS, check_iri, entity_for_record
 from ccn_graph.store import Store
 
@@ -87,13 +86,9 @@ def version_iri(base: str, sequence: int) -> str:
 
 def snapshot(triples: Iterable) -> str:
     """`triples` (rdflib terms) as N-Triples text, one line each, in a stable order: the same
-    text for the same graph, blank nodes given canonical labels (RDF graph canonicalisation)."""
-    triples = list(triples)
-    if any(isinstance(term, BNode) for triple in triples for term in triple):
-        graph = Graph()
-        for triple in triples:
-            graph.add(triple)
-        triples = list(to_canonical_graph(graph))
+    text for the same graph, blank nodes given stable labels (`blank_nodes.relabel`, linear in
+    the triples whatever their blank nodes)."""
+    triples = blank_nodes.relabel(triples)
     return "".join(sorted(nt_line(triple) for triple in triples))
 
 

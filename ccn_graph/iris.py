@@ -21,6 +21,7 @@ __all__ = [
     "entity_iri",
     "graph_iri",
     "record_graph_for",
+    "steward_iri",
 ]
 
 #: The ontology's namespace: fixed, so that data published by any deployment shares its terms.
@@ -88,6 +89,12 @@ def record_graph_for(base: str, entity_iri: str) -> str | None:
     if rest.count("/") < 1 or not all(rest.split("/")):
         return None
     return check_iri(f"{base}graph/{rest}")
+
+
+def steward_iri(base: str, name: str) -> str:
+    """The IRI of a steward as the agent of its activities: ``{base}id/steward/{slug of name}``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "steward"
+    return f"{base}id/steward/{slug}"
 
 
 def entity_for_record(base: str, graph: str) -> str | None:

@@ -241,6 +241,14 @@ SETTINGS: tuple[Setting, ...] = (
         "while one runs); `ccn-graph validate` checks larger files offline",
     ),
     Setting(
+        "CCN_MAX_BLANK_NODES",
+        "max_blank_nodes",
+        256,
+        _non_negative(int),
+        "Most blank nodes one record may hold in a write (413 beyond); they are named at the gate "
+        "({entity}#genid-…), in time linear in the record; 0: no bound",
+    ),
+    Setting(
         "CCN_OPEN_GRAPHS",
         "open_graphs",
         (),
@@ -313,6 +321,7 @@ class Settings:
     query_max_depth: int
     max_body: int
     validate_max_body: int
+    max_blank_nodes: int
     open_graphs: tuple[str, ...]
     cache_mb: int
     dumps_every: float

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import rdflib
 from pyshacl import validate as _pyshacl_validate
@@ -65,6 +65,24 @@ class ValidationReport:
     @property
     def warnings(self) -> list[ValidationResult]:
         return [r for r in self.results if r.severity == "Warning"]
+
+    def as_json(self, lines: Mapping[str, int] | None = None) -> dict:
+        """The report as JSON values; `lines` gives the line of a focus node in what was sent."""
+        lines = lines or {}
+        return {
+            "conforms": self.conforms,
+            "violations": len(self.violations),
+            "warnings": len(self.warnings),
+            "results": [
+                {
+                    "focus": str(r.focus), "path": str(r.path) if r.path is not None else None,
+                    "value": str(r.value) if r.value is not None else None, "message": r.message,
+                    "severity": r.severity, "shape": str(r.rule),
+                    **({"line": lines[str(r.focus)]} if str(r.focus) in lines else {}),
+                }
+                for r in self.results
+            ],
+        }
 
 
 class Validator:

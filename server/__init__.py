@@ -28,43 +28,57 @@ def create_app(
     """
     from pathlib import Path
 
-    from rdflib import URIRef
-    from rdflib.namespace import OWL
-
     from ccn_graph import reference
     from ccn_graph.cache import ResponseCache
     from ccn_graph.portal_index import PortalIndex, index_path
-    from ccn_graph.ingest import Gate
     from ccn_graph.stewards import Stewards
-    from ccn_graph.validation import Validator
+    from ccn_graph.write import SubmissionLog
+    from ccn_graph.write.build import build_writer
     from server import (
-        catalog, changes, errors, forwarding, health, home, linked_data, members, memento, metrics, request_checks,
-        request_log, sparql,
+        catalog,
+        changes,
+        errors,
+        forwarding,
+        health,
+        home,
+        linked_data,
+        members,
+        memento,
+        metrics,
+        request_checks,
+        request_log,
+        sparql,
         sparql_update,
         submissions,
         vocabulary_docs,
     )
     from server.vocabulary import Vocabulary
 
-    ontology, shapes = reference.ontology_and_shapes(settings.base_iri)
-    shapes_version = str(shapes.value(URIRef("https://w3id.org/ccn-graph/shapes"), OWL.versionInfo) or "")
-
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     portal = PortalIndex(index_path(Path(settings.data_dir)), settings.base_iri)
+    ontology, shapes = reference.ontology_and_shapes(settings.base_iri)
+    writer = build_writer(settings, store, ontology, shapes)
+    submissions_log = SubmissionLog(Path(settings.data_dir) / "submissions")
     app.extensions["ccn_graph"] = {
         "settings": settings,
         "store": store,
         "on_query_deadline": on_query_deadline,
         "vocabulary": Vocabulary(ontology, shapes),
         "portal": portal,
-        "gate": Gate(store, Validator(shapes, ontology), settings.base_iri,
-                     lock_path=Path(settings.data_dir) / "write.lock", shapes_version=shapes_version,
-                     on_merged=lambda graphs, before, after: portal.apply(graphs, before, after, store)),
+        "writer": writer,
+        "submissions_log": submissions_log,
         "stewards": Stewards(Path(settings.data_dir)),
         "cache": ResponseCache(Path(settings.data_dir) / "cache" / "responses.sqlite", settings.cache_mb * 1024 * 1024)
         if settings.cache_mb else None,
     }
+    # What follows a write, in this order, under its lock: the portal index, the submission log,
+    # then the dumps (scheduled, built later).
+    writer.listen(lambda outcome: outcome.accepted and not outcome.unchanged
+                  and portal.apply(outcome.written, *outcome.generations, store))
+    writer.listen(submissions_log)
+    writer.listen(lambda outcome: outcome.accepted and not outcome.unchanged
+                  and catalog.rebuild_in_background(app))
     request_log.init_app(app)
     errors.init_app(app)
     request_checks.init_app(app)

@@ -66,7 +66,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         extensions = app.extensions["ccn_graph"]
         if extensions["portal"].generation() != store.generation():
             log.info("bringing the portal index up to the store (after a bulk load or an interrupted write)")
-            extensions["portal"].ensure(store, store.generation(), extensions["gate"].write_lock)
+            extensions["portal"].ensure(store, store.generation(), extensions["writer"].write_lock)
         log.info("serving CCN Graph at http://%s:%s/ (base IRI %s)", settings.host, settings.port, settings.base_iri)
         if args.debug:
             app.run(host=settings.host, port=settings.port, debug=True, use_reloader=False)

@@ -37,5 +37,5 @@ def generation() -> str | None:
 def portal():
     """The portal index, brought up to the store's generation first (`PortalIndex.ensure`)."""
     index = current_app.extensions["ccn_graph"]["portal"]
-    index.ensure(store(), generation(), current_app.extensions["ccn_graph"]["gate"].write_lock)
+    index.ensure(store(), generation(), current_app.extensions["ccn_graph"]["writer"].write_lock)
     return index

@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ccn_graph.store import StoreUnavailable, WriteUnconfirmed
+from ccn_graph.write import WorkedOutTooLong, WriteRefused
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         return error_response(exc.code or 500, exc.name, exc.description or exc.name)
+
+    @app.errorhandler(WriteRefused)
+    def _write_refused(exc: WriteRefused):
+        text = str(exc)
+        response = error_response(exc.status, exc.title, f"{text[:1].upper()}{text[1:]}{'' if text.endswith('.') else '.'}")
+        if isinstance(exc, WorkedOutTooLong):
+            response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(StoreUnavailable)
     def _store_down(exc: StoreUnavailable):

@@ -2,26 +2,26 @@
 
 The public ``/sparql`` stays read-only (DESIGN decision 4). Here a steward's update — ``update=`` in a
 form, or an ``application/sparql-update`` body, with ``using-graph-uri`` / ``using-named-graph-uri``
-— is checked (`sparql_guard.prepare_update`: size, nesting, nothing that fetches), then, under the
-write lock, evaluated on a working copy (`ccn_graph.updates`). The graphs it changed must be record
-graphs holding their own record (or, for network stewards, graphs under ``CCN_OPEN_GRAPHS``), within
-the steward's scope, and conform to the shapes; then they are replaced in one atomic write with a
-provenance activity. Otherwise nothing is written.
+— is checked (`sparql_guard.prepare_update`: size, nesting, nothing that fetches), then written
+through the one write path (`ccn_graph.write.Update`): under the write lock it is evaluated on a
+working copy (`ccn_graph.updates`); the graphs it changed must be record graphs holding their own
+record (or, for network stewards, graphs under ``CCN_OPEN_GRAPHS``), within the steward's scope,
+and conform to the shapes; then they are replaced in one atomic write with a provenance activity.
+Otherwise nothing is written.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response, current_app, request
 
-from ccn_graph import formats, updates
+from ccn_graph import formats
 from ccn_graph.iris import check_iri
 from ccn_graph.sparql_guard import QueryRefused, prepare_update
+from ccn_graph.write import Update
 from server import context
 from server.errors import error_response
 from server.request_checks import strict_form
-from server.submissions import authenticated_steward, gate, gated_write
+from server.submissions import authenticated_steward, outcome_response, writer
 
 blueprint = Blueprint("sparql_update", __name__)
 
@@ -102,25 +102,7 @@ def update():
         return error_response(exc.status, "Refused", str(exc))
     except QueryRefused as exc:
         return error_response(exc.status, exc.reason, str(exc))
-    the_gate = gate()
-    with the_gate.write_lock():
-        try:
-            effect = updates.evaluate(context.store(), _with_base(prepared), settings.base_iri,
-                                      work_dir=Path(settings.data_dir), time_limit=settings.query_timeout,
-                                      environ=settings.environ(inherit=True))
-        except updates.UpdateTimeout as exc:
-            response = error_response(503, "timeout", str(exc))
-            response.headers["Retry-After"] = "5"
-            return response
-        except updates.UpdateRefused as exc:
-            return error_response(400, "Bad Request", str(exc))
-        if not effect.graphs:
-            return current_app.json.response({"status": "unchanged", "steward": steward.name, "graphs": []})
-        for graph_iri, content in effect.graphs.items():
-            problem = updates.graph_problem(graph_iri, content, settings.base_iri, steward, settings.open_graphs)
-            if problem:
-                status, message = problem
-                return error_response(status, "Forbidden" if status == 403 else "Bad Request",
-                                      f"{steward.name} may not apply this update: {message}.")
-        return gated_write(steward, effect.graphs, "", "", created_status=200, replaced_status=200,
-                           label="SPARQL Update", extra={"update": text})
+    outcome = writer().write(Update(_with_base(prepared)), steward, label="SPARQL Update", extra={"update": text})
+    if outcome.unchanged:
+        return current_app.json.response({"status": "unchanged", "steward": steward.name, "graphs": []})
+    return outcome_response(outcome, "", "", created_status=200, replaced_status=200)

@@ -1,19 +1,16 @@
-"""``/validate`` (anyone, writes nothing) and ``/submissions`` (stewards: the gate of DESIGN decision 5).
+"""``/validate`` (anyone, writes nothing), ``/submissions`` and the Graph Store writes (stewards).
 
-Submission: bearer token → body within the size limit (also once inflated) → RDF parsed with no
-network or file access → subjects only inside the instance base, records split → the steward's
-scope → `ingest.Gate.merge` (slice, our shapes, one atomic update with provenance, under the
-write lock, If-Match checked) → 201 with ``Location`` and the report, or 422 with the report and
-nothing written.
+A write view only reads the request — bearer token, body within the size limit (also once
+inflated), RDF parsed with no network or file access, records split — then makes one call,
+`ccn_graph.write.Writer.write` (scope, If-Match, shapes, one atomic update with provenance, under
+the write lock), and maps its outcome: 201 (or 204) with ``Location`` and the report, 422 with the
+report; a refusal is a `WriteRefused`, rendered by `server.errors`. Nothing is written unless all
+of it holds.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import re
 import threading
-import uuid
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -21,28 +18,34 @@ from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
 from ccn_graph import formats, history, reference
-from ccn_graph.ingest import Gate, record_etag
-from ccn_graph.iris import (
-    check_iri,
-    entity_iri,
-    provenance_graph_prefix,
-    record_graph_for,
-)
+from ccn_graph.ingest import record_etag
+from ccn_graph.iris import check_iri, entity_iri, record_graph_for
 from ccn_graph.rdf_input import InputError, decompress, focus_lines, parse_graph
-from ccn_graph.scope import scope_problem
 from ccn_graph.stewards import Steward, Stewards
 from ccn_graph.validation import ValidationReport
+from ccn_graph.write import (
+    Add,
+    Delete,
+    Replace,
+    Stale,
+    SubmissionLog,
+    WriteOutcome,
+    Writer,
+)
 from server import context
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 
 blueprint = Blueprint("submissions", __name__)
 REPORT_OFFERS = (formats.JSON_FORMAT, formats.TURTLE)
-_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def gate() -> Gate:
-    return current_app.extensions["ccn_graph"]["gate"]
+def writer() -> Writer:
+    return current_app.extensions["ccn_graph"]["writer"]
+
+
+def submissions_log() -> SubmissionLog:
+    return current_app.extensions["ccn_graph"]["submissions_log"]
 
 
 def stewards() -> Stewards:
@@ -115,23 +118,6 @@ def _read_limited(limit: int) -> bytes:
     return b"".join(parts)
 
 
-def report_json(report: ValidationReport, lines: dict[str, int]) -> dict:
-    return {
-        "conforms": report.conforms,
-        "violations": len(report.violations),
-        "warnings": len(report.warnings),
-        "results": [
-            {
-                "focus": str(r.focus), "path": str(r.path) if r.path is not None else None,
-                "value": str(r.value) if r.value is not None else None, "message": r.message,
-                "severity": r.severity, "shape": str(r.rule),
-                **({"line": lines[str(r.focus)]} if str(r.focus) in lines else {}),
-            }
-            for r in report.results
-        ],
-    }
-
-
 def _lines(text: str, media_type: str, report: ValidationReport) -> dict[str, int]:
     fmt = formats.rdf_format_for_media_type(media_type or "")
     if fmt not in (formats.TURTLE, formats.N_TRIPLES):
@@ -148,12 +134,12 @@ def _report_response(report: ValidationReport, lines: dict[str, int], status: in
         response = Response(report.graph.serialize(format="turtle"), status=status, content_type=f"{media_type}; charset=utf-8")
     elif media_type == formats.HTML:
         grouped: dict[str, list] = {}
-        for item in report_json(report, lines)["results"]:
+        for item in report.as_json(lines)["results"]:
             grouped.setdefault(item["focus"], []).append(item)
         page = render_template("report.html", report=report, grouped=grouped, extra=extra or {}, status=status)
         response = Response(page, status=status, content_type=f"{formats.HTML}; charset=utf-8")
     else:
-        body = {**(extra or {}), "report": report_json(report, lines)}
+        body = {**(extra or {}), "report": report.as_json(lines)}
         response = current_app.json.response(body)
         response.status_code = status
     response.headers["Vary"] = "Accept"
@@ -194,7 +180,7 @@ def validate():
         response.headers["Retry-After"] = "5"
         return response
     try:
-        report = gate().check({"urn:x-ccn-graph:validate": graph})
+        report = writer().gate.check({"urn:x-ccn-graph:validate": graph})
     finally:
         _validating.release()
     return _report_response(report, _lines(text, media_type, report), 200)
@@ -209,8 +195,7 @@ def submit():
     steward = authenticated_steward()
     if isinstance(steward, Response):
         return steward
-    settings = context.settings()
-    base = settings.base_iri
+    base = context.settings().base_iri
     try:
         body, media_type, text = _read_body()
         graph = parse_graph(body, media_type, base)
@@ -222,12 +207,13 @@ def submit():
         records = reference.split_records(graph, base)
     except reference.ReferenceDataError as exc:
         return error_response(400, "Bad Request", f"Only records of this graph can be submitted: {exc}.")
-    return gated_write(steward, records, text, media_type)
+    outcome = writer().write(Replace(records), steward, label="Submission", expected=expected_versions())
+    return outcome_response(outcome, text, media_type)
 
 
 @blueprint.route("/doc/<path:path>/version/<int:number>/revert", methods=["POST"])
 def revert(path: str, number: int):
-    """Restore version `number` of a record: the same gate as a submission (scope, shapes,
+    """Restore version `number` of a record: the same write path as a submission (scope, shapes,
     If-Match), and the restored triples become the record's newest version."""
     steward = authenticated_steward()
     if isinstance(steward, Response):
@@ -241,76 +227,34 @@ def revert(path: str, number: int):
     if kept.deleted:
         return error_response(409, "Conflict", f"Version {number} of {iri} is its deletion; to delete the record, "
                                                f"DELETE /graphs?graph={record}.")
-    return gated_write(steward, {record: kept.content}, history.snapshot(kept.content), formats.N_TRIPLES.media_type,
-                       label=f"Revert of {iri} to version {number}", extra={"reverted_to": number})
+    outcome = writer().write(Replace({record: kept.content}), steward, label=f"Revert of {iri} to version {number}",
+                             expected=expected_versions(), extra={"reverted_to": number})
+    return outcome_response(outcome, history.snapshot(kept.content), formats.N_TRIPLES.media_type)
 
 
-def gated_write(steward: Steward, records: dict, text: str, media_type: str, *, created_status: int = 201,
-                replaced_status: int = 201, label: str = "Submission", extra: dict | None = None) -> Response:
-    """Scope, If-Match, the gate; the response for a submission, a Graph Store write or an update.
+def expected_versions() -> frozenset[str] | None:
+    """The record versions ``If-Match`` names (None: no condition). Raises `Stale` for a header
+    of weak tags only: If-Match compares strongly (RFC 9110 §13.1.1), so they never match a write."""
+    if not request.if_match or request.if_match.star_tag:
+        return None
+    tags = request.if_match.as_set()
+    if not tags:
+        raise Stale("If-Match names only weak tags, which never match a write; send the record's ETag as it came")
+    return frozenset(tags)
 
-    `label` names the kind of change in the provenance; `extra` is kept with the submission's record.
-    """
-    base = context.settings().base_iri
-    the_gate = gate()
-    before = the_gate.current(records)
-    problem = scope_problem(steward, records, before, base)
-    if problem:
-        return error_response(403, "Forbidden", f"{steward.name} may not write this: {problem}.")
-    expected = None
-    if request.if_match and not request.if_match.star_tag:
-        if len(records) != 1:
-            return error_response(400, "Bad Request", "If-Match applies to a submission of one record only.")
-        # Weak tags never match for a write (RFC 9110 §13.1.1: If-Match compares strongly).
-        tags = request.if_match.as_set()
-        if not tags:
-            return error_response(412, "Precondition Failed",
-                                  "If-Match names only weak tags, which never match a write; send the record's ETag as it came.")
-        expected = {next(iter(records)): tuple(sorted(tags))}
-    submission_id = uuid.uuid4().hex
-    outcome = the_gate.merge(
-        records,
-        label=f"{label} by steward {steward.name}",
-        agent=(f"{base}id/steward/{_slug(steward.name)}", steward.name),
-        expected=expected,
-        activity_id=submission_id,
-    )
-    if outcome.stale:
-        return error_response(412, "Precondition Failed",
-                              "The record changed since you read it (If-Match no longer holds); read it again and resubmit.")
+
+def outcome_response(outcome: WriteOutcome, text: str, media_type: str, *, created_status: int = 201,
+                     replaced_status: int = 201) -> Response:
+    """The answer to a write that reached validation: 201 (or `replaced_status` over an existing
+    record) with ``Location`` and the report, or 422 with the report."""
     lines = _lines(text, media_type, outcome.report)
-    summary = {
-        "id": submission_id, "status": "accepted" if outcome.accepted else "rejected", "steward": steward.name,
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "graphs": list(outcome.graphs), "triples_added": outcome.added, "triples_removed": outcome.removed,
-        "activity": outcome.activity,
-    }
-    _save(submission_id, {**summary, **(extra or {}), "report": report_json(outcome.report, lines)})
-    if outcome.accepted:
-        from server.catalog import rebuild_in_background
-
-        rebuild_in_background(current_app._get_current_object())
-    existed = any(len(g) for g in before.values())
-    status_code = (replaced_status if existed else created_status) if outcome.accepted else 422
-    response = _report_response(outcome.report, lines, status_code, summary)
-    response.headers["Location"] = url_for("submissions.status", submission_id=submission_id)
+    summary = SubmissionLog.entry(outcome)
+    status_code = (replaced_status if outcome.existed else created_status) if outcome.accepted else 422
+    response = _report_response(outcome.report, lines, status_code, {**summary, **outcome.extra})
+    response.headers["Location"] = url_for("submissions.status", submission_id=outcome.id)
     if outcome.accepted and len(outcome.etags) == 1:
         response.set_etag(next(iter(outcome.etags.values())))
     return response
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "steward"
-
-
-def _folder() -> Path:
-    return Path(context.settings().data_dir) / "submissions"
-
-
-def _save(submission_id: str, record: dict) -> None:
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{submission_id}.json").write_text(json.dumps(record))
 
 
 @blueprint.route("/submissions", methods=["GET"])
@@ -318,99 +262,77 @@ def own_submissions():
     steward = authenticated_steward()
     if isinstance(steward, Response):
         return steward
-    entries = []
-    for path in sorted(_folder().glob("*.json")) if _folder().is_dir() else []:
-        record = json.loads(path.read_text())
-        if record.get("steward") == steward.name:
-            entries.append({k: record[k] for k in ("id", "status", "time", "graphs")})
-    entries.sort(key=lambda e: e["time"], reverse=True)
-    return current_app.json.response({"steward": steward.name, "submissions": entries})
+    return current_app.json.response({"steward": steward.name, "submissions": submissions_log().of(steward.name)})
 
 
 @blueprint.route("/submissions/<submission_id>", methods=["GET"])
 def status(submission_id: str):
-    if not _ID.match(submission_id):
-        return error_response(404, "Not Found", "There is no such submission.")
-    path = _folder() / f"{submission_id}.json"
-    if not path.is_file():
-        return error_response(404, "Not Found", "There is no such submission.")
-    return current_app.json.response(json.loads(path.read_text()))
+    """A submission's log entry, report and text: for the steward who made it and network stewards
+    (the public reads its provenance activity, /id/activity/{id})."""
+    steward = authenticated_steward()
+    if isinstance(steward, Response):
+        return steward
+    entry = submissions_log().get(submission_id)
+    if entry is None or not (steward.network or entry.get("steward") == steward.name):
+        return error_response(404, "Not Found", "There is no such submission of yours.")
+    return current_app.json.response(entry)
 
 
-def _writable_graph_param(steward: Steward) -> tuple[str, bool] | Response:
-    """(graph IRI, whether it is an open graph) of a Graph Store write, or the refusal."""
+def _graph_param() -> str | Response:
+    """The graph IRI a Graph Store write names, or the refusal."""
     iri = request.args.get("graph")
-    settings = context.settings()
-    base = settings.base_iri
+    base = context.settings().base_iri
     if "default" in request.args and not iri:
         return error_response(403, "Forbidden",
                               "The default graph is the union of the record graphs; write a record graph (?graph=<IRI>).")
     if not iri:
-        return error_response(400, "Bad Request", "Name the graph: /graphs?graph=<IRI>.")
+        return error_response(400, "Bad Request", f"Name the graph: /graphs?graph=<IRI> ({base}graph/{{type}}/{{ref}}).")
     try:
-        check_iri(iri)
+        return check_iri(iri)
     except ValueError as exc:
         return error_response(400, "Bad Request", str(exc))
-    if any(iri.startswith(prefix) for prefix in settings.open_graphs):
-        if not steward.network:
-            return error_response(403, "Forbidden", f"Only a network steward may write {iri}.")
-        return iri, True
-    if (not iri.startswith(f"{base}graph/") or iri.count("/") < f"{base}graph/".count("/") + 1
-            or iri.startswith(provenance_graph_prefix(base))):
-        return error_response(403, "Forbidden",
-                              f"Only record graphs ({base}graph/{{type}}/{{ref}}) can be written here.")
-    return iri, False
 
 
 @blueprint.route("/graphs", methods=["PUT", "POST", "DELETE"])
 def write_graph():
-    """Graph Store Protocol, write side, for stewards: the same gate as a submission.
+    """Graph Store Protocol, write side, for stewards: the same write path as a submission.
 
     PUT replaces the record graph, POST adds to it (a multipart POST: every file part), DELETE
-    removes it; the triples sent must all belong to the record the graph holds. Network stewards may
+    removes it; the triples sent must all belong to the record the graph holds (the writer checks:
+    400 otherwise), blank nodes included. Network stewards may
     also write graphs under ``CCN_OPEN_GRAPHS``, with any triples, through the same shapes.
     """
     steward = authenticated_steward()
     if isinstance(steward, Response):
         return steward
-    target = _writable_graph_param(steward)
-    if isinstance(target, Response):
-        return target
-    iri, is_open = target
+    iri = _graph_param()
+    if isinstance(iri, Response):
+        return iri
     base = context.settings().base_iri
+    the_writer = writer()
     if request.method == "DELETE":
-        current = gate().current([iri])[iri]
-        if not len(current):
-            return error_response(404, "Not Found", f"There is no graph {iri}.")
-        response = gated_write(steward, {iri: Graph()}, "", "", replaced_status=204)
-        return Response(status=204) if response.status_code == 204 else response
+        outcome = the_writer.write(Delete(iri), steward, label="Graph Store DELETE", expected=expected_versions())
+        return _no_content(outcome_response(outcome, "", "", replaced_status=204))
     try:
-        bodies = _read_bodies()
-        graph = Graph()
-        for body, media_type, text in bodies:
-            graph += parse_graph(body, media_type, base)
-        if is_open:
-            records = {iri: graph} if len(graph) else {}
-        else:
-            records = reference.split_records(graph, base) if len(graph) else {}
+        new = Graph()
+        for body, media_type, text in _read_bodies():
+            new += parse_graph(body, media_type, base)
     except InputError as exc:
         return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
-    except reference.ReferenceDataError as exc:
-        return error_response(400, "Bad Request", f"Only records of this graph can be written: {exc}.")
-    if set(records) - {iri}:
-        others = ", ".join(sorted(set(records) - {iri}))
-        return error_response(400, "Bad Request", f"The triples belong to other records ({others}), not to {iri}.")
-    new = records.get(iri, Graph())
-    if request.method == "POST":
-        new = new + gate().current([iri])[iri]
-    response = gated_write(steward, {iri: new}, text, media_type, created_status=201, replaced_status=204)
-    if response.status_code == 204:
-        empty = Response(status=204)
-        for header in ("ETag", "Location"):
-            if header in response.headers:
-                empty.headers[header] = response.headers[header]
-        return empty
-    return response
+    change = Add(iri, new) if request.method == "POST" else Replace({iri: new})
+    outcome = the_writer.write(change, steward, label=f"Graph Store {request.method}", expected=expected_versions())
+    return _no_content(outcome_response(outcome, text, media_type, created_status=201, replaced_status=204))
+
+
+def _no_content(response: Response) -> Response:
+    """A 204 as the Graph Store Protocol has it: no body, the ETag and Location kept."""
+    if response.status_code != 204:
+        return response
+    empty = Response(status=204)
+    for header in ("ETag", "Location"):
+        if header in response.headers:
+            empty.headers[header] = response.headers[header]
+    return empty
 
 
 @blueprint.route("/graphs", methods=["GET", "HEAD"])

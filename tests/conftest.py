@@ -231,6 +231,14 @@ def facts_path(*parts: str) -> Path:
     return path
 
 
+def writer_for(store, data_dir: Path, **overrides):
+    """The service's `Writer` over `store`, its write lock and settings in `data_dir`."""
+    from ccn_graph.write.build import build_writer
+
+    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides})
+    return build_writer(settings, store)
+
+
 def loaded_site(managed_server, tmp_path_factory, *, members: int = 0, projects: int = 0, **overrides):
     """The real app over HTTP, on the session's managed store loaded with the reference data and
     `members` synthetic members (and `projects` projects). Returns (LiveApp, store, data dir)."""

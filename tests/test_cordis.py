@@ -11,11 +11,10 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from ccn_graph import cordis, loading, reference
-from ccn_graph.ingest import Gate
+from ccn_graph.write import Replace
 from ccn_graph.store import RemoteStore
-from ccn_graph.validation import Validator
 
-from .conftest import cli_env
+from .conftest import cli_env, writer_for
 
 BASE = "http://ccn.test/"
 FIXTURES = Path(__file__).parent / "fixtures" / "cordis"
@@ -55,16 +54,15 @@ FIXTURE_MEMBERS = MEMBERS + "".join([
 
 
 @pytest.fixture
-def world(managed_server):
+def world(managed_server, tmp_path):
     store = RemoteStore(managed_server.endpoints, timeout=10)
     store.clear()
     loading.load_reference_data(store, BASE)
-    ontology, shapes = reference.ontology_and_shapes(BASE)
-    gate = Gate(store, Validator(shapes, ontology), BASE)
+    writer = writer_for(store, tmp_path)
     members = Graph().parse(data=FIXTURE_MEMBERS, format="turtle", publicID=BASE)
-    outcome = gate.merge(reference.split_records(members, BASE), label="fixture members")
+    outcome = writer.write(Replace(reference.split_records(members, BASE)), None, label="fixture members")
     assert outcome.accepted, [r.message for r in outcome.report.violations]
-    return store, gate
+    return store, writer
 
 
 def run(world, *names, **kwargs):
@@ -130,8 +128,8 @@ def test_importing_again_updates_and_changes_nothing_else(world):
     assert again.added == [] and sorted(again.updated) == ["900000001", "900000002"]
     activity_graph = again.outcome.activity.replace("/id/activity/", "/graph/activity/")
     activity_triples = len(store.read_graph(activity_graph))
-    # type, label, time, triples added and removed, one per graph, one per source file
-    assert activity_triples == 5 + len(again.outcome.graphs) + 2
+    # type, label, time, triples added and removed, shapes version, one per graph, one per source file
+    assert activity_triples == 6 + len(again.outcome.graphs) + 2
     assert store.triple_count() == triples + activity_triples
 
 

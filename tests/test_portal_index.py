@@ -11,12 +11,11 @@ import pytest
 from rdflib import Graph
 
 from ccn_graph import reference
-from ccn_graph.ingest import Gate
+from ccn_graph.write import Replace
 from ccn_graph.portal_index import PortalIndex, index_path
 from ccn_graph.stewards import Stewards
-from ccn_graph.validation import Validator
 
-from .conftest import BASE, loaded_site
+from .conftest import BASE, loaded_site, writer_for
 from .test_submissions import member, submit
 
 COUNTRY = "http://publications.europa.eu/resource/authority/country/"
@@ -50,11 +49,10 @@ def test_random_writes_keep_the_figures_equal_to_a_full_recount(site, tmp_path):
     """1,000 random creations, replacements and removals through the gate, each updating the index
     in the same unit of work."""
     _, store, data_dir, _ = site
-    ontology, shapes = reference.ontology_and_shapes(BASE)
     index = PortalIndex(tmp_path / "index.sqlite", BASE)
     index.rebuild(store, store.generation())
-    gate = Gate(store, Validator(shapes, ontology), BASE, lock_path=tmp_path / "write.lock",
-                on_merged=lambda graphs, before, after: index.apply(graphs, before, after, store))
+    writer = writer_for(store, tmp_path)
+    writer.listen(lambda outcome: outcome.accepted and index.apply(outcome.written, *outcome.generations, store))
     rng = random.Random(7)
     refs = [f"rnd-{i:03d}" for i in range(60)]
     accepted = 0
@@ -68,7 +66,7 @@ def test_random_writes_keep_the_figures_equal_to_a_full_recount(site, tmp_path):
             text = member(ref, f"Random Lab {rng.randrange(1000)}", state=iso3, ncc=ncc,
                           extra=f"; <http://www.w3.org/2004/02/skos/core#altLabel> \"R{step}\"@en")
             records = reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE)
-        outcome = gate.merge(records, label="random")
+        outcome = writer.write(Replace(records), None, label="random")
         assert outcome.accepted, outcome.report.violations[:1]
         accepted += 1
         if step % 250 == 249:
@@ -231,15 +229,14 @@ def test_an_index_catches_up_from_the_history_with_writes_made_elsewhere(site, t
     """Another instance's writes (through its gate, not this index): the index applies the records
     the history names, without a rebuild; a write past the gate makes it rebuild."""
     _, store, _, _ = site
-    ontology, shapes = reference.ontology_and_shapes(BASE)
     index = PortalIndex(tmp_path / "behind.sqlite", BASE)
     index.rebuild(store, store.generation())
-    elsewhere = Gate(store, Validator(shapes, ontology), BASE, lock_path=tmp_path / "write.lock")
+    elsewhere = writer_for(store, tmp_path)
     for ref, name in (("caught-1", "Caught Up Lab"), ("caught-2", "Second Caught Lab"), ("caught-1", "Renamed Caught Lab")):
         text = member(ref, name)
-        assert elsewhere.merge(reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE),
-                               label="elsewhere").accepted
-    assert elsewhere.merge({f"{BASE}graph/member/caught-2": Graph()}, label="elsewhere").accepted
+        records = reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE)
+        assert elsewhere.write(Replace(records), None, label="elsewhere").accepted
+    assert elsewhere.write(Replace({f"{BASE}graph/member/caught-2": Graph()}), None, label="elsewhere").accepted
     assert index.generation() != store.generation()
     assert index.ensure(store, store.generation(), contextlib.nullcontext) == "caught up"
     hits, _ = index.search("caught lab", limit=10)

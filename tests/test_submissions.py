@@ -115,7 +115,12 @@ def test_a_valid_submission_is_merged_with_provenance(world):
     assert (activity, URIRef("http://www.w3.org/ns/prov#generated"), URIRef(f"{BASE}graph/member/lab-1")) in prov
     agent = prov.value(activity, URIRef("http://www.w3.org/ns/prov#wasAssociatedWith"))
     assert str(agent) == f"{BASE}id/steward/ncc-romania"
-    status = requests.get(f"{app.url}{response.headers['Location']}", timeout=10).json()
+    # The submission's record (its report, its text) is for stewards: its own, or the network's.
+    location = f"{app.url}{response.headers['Location']}"
+    assert requests.get(location, timeout=10).status_code == 401
+    assert requests.get(location, headers={"Authorization": f"Bearer {tokens['be']}"}, timeout=10).status_code == 404
+    assert requests.get(location, headers={"Authorization": f"Bearer {tokens['network']}"}, timeout=10).ok
+    status = requests.get(location, headers={"Authorization": f"Bearer {tokens['ro']}"}, timeout=10).json()
     assert status["status"] == "accepted" and status["steward"] == "NCC Romania" and status["triples_added"] > 10
 
 
@@ -164,7 +169,7 @@ def test_an_invalid_submission_is_422_and_writes_nothing(world):
         ("ro", PREFIXES + '<id/fake/untyped> skos:prefLabel "X"@en .', "says nowhere what it is"),
         # The history is read from these terms and graphs: a forged version would be served as a past record.
         ("network", PREFIXES + '<id/fake/v1> a ccn:CommunityMember ; ccn:versionOf <graph/centre/eccc> ; '
-                               'ccn:versionNumber 2 ; ccn:snapshot "<a> <b> <c> ." .', "service's history only"),
+                               'ccn:versionNumber 2 ; ccn:snapshot "<a> <b> <c> ." .', "by the service only"),
         ("network", PREFIXES + '<id/activity/forged> skos:prefLabel "Forged"@en .', "kept by the service itself"),
         ("ro", PREFIXES + '<id/version/1> skos:prefLabel "Forged"@en .', "kept by the service itself"),
     ],
@@ -325,7 +330,9 @@ def test_stewards_see_their_own_submissions(world):
     assert mine["steward"] == "NCC Belgium"
     assert all(s["status"] in ("accepted", "rejected") for s in mine["submissions"])
     assert requests.get(f"{app.url}/submissions", timeout=10).status_code == 401
-    assert requests.get(f"{app.url}/submissions/{'0' * 32}", timeout=10).status_code == 404
+    assert requests.get(f"{app.url}/submissions/{'0' * 32}", timeout=10).status_code == 401
+    assert requests.get(f"{app.url}/submissions/{'0' * 32}", headers={"Authorization": f"Bearer {tokens['be']}"},
+                        timeout=10).status_code == 404
 
 
 def test_steward_command_line(tmp_path):
@@ -394,7 +401,7 @@ def test_graph_store_protocol_writes_go_through_the_gate(world):
     invalid = gsp(app, "PUT", graph, member("gsp-lab", category=False), tokens["ro"])
     assert invalid.status_code == 422
     wrong_record = gsp(app, "PUT", graph, member("other-lab"), tokens["ro"])
-    assert wrong_record.status_code == 400 and "other records" in wrong_record.json()["message"]
+    assert wrong_record.status_code == 400 and "not a node of the record" in wrong_record.json()["message"]
     assert gsp(app, "PUT", f"{BASE}graph/taxonomy", member("gsp-lab"), tokens["network"]).status_code == 403
     assert gsp(app, "DELETE", graph, token=tokens["be"]).status_code == 403
     assert gsp(app, "DELETE", graph, token=tokens["ro"]).status_code == 204

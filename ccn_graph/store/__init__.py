@@ -13,6 +13,7 @@ from ccn_graph.settings import Settings
 from ccn_graph.store.base import (
     QueryStream,
     QueryTimeout,
+    RequestSyntaxError,
     Store,
     StoreBusy,
     StoreError,
@@ -32,8 +33,8 @@ from ccn_graph.store.managed import (
     request_restart,
 )
 from ccn_graph.store.query_budget import QueryBudget
-from ccn_graph.store.state_mirror import StateMirror
 from ccn_graph.store.remote import Endpoints, RemoteStore
+from ccn_graph.store.state_mirror import StateMirror
 
 __all__ = [
     "EmbeddedStore",
@@ -43,6 +44,7 @@ __all__ = [
     "QueryStream",
     "QueryTimeout",
     "RemoteStore",
+    "RequestSyntaxError",
     "Store",
     "StoreBusy",
     "StoreError",
@@ -53,8 +55,8 @@ __all__ = [
     "StoreUnavailable",
     "WriteUnconfirmed",
     "managed_server",
-    "read_server_file",
     "open_store",
+    "read_server_file",
 ]
 
 

@@ -76,6 +76,10 @@ class StoreRequestError(StoreError):
     """The store refused a request as invalid (syntax, unsupported feature); not retryable."""
 
 
+class RequestSyntaxError(StoreRequestError):
+    """The request is not valid SPARQL: the store could not read it."""
+
+
 @dataclasses.dataclass(frozen=True)
 class StoreState:
     """What the store was loaded with."""
@@ -291,7 +295,7 @@ class Store(abc.ABC):
                     "base": URIRef(base_iri),
                     "version": Literal(version),
                     "reference": Literal(reference_version),
-                    "loaded_at": Literal(dt.datetime.now(dt.timezone.utc).replace(microsecond=0)),
+                    "loaded_at": Literal(dt.datetime.now(dt.UTC).replace(microsecond=0)),
                 },
             )
         )

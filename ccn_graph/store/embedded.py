@@ -13,7 +13,13 @@ from pathlib import Path
 import pyoxigraph
 
 from ccn_graph import formats
-from ccn_graph.store.base import QueryStream, Store, StoreError, StoreRequestError
+from ccn_graph.store.base import (
+    QueryStream,
+    RequestSyntaxError,
+    Store,
+    StoreError,
+    StoreRequestError,
+)
 
 __all__ = ["EmbeddedStore", "StoreLocked", "syntax_error"]
 
@@ -102,12 +108,16 @@ class EmbeddedStore(Store):
         try:
             self._open().update(update)
         except SyntaxError as exc:
-            raise StoreRequestError(f"invalid update: {exc}") from None
+            raise RequestSyntaxError(f"invalid update: {exc}") from None
+        except RuntimeError as exc:
+            # What pyoxigraph raises for an update it read but cannot apply (a graph that is not there).
+            raise StoreRequestError(f"the update cannot be applied: {exc}") from None
 
     def run_update(self, update: str) -> None:
         """Apply `update` as it is (no data version is kept here): for working copies.
 
-        Raises `StoreRequestError` with the parser's message when it is not valid SPARQL Update.
+        Raises `RequestSyntaxError` with the parser's message when it is not valid SPARQL Update,
+        `StoreRequestError` when it cannot be applied (DROP of a graph that does not exist).
         """
         self._update(update)
 

@@ -337,7 +337,7 @@ class OxigraphServer:
             except ManagedStoreError as exc:
                 failures = min(failures + 1, 5)
                 log.error("%s", exc)
-            except Exception:  # noqa: BLE001 - this thread is what restarts the store: it must live
+            except Exception:
                 # (a fork refused for want of threads, a full disk): tried again after the back-off.
                 # Its end would also end the store, which is tied to the thread that started it.
                 failures = min(failures + 1, 5)
