@@ -39,7 +39,7 @@ def create_app(
     from ccn_graph.validation import Validator
     from server import (
         catalog, changes, errors, forwarding, health, home, linked_data, members, memento, metrics, request_checks,
-        request_log, sparql,
+        request_log, security_headers, sparql,
         sparql_update,
         submissions,
         vocabulary_docs,
@@ -69,6 +69,7 @@ def create_app(
     errors.init_app(app)
     request_checks.init_app(app)
     forwarding.init_app(app)
+    security_headers.init_app(app)
 
     @app.before_request
     def _reads_never_wait_for_the_query_budget():
