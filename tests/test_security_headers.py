@@ -1,5 +1,5 @@
-"""The headers every answer carries (server/security_headers.py), and the pages' script and style
-kept in files."""
+"""The headers every answer carries (server/security_headers.py), the pages' script kept in files,
+and errors that repeat part of the request without its markup."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .conftest import ROOT, loaded_site
 
 TEMPLATES = sorted(ROOT.joinpath("server", "templates").glob("*.html"))
 YASGUI = ROOT / "server" / "static" / "vendor" / "yasgui" / "yasgui.min.js"
+MARKUP = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +150,28 @@ def test_the_style_hashes_are_of_styles_yasgui_writes():
     texts = [resizer, "*{cursor:col-resize!important}", "text-decoration:underline"]
     hashes = [base64.b64encode(hashlib.sha256(t.encode()).digest()).decode() for t in texts]
     assert list(YASGUI_STYLE_HASHES) == hashes
+
+
+@pytest.mark.parametrize("path, headers", [
+    ("/doc/ncc/ro", {"Accept": MARKUP}),
+    ("/id/ncc/ro", {"Accept": MARKUP}),
+    ("/members", {"Accept": f"text/{MARKUP}"}),
+    ("/sparql?query=ASK%7B%7D", {"Accept": MARKUP}),
+    ("/doc/ncc/ro?format=" + MARKUP, {}),
+    ("/ontology." + MARKUP.replace("/", ""), {}),
+])
+def test_a_406_repeats_no_markup(site, path, headers):
+    response = site.get(path, headers=headers)
+    assert response.status_code == 406, response.text[:300]
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert not re.search(r"[<>&']", response.text), response.text
+    message = response.json()["message"]
+    assert "<script>" in message, message  # repeated, and escaped in the body
+
+
+def test_a_406_repeats_a_long_accept_cut_short(site):
+    accept = "text/x-" + "a" * 5000
+    response = site.get("/doc/ncc/ro", headers={"Accept": accept})
+    assert response.status_code == 406
+    message = response.json()["message"]
+    assert "text/x-aaaa" in message and len(message) < 600 and "…" in message
