@@ -22,7 +22,7 @@ def wrong_secret(token: str) -> str:
 
 def unknown_identifier(token: str) -> str:
     """The token with an identifier no steward has, and its own secret."""
-    prefix, identifier, secret = token.split(".")
+    prefix, _, secret = token.split(".")
     return f"{prefix}.{secrets.token_hex(6)}.{secret}"
 
 
