@@ -28,6 +28,8 @@ NETWORK = "network"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _TOKEN = re.compile(r"^ccn\.([a-z0-9]{12})\.([A-Za-z0-9_-]{32,64})$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+# The salt and hash a token of no active steward is checked against (no secret hashes to zeros).
+_NO_STEWARD = (secrets.token_bytes(16), bytes(_SCRYPT["dklen"]))
 
 
 class StewardError(ValueError):
@@ -118,7 +120,8 @@ class Stewards:
         return [{k: s[k] for k in ("name", "scope", "added", "revoked")} for s in self._load()["stewards"]]
 
     def verify(self, token: str) -> Steward | None:
-        """The steward a token belongs to, or None. Constant-time comparison of the hash."""
+        """The steward a token belongs to, or None. The secret is hashed whether or not its
+        identifier is known, and the hashes are compared in constant time."""
         match = _TOKEN.match(token or "")
         if not match:
             return None
@@ -127,15 +130,16 @@ class Stewards:
         if cached and time.monotonic() - cached[0] < 60 and self._active(cached[1].name, match.group(1)):
             return cached[1]
         identifier, secret = match.groups()
-        for entry in self._load()["stewards"]:
-            if entry["id"] != identifier or entry.get("revoked"):
-                continue
-            digest = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(entry["salt"]), **_SCRYPT)
-            if hmac.compare_digest(digest.hex(), entry["hash"]):
-                steward = Steward(entry["name"], tuple(entry["scope"]))
-                self._verified[cache_key] = (time.monotonic(), steward)
-                return steward
-        return None
+        entry = next((e for e in self._load()["stewards"] if e["id"] == identifier and not e.get("revoked")), None)
+        # An identifier no active steward has is hashed all the same, against a hash nothing
+        # matches: a refusal takes as long either way and does not tell which identifiers exist.
+        salt, expected = (bytes.fromhex(entry["salt"]), bytes.fromhex(entry["hash"])) if entry else _NO_STEWARD
+        digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
+        if not hmac.compare_digest(digest, expected) or entry is None:
+            return None
+        steward = Steward(entry["name"], tuple(entry["scope"]))
+        self._verified[cache_key] = (time.monotonic(), steward)
+        return steward
 
     def _active(self, name: str, identifier: str) -> bool:
         return any(s["id"] == identifier and s["name"] == name and not s.get("revoked") for s in self._load()["stewards"])

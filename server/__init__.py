@@ -47,6 +47,7 @@ def create_app(
         metrics,
         request_checks,
         request_log,
+        security_headers,
         sparql,
         sparql_update,
         submissions,
@@ -83,6 +84,7 @@ def create_app(
     errors.init_app(app)
     request_checks.init_app(app)
     forwarding.init_app(app)
+    security_headers.init_app(app)
 
     @app.before_request
     def _reads_never_wait_for_the_query_budget():

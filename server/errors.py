@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response
+from jinja2.utils import htmlsafe_json_dumps
 from werkzeug.exceptions import HTTPException
 
+from ccn_graph import formats
 from ccn_graph.store import StoreUnavailable, WriteUnconfirmed
 from ccn_graph.write import WorkedOutTooLong, WriteRefused
 
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, title: str, message: str):
-    response = jsonify({"status": status, "error": title, "message": message})
-    response.status_code = status
-    return response
+def error_response(status: int, title: str, message: str) -> Response:
+    """The error as JSON. A message may repeat part of the request, so ``<``, ``>``, ``&`` and
+    ``'`` are written as ``\\u`` escapes: the same text once parsed, never markup to a browser."""
+    body = htmlsafe_json_dumps({"status": status, "error": title, "message": message})
+    return Response(f"{body}\n", status=status, mimetype=formats.JSON)
 
 
 def init_app(app: Flask) -> None:

@@ -24,10 +24,16 @@ __all__ = ["NotAcceptable", "choose"]
 _PARAMETER = re.compile(r';\s*(?![qQ]\s*=)[A-Za-z0-9!#$&^_.+-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,]*)')
 
 
+_ASKED_SHOWN = 100
+
+
 class NotAcceptable(Exception):
-    """Nothing on offer fits the request; the message lists what is."""
+    """Nothing on offer fits the request; the message lists what is, and repeats what was asked
+    (cut short, and escaped by the error response: see `server.errors.error_response`)."""
 
     def __init__(self, offers: Sequence[str], asked: str) -> None:
+        if len(asked) > _ASKED_SHOWN:
+            asked = asked[:_ASKED_SHOWN] + "…"
         super().__init__(
             f"Nothing here can be sent as {asked or 'requested'}. Available: {', '.join(offers)}."
         )

@@ -1,4 +1,5 @@
-"""The pages people use, in Debian's headless Chromium: no console errors, key elements present.
+"""The pages people use, in Debian's headless Chromium: no console errors, no violation of the
+Content-Security-Policy, key elements present.
 
 Screenshots are kept in ``artifacts/screenshots/`` (ignored by git) for a person to look at.
 """
@@ -6,6 +7,7 @@ Screenshots are kept in ``artifacts/screenshots/`` (ignored by git) for a person
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,6 +17,14 @@ from .browser import chromium
 from .conftest import loaded_site, ROOT
 
 SHOTS = ROOT / "artifacts" / "screenshots"
+# Installed in every page before its own script runs: what the page's policy refused.
+LISTEN = """
+window.ccnViolations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.ccnViolations.push(event.violatedDirective + " " + event.blockedURI + " at " + event.sourceFile
+    + ":" + event.lineNumber + ":" + event.columnNumber);
+});
+"""
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +37,17 @@ def site(managed_server, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     driver = chromium()
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LISTEN})
     yield driver
     driver.quit()
+
+
+def violations(browser) -> list[str]:
+    """What the page's Content-Security-Policy refused since it loaded, as the page heard it,
+    and what the console logged of it since the log was last read."""
+    heard = browser.execute_script("return window.ccnViolations || null")
+    assert heard is not None, "the listener is not in the page"
+    return heard + [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
 
 
 def visit(browser, url: str, name: str, wait_for: str):
@@ -36,6 +55,8 @@ def visit(browser, url: str, name: str, wait_for: str):
     WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, wait_for)))
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / f"{name}.png"))
+    heard = browser.execute_script("return window.ccnViolations || null")
+    assert heard == [], heard
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
 
@@ -87,6 +108,53 @@ def test_query_page_runs_an_example(site, browser):
     assert "European Cybersecurity Industrial" in browser.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+@pytest.mark.parametrize("path, wait_for", [
+    ("/", "svg.network-map a"),
+    ("/sparql", "#yasgui .yasqe"),
+    ("/doc/ncc/ro", "article h1"),
+    ("/validate", "main form"),
+    ("/submit", "#submit-form"),
+])
+def test_pages_keep_to_their_content_security_policy(site, browser, path, wait_for):
+    visit(browser, f"{site.url}{path}", "policy" + path.replace("/", "-").rstrip("-"), wait_for)
+    assert violations(browser) == []
+    # The policy is in force: script written into the page is refused, and the refusal is heard.
+    ran = browser.execute_script("""
+        window.ccnRan = false;
+        var script = document.createElement("script");
+        script.textContent = "window.ccnRan = true;";
+        document.body.appendChild(script);
+        return window.ccnRan;
+    """)
+    assert ran is False
+    WebDriverWait(browser, 5).until(lambda b: violations(b))
+    assert browser.execute_script("return window.ccnViolations")[0].startswith("script-src-elem inline")
+
+
+def test_query_page_keeps_to_its_content_security_policy(site, browser):
+    """YASGUI's result table (with its column resizer), a resized column and the editor's
+    syntax-error tooltip: what writes styles inline, each allowed by its hash."""
+    visit(browser, f"{site.url}/sparql", "query-page-policy", "#yasgui .yasqe")
+    tab = "window.ccnYasgui.getTab()"
+    browser.execute_script(f"{tab}.query();")
+    WebDriverWait(browser, 20).until(
+        lambda d: "European Cybersecurity Industrial" in d.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
+    )
+    headings = "return Array.from(document.querySelectorAll('#yasgui .yasr table th')).map(e => e.offsetWidth)"
+    before = browser.execute_script(headings)
+    grip = browser.find_element(By.CSS_SELECTOR, "#yasgui .grip-handle .grip-resizable")
+    ActionChains(browser).move_to_element(grip).click_and_hold().move_by_offset(40, 0).release().perform()
+    assert browser.execute_script(headings)[0] > before[0], (before, browser.execute_script(headings))
+    browser.execute_script(f"{tab}.getYasqe().setValue('SELECT * WHERE {{ ?s ?p }}');")
+    icon = WebDriverWait(browser, 10).until(lambda b: b.find_element(By.CSS_SELECTOR, ".parseErrorIcon"))
+    ActionChains(browser).move_to_element(icon).perform()
+    shown = conditions.visibility_of_element_located((By.CSS_SELECTOR, ".yasqe_tooltip"))
+    tooltip = WebDriverWait(browser, 10).until(shown)
+    assert "Expected" in tooltip.text
+    browser.save_screenshot(str(SHOTS / "query-page-tooltip.png"))
+    assert violations(browser) == []
 
 
 def test_query_page_works_without_javascript(site):
