@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask
 
 from ccn_graph.settings import Settings
 from ccn_graph.store import Store
-from ccn_graph.store.query_budget import refuse_when_spent
 
 __all__ = ["create_app"]
 
@@ -86,13 +85,6 @@ def create_app(
     forwarding.init_app(app)
     security_headers.init_app(app)
 
-    @app.before_request
-    def _reads_never_wait_for_the_query_budget():
-        # Past the store's query budget a read gets 503 at once, its thread free for the rest
-        # (ccn_graph/store/query_budget.py). A write waits its turn: its queries after the
-        # write itself must not fail once the store has it.
-        if request.method in ("GET", "HEAD") or request.endpoint == "sparql.endpoint":
-            refuse_when_spent()
     metrics.init_app(app, metrics_dir)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sparql.blueprint)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import urlencode
 
 from flask import Response, make_response, request
 
@@ -23,13 +24,15 @@ _NOT_KEPT = {"content-length", "date", "set-cookie", "ccn-cache"}
 
 
 def cached(view: Callable | None = None, *, per_host: bool = False,
-           version: Callable[[], str] | None = None) -> Callable:
+           version: Callable[[], str] | None = None, params: tuple[str, ...] | None = None) -> Callable:
     """Serve `view` from the cache. `per_host`: its answers name the URL they were asked at
     (the sitemap, the service description), so the host is part of the key — a forged Host
     header must never reach anyone else's answer. `version`: what the answers depend on, when
-    it is not the data generation (the catalogue describes the dumps last published)."""
+    it is not the data generation (the catalogue describes the dumps last published). `params`:
+    the query parameters the view reads, when it reads only these; the others are left out of the
+    key, so that ``?x=1``, ``?x=2``… are one answer, not a fresh computation each."""
     if view is None:
-        return functools.partial(cached, per_host=per_host, version=version)
+        return functools.partial(cached, per_host=per_host, version=version, params=params)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -37,8 +40,10 @@ def cached(view: Callable | None = None, *, per_host: bool = False,
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
         current = (version() if version else context.generation()) or "empty"
+        query = request.query_string.decode("latin-1") if params is None else urlencode(
+            sorted((name, value) for name in params for value in request.args.getlist(name)))
         key = cache.key(
-            request.host if per_host else "", request.path, request.query_string.decode("latin-1"),
+            request.host if per_host else "", request.path, query,
             request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
         )
         hit = cache.get(key, current)

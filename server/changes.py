@@ -23,6 +23,7 @@ from ccn_graph.iris import PREFIXES, bind_prefixes, document_path
 from ccn_graph.jsonld import write_jsonld
 from ccn_graph.turtle import write_turtle
 from server import context
+from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 from server.urls import document_url
@@ -57,6 +58,7 @@ def _pages(total: int) -> int:
 
 
 @blueprint.route("/changes", methods=["GET", "HEAD"])
+@cached(params=("format",))
 def stream():
     """The event stream: what it is and where its pages start and end."""
     try:
@@ -87,6 +89,7 @@ def stream():
 
 
 @blueprint.route("/changes/<int:number>", methods=["GET", "HEAD"])
+@cached(params=("format",))
 def page(number: int):
     """Page `number`: the versions with sequence numbers (number-1)·FEED_PAGE+1 … number·FEED_PAGE."""
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 
 from ccn_graph.settings import Settings
 from ccn_graph.store import Store, StoreState
@@ -13,7 +13,14 @@ def settings() -> Settings:
 
 
 def store() -> Store:
-    return current_app.extensions["ccn_graph"]["store"]
+    """The store, as this request reads it: past the store's query budget a read is refused at
+    once (503 and Retry-After, its thread free for the rest); a write's queries wait their turn,
+    since those after the write itself must not fail once the store has it."""
+    if "ccn_store" not in g:
+        shared = current_app.extensions["ccn_graph"]["store"]
+        reads = has_request_context() and (request.method in ("GET", "HEAD") or request.endpoint == "sparql.endpoint")
+        g.ccn_store = shared.refusing_when_spent() if reads else shared
+    return g.ccn_store
 
 
 def app_extension(name: str):

@@ -22,6 +22,7 @@ from ccn_graph import formats, history, queries
 from ccn_graph.describe import Description
 from ccn_graph.iris import entity_iri, record_graph_for
 from server import context, linked_data
+from server.caching import cached
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose
 from server.request_checks import whole_number
@@ -105,6 +106,7 @@ def timegate(path: str):
 
 
 @blueprint.route("/timemap/<path:path>", methods=["GET", "HEAD"])
+@cached(params=("page", "format"))
 def timemap(path: str):
     """Every memento of a record (RFC 7089 §5), a page of `TIMEMAP_PAGE` at a time."""
     try:
@@ -173,6 +175,7 @@ def timemap(path: str):
 
 
 @blueprint.route("/doc/<path:path>/version/<number>", methods=["GET", "HEAD"])
+@cached(params=("format",))
 def memento(path: str, number: str):
     """Version `number` of a record's document (RFC 7089 §4), in the asked variant."""
     digits, dot, suffix = number.partition(".")

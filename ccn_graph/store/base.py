@@ -133,6 +133,12 @@ class Store(abc.ABC):
     #: Writes give their triples as ``INSERT { … } WHERE { }`` (see `Endpoints.insert_by_template`).
     insert_by_template: bool = False
 
+    def refusing_when_spent(self) -> Store:
+        """This store as a client's request reads it: a query past the store's query budget is
+        refused at once (`StoreBusy`) instead of waiting for room. A store without a budget is
+        itself."""
+        return self
+
     # -- primitives ----------------------------------------------------------------------------
 
     @abc.abstractmethod

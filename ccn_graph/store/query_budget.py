@@ -9,30 +9,21 @@ have slept out. With a 30 s limit that is about 550 cheap queries a second susta
 anonymous clients can reach. Updates and Graph Store requests start no such thread.
 
 A `QueryBudget` keeps the queries sent within what the server can hold, counted across all the
-processes of the service. Past it, a query asked for a client (`refuse_when_spent`) is refused at
-once, so that the caller answers 503 and `Retry-After` and its threads stay free for everything
-else; the service's own work (loading, indexing, dumps) waits its turn.
+processes of the service. Past it, a query asked for a client is refused at once (the store
+object its request reads through says so: `RemoteStore.refusing_when_spent`), so that the caller
+answers 503 and `Retry-After` and its threads stay free for everything else; the service's own work
+(loading, indexing, dumps, writes) waits its turn.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import multiprocessing
 import resource
 import time
 from pathlib import Path
 
-__all__ = ["QueryBudget", "refuse_when_spent", "thread_room"]
-
-#: Seconds a query of this thread may wait for the budget; None: as long as it takes.
-_PATIENCE: contextvars.ContextVar[float | None] = contextvars.ContextVar("ccn_query_patience", default=None)
-
-
-def refuse_when_spent() -> None:
-    """From now on in this thread (the handler of a client's request), a query past the budget is
-    refused at once instead of waiting for room."""
-    _PATIENCE.set(0.0)
+__all__ = ["QueryBudget", "thread_room"]
 
 #: Memory mappings a thread of the server takes: its stack and guard page, and the signal stack
 #: and guard page Rust gives every thread it starts.
@@ -54,12 +45,11 @@ class QueryBudget:
         self._next = multiprocessing.RawValue("i", 0)
         self._lock = multiprocessing.Lock()
 
-    def take(self) -> bool:
+    def take(self, patience: float | None = None) -> bool:
         """Count one query now. Past the budget, wait until the oldest counted query leaves the
-        window, unless this thread was told to `refuse_when_spent`: then False, and nothing is
-        counted. If the shared lock is not had within a second (a process killed while holding
-        it), the query is let through."""
-        patience = _PATIENCE.get()
+        window, for at most `patience` seconds (None: as long as it takes): then False, and
+        nothing is counted. If the shared lock is not had within a second (a process killed while
+        holding it), the query is let through."""
         deadline = None if patience is None else time.monotonic() + patience
         while True:
             now = time.monotonic()  # one clock for every process of the machine

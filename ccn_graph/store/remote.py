@@ -7,6 +7,7 @@ the laptop and the cluster share one code path (DESIGN decision 1).
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import http.client
 import json
@@ -156,6 +157,8 @@ class RemoteStore(Store):
         self.endpoints = endpoints
         #: How many queries the store can be sent (`query_budget`); None: no bound.
         self.budget = budget
+        #: Seconds a query may wait for the budget (None: as long as it takes).
+        self.budget_patience: float | None = None
         self.insert_by_template = endpoints.insert_by_template
         #: A copy of the state kept in a file (`state_mirror`): only for a store no one else writes.
         self.mirror = mirror
@@ -261,6 +264,14 @@ class RemoteStore(Store):
                 if not _again(unavailable, started, patient=patient):
                     raise unavailable from None
 
+    def refusing_when_spent(self) -> RemoteStore:
+        if self.budget is None:
+            return self
+        # The same connections, mirror and budget: only how long a query waits differs.
+        view = copy.copy(self)
+        view.budget_patience = 0.0
+        return view
+
     def state(self) -> StoreState | None:
         """The store's state: from the mirror's copy if there is one, else asked of the store
         (and kept as the copy). None for a store never loaded."""
@@ -302,7 +313,7 @@ class RemoteStore(Store):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
-        if self.budget is not None and not self.budget.take():
+        if self.budget is not None and not self.budget.take(self.budget_patience):
             raise StoreBusy(f"it was sent as many queries as it can hold ({self.budget.limit} in "
                             f"{self.budget.window:g} s); try again in a few seconds")
         dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
@@ -547,7 +558,11 @@ def _raise_for(response: requests.Response) -> None:
 def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = ()) -> None:
     text = text.strip()[:2000]
     lowered = text.lower()
-    if "timeout" in lowered or "timed out" in lowered or any(words in text for words in timeout_texts):
+    # By the answer's status first: a 4xx refuses the request as sent, whatever its text repeats
+    # of it (an undefined prefix named "timeout" is no time limit). The engine's own codes for a
+    # stopped query (`timeout_texts`) count at any status.
+    if any(words in text for words in timeout_texts) or (
+            status >= 500 and ("timeout" in lowered or "timed out" in lowered)):
         raise QueryTimeout(f"the store stopped the query at its time limit: {text}")
     if status in (502, 503, 504):
         raise StoreUnavailable(f"the store is unavailable ({status}): {text}")

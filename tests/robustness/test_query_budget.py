@@ -4,7 +4,6 @@ store's threads stay bounded, and everything else keeps answering (ccn_graph/sto
 
 from __future__ import annotations
 
-import contextvars
 import json
 import os
 import threading
@@ -24,7 +23,7 @@ from ccn_graph.store import (
     open_store,
     remote,
 )
-from ccn_graph.store.query_budget import QueryBudget, refuse_when_spent, thread_room
+from ccn_graph.store.query_budget import QueryBudget, thread_room
 
 from ..conftest import wait_until
 from ..figures import record
@@ -45,19 +44,16 @@ def threads_of(pid: int) -> int:
 def test_the_budget_counts_queries_of_every_process_in_a_sliding_window():
     budget = QueryBudget(5, window=1.0)
 
-    def as_a_read():
-        refuse_when_spent()
-        assert [budget.take() for _ in range(3)] == [True] * 3
-        child = os.fork()
-        if child == 0:
-            os._exit(0 if [budget.take() for _ in range(3)] == [True, True, False] else 1)
-        _, status = os.waitpid(child, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-        assert budget.take() is False and budget.sent() == 5
-        time.sleep(1.05)
-        assert budget.take() is True and budget.sent() == 1
-
-    contextvars.copy_context().run(as_a_read)
+    # A client's read is refused at once past the budget (patience 0).
+    assert [budget.take(0.0) for _ in range(3)] == [True] * 3
+    child = os.fork()
+    if child == 0:
+        os._exit(0 if [budget.take(0.0) for _ in range(3)] == [True, True, False] else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert budget.take(0.0) is False and budget.sent() == 5
+    time.sleep(1.05)
+    assert budget.take(0.0) is True and budget.sent() == 1
     # The service's own work waits for room instead: until the oldest query leaves the window.
     for _ in range(4):
         assert budget.take() is True
@@ -153,3 +149,32 @@ def test_a_store_out_of_threads_is_busy_not_broken():
     with pytest.raises(StoreError) as raised:
         remote._raise_for_status(500, "something else broke")
     assert not isinstance(raised.value, StoreUnavailable)
+
+
+def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(managed_server, tmp_path):
+    """The budget's patience belongs to the request, not the thread: gunicorn's threads serve
+    reads and writes in turn, and a write after a read on the same thread was refused with 503
+    instead of waiting its turn. Flask's test client serves every request on this one thread."""
+    from ccn_graph import loading
+    from ccn_graph.stewards import Stewards
+    from server import create_app
+
+    from ..conftest import BASE
+    from ..test_submissions import member
+
+    store = RemoteStore(managed_server.endpoints, timeout=10, budget=QueryBudget(4, window=2.0))
+    store.clear()
+    loading.load_reference_data(store, BASE)
+    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path), "base_iri": BASE, "cache_mb": 0})
+    token = Stewards(tmp_path).add("NCC Romania", ("RO",))
+    client = create_app(settings, store).test_client()
+    reads = [client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code for _ in range(8)]
+    assert 503 in reads, reads  # the budget is spent by reads, which are refused at once
+    started = time.monotonic()
+    written = client.post("/submissions", data=member("after-reads", "After Reads Lab"),
+                          headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle",
+                                   "Accept": "application/json"})
+    assert written.status_code == 201, written.get_data(as_text=True)[:300]
+    assert time.monotonic() - started < 30
+    assert record("query budget", "a write after spent reads on one thread", written.status_code, "201 (waits)",
+                  written.status_code == 201)
