@@ -154,6 +154,14 @@ def test_malformed_queries_get_400_with_the_parsers_message(endpoint):
     assert response.json()["message"].startswith("The query was refused:")
 
 
+def test_a_refusal_that_repeats_the_word_timeout_is_still_a_400(endpoint):
+    """The store's error is read by its status: its text repeats the query (a function named
+    .../timeout), which once made a 400 look like the time limit (503)."""
+    response = endpoint.get("/sparql", params={"query": "SELECT (<http://example.org/timeout>(1) AS ?x) {}"})
+    assert response.status_code == 400, response.text
+    assert "timeout" in response.json()["message"]
+
+
 def test_oversized_queries_get_413(endpoint):
     response = post(endpoint, {"query": "SELECT * {}" + " " * 30_000})
     assert response.status_code == 413 and "20000 bytes" in response.json()["message"]

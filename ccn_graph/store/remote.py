@@ -83,6 +83,10 @@ class Endpoints:
     #: Words of an error answer by which the store says it stopped or refused a query for its
     #: time (Virtuoso refuses up front one it estimates past its limit): raised as `QueryTimeout`.
     timeout_texts: tuple[str, ...] = ()
+    #: Words of a 500 answer by which the store says a query asks for what it does not do
+    #: (Oxigraph: "The custom function <…> is not supported"): the query's fault, raised as
+    #: `StoreRequestError` (400), not the store's.
+    refusal_texts: tuple[str, ...] = ("is not supported",)
     #: A query parameter that gives the store the query's time limit in milliseconds (Virtuoso's
     #: ``timeout``), so that the store stops at the limit rather than at its own configured one.
     timeout_param: str | None = None
@@ -338,7 +342,7 @@ class RemoteStore(Store):
                                   body=query.encode(), query=True)
         if response.status >= 400:
             text = _whole_text(response, url)
-            _raise_for_status(response.status, text, self.endpoints.timeout_texts)
+            _raise_for_status(response.status, text, self.endpoints.timeout_texts, self.endpoints.refusal_texts)
         marker = self.endpoints.cut_marker
         if marker and response.headers.get(marker[0], "").strip() == marker[1]:
             response.close()
@@ -555,15 +559,19 @@ def _raise_for(response: requests.Response) -> None:
     _raise_for_status(response.status_code, text)
 
 
-def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = ()) -> None:
+def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = (),
+                      refusal_texts: Sequence[str] = ()) -> None:
     text = text.strip()[:2000]
     lowered = text.lower()
-    # By the answer's status first: a 4xx refuses the request as sent, whatever its text repeats
-    # of it (an undefined prefix named "timeout" is no time limit). The engine's own codes for a
-    # stopped query (`timeout_texts`) count at any status.
+    # By the answer's status first: a 4xx, or Oxigraph's 500 for a query it cannot evaluate,
+    # refuses the request as sent, whatever its text repeats of it (a function named …/timeout is
+    # no time limit). A time limit is the engine's own code for it (`timeout_texts`), or a 408,
+    # 503 or 504 that says so (Oxigraph itself cuts a stopped query's 200 short instead).
     if any(words in text for words in timeout_texts) or (
-            status >= 500 and ("timeout" in lowered or "timed out" in lowered)):
+            status in (408, 503, 504) and ("timeout" in lowered or "timed out" in lowered)):
         raise QueryTimeout(f"the store stopped the query at its time limit: {text}")
+    if status == 500 and any(words in text for words in refusal_texts):
+        raise StoreRequestError(text)
     if status in (502, 503, 504):
         raise StoreUnavailable(f"the store is unavailable ({status}): {text}")
     if status == 500 and "(os error 11)" in text:
