@@ -8,6 +8,7 @@ the embedded pyoxigraph store).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -15,7 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -214,13 +217,43 @@ def _missing(path: Path):
     pytest.skip(f"{path} is not here: put the shared folder beside the repository to run this test")
 
 
+def _suites_root() -> Path:
+    return Path(os.environ.get("CCN_SUITES") or ROOT.parent / "shared" / "suites")
+
+
 def suites_path(*parts: str) -> Path:
-    """A file of the external conformance material (../shared/suites or $CCN_SUITES)."""
-    root = Path(os.environ.get("CCN_SUITES") or ROOT.parent / "shared" / "suites")
-    path = root.joinpath(*parts)
+    """A file of the external conformance material (../shared/suites or $CCN_SUITES); call it
+    in a test or fixture, never at collection (parametrise with `suite_cases`)."""
+    path = _suites_root().joinpath(*parts)
     if not path.exists():
         _missing(path)
     return path
+
+
+@dataclasses.dataclass(frozen=True)
+class Absent:
+    """The case of a parametrised suite whose material is not here."""
+
+    path: Path
+
+
+def suite_cases(parts: tuple[str, ...], cases: Callable[[Path], Iterable[Any]], name: Callable[[Any], str]) -> list:
+    """Parameters read from a file of the conformance material: `cases(path)`, each case named
+    `name(case)`. Without the file, a single case `missing`, whose test skips saying so (and
+    fails under CI) before its fixtures start anything: collection never needs ../shared."""
+    path = _suites_root().joinpath(*parts)
+    if not path.exists():
+        return [pytest.param(Absent(path), id="missing")]
+    return [pytest.param(case, id=name(case)) for case in cases(path)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """The `missing` case of a suite (`suite_cases`) skips, or fails under CI, before its fixtures."""
+    callspec = getattr(item, "callspec", None)
+    for value in callspec.params.values() if callspec else ():
+        if isinstance(value, Absent):
+            _missing(value.path)
 
 
 def facts_path(*parts: str) -> Path:
