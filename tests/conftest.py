@@ -8,6 +8,8 @@ the embedded pyoxigraph store).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -15,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -36,9 +40,32 @@ BASE = "http://ccn.test/"
 
 
 def free_port() -> int:
+    """A loopback port free now. Another process may take it before a server binds it: start
+    servers on port 0 where they allow it; else check with `listening_ports` that the server
+    bound this one, and start it again on another when it could not."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports process `pid` listens on, read from /proc (Linux); none once it has exited."""
+    sockets = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    sockets.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                # local address, state (0A: LISTEN), inode
+                if fields[3] == "0A" and fields[9] in sockets:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05):
@@ -86,15 +113,21 @@ def managed_server(tmp_path_factory, oxigraph_bin):
 @pytest.fixture(scope="session")
 def remote_oxigraph(tmp_path_factory, oxigraph_bin):
     """An independently started Oxigraph server; yields its root URL."""
-    port = free_port()
     location = tmp_path_factory.mktemp("remote")
+    # Port 0: the system gives it a free port, which it keeps (Oxigraph does not print it).
     process = subprocess.Popen(
-        [str(oxigraph_bin), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+        [str(oxigraph_bin), "serve", "--location", str(location), "--bind", "127.0.0.1:0",
          "--union-default-graph", "--timeout-s", "5"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    root = f"http://127.0.0.1:{port}"
+
+    def bound():
+        if process.poll() is not None:
+            pytest.fail(f"oxigraph serve exited with {process.returncode}")
+        return min(listening_ports(process.pid), default=None)
+
+    root = f"http://127.0.0.1:{wait_until(bound)}"
 
     def ready():
         try:
@@ -214,13 +247,43 @@ def _missing(path: Path):
     pytest.skip(f"{path} is not here: put the shared folder beside the repository to run this test")
 
 
+def _suites_root() -> Path:
+    return Path(os.environ.get("CCN_SUITES") or ROOT.parent / "shared" / "suites")
+
+
 def suites_path(*parts: str) -> Path:
-    """A file of the external conformance material (../shared/suites or $CCN_SUITES)."""
-    root = Path(os.environ.get("CCN_SUITES") or ROOT.parent / "shared" / "suites")
-    path = root.joinpath(*parts)
+    """A file of the external conformance material (../shared/suites or $CCN_SUITES); call it
+    in a test or fixture, never at collection (parametrise with `suite_cases`)."""
+    path = _suites_root().joinpath(*parts)
     if not path.exists():
         _missing(path)
     return path
+
+
+@dataclasses.dataclass(frozen=True)
+class Absent:
+    """The case of a parametrised suite whose material is not here."""
+
+    path: Path
+
+
+def suite_cases(parts: tuple[str, ...], cases: Callable[[Path], Iterable[Any]], name: Callable[[Any], str]) -> list:
+    """Parameters read from a file of the conformance material: `cases(path)`, each case named
+    `name(case)`. Without the file, a single case `missing`, whose test skips saying so (and
+    fails under CI) before its fixtures start anything: collection never needs ../shared."""
+    path = _suites_root().joinpath(*parts)
+    if not path.exists():
+        return [pytest.param(Absent(path), id="missing")]
+    return [pytest.param(case, id=name(case)) for case in cases(path)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """The `missing` case of a suite (`suite_cases`) skips, or fails under CI, before its fixtures."""
+    callspec = getattr(item, "callspec", None)
+    for value in callspec.params.values() if callspec else ():
+        if isinstance(value, Absent):
+            _missing(value.path)
 
 
 def facts_path(*parts: str) -> Path:

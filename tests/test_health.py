@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+
 from ccn_graph import loading
 from ccn_graph.store import Endpoints, RemoteStore
 from server import create_app
-
-from .conftest import free_port
 
 
 def test_health_reports_the_store(settings, managed_server, live_app):
@@ -31,9 +31,12 @@ def test_health_of_an_empty_store_says_not_loaded(settings, managed_server, live
 
 
 def test_health_is_503_while_the_store_is_unreachable(settings, live_app):
-    root = f"http://127.0.0.1:{free_port()}"
-    app = live_app(create_app(settings, RemoteStore(Endpoints.for_oxigraph(root), timeout=2)))
-    response = app.get("/health")
+    # A port held but not listening: connections to it are refused, and no other process takes it.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        root = f"http://127.0.0.1:{held.getsockname()[1]}"
+        app = live_app(create_app(settings, RemoteStore(Endpoints.for_oxigraph(root), timeout=2)))
+        response = app.get("/health")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     body = response.json()

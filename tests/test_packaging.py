@@ -7,9 +7,9 @@ import sys
 import venv
 
 import pytest
-import requests
 
-from .conftest import ROOT, cli_env, free_port, wait_until
+from .conftest import ROOT, cli_env
+from .test_service import Service
 
 
 @pytest.fixture(scope="module")
@@ -53,21 +53,9 @@ def test_load_and_serve_from_another_directory(installed, tmp_path):
     )
     assert str(installed / "venv") in check.stdout and str(ROOT) not in check.stdout
 
-    port = free_port()
-    serve = subprocess.Popen(
-        [str(script), "serve", "--port", str(port), "--workers", "1"],
-        cwd=elsewhere, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    serve = Service(tmp_path / "data", script=str(script), cwd=elsewhere, workers=1, PYTHONPATH="")
     try:
-        def healthy():
-            try:
-                response = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
-            except requests.ConnectionError:
-                return False
-            return response.status_code == 200 and response.json()
-
-        body = wait_until(healthy, timeout=60)
+        body = serve.wait_healthy(timeout=60)
         assert body["store"]["loaded"] and body["store"]["triples"] > 20
     finally:
-        serve.terminate()
-        serve.wait(timeout=30)
+        serve.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import cli_env, free_port, pid_alive, wait_until
+from .conftest import cli_env, free_port, listening_ports, pid_alive, wait_until
 
 CCN_GRAPH = str(Path(sys.executable).with_name("ccn-graph"))
 
@@ -21,19 +21,32 @@ CCN_GRAPH = str(Path(sys.executable).with_name("ccn-graph"))
 class Service:
     """One `ccn-graph serve` process over a data dir; `stop` sends Ctrl-C (SIGINT)."""
 
-    def __init__(self, data_dir: Path, *args: str, nice: int | None = None, **env: str) -> None:
+    #: Starts on another port when gunicorn could not bind the one picked (another process took it).
+    ATTEMPTS = 5
+
+    def __init__(self, data_dir: Path, *args: str, nice: int | None = None, script: str = CCN_GRAPH,
+                 cwd: Path | None = None, workers: int = 2, **env: str) -> None:
         """`nice`: the CPU priority of the service (and so of its workers and store), when it
-        should differ from this process's."""
+        should differ from this process's; `script`: the `ccn-graph` to run, from `cwd`."""
+        env.setdefault("CCN_BASE_IRI", "http://ccn.test/")
+        self.data_dir = data_dir
+        self.command = [script, "serve", "--workers", str(workers), *args]
+        self.popen = {
+            "env": cli_env(CCN_DATA_DIR=str(data_dir), **env),
+            "cwd": cwd,
+            "preexec_fn": (lambda: os.setpriority(os.PRIO_PROCESS, 0, nice)) if nice is not None else None,
+        }
+        self.attempts = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.attempts += 1
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / f"serve-{self.port}.log"
-        env.setdefault("CCN_BASE_IRI", "http://ccn.test/")
+        self.log = self.data_dir.parent / f"serve-{self.port}.log"
         self.process = subprocess.Popen(
-            [CCN_GRAPH, "serve", "--port", str(self.port), "--workers", "2", *args],
-            env=cli_env(CCN_DATA_DIR=str(data_dir), **env),
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.setpriority(os.PRIO_PROCESS, 0, nice)) if nice is not None else None,
+            [*self.command, "--port", str(self.port)], stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            **self.popen,
         )
 
     def health(self) -> requests.Response | None:
@@ -43,9 +56,16 @@ class Service:
             return None
 
     def wait_healthy(self, timeout: float = 60) -> dict:
+        """The body of the first 200 from /health, answered by this process on its own port."""
+
         def ok():
             if self.process.poll() is not None:
+                if "Connection in use" in self.output() and self.attempts < self.ATTEMPTS:
+                    self._start()
+                    return False
                 pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output()}")
+            if self.port not in listening_ports(self.process.pid):
+                return False
             response = self.health()
             return response is not None and response.status_code == 200 and response.json()
 

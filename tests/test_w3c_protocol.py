@@ -24,18 +24,29 @@ from ccn_graph.stewards import Stewards
 from ccn_graph.store import OxigraphServer, RemoteStore
 from server import create_app
 
-from .conftest import LiveApp, suites_path
+from .conftest import LiveApp, suite_cases, suites_path
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 SUITE_GRAPHS = ("http://example.org/", "http://kasei.us/", "http://example/", "http://www.example/")
+PROTOCOL_DIGEST = ("w3c-sparql", "protocol-tests.digest.json")
+GSP_DIGEST = ("w3c-sparql", "gsp-tests.digest.json")
 
 
 def digest() -> list[dict]:
-    return json.loads(suites_path("w3c-sparql", "protocol-tests.digest.json").read_text())
+    return json.loads(suites_path(*PROTOCOL_DIGEST).read_text())
 
 
 def is_update(test: dict) -> bool:
     return test["id"].startswith(("update_", "bad_update", "bad_multiple_updates"))
+
+
+def protocol_cases(updates: bool) -> list:
+    """The protocol tests that update (or only query), as parameters."""
+
+    def cases(path):
+        return [t for t in json.loads(path.read_text()) if is_update(t) == updates]
+
+    return suite_cases(PROTOCOL_DIGEST, cases, lambda t: t["id"])
 
 
 def disposable_store(tmp_path_factory, oxigraph_bin, engine, name: str):
@@ -141,7 +152,7 @@ def is_query_request(request: dict) -> bool:
     return headers.get("content-type", "").startswith(formats.SPARQL_QUERY)
 
 
-@pytest.mark.parametrize("test", [t for t in digest() if is_update(t)], ids=lambda t: t["id"])
+@pytest.mark.parametrize("test", protocol_cases(updates=True))
 def test_protocol_update(update_endpoint, test):
     """Update requests go to /update with a steward's token; the checking queries to /sparql."""
     app, token = update_endpoint
@@ -161,7 +172,7 @@ def test_updates_need_a_token(update_endpoint):
     assert response.status_code == 401 and "steward" in response.json()["message"]
 
 
-@pytest.mark.parametrize("test", [t for t in digest() if not is_update(t)], ids=lambda t: t["id"])
+@pytest.mark.parametrize("test", protocol_cases(updates=False))
 def test_protocol(endpoint, test):
     for request in test["requests"]:
         headers = dict(request.get("headers", {}))
@@ -183,7 +194,7 @@ def test_service_description_returns_rdf_has_endpoint_and_names_graphs(endpoint)
 
 
 def gsp_digest() -> list[dict]:
-    return json.loads(suites_path("w3c-sparql", "gsp-tests.digest.json").read_text())
+    return json.loads(suites_path(*GSP_DIGEST).read_text())
 
 
 def gsp_not_applicable(test: dict) -> str | None:
@@ -215,7 +226,7 @@ def gsp_endpoint(update_endpoint):
     return app, token
 
 
-@pytest.mark.parametrize("test", gsp_digest(), ids=lambda t: t["id"])
+@pytest.mark.parametrize("test", suite_cases(GSP_DIGEST, lambda path: json.loads(path.read_text()), lambda t: t["id"]))
 def test_graph_store_protocol(gsp_endpoint, test):
     reason = gsp_not_applicable(test)
     if reason:

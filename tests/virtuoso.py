@@ -15,12 +15,14 @@ from pathlib import Path
 import requests
 
 from ccn_graph.store.remote import Endpoints
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, listening_ports, wait_until
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "virtuoso.ini"
 #: The database's setup (as in docs/deploy.md): the SPARQL endpoint may update, and read and write
 #: every graph but Virtuoso's own, which are private.
 SETUP = CONFIG.with_suffix(".sql")
+#: Starts before giving up, each on ports picked anew.
+ATTEMPTS = 3
 
 
 def missing() -> str | None:
@@ -38,14 +40,28 @@ class VirtuosoServer:
         """`settings`: values of the configuration to change, by (section, key)."""
         self.folder = folder
         self.settings = settings or {}
-        self.isql_port, self.http_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
+        self._pick_ports()
+
+    def _pick_ports(self) -> None:
+        self.isql_port, self.http_port = free_port(), free_port()
         root = f"http://127.0.0.1:{self.http_port}"
         self.endpoints = Endpoints.for_profile("virtuoso", f"{root}/sparql", f"{root}/sparql", f"{root}/sparql-graph-crud")
 
     def start(self, set_up: bool = True) -> None:
         """Start the server; `set_up`: run deploy/virtuoso.sql on it (else it is as Virtuoso comes,
-        with this configuration)."""
+        with this configuration). Its ports are picked free, but another process may take one
+        before Virtuoso binds it: then it starts again on others."""
+        for attempt in range(1, ATTEMPTS + 1):
+            if self._start_on_ports(last=attempt == ATTEMPTS):
+                break
+            self._pick_ports()
+        if set_up:
+            self.isql_file(SETUP)
+
+    def _start_on_ports(self, last: bool) -> bool:
+        """Whether Virtuoso started and listens on both of this object's ports; when it exits
+        before, False (RuntimeError if `last`)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         ini = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",))
         ini.optionxform = str  # Virtuoso's keys are case-sensitive
@@ -59,17 +75,20 @@ class VirtuosoServer:
         self.process = subprocess.Popen(["virtuoso-t", "-f", "-c", "virtuoso.ini"], cwd=self.folder,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
-        def ready() -> bool:
+        def ready() -> str | bool:
             if self.process.poll() is not None:
+                if not last:
+                    return "exited"
                 log = (self.folder / "virtuoso.log").read_text(errors="replace")[-2000:] if (self.folder / "virtuoso.log").exists() else ""
                 raise RuntimeError(f"Virtuoso exited with {self.process.returncode}: {log}")
+            # Only then is it Virtuoso that answers there.
+            if not {self.isql_port, self.http_port} <= listening_ports(self.process.pid):
+                return False
             with contextlib.suppress(requests.RequestException):
                 return requests.get(self.endpoints.query, params={"query": "ASK {}"}, timeout=1).ok
             return False
 
-        wait_until(ready, timeout=120, interval=0.25)
-        if set_up:
-            self.isql_file(SETUP)
+        return wait_until(ready, timeout=120, interval=0.25) is True
 
     def isql(self, statements: str, timeout: float = 60) -> None:
         """Run SQL statements as Virtuoso's administrator."""
