@@ -161,6 +161,28 @@ def test_stop_ends_the_process_and_forgets_it(tmp_path, oxigraph_bin):
     server.stop()  # idempotent
 
 
+def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(tmp_path, oxigraph_bin, monkeypatch):
+    """The port is picked free, then bound by the server: on a busy machine another process can
+    take it in between. The server then exits at once, and the next port is tried."""
+    from ccn_graph.store import managed
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    picks = iter([taken.getsockname()[1]])
+    real = managed._free_port
+    monkeypatch.setattr(managed, "_free_port", lambda: next(picks, None) or real())
+    server = OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin)
+    try:
+        server.start()
+        assert server.port != taken.getsockname()[1]
+        assert RemoteStore(server.endpoints, timeout=5).ask("ASK {}") is True
+        assert b"os error 98" in (tmp_path / "oxigraph.log").read_bytes()
+    finally:
+        server.stop()
+        taken.close()
+
+
 def test_data_survives_a_stop_and_start(tmp_path, oxigraph_bin):
     with OxigraphServer(tmp_path, query_timeout=5, binary=oxigraph_bin) as server:
         RemoteStore(server.endpoints, timeout=5).update(INSERT, {"v": Literal(3)})

@@ -78,6 +78,10 @@ def find_oxigraph(configured: str = "") -> Path:
     )
 
 
+#: How many ports `OxigraphServer.start` tries when the one picked is taken before it is bound.
+_PORT_TRIES = 5
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -174,11 +178,21 @@ class OxigraphServer:
         # The store may have been written without a server since (a bulk load): no old copy.
         StateMirror(self.data_dir).forget()
         self._owner = os.getpid()
-        self.port = _free_port()
         self._stopping.clear()
-        with self._lock:
-            self._spawn()
-        self._wait_ready()
+        # A free port is picked, then bound by the server: another process may take it in between
+        # (busy machines, parallel test runs). Then the server exits at once, and another is tried.
+        for attempt in range(_PORT_TRIES):
+            self.port = _free_port()
+            log_size = self._log_size()
+            with self._lock:
+                self._spawn()
+            try:
+                self._wait_ready()
+                break
+            except ManagedStoreError:
+                if attempt == _PORT_TRIES - 1 or not self._port_was_taken(log_size):
+                    raise
+                log.warning("port %s was taken before the oxigraph server bound it; trying another", self.port)
         self._supervisor = threading.Thread(target=self._supervise, name="oxigraph-supervisor", daemon=True)
         self._supervisor.start()
         if self.memory_mb:
@@ -240,6 +254,23 @@ class OxigraphServer:
         if setpriv and sys.platform.startswith("linux"):
             command = [setpriv, "--pdeathsig", "KILL", "--", *command]
         return command
+
+    def _log_size(self) -> int:
+        try:
+            return (self.data_dir / "oxigraph.log").stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _port_was_taken(self, log_size: int) -> bool:
+        """Whether the server that just exited says, after `log_size` bytes of its log, that its
+        address was in use (EADDRINUSE)."""
+        process = self._process
+        if process is None or process.poll() is None:
+            return False
+        with (self.data_dir / "oxigraph.log").open("rb") as handle:
+            handle.seek(log_size)
+            said = handle.read(65536)
+        return b"os error 98" in said or b"Address already in use" in said
 
     def _spawn(self) -> None:
         log_file = (self.data_dir / "oxigraph.log").open("ab")
