@@ -318,19 +318,22 @@ def _bump() -> str:
 def _term_from_json(value: dict[str, str]) -> URIRef | Literal | BNode:
     kind = value["type"]
     if kind == "uri":
-        return URIRef(value["value"])
+        return _uri(value["value"])
     if kind == "bnode":
         return BNode(value["value"])
-    return Literal(
-        value["value"],
-        lang=value.get("xml:lang"),
-        datatype=URIRef(value["datatype"]) if "datatype" in value else None,
-    )
+    return _literal(value["value"], value.get("xml:lang"), value.get("datatype"))
 
 
 #: IRIs made into rdflib terms lately: the same few thousand (properties, classes, countries,
 #: concepts) recur in every document, and rdflib checks each IRI as it makes it.
 _uri = functools.lru_cache(maxsize=20_000)(URIRef)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _literal(text: str, language: str | None, datatype: str | None) -> Literal:
+    """A literal, made once while it recurs (a result repeats the columns it groups by on every
+    row: numbers, times); rdflib parses a typed literal's value as it makes it."""
+    return Literal(text, lang=language, datatype=_uri(datatype) if datatype else None)
 
 
 def _rdflib(term: results.Term) -> URIRef | BNode | Literal:
