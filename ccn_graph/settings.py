@@ -204,6 +204,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a SPARQL query may run before it is stopped (503 to the client)",
     ),
     Setting(
+        "CCN_CHILD_MEMORY_MB",
+        "child_memory_mb",
+        2048,
+        _non_negative(int),
+        "Most memory of each child process the service starts, in megabytes (its data segment): a "
+        "query over the graph as it was (`/sparql?at=`) and building that graph, or working out a "
+        "SPARQL Update (which holds the whole data set); past it the child is stopped and the "
+        "request gets 503; 0: no limit",
+    ),
+    Setting(
         "CCN_RESULT_LIMIT",
         "result_limit",
         100_000,
@@ -308,6 +318,7 @@ class Settings:
     store_memory_mb: int
     store_query_budget: int
     query_timeout: float
+    child_memory_mb: int
     result_limit: int
     query_max_bytes: int
     query_max_depth: int
