@@ -199,7 +199,8 @@ def _cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _add_query_past_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", type=Path, required=True, help="N-Quads file of the graph at a past moment")
+    parser.add_argument("--dataset", type=Path, required=True,
+                        help="store folder of the graph at a past moment (see build-past; opened read-only)")
     parser.add_argument("--accept", required=True, help="media type of the results")
     parser.add_argument("--default-graph", action="append", default=[], help="default-graph-uri (repeatable)")
     parser.add_argument("--named-graph", action="append", default=[], help="named-graph-uri (repeatable)")
@@ -219,11 +220,31 @@ def _cmd_work_out_update(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _add_build_past_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, required=True, help="store folder to make (it must not exist)")
+
+
+def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the graph at a past moment (N-Quads, from stdin) into a new store folder, for
+    `query-past`: the service runs it in a child process that it kills at its time limit (see
+    ccn_graph/past.py)."""
+    if args.out.exists():
+        raise CommandError(f"{args.out} exists already: give a folder to make")
+    store = EmbeddedStore(args.out)
+    try:
+        store.load_as_is(sys.stdin.buffer, formats.N_QUADS)
+    finally:
+        store.close()
+    return 0
+
+
 def _cmd_query_past(args: argparse.Namespace, settings: Settings) -> int:
-    """One query (from stdin) over a dataset file, results to stdout: the service runs it in a
-    child process that it kills at its time limit (see ccn_graph/past.py)."""
-    store = EmbeddedStore()
-    store.load_file(args.dataset, formats.N_QUADS)
+    """One query (from stdin) over a store folder of the graph at a past moment, results to
+    stdout: the service runs it in a child process that it kills at its time limit (see
+    ccn_graph/past.py)."""
+    if not args.dataset.is_dir():
+        raise CommandError(f"{args.dataset} is not a store folder (see build-past)")
+    store = EmbeddedStore(args.dataset, read_only=True)
     try:
         stream = store.query_stream(sys.stdin.read(), args.accept, args.default_graph, args.named_graph)
     except StoreRequestError as exc:
@@ -418,7 +439,9 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
      add_store_flags, _cmd_reindex),
     ("dumps", "build the downloadable dumps of the current data version, unless they are published",
      add_store_flags, _cmd_dumps),
-    ("query-past", "run one SPARQL query (stdin) over a file of the graph at a past moment (used by the service)",
+    ("build-past", "load the graph at a past moment (N-Quads, stdin) into a store folder (used by the service)",
+     _add_build_past_args, _cmd_build_past),
+    ("query-past", "run one SPARQL query (stdin) over the graph at a past moment (used by the service)",
      _add_query_past_args, _cmd_query_past),
     ("work-out-update", "print what a SPARQL update (stdin) would change in a file of the graph (used by the service)",
      _add_work_out_update_args, _cmd_work_out_update),

@@ -214,6 +214,15 @@ SETTINGS: tuple[Setting, ...] = (
         "request gets 503; 0: no limit",
     ),
     Setting(
+        "CCN_PAST_QUERIES",
+        "past_queries",
+        2,
+        _positive(int),
+        "Most queries over the graph as it was (`/sparql?at=`) that run at once, across all the "
+        "workers (each runs in a child process, and the first for a moment builds its copy of the "
+        "graph); past it 503 with Retry-After at once",
+    ),
+    Setting(
         "CCN_RESULT_LIMIT",
         "result_limit",
         100_000,
@@ -319,6 +328,7 @@ class Settings:
     store_query_budget: int
     query_timeout: float
     child_memory_mb: int
+    past_queries: int
     result_limit: int
     query_max_bytes: int
     query_max_depth: int

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph
 
@@ -42,13 +43,15 @@ class StoreLocked(StoreError):
 class EmbeddedStore(Store):
     """A pyoxigraph store; in memory when `path` is None, else persisted in that folder.
 
-    Raises `StoreLocked` when another process has the folder open.
+    Raises `StoreLocked` when another process has the folder open. With `read_only`, the folder
+    is only read (any number of processes may, as long as none writes it).
     """
 
     backend = "embedded"
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only and path is not None
         self._opened: pyoxigraph.Store | None = None
         self._open()
 
@@ -57,7 +60,12 @@ class EmbeddedStore(Store):
             return self._opened
         path = self.path
         try:
-            self._opened = pyoxigraph.Store(str(path)) if path is not None else pyoxigraph.Store()
+            if path is None:
+                self._opened = pyoxigraph.Store()
+            elif self.read_only:
+                self._opened = pyoxigraph.Store.read_only(str(path))
+            else:
+                self._opened = pyoxigraph.Store(str(path))
         except OSError as exc:
             if "lock" in str(exc).lower():
                 raise StoreLocked(
@@ -111,6 +119,19 @@ class EmbeddedStore(Store):
         """
         self._update(update)
 
+    def load_as_is(self, source: Path | BinaryIO, fmt: formats.RdfFormat) -> None:
+        """Bulk-load a dataset (a file, or a stream read to its end) and nothing else (no data
+        version is kept here): for copies.
+
+        Raises `StoreRequestError` with the parser's message when it cannot be read."""
+        if isinstance(source, Path):
+            self._load_file(source, fmt, None)
+            return
+        try:
+            self._open().bulk_load(source, format=pyoxigraph.RdfFormat.from_media_type(fmt.media_type))
+        except SyntaxError as exc:
+            raise StoreRequestError(str(exc)) from None
+
     def graph_lines(self) -> dict[str | None, set[str]]:
         """Every triple, written in N-Triples without the final dot, per graph (None: the default
         graph); blank nodes keep their labels within this store."""
@@ -132,5 +153,6 @@ class EmbeddedStore(Store):
     def close(self) -> None:
         """Flush, and release the folder's lock (an in-memory store keeps its data)."""
         if self._opened is not None and self.path is not None:
-            self._opened.flush()
+            if not self.read_only:
+                self._opened.flush()
             self._opened = None
