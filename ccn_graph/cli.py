@@ -222,16 +222,27 @@ def _cmd_work_out_update(args: argparse.Namespace, settings: Settings) -> int:
 
 def _add_build_past_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="store folder to make (it must not exist)")
+    parser.add_argument("--start-from", type=Path,
+                        help="store folder to start from (a copy of it is made, then changed; it is only read)")
+    parser.add_argument("--remove", type=Path, help="file of graph IRIs to remove first, one a line")
 
 
 def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
     """Load the graph at a past moment (N-Quads, from stdin) into a new store folder, for
-    `query-past`: the service runs it in a child process that it kills at its time limit (see
-    ccn_graph/past.py)."""
+    `query-past`; or start from another moment's folder, remove the graphs that differ, and load
+    them as they were. The service runs it in a child process that it kills at its time limit
+    (see ccn_graph/past.py)."""
     if args.out.exists():
         raise CommandError(f"{args.out} exists already: give a folder to make")
+    if args.start_from is not None:
+        source = EmbeddedStore(args.start_from, read_only=True)
+        source.copy_to(args.out)
+        source.close()
     store = EmbeddedStore(args.out)
     try:
+        if args.remove is not None:
+            store.remove_graphs(line.strip() for line in args.remove.read_text(encoding="utf-8").splitlines()
+                                if line.strip())
         store.load_as_is(sys.stdin.buffer, formats.N_QUADS)
     finally:
         store.close()

@@ -33,6 +33,7 @@ already gone is passed over.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -56,6 +57,10 @@ __all__ = ["KEPT", "PastBusy", "PastStore", "moment_key"]
 KEPT = 4
 #: Snapshots read from the store at a time.
 _BATCH = 200
+#: A copy is made from the kept copy of another moment when at most this many graphs differ.
+_FROM_COPY_MOST = 1000
+#: The file in a copy's folder that holds the time it was built for (any time of its moment).
+_MOMENT_FILE = "ccn-moment"
 #: Times the store's dataset is read for a copy, when it changes while it is read.
 _READS = 3
 _CHUNK = 64 * 1024
@@ -169,39 +174,81 @@ class PastStore:
                 os.close(held)
 
     def _build(self, moment: history.Moment, key: str, target: Path, deadline: float) -> None:
-        """Write the copy of `moment` to `target` (the caller holds its lock exclusively): the
-        lines pass from the store to the child that loads them as they come."""
+        """Write the copy of `moment` to `target` (the caller holds its lock exclusively): from
+        the kept copy of the nearest moment when few graphs differ, else from the store's dump."""
         _remove_leftovers(self.folder, key)
         building = self.folder / f".tmp-{key}-{os.getpid()}"
-        changed = history.changed_since(self.store, self.when, moment)
         try:
-            for _ in range(_READS):
-                shutil.rmtree(building, ignore_errors=True)
-                child = children.start_ccn_graph(["build-past", "--out", str(building)], env=self.environ,
-                                                 timeout=_left(deadline, self._late()), memory_mb=self.memory_mb)
-                try:
-                    _write_unchanged(self.store, self.base, set(changed), child.stdin, deadline, self._late)
-                    # A graph written while the dump was read is in it as it is now: read again.
-                    again = history.changed_since(self.store, self.when, moment)
-                    if len(again) == len(changed):
-                        _write_versions(self.store, changed, child.stdin, deadline, self._late)
-                        done = self._finish(child)
-                        break
-                    changed = again
-                except BrokenPipeError:
-                    done = self._finish(child)  # why it stopped reading: its time, its memory, an error
-                    raise self._failed(done) from None
-                except BaseException:
-                    child.kill()
-                    raise
-                child.kill()
-            else:
-                raise StoreUnavailable("the graph kept changing while its past was read; try again")
+            done = None
+            with _nearest_copy(self.folder, key, moment, deadline, self._late) as nearest:
+                if nearest is not None:
+                    done = self._from_copy(moment, nearest, building, deadline)
+            if done is None:
+                done = self._from_dump(moment, building, deadline)
             if done.returncode != 0:
                 raise self._failed(done)
+            (building / _MOMENT_FILE).write_text(self.when.isoformat(), encoding="utf-8")
             os.rename(building, target)
         finally:
             shutil.rmtree(building, ignore_errors=True)
+
+    def _from_copy(self, moment: history.Moment, nearest: _Copy, building: Path, deadline: float):
+        """Make the copy from `nearest` (a copy of another moment): linked to its files, less the
+        graphs that differ, which are loaded as they were. None when too many graphs differ."""
+        changed = history.changed_since(self.store, self.when, moment, since=(nearest.when, nearest.moment))
+        if len(changed) > _FROM_COPY_MOST:
+            return None
+        graphs = {sequence: graph for graph, sequence in changed.items() if sequence is not None}
+        kept = history.snapshots(self.store, graphs)
+        # The others are current: read as they are now, unless replaced meanwhile (then kept).
+        now = history.current_triples(self.store, (graphs[n] for n in graphs if n not in kept))
+        kept.update(history.snapshots(self.store, (n for n in graphs if n not in kept)))
+        removed = building.with_name(building.name + ".remove")
+        removed.write_text("".join(f"{check_iri(graph)}\n" for graph in changed), encoding="utf-8")
+        try:
+            child = children.start_ccn_graph(
+                ["build-past", "--out", str(building), "--start-from", str(nearest.path), "--remove", str(removed)],
+                env=self.environ, timeout=_left(deadline, self._late()), memory_mb=self.memory_mb)
+            try:
+                for sequence, graph in graphs.items():
+                    if sequence in kept:
+                        text = _as_quads(kept[sequence], graph)
+                    else:
+                        text = "".join(history.nt_line(triple, graph) for triple in now[graph])
+                    child.stdin.write(text.encode("utf-8"))
+                return self._finish(child)
+            except BrokenPipeError:
+                raise self._failed(self._finish(child)) from None
+            except BaseException:
+                child.kill()
+                raise
+        finally:
+            removed.unlink(missing_ok=True)
+
+    def _from_dump(self, moment: history.Moment, building: Path, deadline: float):
+        """Make the copy from the store's dump: the lines pass from the store to the child that
+        loads them as they come."""
+        changed = history.changed_since(self.store, self.when, moment)
+        for _ in range(_READS):
+            shutil.rmtree(building, ignore_errors=True)
+            child = children.start_ccn_graph(["build-past", "--out", str(building)], env=self.environ,
+                                             timeout=_left(deadline, self._late()), memory_mb=self.memory_mb)
+            try:
+                _write_unchanged(self.store, self.base, set(changed), child.stdin, deadline, self._late)
+                # A graph written while the dump was read is in it as it is now: read again.
+                again = history.changed_since(self.store, self.when, moment)
+                if len(again) == len(changed):
+                    _write_versions(self.store, changed, child.stdin, deadline, self._late)
+                    return self._finish(child)
+                changed = again
+            except BrokenPipeError:
+                # Why it stopped reading: its time, its memory, an error.
+                raise self._failed(self._finish(child)) from None
+            except BaseException:
+                child.kill()
+                raise
+            child.kill()
+        raise StoreUnavailable("the graph kept changing while its past was read; try again")
 
     def _failed(self, done) -> StoreUnavailable:
         words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
@@ -314,6 +361,40 @@ def _lock(path: Path, mode: int, deadline: float, late) -> int:
             os.close(descriptor)
             raise
         os.close(descriptor)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Copy:
+    path: Path
+    when: dt.datetime
+    moment: history.Moment
+
+
+@contextlib.contextmanager
+def _nearest_copy(folder: Path, key: str, moment: history.Moment, deadline: float, late) -> Iterator[_Copy | None]:
+    """The kept copy with the same reference data whose moment is nearest `moment`'s (by
+    sequence number), read-locked while the block runs; None when there is none."""
+    reference = key.rsplit("-", 1)[1]
+    candidates = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            match = _NAMES.fullmatch(entry.name)
+            if match and entry.name == f"at-{match.group(1)}" and match.group(1).endswith(f"-{reference}"):
+                versions, last, _ = match.group(1).split("-")
+                candidates.append((abs(int(last) - moment.last), history.Moment(int(versions), int(last)), entry.name))
+    for _, other, name in sorted(candidates, key=lambda candidate: (candidate[0], candidate[2])):
+        held = _lock(folder / f"{name}.lock", fcntl.LOCK_SH, deadline, late)
+        try:
+            when = dt.datetime.fromisoformat((folder / name / _MOMENT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            os.close(held)  # removed meanwhile, or made before copies said their time
+            continue
+        try:
+            yield _Copy(folder / name, when, other)
+        finally:
+            os.close(held)
+        return
+    yield None
 
 
 def _clean(folder: Path) -> None:

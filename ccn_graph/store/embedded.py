@@ -7,7 +7,7 @@ decision 1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -131,6 +131,20 @@ class EmbeddedStore(Store):
             self._open().bulk_load(source, format=pyoxigraph.RdfFormat.from_media_type(fmt.media_type))
         except SyntaxError as exc:
             raise StoreRequestError(str(exc)) from None
+
+    def copy_to(self, target: Path) -> None:
+        """A copy of this store (on disk, opened or not read-only) in the new folder `target`,
+        independent of it: its files are linked, not copied, where they never change."""
+        try:
+            self._open().backup(str(target))
+        except OSError as exc:
+            raise StoreError(f"cannot copy the store in {self.path} to {target}: {exc}") from None
+
+    def remove_graphs(self, graphs: Iterable[str]) -> None:
+        """Remove these named graphs and their triples (those that are not here are passed over)."""
+        store = self._open()
+        for graph in graphs:
+            store.remove_graph(pyoxigraph.NamedNode(graph))
 
     def graph_lines(self) -> dict[str | None, set[str]]:
         """Every triple, written in N-Triples without the final dot, per graph (None: the default
