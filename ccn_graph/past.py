@@ -8,9 +8,11 @@ graph now is their graph then: the copy is the store's dataset as it is now (one
 dump), less the service's own graphs (provenance, history, store state), with each graph changed
 since replaced by its version of then (its kept snapshot; nothing if it had none then). A child
 process (``ccn-graph build-past``) loads that into a pyoxigraph store folder,
-``{data_dir}/past/at-{moment}``; each query then runs in a child (``ccn-graph query-past``) that
-opens the folder read-only. The answers are what the store would give: SPARQL TSV or JSON,
-N-Triples.
+``{data_dir}/past/at-{moment}``, as it comes. When a copy of another moment is kept, the new one
+starts from the nearest (its files linked, not copied), with only the graphs whose version
+differs between the two replaced: a moment near a kept one costs what changed between them.
+Each query then runs in a child (``ccn-graph query-past``) that opens the folder read-only. The
+answers are what the store would give: SPARQL TSV or JSON, N-Triples.
 
 Bounds (DESIGN decision 11):
 
@@ -411,6 +413,8 @@ def _clean(folder: Path) -> None:
                     copies.append((entry.stat().st_mtime, match.group(1)))
             else:
                 others.add(match.group(1))
+        for former in folder.glob("at-*.nq"):  # copies as the service wrote them before (files)
+            former.unlink(missing_ok=True)
     copies.sort(reverse=True)
     kept = {key for _, key in copies[:KEPT]}
     for key in sorted(others - kept | {key for _, key in copies[KEPT:]}):
