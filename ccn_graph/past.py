@@ -86,18 +86,19 @@ class PastStore:
     """Answers queries over the graph as it was at `when` (see the module's docstring); the same
     `query_stream` as a `Store`. Raises `QueryTimeout` past `timeout` seconds, `PastBusy` when
     `slots` such queries run already, `children.OutOfMemory` when a child needs more than
-    `memory_mb`, and `StoreRequestError` for a query the child refuses."""
+    `memory_mb` (by default the setting in `environ`), and `StoreRequestError` for a query the
+    child refuses."""
 
     backend = "past"
 
     def __init__(self, store: Store, base: str, when: dt.datetime, folder: Path, timeout: float,
-                 environ: dict[str, str], *, memory_mb: int = 0, slots: int = 2) -> None:
+                 environ: dict[str, str], *, memory_mb: int | None = None, slots: int = 2) -> None:
         self.store, self.base, self.when, self.folder = store, base, when, folder
         self.timeout, self.environ, self.memory_mb, self.slots = timeout, environ, memory_mb, slots
 
     @property
     def _moment_text(self) -> str:
-        return f"{self.when:%Y-%m-%dT%H:%M:%SZ}"
+        return f"{self.when.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
 
     def query_stream(self, query: str, accept: str, default_graphs: Sequence[str] = (),
                      named_graphs: Sequence[str] = ()) -> QueryStream:
@@ -137,12 +138,12 @@ class PastStore:
                                           memory_mb=self.memory_mb, **kwargs)
         except children.TimeoutExpired:
             raise self._late() from None
-        except children.OutOfMemory:
-            raise self._too_big("the query") from None
+        except children.OutOfMemory as exc:
+            raise self._too_big("the query", exc.memory_mb) from None
 
-    def _too_big(self, what: str) -> children.OutOfMemory:
+    def _too_big(self, what: str, memory_mb: int) -> children.OutOfMemory:
         return children.OutOfMemory(f"{what} over the graph at {self._moment_text} needed more than the limit of "
-                                    f"{self.memory_mb} MB of memory and was stopped", self.memory_mb)
+                                    f"{memory_mb} MB of memory and was stopped", memory_mb)
 
     def _late(self) -> QueryTimeout:
         return QueryTimeout(f"the query over the graph at {self._moment_text} ran longer than {self.timeout:g} s",
@@ -262,8 +263,8 @@ class PastStore:
             return child.finish()
         except children.TimeoutExpired:
             raise self._late() from None
-        except children.OutOfMemory:
-            raise self._too_big("building the copy of the graph") from None
+        except children.OutOfMemory as exc:
+            raise self._too_big("building the copy of the graph", exc.memory_mb) from None
 
 
 # -- the copy ----------------------------------------------------------------------------------------
