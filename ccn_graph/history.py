@@ -36,22 +36,27 @@ __all__ = [
     "HISTORY_GRAPH",
     "TERMS",
     "Heads",
+    "Moment",
     "Version",
     "by_sequence",
+    "changed_since",
     "choose",
     "count",
     "counts_in",
     "current_at",
+    "current_triples",
     "graphs_changed",
     "group_dataset",
     "heads",
     "history_state",
     "http_date",
     "kind_name",
+    "moment_at",
     "nt_line",
     "parse_http_date",
     "parse_snapshot",
     "snapshot",
+    "snapshots",
     "version",
     "version_iri",
     "version_nodes",
@@ -393,6 +398,70 @@ def current_at(store: Store, when: dt.datetime, *, batch: int = 200) -> Iterator
     chosen = sorted(sequence for _, sequence, kind in latest.values() if kind != str(DELETED))
     for start in range(0, len(chosen), batch):
         yield from with_sequences(store, chosen[start:start + batch])
+
+
+@dataclasses.dataclass(frozen=True)
+class Moment:
+    """The history as it stood at a time: the versions made by then, named by how many they are
+    and the sequence number of the last. Versions are never changed and later ones are numbered
+    higher, so the pair names one set of versions for good, whatever is written afterwards: two
+    times with no version made between them are the same moment."""
+
+    versions: int
+    last: int
+
+
+def moment_at(store: Store, when: dt.datetime) -> Moment:
+    """The moment `when` falls in (one query)."""
+    rows = store.select(queries.load("past_moment"), {"when": Literal(when, datatype=XSD.dateTime)})
+    row = rows[0] if rows else {}
+    return Moment(int(row["versions"]) if "versions" in row else 0, int(row["last"]) if "last" in row else 0)
+
+
+def changed_since(store: Store, when: dt.datetime, moment: Moment,
+                  since: tuple[dt.datetime, Moment] | None = None) -> dict[str, int | None]:
+    """The graphs whose triples may differ between `moment` (the moment `when` falls in) and now,
+    or the moment of `since` (a time and the moment it falls in): those with a version in one and
+    not the other. Each comes with the sequence number of its version current in `moment`: None
+    when it had no triples then (no version yet, or deleted). Every other graph holds now (or in
+    `since`) what it held then (one query)."""
+    since_time, since_moment = since if since else (_END_OF_TIME, Moment(0, _EVERY_SEQUENCE))
+    rows = store.select(queries.load("past_changed"), {
+        "when": Literal(when, datatype=XSD.dateTime), "last": Literal(moment.last),
+        "fromWhen": Literal(since_time, datatype=XSD.dateTime), "fromLast": Literal(since_moment.last)})
+    chosen: dict[str, tuple[int, int | None]] = {}
+    for r in rows:
+        graph = str(r["graph"])
+        number = int(r["number"]) if "number" in r else 0
+        if graph not in chosen or number > chosen[graph][0]:
+            sequence = int(r["sequence"]) if number and URIRef(r["kind"]) != DELETED else None
+            chosen[graph] = (number, sequence)
+    return {graph: sequence for graph, (_, sequence) in chosen.items()}
+
+
+#: A moment with every version, made and to be made: the graph as it is now.
+_END_OF_TIME = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+_EVERY_SEQUENCE = 2**62
+
+
+def snapshots(store: Store, sequences: Iterable[int]) -> dict[int, str]:
+    """The kept triples (`snapshot` text) of the versions with these sequence numbers, for those
+    that have them: every version but a graph's latest, and deletions (one query)."""
+    sequences = list(sequences)
+    if not sequences:
+        return {}
+    rows = store.select(queries.load("past_snapshots"), {"sequences": [Literal(n) for n in sequences]})
+    return {int(r["sequence"]): str(r["snapshot"]) for r in rows}
+
+
+def current_triples(store: Store, graphs: Iterable[str]) -> dict[str, list[tuple]]:
+    """The triples of `graphs` as they are now (rdflib terms; one query, for a few graphs)."""
+    graphs = sorted(set(graphs))
+    out: dict[str, list[tuple]] = {graph: [] for graph in graphs}
+    if graphs:
+        for r in store.select(queries.load("past_graphs"), {"graphs": [URIRef(g) for g in graphs]}):
+            out[str(r["graph"])].append((r["s"], r["p"], r["o"]))
+    return out
 
 
 def with_sequences(store: Store, sequences: Iterable[int]) -> list[Version]:

@@ -1,91 +1,125 @@
 """SPARQL over the graph as it was at a given time (read-only).
 
-The records as they were at the time — for each record graph, its version current then
-(`history.current_at`) — with the vocabularies and reference graphs as they are now, are written
-once to an N-Quads file in ``{data_dir}/past/`` (kept for the next query about the same moment).
-Each query then runs in a child process (``ccn-graph query-past``) that loads the file into an
-in-memory store: pyoxigraph cannot stop a query, so the child is killed at the endpoint's time
-limit, which counts the loading too. The answers are what the store would give: SPARQL TSV or
-JSON, N-Triples.
+A time falls in a *moment* of the history (`history.Moment`: the versions made by then), and two
+times with no change between them share one. For each moment asked about, a copy of the graph as
+it was is built once, then shared by every query about it: the records as they were, with the
+vocabularies and reference graphs as they are now. Most records have not changed since, and their
+graph now is their graph then: the copy is the store's dataset as it is now (one read of its
+dump), less the service's own graphs (provenance, history, store state), with each graph changed
+since replaced by its version of then (its kept snapshot; nothing if it had none then). A child
+process (``ccn-graph build-past``) loads that into a pyoxigraph store folder,
+``{data_dir}/past/at-{moment}``, as it comes. When a copy of another moment is kept, the new one
+starts from the nearest (its files linked, not copied), with only the graphs whose version
+differs between the two replaced: a moment near a kept one costs what changed between them.
+Each query then runs in a child (``ccn-graph query-past``) that opens the folder read-only. The
+answers are what the store would give: SPARQL TSV or JSON, N-Triples.
+
+Bounds (DESIGN decision 11):
+
+* time: the query's time limit counts everything, from reading the moment to the last row: the
+  build (the copy read from the store, then its child) and the query's child are stopped at it
+  (`QueryTimeout`);
+* memory: each child runs under the children's memory limit (`children.OutOfMemory`); this
+  process only passes lines through and holds one batch of snapshots at a time;
+* at once: at most `slots` of these queries run together across all the processes of the service
+  (a file lock each, ``past/.slot-{n}``); past them `PastBusy` at once;
+* disk: `KEPT` copies are kept, the least recently used removed first, and never one in use.
+
+Sharing: a moment's folder appears whole (built under another name, then renamed). A file lock
+per moment (``at-{moment}.lock``) is held exclusively while it is built, so a second request for
+the moment waits for that build instead of making its own, and shared while a query reads it; a
+copy is removed only by whoever holds its lock exclusively, so never under a query, and what is
+already gone is passed over.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import fcntl
+import hashlib
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from ccn_graph import children, history
-from ccn_graph.iris import STORE_STATE_GRAPH, entity_for_record, provenance_graph_prefix
+from ccn_graph.iris import STORE_STATE_GRAPH, check_iri, provenance_graph_prefix
 from ccn_graph.store import Store
-from ccn_graph.store.base import QueryStream, QueryTimeout, StoreRequestError
+from ccn_graph.store.base import QueryStream, QueryTimeout, StoreRequestError, StoreUnavailable
 
-__all__ = ["PastStore", "dataset_at"]
+__all__ = ["KEPT", "PastBusy", "PastStore", "moment_key"]
 
-#: Files of past moments kept in ``{data_dir}/past``.
+#: Copies of past moments kept in ``{data_dir}/past``.
 KEPT = 4
+#: Snapshots read from the store at a time.
+_BATCH = 200
+#: A copy is made from the kept copy of another moment when at most this many graphs differ.
+_FROM_COPY_MOST = 1000
+#: The file in a copy's folder that holds the time it was built for (any time of its moment).
+_MOMENT_FILE = "ccn-moment"
+#: Times the store's dataset is read for a copy, when it changes while it is read.
+_READS = 3
 _CHUNK = 64 * 1024
+#: Seconds between two tries for a lock that another process holds.
+_POLL = 0.02
+_NAMES = re.compile(r"(?:at-|\.tmp-)(\d+-\d+-[0-9a-f]{12})(?:\.lock|-.*)?")
 
 
-def dataset_at(store: Store, base: str, when: dt.datetime, folder: Path) -> Path:
-    """The N-Quads file of the graph as it was at `when` (written unless kept from before)."""
-    current = history.heads(store, ())
-    state = store.state()
-    final = current.last_time is not None and when < current.last_time
-    # A moment before the latest change is settled; a later one may still gain versions.
-    key = f"{when:%Y%m%dT%H%M%S}-{'final' if final else current.count}-{state.reference_version if state else ''}"
-    target = folder / f"at-{key}.nq"
-    if target.exists():
-        os.utime(target)
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".tmp-", suffix=".nq", encoding="utf-8",
-                                     delete=False) as out:
-        records = set()
-        for version in history.current_at(store, when):
-            records.add(version.graph)
-            out.writelines(history.nt_line(t, version.graph) for t in version.content)
-        for graph in store.graph_names():
-            if (graph in records or entity_for_record(base, graph) or graph.startswith(provenance_graph_prefix(base))
-                    or graph in (STORE_STATE_GRAPH, history.HISTORY_GRAPH)):
-                continue
-            out.writelines(history.nt_line(t, graph) for t in store.read_graph(graph))
-    Path(out.name).replace(target)
-    for old in sorted(folder.glob("at-*.nq"), key=lambda p: p.stat().st_mtime)[:-KEPT]:
-        old.unlink(missing_ok=True)
-    return target
+class PastBusy(Exception):
+    """As many queries over the past as may run at once are running; none was started."""
+
+
+def moment_key(moment: history.Moment, reference_version: str) -> str:
+    """The name of a moment's copy: its versions, and the reference data it was built with (the
+    graphs that have no versions are as they are now)."""
+    digest = hashlib.sha256(reference_version.encode()).hexdigest()[:12]
+    return f"{moment.versions}-{moment.last}-{digest}"
 
 
 class PastStore:
     """Answers queries over the graph as it was at `when` (see the module's docstring); the same
-    `query_stream` as a `Store`. Raises `QueryTimeout` past `timeout` seconds, and
-    `StoreRequestError` for a query the child refuses."""
+    `query_stream` as a `Store`. Raises `QueryTimeout` past `timeout` seconds, `PastBusy` when
+    `slots` such queries run already, `children.OutOfMemory` when a child needs more than
+    `memory_mb` (by default the setting in `environ`), and `StoreRequestError` for a query the
+    child refuses."""
 
     backend = "past"
 
     def __init__(self, store: Store, base: str, when: dt.datetime, folder: Path, timeout: float,
-                 environ: dict[str, str]) -> None:
+                 environ: dict[str, str], *, memory_mb: int | None = None, slots: int = 2) -> None:
         self.store, self.base, self.when, self.folder = store, base, when, folder
-        self.timeout, self.environ = timeout, environ
+        self.timeout, self.environ, self.memory_mb, self.slots = timeout, environ, memory_mb, slots
+
+    @property
+    def _moment_text(self) -> str:
+        return f"{self.when.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
 
     def query_stream(self, query: str, accept: str, default_graphs: Sequence[str] = (),
                      named_graphs: Sequence[str] = ()) -> QueryStream:
-        dataset = dataset_at(self.store, self.base, self.when, self.folder)
-        args = ["query-past", "--dataset", str(dataset), "--accept", accept]
-        for graph in default_graphs:
-            args += ["--default-graph", graph]
-        for graph in named_graphs:
-            args += ["--named-graph", graph]
+        deadline = time.monotonic() + self.timeout
+        self.folder.mkdir(parents=True, exist_ok=True)
+        slot = _take_slot(self.folder, self.slots)
         output = tempfile.TemporaryFile()
         try:
-            done = children.run_ccn_graph(args, env=self.environ, input=query.encode(), stdout=output,
-                                          timeout=self.timeout)
-        except children.TimeoutExpired:
+            with self._copy(deadline) as dataset:
+                args = ["query-past", "--dataset", str(dataset), "--accept", accept]
+                for graph in default_graphs:
+                    args += ["--default-graph", graph]
+                for graph in named_graphs:
+                    args += ["--named-graph", graph]
+                done = self._child(args, deadline, input=query.encode(), stdout=output)
+        except BaseException:
             output.close()
-            raise QueryTimeout(f"the query over the graph at {self.when:%Y-%m-%dT%H:%M:%SZ} ran longer than "
-                               f"{self.timeout:g} s", stopped=True) from None
+            raise
+        finally:
+            os.close(slot)
+        _clean(self.folder)
         if done.returncode != 0:
             output.close()
             words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
@@ -97,3 +131,315 @@ class PastStore:
                 yield block
 
         return QueryStream(accept.split(";", 1)[0].strip(), chunks(), output.close)
+
+    def _child(self, args: list[str], deadline: float, **kwargs):
+        try:
+            return children.run_ccn_graph(args, env=self.environ, timeout=_left(deadline, self._late()),
+                                          memory_mb=self.memory_mb, **kwargs)
+        except children.TimeoutExpired:
+            raise self._late() from None
+        except children.OutOfMemory as exc:
+            raise self._too_big("the query", exc.memory_mb) from None
+
+    def _too_big(self, what: str, memory_mb: int) -> children.OutOfMemory:
+        return children.OutOfMemory(f"{what} over the graph at {self._moment_text} needed more than the limit of "
+                                    f"{memory_mb} MB of memory and was stopped", memory_mb)
+
+    def _late(self) -> QueryTimeout:
+        return QueryTimeout(f"the query over the graph at {self._moment_text} ran longer than {self.timeout:g} s",
+                            stopped=True)
+
+    @contextlib.contextmanager
+    def _copy(self, deadline: float) -> Iterator[Path]:
+        """The folder of the copy of the graph at `when`, built unless it was, read-locked while
+        the block runs."""
+        moment = history.moment_at(self.store, self.when)
+        state = self.store.state()
+        key = moment_key(moment, state.reference_version if state else "")
+        target, lock = self.folder / f"at-{key}", self.folder / f"at-{key}.lock"
+        while True:
+            # Shared: waits while the copy is being built, and keeps it from being removed.
+            held = _lock(lock, fcntl.LOCK_SH, deadline, self._late)
+            if target.is_dir():
+                try:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.utime(target)  # the least recently used copies are removed first
+                    yield target
+                finally:
+                    os.close(held)
+                return
+            os.close(held)
+            held = _lock(lock, fcntl.LOCK_EX, deadline, self._late)
+            try:
+                if not target.is_dir():
+                    self._build(moment, key, target, deadline)
+            finally:
+                os.close(held)
+
+    def _build(self, moment: history.Moment, key: str, target: Path, deadline: float) -> None:
+        """Write the copy of `moment` to `target` (the caller holds its lock exclusively): from
+        the kept copy of the nearest moment when few graphs differ, else from the store's dump."""
+        _remove_leftovers(self.folder, key)
+        building = self.folder / f".tmp-{key}-{os.getpid()}"
+        try:
+            done = None
+            with _nearest_copy(self.folder, key, moment, deadline, self._late) as nearest:
+                if nearest is not None:
+                    done = self._from_copy(moment, nearest, building, deadline)
+            if done is None:
+                done = self._from_dump(moment, building, deadline)
+            if done.returncode != 0:
+                raise self._failed(done)
+            (building / _MOMENT_FILE).write_text(self.when.isoformat(), encoding="utf-8")
+            os.rename(building, target)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+    def _from_copy(self, moment: history.Moment, nearest: _Copy, building: Path, deadline: float):
+        """Make the copy from `nearest` (a copy of another moment): linked to its files, less the
+        graphs that differ, which are loaded as they were. None when too many graphs differ."""
+        changed = history.changed_since(self.store, self.when, moment, since=(nearest.when, nearest.moment))
+        if len(changed) > _FROM_COPY_MOST:
+            return None
+        graphs = {sequence: graph for graph, sequence in changed.items() if sequence is not None}
+        kept = history.snapshots(self.store, graphs)
+        # The others are current: read as they are now, unless replaced meanwhile (then kept).
+        now = history.current_triples(self.store, (graphs[n] for n in graphs if n not in kept))
+        kept.update(history.snapshots(self.store, (n for n in graphs if n not in kept)))
+        removed = building.with_name(building.name + ".remove")
+        removed.write_text("".join(f"{check_iri(graph)}\n" for graph in changed), encoding="utf-8")
+        try:
+            child = children.start_ccn_graph(
+                ["build-past", "--out", str(building), "--start-from", str(nearest.path), "--remove", str(removed)],
+                env=self.environ, timeout=_left(deadline, self._late()), memory_mb=self.memory_mb)
+            try:
+                for sequence, graph in graphs.items():
+                    if sequence in kept:
+                        text = _as_quads(kept[sequence], graph)
+                    else:
+                        text = "".join(history.nt_line(triple, graph) for triple in now[graph])
+                    child.stdin.write(text.encode("utf-8"))
+                return self._finish(child)
+            except BrokenPipeError:
+                raise self._failed(self._finish(child)) from None
+            except BaseException:
+                child.kill()
+                raise
+        finally:
+            removed.unlink(missing_ok=True)
+
+    def _from_dump(self, moment: history.Moment, building: Path, deadline: float):
+        """Make the copy from the store's dump: the lines pass from the store to the child that
+        loads them as they come."""
+        changed = history.changed_since(self.store, self.when, moment)
+        for _ in range(_READS):
+            shutil.rmtree(building, ignore_errors=True)
+            child = children.start_ccn_graph(["build-past", "--out", str(building)], env=self.environ,
+                                             timeout=_left(deadline, self._late()), memory_mb=self.memory_mb)
+            try:
+                _write_unchanged(self.store, self.base, set(changed), child.stdin, deadline, self._late)
+                # A graph written while the dump was read is in it as it is now: read again.
+                again = history.changed_since(self.store, self.when, moment)
+                if len(again) == len(changed):
+                    _write_versions(self.store, changed, child.stdin, deadline, self._late)
+                    return self._finish(child)
+                changed = again
+            except BrokenPipeError:
+                # Why it stopped reading: its time, its memory, an error.
+                raise self._failed(self._finish(child)) from None
+            except BaseException:
+                child.kill()
+                raise
+            child.kill()
+        raise StoreUnavailable("the graph kept changing while its past was read; try again")
+
+    def _failed(self, done) -> StoreUnavailable:
+        words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        return StoreUnavailable(f"the graph at {self._moment_text} could not be built: "
+                                f"{words[-1] if words else f'exit status {done.returncode}'}")
+
+    def _finish(self, child: children.Child):
+        try:
+            return child.finish()
+        except children.TimeoutExpired:
+            raise self._late() from None
+        except children.OutOfMemory as exc:
+            raise self._too_big("building the copy of the graph", exc.memory_mb) from None
+
+
+# -- the copy ----------------------------------------------------------------------------------------
+
+def _write_versions(store: Store, changed: dict[str, int | None], out: IO[bytes], deadline: float, late) -> None:
+    """The graphs in `changed` as they were (their versions' kept triples), as N-Quads."""
+    by_sequence = {sequence: graph for graph, sequence in changed.items() if sequence is not None}
+    ordered = sorted(by_sequence)
+    for start in range(0, len(ordered), _BATCH):
+        if time.monotonic() > deadline:
+            raise late()
+        kept = history.snapshots(store, ordered[start:start + _BATCH])
+        for sequence, text in kept.items():
+            out.write(_as_quads(text, by_sequence[sequence]).encode("utf-8"))
+
+
+def _write_unchanged(store: Store, base: str, changed: set[str], out: IO[bytes], deadline: float, late) -> None:
+    """The store's dataset now, without the service's own graphs and those in `changed`."""
+    left_out = {g.encode() for g in (*changed, STORE_STATE_GRAPH, history.HISTORY_GRAPH)}
+    provenance = provenance_graph_prefix(base).encode()
+    stream = store.dataset_stream()
+    pending, last_graph, keep = b"", None, True
+    try:
+        for chunk in stream.chunks:
+            if time.monotonic() > deadline:
+                raise late()
+            pending += chunk
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            kept = []
+            for line in lines:
+                # Every quad of the store is in a named graph (the default graph is their union),
+                # written last: its IRI ends the line. A dump gives a graph's quads together.
+                end = line.rfind(b">")
+                graph = line[line.rfind(b"<", 0, end) + 1:end]
+                if graph != last_graph:
+                    last_graph, keep = graph, graph not in left_out and not graph.startswith(provenance)
+                if keep:
+                    kept.append(line)
+            if kept:
+                out.write(b"\n".join(kept) + b"\n")
+        if pending.strip():
+            raise StoreUnavailable("the store's dataset ended in the middle of a line")
+    finally:
+        stream.close()
+
+
+def _as_quads(snapshot: str, graph: str) -> str:
+    """A version's kept N-Triples as N-Quads of `graph`."""
+    tail = f"<{check_iri(graph)}> .\n"
+    if "_:" in snapshot:
+        # Blank node labels are the snapshot's own: labels of the parser's, unique in the copy.
+        return "".join(history.nt_line(t, graph) for t in history.parse_snapshot(snapshot))
+    return "".join(line[:-1] + tail for line in snapshot.split("\n") if line.endswith(" ."))
+
+
+# -- locks and files -------------------------------------------------------------------------------------
+
+def _left(deadline: float, late: QueryTimeout) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise late
+    return left
+
+
+def _take_slot(folder: Path, slots: int) -> int:
+    """A descriptor holding one of the `slots` slot locks; `PastBusy` when every one is held."""
+    for number in range(slots):
+        descriptor = os.open(folder / f".slot-{number}", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        return descriptor
+    raise PastBusy(f"{slots} queries over the graph as it was are running, as many as may run at once")
+
+
+def _lock(path: Path, mode: int, deadline: float, late) -> int:
+    """A descriptor of the lock file `path` holding the lock `mode`, waited for until `deadline`
+    (then `late()` is raised). A lock file is removed only by the holder of its exclusive lock:
+    a lock had on a file removed meanwhile is let go, and the file made again."""
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise late() from None
+                    time.sleep(_POLL)
+            if os.fstat(descriptor).st_nlink > 0:
+                return descriptor
+        except BaseException:
+            os.close(descriptor)
+            raise
+        os.close(descriptor)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Copy:
+    path: Path
+    when: dt.datetime
+    moment: history.Moment
+
+
+@contextlib.contextmanager
+def _nearest_copy(folder: Path, key: str, moment: history.Moment, deadline: float, late) -> Iterator[_Copy | None]:
+    """The kept copy with the same reference data whose moment is nearest `moment`'s (by
+    sequence number), read-locked while the block runs; None when there is none."""
+    reference = key.rsplit("-", 1)[1]
+    candidates = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            match = _NAMES.fullmatch(entry.name)
+            if match and entry.name == f"at-{match.group(1)}" and match.group(1).endswith(f"-{reference}"):
+                versions, last, _ = match.group(1).split("-")
+                candidates.append((abs(int(last) - moment.last), history.Moment(int(versions), int(last)), entry.name))
+    for _, other, name in sorted(candidates, key=lambda candidate: (candidate[0], candidate[2])):
+        held = _lock(folder / f"{name}.lock", fcntl.LOCK_SH, deadline, late)
+        try:
+            when = dt.datetime.fromisoformat((folder / name / _MOMENT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            os.close(held)  # removed meanwhile, or made before copies said their time
+            continue
+        try:
+            yield _Copy(folder / name, when, other)
+        finally:
+            os.close(held)
+        return
+    yield None
+
+
+def _clean(folder: Path) -> None:
+    """Remove the copies past the `KEPT` most recently used, and what a build cut short left,
+    unless in use; never fails for a file that another process removed first."""
+    copies, others = [], set()
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            match = _NAMES.fullmatch(entry.name)
+            if not match:
+                continue
+            if entry.name.startswith("at-") and not entry.name.endswith(".lock"):
+                with contextlib.suppress(FileNotFoundError):
+                    copies.append((entry.stat().st_mtime, match.group(1)))
+            else:
+                others.add(match.group(1))
+        for former in folder.glob("at-*.nq"):  # copies as the service wrote them before (files)
+            former.unlink(missing_ok=True)
+    copies.sort(reverse=True)
+    kept = {key for _, key in copies[:KEPT]}
+    for key in sorted(others - kept | {key for _, key in copies[KEPT:]}):
+        lock = folder / f"at-{key}.lock"
+        try:
+            held = _lock(lock, fcntl.LOCK_EX, 0.0, _Busy)
+        except _Busy:
+            continue  # in use, or being built: another time
+        try:
+            shutil.rmtree(folder / f"at-{key}", ignore_errors=True)
+            _remove_leftovers(folder, key)
+            lock.unlink(missing_ok=True)
+        finally:
+            os.close(held)
+
+
+class _Busy(Exception):
+    pass
+
+
+def _remove_leftovers(folder: Path, key: str) -> None:
+    """What builds of `key` cut short left (the caller holds its lock exclusively)."""
+    for leftover in folder.glob(f".tmp-{key}-*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)

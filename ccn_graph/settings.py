@@ -204,6 +204,25 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a SPARQL query may run before it is stopped (503 to the client)",
     ),
     Setting(
+        "CCN_CHILD_MEMORY_MB",
+        "child_memory_mb",
+        2048,
+        _non_negative(int),
+        "Most memory of each child process the service starts, in megabytes (its data segment): a "
+        "query over the graph as it was (`/sparql?at=`) and building that graph, or working out a "
+        "SPARQL Update (which holds the whole data set); past it the child is stopped and the "
+        "request gets 503; 0: no limit",
+    ),
+    Setting(
+        "CCN_PAST_QUERIES",
+        "past_queries",
+        2,
+        _positive(int),
+        "Most queries over the graph as it was (`/sparql?at=`) that run at once, across all the "
+        "workers (each runs in a child process, and the first for a moment builds its copy of the "
+        "graph); past it 503 with Retry-After at once",
+    ),
+    Setting(
         "CCN_RESULT_LIMIT",
         "result_limit",
         100_000,
@@ -316,6 +335,8 @@ class Settings:
     store_memory_mb: int
     store_query_budget: int
     query_timeout: float
+    child_memory_mb: int
+    past_queries: int
     result_limit: int
     query_max_bytes: int
     query_max_depth: int

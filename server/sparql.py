@@ -28,9 +28,9 @@ from flask import (
     url_for,
 )
 
-from ccn_graph import formats, history, queries, results
+from ccn_graph import children, formats, history, queries, results
 from ccn_graph.iris import check_iri
-from ccn_graph.past import PastStore
+from ccn_graph.past import PastBusy, PastStore
 from ccn_graph.sparql_guard import QueryInfo, QueryRefused, analyse
 from ccn_graph.store import QueryTimeout, StoreRequestError, StoreUnavailable
 from server import context, metrics, service_description
@@ -170,7 +170,8 @@ def _past() -> PastStore | Response | None:
         return _refuse(400, "at", f"at= takes a time such as 2026-10-01T12:00:00Z (or an RFC 1123 date); got {asked[:80]!r}.")
     settings = context.settings()
     return PastStore(context.store(), settings.base_iri, when, Path(settings.data_dir) / "past",
-                     settings.query_timeout, settings.environ(inherit=True))
+                     settings.query_timeout, settings.environ(inherit=True), memory_mb=settings.child_memory_mb,
+                     slots=settings.past_queries)
 
 
 def _iso_time(text: str) -> dt.datetime | None:
@@ -222,10 +223,24 @@ def _start(query: str, info: QueryInfo, default_graphs, named_graphs):
         )
         response.headers["Retry-After"] = "5"
         return response
+    except PastBusy as exc:
+        response = _refuse(503, "busy", f"{_sentence(exc)}: try again in a few seconds.")
+        response.headers["Retry-After"] = "5"
+        return response
+    except children.OutOfMemory as exc:
+        response = _refuse(503, "memory", f"{_sentence(exc)}. Narrow it down (a LIMIT, more specific "
+                           "patterns) and try again.")
+        response.headers["Retry-After"] = "5"
+        return response
     except StoreUnavailable as exc:
         response = error_response(503, "Service Unavailable", f"The store is unavailable: {exc}")
         response.headers["Retry-After"] = "5"
         return _common_headers(response)
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:]
 
 
 def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_graphs) -> Response:

@@ -176,3 +176,25 @@ def test_an_update_that_takes_too_long_to_work_out_is_stopped(tmp_path):
     quick = f'INSERT DATA {{ GRAPH <{BASE}graph/member/x> {{ <{BASE}id/member/x> <{BASE}q> "y" }} }}'
     effect = updates.evaluate(store, quick, BASE, work_dir=tmp_path, time_limit=10, environ=cli_env())
     assert list(effect.graphs) == [f"{BASE}graph/member/x"] and len(effect.graphs[f"{BASE}graph/member/x"]) == 301
+
+
+# Every triple with every pair of others, as a new triple: the insertion grows without end.
+BIG_UPDATE = (f"INSERT {{ GRAPH <{BASE}graph/member/big> {{ <{BASE}id/member/big> <{BASE}p> ?all }} }} WHERE {{ "
+              "?a ?p1 ?o1 . ?b ?p2 ?o2 . ?c ?p3 ?o3 BIND (CONCAT(STR(?o1), STR(?o2), STR(?o3)) AS ?all) }")
+
+
+def test_an_update_that_needs_too_much_memory_to_work_out_is_stopped(tmp_path):
+    """The child that works an update out runs under the children's memory limit (the setting in
+    its environment): past it the update is stopped, nothing written, well before its time limit."""
+    store = EmbeddedStore()
+    store.update("INSERT DATA { GRAPH <" + BASE + "graph/member/x> { "
+                 + " ".join(f"<{BASE}id/member/x> <{BASE}p> {i} ." for i in range(300)) + " } }")
+    started = time.monotonic()
+    with pytest.raises(updates.UpdateOutOfMemory, match="limit of 256 MB"):
+        updates.evaluate(store, BIG_UPDATE, BASE, work_dir=tmp_path, time_limit=60,
+                         environ=cli_env(CCN_CHILD_MEMORY_MB="256"))
+    assert time.monotonic() - started < 30
+    quick = f'INSERT DATA {{ GRAPH <{BASE}graph/member/x> {{ <{BASE}id/member/x> <{BASE}q> "y" }} }}'
+    effect = updates.evaluate(store, quick, BASE, work_dir=tmp_path, time_limit=10,
+                              environ=cli_env(CCN_CHILD_MEMORY_MB="256"))
+    assert len(effect.graphs[f"{BASE}graph/member/x"]) == 301
