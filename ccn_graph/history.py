@@ -354,10 +354,22 @@ class Version:
     entity: str | None = None
     agent: str | None = None
     content: Graph | None = None
+    #: The version's triples as the snapshot kept of them (`snapshot` text), when read so.
+    kept: str | None = None
 
     @property
     def deleted(self) -> bool:
         return self.kind == DELETED
+
+    def triples(self) -> Graph:
+        """The version's triples (parsed from its kept snapshot, when that is how they were read)."""
+        if self.content is not None:
+            return self.content
+        return parse_snapshot(self.kept or "")
+
+    def text(self) -> str:
+        """The version's triples as `snapshot` text, without parsing a kept snapshot again."""
+        return self.kept if self.kept is not None else snapshot(self.content or ())
 
 
 def versions(store: Store, graph: str) -> list[Version]:
@@ -377,7 +389,7 @@ def version(store: Store, graph: str, number: int) -> Version | None:
         return None
     r = rows[0]
     return Version(str(r["version"]), graph, number, int(r["sequence"]), URIRef(r["kind"]), _time(r["time"]),
-                   str(r["activity"]) if "activity" in r else None, content=_content(rows))
+                   str(r["activity"]) if "activity" in r else None, **_content(rows))
 
 
 def by_sequence(store: Store, first: int, last: int) -> list[Version]:
@@ -480,7 +492,7 @@ def with_sequences(store: Store, sequences: Iterable[int]) -> list[Version]:
         out.append(Version(
             str(r["version"]), str(r["graph"]), int(r["number"]), sequence, URIRef(r["kind"]), _time(r["time"]),
             str(r["activity"]) if "activity" in r else None, str(r["entity"]) if "entity" in r else None,
-            str(r["agent"]) if "agent" in r else None, _content(group)))
+            str(r["agent"]) if "agent" in r else None, **_content(group)))
     return out
 
 
@@ -507,16 +519,18 @@ def counts_in(graphs: Mapping[str, Graph]) -> tuple[int, int] | None:
     return (int(versions), int(writes)) if versions is not None and writes is not None else None
 
 
-def _content(rows: list) -> Graph:
-    """A version's triples from its query rows: the snapshot, else the rows' triples."""
+def _content(rows: list) -> dict[str, Graph | str]:
+    """A version's triples from its query rows, as `Version` fields: ``content`` (the triples) or,
+    where a snapshot was kept, ``kept`` (its text), parsed only by those who need the triples
+    (`Version.triples`)."""
     for row in rows:
         if "snapshot" in row:
-            return parse_snapshot(str(row["snapshot"]))
+            return {"kept": str(row["snapshot"])}
     graph = Graph()
     for row in rows:
         if "s" in row:
             graph.add((row["s"], row["p"], row["o"]))
-    return graph
+    return {"content": graph}
 
 
 def _time(term) -> dt.datetime:

@@ -162,7 +162,7 @@ def _page_graph(base: str, number: int, full: bool, members: list[history.Versio
                                               version.activity, version.time):
             graph.add(triple)
         if not version.deleted:
-            graph.add((subject, history.CCN.snapshot, Literal(history.snapshot(version.content))))
+            graph.add((subject, history.CCN.snapshot, Literal(version.text())))
     return graph
 
 

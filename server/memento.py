@@ -204,7 +204,7 @@ def memento(path: str, number: str):
                                                f"{shown.time:%Y-%m-%d %H:%M:%S} UTC.")
         response.headers.update(headers)
         return linked_data.vary(response)
-    graph = shown.content
+    graph = shown.triples()
     _add_labels(store, graph)
     index = next(i for i, v in enumerate(kept) if v.number == shown.number)
     info = {

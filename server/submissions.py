@@ -227,9 +227,9 @@ def revert(path: str, number: int):
     if kept.deleted:
         return error_response(409, "Conflict", f"Version {number} of {iri} is its deletion; to delete the record, "
                                                f"DELETE /graphs?graph={record}.")
-    outcome = writer().write(Replace({record: kept.content}), steward, label=f"Revert of {iri} to version {number}",
+    outcome = writer().write(Replace({record: kept.triples()}), steward, label=f"Revert of {iri} to version {number}",
                              expected=expected_versions(), extra={"reverted_to": number})
-    return outcome_response(outcome, history.snapshot(kept.content), formats.N_TRIPLES.media_type)
+    return outcome_response(outcome, kept.text(), formats.N_TRIPLES.media_type)
 
 
 def expected_versions() -> frozenset[str] | None:
