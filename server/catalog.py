@@ -61,9 +61,6 @@ def published_version() -> str:
     return f"dumps {manifest().version}@{state.loaded_at if state else ''}"
 
 
-_rebuilding = threading.Lock()
-
-
 def rebuild_in_background(app) -> None:
     """Rebuild the dumps for the new data version without delaying the response, at the earliest
     `CCN_DUMPS_EVERY` seconds after the previous rebuild started.
@@ -97,13 +94,16 @@ def rebuild_in_background(app) -> None:
                     app.logger.exception("rebuilding the dumps failed")
                     return
 
+    # One rebuild at a time per app (a process serves one; a test process many, each its own).
+    rebuilding = app.extensions["ccn_graph"].setdefault("dumps_rebuilding", threading.Lock())
+
     def guarded():
-        if not _rebuilding.acquire(blocking=False):
+        if not rebuilding.acquire(blocking=False):
             return  # the running one goes on until it has caught up
         try:
             run()
         finally:
-            _rebuilding.release()
+            rebuilding.release()
 
     threading.Thread(target=guarded, name="dumps", daemon=True).start()
 

@@ -151,7 +151,7 @@ def test_a_store_out_of_threads_is_busy_not_broken():
     assert not isinstance(raised.value, StoreUnavailable)
 
 
-def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(managed_server, tmp_path):
+def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(request, oxigraph_bin, tmp_path):
     """The budget's patience belongs to the request, not the thread: gunicorn's threads serve
     reads and writes in turn, and a write after a read on the same thread was refused with 503
     instead of waiting its turn. Flask's test client serves every request on this one thread."""
@@ -162,8 +162,12 @@ def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(managed_ser
     from ..conftest import BASE
     from ..test_submissions import member
 
-    store = RemoteStore(managed_server.endpoints, timeout=10, budget=QueryBudget(4, window=2.0))
-    store.clear()
+    # A store of its own: the dumps rebuilt after the write follow it, and end with it.
+    server = OxigraphServer(tmp_path / "store", query_timeout=5, binary=oxigraph_bin)
+    (tmp_path / "store").mkdir()
+    server.start()
+    request.addfinalizer(server.stop)
+    store = RemoteStore(server.endpoints, timeout=10, budget=QueryBudget(4, window=2.0))
     loading.load_reference_data(store, BASE)
     settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path), "base_iri": BASE, "cache_mb": 0})
     token = Stewards(tmp_path).add("NCC Romania", ("RO",))
