@@ -136,6 +136,8 @@ class ImportReport:
         elif self.outcome is not None and not self.outcome.accepted:
             out.append("rejected by validation, nothing written:")
             out += [f"  {r.focus} {r.path or ''}: {r.message}" for r in self.outcome.report.violations]
+        elif self.outcome is not None and self.outcome.unchanged:
+            out.append("nothing to write: the graph holds these records as they are")
         elif self.written:
             out.append(f"written in one update ({self.outcome.activity})")
         return out

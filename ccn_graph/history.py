@@ -55,6 +55,7 @@ __all__ = [
     "nt_line",
     "parse_http_date",
     "parse_snapshot",
+    "same",
     "snapshot",
     "snapshots",
     "version",
@@ -186,7 +187,7 @@ def version_nodes(
     sequence = current.count
     for graph in sorted(after):
         old, new = before.get(graph, Graph()), after[graph]
-        if _same(old, new):
+        if same(old, new):
             continue
         number, previous = current.latest.get(graph, (0, None))
         if len(old):
@@ -203,7 +204,7 @@ def version_nodes(
     return nodes, history_state(sequence, time, current.writes + 1), written
 
 
-def _same(old: Graph, new: Graph) -> bool:
+def same(old: Graph, new: Graph) -> bool:
     """Whether two graphs hold the same triples, literals compared by value where they have one:
     the store writes its own canonical forms ("2.50" is read back as "2.5")."""
     if len(old) != len(new):

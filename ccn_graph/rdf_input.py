@@ -26,7 +26,7 @@ from ccn_graph import formats
 from ccn_graph.iris import InvalidIRI, check_iri
 from ccn_graph.store.embedded import syntax_error
 
-__all__ = ["InputError", "decompress", "focus_lines", "parse_graph"]
+__all__ = ["InputError", "decompress", "focus_lines", "ill_typed", "parse_graph"]
 
 ACCEPTED = (formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD, formats.RDF_XML)
 
@@ -167,7 +167,7 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
                     check_iri(str(term))
                 except InvalidIRI as exc:
                     raise InputError(400, f"The {fmt.media_type} body has an invalid IRI: {exc}.") from None
-        if isinstance(o, Literal) and _ill_typed(o):
+        if isinstance(o, Literal) and ill_typed(o):
             raise InputError(400, f'The {fmt.media_type} body has "{o}" as an xsd:{o.datatype.removeprefix(str(XSD))} '
                                   f"(on <{s}> <{p}>), which it is not: write it in that datatype's form, or "
                                   "as a plain string.")
@@ -189,7 +189,8 @@ _DATES = {XSD.date: re.compile(_DAY + _TZ), XSD.dateTime: re.compile(_DAY + _TIM
           XSD.gYear: re.compile(_YEAR + _TZ)}
 
 
-def _ill_typed(literal: Literal) -> bool:
+def ill_typed(literal: Literal) -> bool:
+    """Whether `literal` is not of its (checked) XSD datatype: numbers, booleans, dates by XSD's forms."""
     text = str(literal)
     if literal.datatype in _DATES:
         match = _DATES[literal.datatype].fullmatch(text)

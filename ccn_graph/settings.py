@@ -268,6 +268,21 @@ SETTINGS: tuple[Setting, ...] = (
         "({entity}#genid-…), in time linear in the record; 0: no bound",
     ),
     Setting(
+        "CCN_MAX_WRITE_RECORDS",
+        "max_write_records",
+        100,
+        _non_negative(int),
+        "Most records one steward's write may hold (413 beyond): the write lock is held while a "
+        "write is validated, about 10 ms a record; 0: no bound",
+    ),
+    Setting(
+        "CCN_MAX_WRITE_TRIPLES",
+        "max_write_triples",
+        10_000,
+        _non_negative(int),
+        "Most triples one steward's write may hold (413 beyond), for the same reason; 0: no bound",
+    ),
+    Setting(
         "CCN_OPEN_GRAPHS",
         "open_graphs",
         (),
@@ -343,6 +358,8 @@ class Settings:
     max_body: int
     validate_max_body: int
     max_blank_nodes: int
+    max_write_records: int
+    max_write_triples: int
     open_graphs: tuple[str, ...]
     cache_mb: int
     dumps_every: float

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from ccn_graph.iris import MEMBER_STATES
+from ccn_graph.iris import MEMBER_STATES, steward_iri
 
 __all__ = ["NETWORK", "Steward", "StewardError", "Stewards"]
 
@@ -98,6 +98,13 @@ class Stewards:
             data = self._load()
             if any(s["name"] == name and not s.get("revoked") for s in data["stewards"]):
                 raise StewardError(f"there is already a steward called {name!r}; revoke it first")
+            # Activities name their steward by an IRI made from the name, and the submission log
+            # by the name: a name is taken again only by the same steward (same name, same scope).
+            for other in data["stewards"]:
+                if steward_iri("", other["name"]) == steward_iri("", name) and (
+                        other["name"] != name or tuple(other["scope"]) != tuple(scope)):
+                    raise StewardError(f"the name {name!r} would be taken for steward {other['name']!r} (scope "
+                                       f"{', '.join(other['scope'])}) in the provenance; choose another name")
             data["stewards"].append({
                 "name": name, "scope": list(scope), "id": identifier, "salt": salt.hex(), "hash": digest.hex(),
                 "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "revoked": None,

@@ -68,19 +68,9 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
     more memory than the child's setting in `environ` allows. The caller holds the write lock,
     so that what is evaluated here is what the gate then replaces.
     """
-    probe = EmbeddedStore()
-    try:
-        probe.run_update(update)
-    except RequestSyntaxError as exc:
-        raise UpdateRefused(f"The update is not valid SPARQL 1.1 Update: {exc}") from None
-    except StoreRequestError:
-        pass  # on the empty probe (a graph it names is not there); the working copy judges that
-    problem = _default_graph_removal(update)
-    if problem:
-        raise UpdateRefused(
-            f"The update removes triples from the default graph ({problem}). The default graph is the "
-            "union of the record graphs, so nothing would be removed from them: remove the triples from "
-            "their graph, naming it with GRAPH (or WITH).")
+    # Reading the update (Oxigraph's parser, then rdflib's for its operations) is done in the child
+    # too, under its limits: in this process, under the write lock, a small update could take
+    # minutes and gigabytes to read.
     with tempfile.NamedTemporaryFile(suffix=".nq", dir=work_dir) as handle:
         stream = store.dataset_stream()
         try:
@@ -118,7 +108,11 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
     for graph, lines in json.loads(answer).items():
         content = Graph()
         if lines:
-            content.parse(data="".join(f"{line} .\n" for line in lines), format=formats.N_TRIPLES.rdflib_name)
+            try:
+                content.parse(data="".join(f"{line} .\n" for line in lines), format=formats.N_TRIPLES.rdflib_name)
+            except Exception as exc:  # noqa: BLE001 - rdflib raises many types; what it cannot read is refused
+                raise UpdateRefused(f"The update writes what CCN Graph does not keep (quoted triples, RDF-star, "
+                                    f"or a term it cannot read): {exc}") from None
         changed[graph] = content
     return UpdateEffect(changed)
 
@@ -131,7 +125,7 @@ def _default_graph_removal(update: str) -> str | None:
     `DROP ALL` and `CLEAR ALL` also empty every named graph, so they are no such removal."""
     try:
         operations = translateUpdate(parseUpdate(update)).algebra
-    except Exception:  # noqa: BLE001 - Oxigraph has read it already: what rdflib cannot, it judges
+    except Exception:  # noqa: BLE001 - what rdflib cannot read, Oxigraph judges next (with its message)
         return None
     for operation in operations:
         if operation.name in ("DeleteData", "DeleteWhere") and operation.triples:
@@ -146,6 +140,12 @@ def _default_graph_removal(update: str) -> str | None:
 def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[str]]:
     """The new lines of each named graph `update` changes, worked out on a copy of `dataset` (an
     N-Quads file); raises `UpdateRefused` (see `evaluate`)."""
+    problem = _default_graph_removal(update)
+    if problem:
+        raise UpdateRefused(
+            f"The update removes triples from the default graph ({problem}). The default graph is the "
+            "union of the record graphs, so nothing would be removed from them: remove the triples from "
+            "their graph, naming it with GRAPH (or WITH).")
     copy = EmbeddedStore()
     copy.load_file(dataset, formats.N_QUADS)
     copy.run_update(queries.bind(queries.load("working_copy"), {
@@ -156,6 +156,8 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
     before = copy.graph_lines()
     try:
         copy.run_update(update)
+    except RequestSyntaxError as exc:
+        raise UpdateRefused(f"The update is not valid SPARQL 1.1 Update: {exc}") from None
     except StoreRequestError as exc:
         raise UpdateRefused(f"The update could not be applied: {exc}") from None
     after = copy.graph_lines()

@@ -30,7 +30,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(WriteRefused)
     def _write_refused(exc: WriteRefused):
         text = str(exc)
-        response = error_response(exc.status, exc.title, f"{text[:1].upper()}{text[1:]}{'' if text.endswith('.') else '.'}")
+        # A sentence, unless it starts with a name (an IRI keeps its case).
+        first = text[:1] if text.startswith(("http://", "https://", "<")) else text[:1].upper()
+        response = error_response(exc.status, exc.title, f"{first}{text[1:]}{'' if text.endswith('.') else '.'}")
         if isinstance(exc, WorkedOutTooLong):
             response.headers["Retry-After"] = "5"
         return response

@@ -21,7 +21,7 @@ from ccn_graph.write import Update
 from server import context
 from server.errors import error_response
 from server.request_checks import strict_form
-from server.submissions import authenticated_steward, outcome_response, writer
+from server.submissions import authenticated_steward, outcome_response, preconditions, writer
 
 blueprint = Blueprint("sparql_update", __name__)
 
@@ -102,7 +102,8 @@ def update():
         return error_response(exc.status, "Refused", str(exc))
     except QueryRefused as exc:
         return error_response(exc.status, exc.reason, str(exc))
-    outcome = writer().write(Update(_with_base(prepared)), steward, label="SPARQL Update", extra={"update": text})
+    outcome = writer().write(Update(_with_base(prepared)), steward, label="SPARQL Update", extra={"update": text},
+                             **preconditions())
     if outcome.unchanged:
         return current_app.json.response({"status": "unchanged", "steward": steward.name, "graphs": []})
     return outcome_response(outcome, "", "", created_status=200, replaced_status=200)

@@ -207,7 +207,7 @@ def submit():
         records = reference.split_records(graph, base)
     except reference.ReferenceDataError as exc:
         return error_response(400, "Bad Request", f"Only records of this graph can be submitted: {exc}.")
-    outcome = writer().write(Replace(records), steward, label="Submission", expected=expected_versions())
+    outcome = writer().write(Replace(records), steward, label="Submission", **preconditions())
     return outcome_response(outcome, text, media_type)
 
 
@@ -228,19 +228,25 @@ def revert(path: str, number: int):
         return error_response(409, "Conflict", f"Version {number} of {iri} is its deletion; to delete the record, "
                                                f"DELETE /graphs?graph={record}.")
     outcome = writer().write(Replace({record: kept.triples()}), steward, label=f"Revert of {iri} to version {number}",
-                             expected=expected_versions(), extra={"reverted_to": number})
+                             **preconditions(), extra={"reverted_to": number})
     return outcome_response(outcome, kept.text(), formats.N_TRIPLES.media_type)
 
 
-def expected_versions() -> frozenset[str] | None:
-    """The record versions ``If-Match`` names (None: no condition). Raises `Stale` for a header
-    of weak tags only: If-Match compares strongly (RFC 9110 §13.1.1), so they never match a write."""
-    if not request.if_match or request.if_match.star_tag:
-        return None
-    tags = request.if_match.as_set()
-    if not tags:
-        raise Stale("If-Match names only weak tags, which never match a write; send the record's ETag as it came")
-    return frozenset(tags)
+def preconditions() -> dict:
+    """The conditions ``If-Match`` and ``If-None-Match: *`` put on a write, as `Writer.write`
+    arguments (`expected` versions, whether the record must `exist`). Raises `Stale` for an
+    ``If-Match`` of weak tags only: it compares strongly (RFC 9110 §13.1.1), so they never match."""
+    out: dict = {}
+    if request.if_match and request.if_match.star_tag:
+        out["exists"] = True
+    elif request.if_match:
+        tags = request.if_match.as_set()
+        if not tags:
+            raise Stale("If-Match names only weak tags, which never match a write; send the record's ETag as it came")
+        out["expected"] = frozenset(tags)
+    if request.if_none_match and request.if_none_match.star_tag:
+        out["exists"] = False
+    return out
 
 
 def outcome_response(outcome: WriteOutcome, text: str, media_type: str, *, created_status: int = 201,
@@ -249,9 +255,15 @@ def outcome_response(outcome: WriteOutcome, text: str, media_type: str, *, creat
     record) with ``Location`` and the report, or 422 with the report."""
     lines = _lines(text, media_type, outcome.report)
     summary = SubmissionLog.entry(outcome)
-    status_code = (replaced_status if outcome.existed else created_status) if outcome.accepted else 422
+    if outcome.unchanged:
+        # Nothing written: the record already is what was sent.
+        summary["status"] = "unchanged"
+        status_code = 204 if replaced_status == 204 else 200
+    else:
+        status_code = (replaced_status if outcome.existed else created_status) if outcome.accepted else 422
     response = _report_response(outcome.report, lines, status_code, {**summary, **outcome.extra})
-    response.headers["Location"] = url_for("submissions.status", submission_id=outcome.id)
+    if not outcome.unchanged:
+        response.headers["Location"] = url_for("submissions.status", submission_id=outcome.id)
     if outcome.accepted and len(outcome.etags) == 1:
         response.set_etag(next(iter(outcome.etags.values())))
     return response
@@ -311,7 +323,7 @@ def write_graph():
     base = context.settings().base_iri
     the_writer = writer()
     if request.method == "DELETE":
-        outcome = the_writer.write(Delete(iri), steward, label="Graph Store DELETE", expected=expected_versions())
+        outcome = the_writer.write(Delete(iri), steward, label="Graph Store DELETE", **preconditions())
         return _no_content(outcome_response(outcome, "", "", replaced_status=204))
     try:
         new = Graph()
@@ -320,7 +332,7 @@ def write_graph():
     except InputError as exc:
         return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
     change = Add(iri, new) if request.method == "POST" else Replace({iri: new})
-    outcome = the_writer.write(change, steward, label=f"Graph Store {request.method}", expected=expected_versions())
+    outcome = the_writer.write(change, steward, label=f"Graph Store {request.method}", **preconditions())
     return _no_content(outcome_response(outcome, text, media_type, created_status=201, replaced_status=204))
 
 

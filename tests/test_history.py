@@ -101,9 +101,11 @@ def test_a_replaced_record_costs_one_snapshot_and_the_current_one_none(world):
 def test_an_unchanged_write_makes_no_version(world):
     app, store, tokens = world
     before = history.count(store)
+    writes = history.heads(store, ()).writes
     response = submit(app, member("hist-lab", NAMES[-1]), tokens["ro"])
-    assert response.status_code == 201, response.text
-    assert history.count(store) == before
+    # Nothing to write: no version, no activity, the data version unmoved.
+    assert response.status_code == 200 and response.json()["status"] == "unchanged", response.text
+    assert history.count(store) == before and history.heads(store, ()).writes == writes
     assert [v.number for v in history.versions(store, GRAPH)] == [1, 2, 3, 4]
 
 

@@ -7,7 +7,7 @@ import secrets
 import statistics
 import time
 
-from ccn_graph.stewards import Steward, Stewards
+from ccn_graph.stewards import Steward, StewardError, Stewards
 
 TRIES = 9
 
@@ -62,3 +62,25 @@ def test_a_refusal_takes_as_long_for_an_unknown_identifier(tmp_path):
     assert known > 0.005, known
     assert 0.5 < unknown / known < 2, (known, unknown)
     assert 0.5 < gone / known < 2, (known, gone)
+
+
+def test_a_name_is_taken_again_only_by_the_same_steward(tmp_path):
+    """Activities name a steward by an IRI made from its name, and the submission log by its name:
+    "ncc romania" (DE) beside "NCC Romania" (RO) made one agent of two stewards."""
+    registry = Stewards(tmp_path)
+    registry.add("NCC Romania", ("RO",))
+    for name, scope in (("ncc romania", ("DE",)), ("NCC  Romania", ("RO",))):
+        try:
+            registry.add(name, scope)
+        except StewardError as exc:
+            assert "choose another name" in str(exc)
+        else:
+            raise AssertionError(f"{name!r} was taken again")
+    registry.revoke("NCC Romania")
+    registry.add("NCC Romania", ("RO",))  # a new token for the same steward
+    try:
+        registry.add("ncc-romania", ("RO",))
+    except StewardError:
+        pass
+    else:
+        raise AssertionError("a name of the same agent IRI was taken again")

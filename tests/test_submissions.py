@@ -407,3 +407,22 @@ def test_graph_store_protocol_writes_go_through_the_gate(world):
     assert gsp(app, "DELETE", graph, token=tokens["ro"]).status_code == 204
     assert requests.get(f"{app.url}/graphs", params={"graph": graph}, timeout=10).status_code == 404
     assert gsp(app, "DELETE", graph, token=tokens["ro"]).status_code == 404
+
+
+def test_open_graphs_describe_no_record_activity_version_or_steward(managed_server, tmp_path_factory):
+    """Graphs under CCN_OPEN_GRAPHS take any triples, but not about what has a graph of its own:
+    read through the union, a steward's label there renamed who "last changed" a record, and a
+    second Member State there bypassed the record's shapes and history."""
+    app, store, tokens, _ = steward_world(managed_server, tmp_path_factory, open_graphs=(f"{BASE}open/",))
+    try:
+        graph = f"{BASE}open/notes"
+        before = dump(store)
+        for subject in ("id/steward/ncc-romania", "id/activity/x", "id/version/1", "id/member/lab-1"):
+            body = f"<{BASE}{subject}> <http://www.w3.org/2000/01/rdf-schema#label> \"Mallory\" ."
+            response = gsp(app, "PUT", graph, body, tokens["network"])
+            assert response.status_code == 403 and "own graph only" in response.json()["message"], response.text
+        assert dump(store) == before
+        fine = gsp(app, "PUT", graph, '<http://example.org/s> <http://example.org/p> "note" .', tokens["network"])
+        assert fine.status_code == 201, fine.text
+    finally:
+        app.close()

@@ -38,5 +38,7 @@ def build_writer(settings: Settings, store: Store, ontology: Graph | None = None
         lock_path=lock_path(settings),
         shapes_version=str(shapes.value(_SHAPES, OWL.versionInfo) or ""),
         max_blank_nodes=settings.max_blank_nodes,
+        max_records=settings.max_write_records,
+        max_triples=settings.max_write_triples,
         update_limits=UpdateLimits(settings.query_timeout, settings.environ(inherit=True), Path(settings.data_dir)),
     )

@@ -18,6 +18,7 @@ What else a record's entity may be typed as is said by the shapes (closed lists 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 
 from rdflib import Graph, URIRef
@@ -67,6 +68,8 @@ _NOT_FOR_OWNED_NODES = frozenset({
     DCAT.Distribution, DCAT.DataService, SKOS.Concept, SKOS.ConceptScheme, SKOS.Collection,
 })
 _MEMBER_STATE = URIRef(_CCN + "memberState")
+#: A kind or ref as written in a record's IRI: a plain name.
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
 _CODES = {v: k for k, v in MEMBER_STATES.items()}
 
 
@@ -96,12 +99,16 @@ class Scope:
         return any(graph_iri.startswith(prefix) for prefix in self.open_graphs)
 
     def kind(self, graph_iri: str) -> str | None:
-        """The kind of record a graph ``{base}graph/{kind}/{ref}`` holds; None for any other graph."""
+        """The kind of record a graph ``{base}graph/{kind}/{ref}`` holds; None for any other graph
+        (a ref of more than one segment, or one that is not a plain name: ``..``, ``x?y``, ``x%2Fy``
+        would name another document, or none, once a client resolves or decodes it)."""
         entity = entity_for_record(self.base, graph_iri)
         if entity is None:
             return None
         parts = entity[len(f"{self.base}id/"):].split("/")
-        return parts[0] if len(parts) == 2 else None
+        if len(parts) != 2 or not all(_PLAIN.fullmatch(part) for part in parts):
+            return None
+        return parts[0]
 
     def check_target(self, graph_iri: str, author: Steward | None) -> None:
         """Raises `NotAllowed` unless `author` (None: the service) may write graph `graph_iri` at all."""
@@ -131,6 +138,12 @@ class Scope:
                 if (None, RDF.type, cls) in graph:
                     raise NotAllowed(f"<{cls}> nodes are written by the service only, never in {graph_iri}")
             if self.is_open(graph_iri):
+                # Records, activities, versions and stewards are described in their own graphs
+                # only: read through the union, a triple here would change them past their shapes
+                # and history ("last changed by" an agent renamed here).
+                for subject in set(graph.subjects()):
+                    if str(subject).startswith(f"{self.base}id/"):
+                        raise NotAllowed(f"{subject} is described in its own graph only, never in {graph_iri}")
                 continue
             self._check_record(author, graph_iri, graph, before.get(graph_iri, Graph()))
 
@@ -166,3 +179,7 @@ class Scope:
                 if not author.may_write(code):
                     raise NotAllowed(f"{entity} belongs to Member State {code or '(none)'}, outside this steward's "
                                      f"scope ({', '.join(author.scope)})")
+        if author is not None and not author.network and kind not in _STATE_KINDS:
+            # Also when there is nothing to judge the record by (an empty write of a new graph).
+            raise NotAllowed(f"{graph_iri} holds a record of kind '{kind}'; only a network steward may write it "
+                             "(a Member-State steward writes member and NCC records)")

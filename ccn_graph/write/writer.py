@@ -23,10 +23,11 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ccn_graph import blank_nodes, history, updates
 from ccn_graph.ingest import Gate, file_lock, record_etag
+from ccn_graph.rdf_input import ill_typed
 from ccn_graph.iris import (
     ONTOLOGY_NS,
     InvalidIRI,
@@ -90,11 +91,12 @@ class Writer:
 
     `lock_path`: the write lock's file, shared by every process that writes to the store (None:
     this process only, for a store nobody else writes). `max_blank_nodes`: the most a record may
-    hold (0: no bound). `update_limits`: how SPARQL Updates are worked out (None: refused).
+    hold (0: no bound); `max_records`, `max_triples`: the most a steward's write may hold (0: no
+    bound). `update_limits`: how SPARQL Updates are worked out (None: refused).
     """
 
     def __init__(self, store: Store, gate: Gate, scope: Scope, base: str, *, lock_path: Path | None,
-                 shapes_version: str = "", max_blank_nodes: int = 0,
+                 shapes_version: str = "", max_blank_nodes: int = 0, max_records: int = 0, max_triples: int = 0,
                  update_limits: UpdateLimits | None = None) -> None:
         self.store = store
         self.gate = gate
@@ -103,6 +105,8 @@ class Writer:
         self.lock_path = lock_path
         self.shapes_version = shapes_version
         self.max_blank_nodes = max_blank_nodes
+        self.max_records = max_records
+        self.max_triples = max_triples
         self.update_limits = update_limits
         self._listeners: list[Listener] = []
         self._thread_lock = threading.RLock()
@@ -151,15 +155,19 @@ class Writer:
     def write(self, change: Change, author: Steward | None, *, label: str,
               expected: Collection[str] | None = None, sources: tuple[str, ...] = (),
               activity_id: str | None = None, extra: Mapping[str, object] | None = None,
-              dry_run: bool = False) -> WriteOutcome:
+              exists: bool | None = None, dry_run: bool = False) -> WriteOutcome:
         """Apply `change` for `author` (a steward; None: the service itself), all or nothing.
 
         `expected`: the versions (`record_etag`) the author would write over (If-Match: any of
-        them), for a change of one graph. `label` names the change in its provenance activity.
+        them), for a change of one graph; `exists`: whether that graph must hold triples already
+        (``If-Match: *``) or must not (``If-None-Match: *``). A change that leaves every graph as it
+        was writes nothing (the outcome says `unchanged`). `label` names the change in its
+        provenance activity.
         `dry_run`: every check, then nothing written and nobody told (the outcome is not accepted).
-        Raises `WriteRefused` (`BadWrite`, `NotAllowed`, `NothingToDelete`, `Stale`, `TooCostly`,
-        `WorkedOutTooLong`) with nothing written; store errors propagate (`WriteUnconfirmed`: the
-        update may have been applied).
+        A steward's write holds at most `max_records` records and `max_triples` triples (the
+        service's own imports are not bounded so). Raises `WriteRefused` (`BadWrite`, `NotAllowed`,
+        `NothingToDelete`, `Stale`, `TooCostly`, `WorkedOutTooLong`) with nothing written; store
+        errors propagate (`WriteUnconfirmed`: the update may have been applied).
         """
         activity_id = activity_id or uuid.uuid4().hex
         name = author.name if author is not None else None
@@ -176,6 +184,7 @@ class Writer:
                 except InvalidIRI as exc:
                     raise BadWrite(str(exc)) from None
                 self.scope.check_target(iri, author)
+            self._check_size_and_values(new, author)
             try:
                 new = blank_nodes.skolemise(
                     new, {g: None if self.scope.is_open(g) else entity_for_record(self.base, g) for g in new},
@@ -184,13 +193,21 @@ class Writer:
                 raise TooCostly(str(exc)) from None
             before = self.current(new)
             self.scope.check(author, new, before)
-            if expected is not None:
+            if expected is not None or exists is not None:
                 if len(new) != 1:
-                    raise BadWrite("If-Match applies to a write of one record only")
-                if record_etag(before[next(iter(new))]) not in expected:
+                    raise BadWrite("If-Match and If-None-Match apply to a write of one record only")
+                held = before[next(iter(new))]
+                if expected is not None and record_etag(held) not in expected:
                     raise Stale("the record changed since you read it (If-Match no longer holds); read it again "
                                 "and send your change again")
+                if exists is True and not len(held):
+                    raise Stale("there is no such record yet (If-Match: * holds only for one that exists)")
+                if exists is False and len(held):
+                    raise Stale("the record exists already (If-None-Match: * holds only for a new one)")
             existed = any(len(graph) for graph in before.values())
+            if all(history.same(before[g], new[g]) for g in new):
+                return WriteOutcome(activity_id, True, _empty_report(), tuple(new), name, label, now, existed=existed,
+                                    unchanged=True, extra=dict(extra or {}))
             report = self.gate.check(new)
             if not report.conforms or dry_run:
                 outcome = WriteOutcome(activity_id, False, report, tuple(new), name, label, now, existed=existed,
@@ -203,6 +220,23 @@ class Writer:
                                   extra=dict(extra or {}))
             self._tell(outcome)
             return outcome
+
+    def _check_size_and_values(self, graphs: Mapping[str, Graph], author: Steward | None) -> None:
+        """Raises `TooCostly` past a steward's bounds, `BadWrite` for a value not of its datatype."""
+        if author is not None:
+            if self.max_records and len(graphs) > self.max_records:
+                raise TooCostly(f"the write names {len(graphs)} records; a steward's write holds at most "
+                                f"{self.max_records}: send them in several writes")
+            triples = sum(len(graph) for graph in graphs.values())
+            if self.max_triples and triples > self.max_triples:
+                raise TooCostly(f"the write holds {triples} triples; a steward's write holds at most "
+                                f"{self.max_triples}: send the records in several writes")
+        for graph_iri, graph in graphs.items():
+            for s, p, o in graph:
+                if isinstance(o, Literal) and ill_typed(o):
+                    raise BadWrite(f'"{o}" (on <{s}> <{p}> in {graph_iri}) is not an '
+                                   f"xsd:{o.datatype.removeprefix(str(XSD))}: write it in that datatype's form, "
+                                   "or as a plain string")
 
     def _merge(self, records: Mapping[str, Graph], before: Mapping[str, Graph], report: ValidationReport, *,
                activity_id: str, author: Steward | None, label: str, sources: tuple[str, ...],
