@@ -165,9 +165,10 @@ def engine(request):
     return request.getfixturevalue("managed_server" if request.param == "oxigraph" else "virtuoso_server")
 
 
-@pytest.fixture(params=["managed", "remote", "embedded", "virtuoso"])
+@pytest.fixture(params=["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"])
 def store(request) -> Store:
-    """A clean store of each backend (the remote one also over Virtuoso)."""
+    """A clean store of each backend (the remote one also over Virtuoso); the embedded one, in
+    the test process, is in the fast tier."""
     if request.param == "managed":
         server = request.getfixturevalue("managed_server")
         # As the service reaches it: state read from a copy kept in the data dir.
@@ -319,6 +320,27 @@ def loaded_site(managed_server, tmp_path_factory, *, members: int = 0, projects:
     data_dir = tmp_path_factory.mktemp("data")
     settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides})
     return LiveApp(create_app(settings, store)), store, data_dir
+
+
+# What a test marked `fast` must not use: these start (or need) a server process.
+NOT_FAST = {"oxigraph_bin", "managed_server", "remote_oxigraph", "virtuoso_server", "engine", "live_app",
+            "service", "past_service"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `fast` tier (`make test-fast`) stays in the test process: a test marked `fast` that
+    asks for a server fixture, or for a `store` other than the embedded one, is a usage error.
+    Child processes, Chromium and ../shared it cannot see: those are kept out by hand."""
+    wrong = []
+    for item in items:
+        if item.get_closest_marker("fast") is None:
+            continue
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("store", "embedded") if callspec else "embedded"
+        if NOT_FAST & set(item.fixturenames) or backend != "embedded":
+            wrong.append(item.nodeid)
+    if wrong:
+        raise pytest.UsageError("marked fast but needs a server: " + ", ".join(wrong))
 
 
 def pytest_terminal_summary(terminalreporter):

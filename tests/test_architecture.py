@@ -11,6 +11,8 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.fast
+
 SOURCES = sorted([*ROOT.joinpath("ccn_graph").rglob("*.py"), *ROOT.joinpath("server").rglob("*.py")])
 
 # Each engine is used from one module.

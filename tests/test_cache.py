@@ -118,6 +118,7 @@ def test_the_cache_can_be_turned_off(site):
         app.close()
 
 
+@pytest.mark.fast
 def test_the_cache_is_bounded_and_drops_the_least_recently_used(tmp_path):
     cache = ResponseCache(tmp_path / "c.sqlite", max_bytes=10_000, max_entry=1_000, touch_seconds=0)
     body = CachedResponse(200, {"Content-Type": "text/plain"}, b"x" * 900)
@@ -134,6 +135,7 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used(tmp_path):
     assert cache.get("k29", "1") is None and cache.size() <= 10_000
 
 
+@pytest.mark.fast
 def test_the_running_total_is_the_sum_of_the_bodies_held(tmp_path):
     """The bound is checked against a total kept by triggers (summing would read every body):
     replacements, evictions and other versions' drops all keep it equal to the sum."""
@@ -147,6 +149,7 @@ def test_the_running_total_is_the_sum_of_the_bodies_held(tmp_path):
         assert cache.size() == held <= 20_000
 
 
+@pytest.mark.fast
 def test_a_cache_file_of_the_older_layout_is_started_afresh(tmp_path):
     import sqlite3
 
@@ -162,6 +165,7 @@ def test_a_cache_file_of_the_older_layout_is_started_afresh(tmp_path):
     assert cache.put("k", "1", CachedResponse(200, {}, b"abc")) and cache.size() == 3
 
 
+@pytest.mark.fast
 def test_stale_answers_go_a_few_at_a_time(tmp_path):
     """After a write every kept answer is stale; dropping them all in one put held every worker's
     writes for seconds under load. Each put drops a few, until the cache is back under three

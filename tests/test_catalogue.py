@@ -197,6 +197,7 @@ def test_void_describes_the_graph(site):
         assert "http://eurovoc.europa.eu/" in targets and "http://www.wikidata.org/entity/" in targets
 
 
+@pytest.mark.fast
 def test_rebuilds_are_paced(tmp_path):
     """A rebuild may start `CCN_DUMPS_EVERY` seconds after the previous one started, not sooner."""
     from ccn_graph import dumps
@@ -210,6 +211,7 @@ def test_rebuilds_are_paced(tmp_path):
     assert dumps.seconds_until_due(tmp_path, 60) == 0
 
 
+@pytest.mark.fast
 def test_a_build_removes_what_a_killed_build_left(tmp_path):
     from ccn_graph.store.embedded import EmbeddedStore
 

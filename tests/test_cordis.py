@@ -190,6 +190,7 @@ def test_a_file_that_is_not_an_export_is_refused(world, tmp_path):
         run(world, "project.csv", str(bad))
 
 
+@pytest.mark.fast
 def test_name_normalisation_folds_case_accents_and_punctuation_only():
     assert cordis.normalise_name("Université  de Recherche, S.A.") == cordis.normalise_name("UNIVERSITE DE RECHERCHE S A")
     assert cordis.normalise_name("Fixture Lab GmbH") != cordis.normalise_name("Fixture Lab")

@@ -60,6 +60,7 @@ def world(managed_server, tmp_path_factory):
     (f"{BASE}graph/member/m-1", None),
     ("http://elsewhere.example/g", f"{BASE}id/activity/a1"),  # no entity
 ])
+@pytest.mark.fast
 def test_version_quads_are_the_version_triples_as_text(graph, activity):
     """The bulk load's text of a version node says what `version_triples` says, term for term."""
     when = dt.datetime(2026, 12, 3, 8, 30, 5, tzinfo=dt.timezone.utc)
@@ -365,6 +366,7 @@ def test_timemaps_are_paged_past_a_thousand_mementos(managed_server, tmp_path_fa
         app.close()
 
 
+@pytest.mark.fast
 def test_the_record_graphs_of_a_bulk_file_are_found_exactly():
     """Lines are skipped unparsed only when their last IRI is a graph already found: a triple of
     the default graph whose object looks like a graph, or an IRI inside a literal, adds nothing."""

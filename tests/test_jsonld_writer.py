@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD
 
 from ccn_graph.jsonld import write_jsonld
+
+pytestmark = pytest.mark.fast
 
 
 def test_every_kind_of_term_survives_the_round_trip():

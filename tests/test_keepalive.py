@@ -14,6 +14,8 @@ from ccn_graph.store import RemoteStore, StoreUnavailable
 from ccn_graph.store.keepalive import KeepAlive
 from ccn_graph.store.remote import Endpoints
 
+pytestmark = pytest.mark.fast
+
 BODY = b"0123456789" * 10_000  # 100 kB: more than one read
 
 

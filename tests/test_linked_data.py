@@ -64,6 +64,7 @@ def get(site, path, accept=None, method="GET", headers=None, **kwargs):
     return requests.request(method, site.url + path, headers=headers, allow_redirects=False, timeout=30, **kwargs)
 
 
+@pytest.mark.fast
 def test_the_sample_covers_every_type():
     assert len(ENTITIES) >= 20
 

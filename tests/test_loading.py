@@ -12,6 +12,7 @@ from ccn_graph.iris import graph_iri
 BASE = "http://ccn.test/"
 
 
+@pytest.mark.fast
 def test_reference_graphs_use_the_base_and_have_the_fixed_graphs():
     graphs = reference.reference_graphs(BASE)
     assert graph_iri(BASE, "ontology") in graphs
@@ -23,12 +24,14 @@ def test_reference_graphs_use_the_base_and_have_the_fixed_graphs():
         assert len(graph) > 0, iri
 
 
+@pytest.mark.fast
 def test_another_base_gives_other_iris():
     graphs = reference.reference_graphs("https://other.example/ccn/")
     assert "https://other.example/ccn/graph/centre/eccc" in graphs
     assert not any(BASE in str(t) for g in graphs.values() for triple in g for t in triple)
 
 
+@pytest.mark.fast
 def test_split_records_gives_owned_blank_nodes_to_their_record():
     data = Graph().parse(
         data=f"""@prefix ex: <http://e/> .
@@ -51,11 +54,13 @@ def test_split_records_gives_owned_blank_nodes_to_their_record():
         (f'<{BASE}id/a/1> <http://e/p> _:b . <{BASE}id/a/2> <http://e/p> _:b . _:b <http://e/q> 1 .', "belongs to 2"),
     ],
 )
+@pytest.mark.fast
 def test_split_records_refuses_what_belongs_to_no_single_record(turtle, message):
     with pytest.raises(reference.ReferenceDataError, match=message):
         reference.split_records(Graph().parse(data=turtle, format="turtle"), BASE)
 
 
+@pytest.mark.fast
 def test_reference_version_is_stable():
     assert reference.reference_version() == reference.reference_version()
     assert reference.reference_version().startswith("sha256:")

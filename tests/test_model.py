@@ -52,6 +52,7 @@ def instances(data: Graph, cls: str) -> set:
     return set(data.subjects(RDF.type, URIRef(CCN + cls)))
 
 
+@pytest.mark.fast
 def test_counts(data):
     assert len(instances(data, "MemberState")) == 27
     assert len(instances(data, "NationalCoordinationCentre")) == 27
@@ -71,6 +72,7 @@ def test_counts(data):
     assert not instances(data, "CommunityMember"), "no invented Community members in reference data"
 
 
+@pytest.mark.fast
 def test_reference_data_conforms_with_only_the_expected_warnings(ontology, shapes, data):
     report = Validator(shapes, ontology).validate(data)
     assert report.conforms, [(str(r.focus), r.message) for r in report.violations]
@@ -80,6 +82,7 @@ def test_reference_data_conforms_with_only_the_expected_warnings(ontology, shape
     assert sum(1 for r in report.warnings if str(r.shape).endswith("NCCHostKnown")) == 8
 
 
+@pytest.mark.fast
 def test_owl_rl_closure_is_consistent(ontology, data):
     closure = Graph()
     closure += ontology
@@ -91,6 +94,7 @@ def test_owl_rl_closure_is_consistent(ontology, data):
     assert (ncc, RDF.type, URIRef("http://www.w3.org/ns/org#Organization")) in closure
 
 
+@pytest.mark.fast
 def test_ontology_header(ontology):
     assert (ONTOLOGY, RDF.type, OWL.Ontology) in ontology
     version_iri = ontology.value(ONTOLOGY, OWL.versionIRI)
@@ -102,6 +106,7 @@ def test_ontology_header(ontology):
     assert ontology.value(ONTOLOGY, DCTERMS.source) == URIRef("http://data.europa.eu/eli/reg/2021/887/oj")
 
 
+@pytest.mark.fast
 def test_every_term_is_typed_labelled_defined(ontology):
     terms = {s for s in ontology.subjects() if str(s).startswith(CCN)}
     assert len(terms) >= 40
@@ -113,6 +118,7 @@ def test_every_term_is_typed_labelled_defined(ontology):
         assert ontology.value(term, RDFS.isDefinedBy) == ONTOLOGY, term
 
 
+@pytest.mark.fast
 def test_every_ccn_term_used_anywhere_is_declared(ontology, shapes, data):
     declared = {s for s, t in ontology.subject_objects(RDF.type) if t in TERM_TYPES}
     used = {
@@ -126,6 +132,7 @@ def test_every_ccn_term_used_anywhere_is_declared(ontology, shapes, data):
     assert used <= declared, f"undeclared: {sorted(used - declared)}"
 
 
+@pytest.mark.fast
 def test_classes_with_instances_have_shapes(ontology, shapes, data):
     targeted = set(shapes.objects(None, SH.targetClass))
     # Types that always come with another, shaped type.
@@ -140,6 +147,7 @@ def test_classes_with_instances_have_shapes(ontology, shapes, data):
     assert not missing, f"classes with instances but no shape: {sorted(missing)}"
 
 
+@pytest.mark.fast
 def test_every_constraint_speaks_to_a_steward(shapes):
     property_shapes = set(shapes.subjects(RDF.type, SH.PropertyShape))
     assert len(property_shapes) >= 40
@@ -157,6 +165,7 @@ def test_every_constraint_speaks_to_a_steward(shapes):
     assert {SH.Violation, SH.Warning} <= severities
 
 
+@pytest.mark.fast
 def test_every_fact_about_an_ncc_or_the_centre_has_a_source(graphs):
     checked = 0
     for iri, graph in graphs.items():
@@ -235,6 +244,7 @@ def flatten(nquads: str) -> tuple[Graph, list]:
     return graph, quads
 
 
+@pytest.mark.fast
 def test_generation_is_deterministic_flagged_and_kept_apart():
     text = generated(50, seed=3)
     assert text == generated(50, seed=3)
@@ -252,6 +262,7 @@ def test_generation_is_deterministic_flagged_and_kept_apart():
         assert re.fullmatch(r"https://[a-z0-9-]+\.synthetic\.example/", homepage)
 
 
+@pytest.mark.fast
 def test_generated_members_and_projects_conform_at_1000(ontology, shapes, data):
     combined, _ = flatten(generated(1000, seed=1, projects=100))
     combined += data

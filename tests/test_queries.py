@@ -12,6 +12,8 @@ from rdflib import namespace
 from ccn_graph import queries
 from ccn_graph.iris import InvalidIRI
 
+pytestmark = pytest.mark.fast
+
 
 def test_bind_replaces_variables_by_terms():
     text = queries.bind("SELECT ?o WHERE { ?s ?p ?o }", {"s": URIRef("http://e/s"), "p": URIRef("http://e/p")})

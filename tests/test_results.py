@@ -13,6 +13,8 @@ from rdflib.query import Result
 from ccn_graph import formats, results
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.fast
+
 TSV = (
     "?x\t?y\t?z\n"
     "1\t\"a\\tb\\nc\"\t_:b1\n"

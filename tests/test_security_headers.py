@@ -46,6 +46,7 @@ def assert_secured(response, policy: str | None) -> None:
     assert response.headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", where
 
 
+@pytest.mark.fast
 def test_the_page_policy_runs_no_inline_script():
     policy = directives(PAGE_POLICY)
     assert policy["script-src"] == ["'self'"]
@@ -126,6 +127,7 @@ class _InlineCode(HTMLParser):
                 self.found.append(f"javascript: in {name} on <{tag}>")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 def test_templates_keep_their_script_and_style_in_files(template):
     parser = _InlineCode()
@@ -133,6 +135,7 @@ def test_templates_keep_their_script_and_style_in_files(template):
     assert parser.found == [], parser.found
 
 
+@pytest.mark.fast
 def test_the_templates_are_found():
     assert len(TEMPLATES) >= 10
     parser = _InlineCode()
@@ -140,6 +143,7 @@ def test_the_templates_are_found():
     assert len(parser.found) == 4, parser.found
 
 
+@pytest.mark.fast
 def test_the_style_hashes_are_of_styles_yasgui_writes():
     # The three fixed styles YASGUI writes inline (see PAGE_POLICY); a new YASGUI that writes
     # others shows in the browser tests as a violation of the policy.

@@ -14,6 +14,7 @@ from ccn_graph.settings import SETTINGS, SettingsError, load_settings
 from .conftest import ROOT, cli_env
 
 
+@pytest.mark.fast
 def test_defaults_apply_without_environment(tmp_path):
     settings = load_settings(environ={"XDG_DATA_HOME": str(tmp_path)})
     assert settings.port == 8000
@@ -31,12 +32,14 @@ def test_defaults_apply_without_environment(tmp_path):
     ({"CCN_HOST": "ccn.internal", "CCN_PORT": "8080"}, "http://ccn.internal:8080/"),
     ({"CCN_PORT": "8080", "CCN_BASE_IRI": "https://ccn.example/"}, "https://ccn.example/"),
 ])
+@pytest.mark.fast
 def test_the_default_base_iri_is_where_the_service_listens(env, base):
     """Without CCN_BASE_IRI the IRIs a local service mints resolve on its own host and port."""
     assert load_settings(environ=env).base_iri == base
     assert load_settings(environ={}, overrides={"port": 8123}).base_iri == "http://127.0.0.1:8123/"
 
 
+@pytest.mark.fast
 def test_environment_overrides_defaults_and_flags_override_environment():
     env = {"CCN_PORT": "9000", "CCN_BASE_IRI": "https://ccn.example/", "CCN_WORKERS": "3"}
     settings = load_settings(environ=env, overrides={"port": 9100, "workers": None})
@@ -58,12 +61,14 @@ def test_environment_overrides_defaults_and_flags_override_environment():
         ("CCN_AUTOLOAD", "maybe", "true or false"),
     ],
 )
+@pytest.mark.fast
 def test_bad_values_name_the_setting(name, value, fragment):
     with pytest.raises(SettingsError) as info:
         load_settings(environ={name: value})
     assert name in str(info.value) and fragment in str(info.value)
 
 
+@pytest.mark.fast
 def test_a_child_process_reads_the_same_settings_from_environ(tmp_path):
     """The commands the service runs in a child process get its settings through the environment."""
     env = {"CCN_PORT": "9000", "CCN_BASE_IRI": "https://ccn.example/", "CCN_AUTOLOAD": "no",
@@ -77,11 +82,13 @@ def test_a_child_process_reads_the_same_settings_from_environ(tmp_path):
     assert inherited["PATH"] == os.environ["PATH"] and load_settings(environ=inherited) == settings
 
 
+@pytest.mark.fast
 def test_unknown_override_is_refused():
     with pytest.raises(SettingsError, match="no setting"):
         load_settings(environ={}, overrides={"colour": "blue"})
 
 
+@pytest.mark.fast
 def test_rows_mask_secrets():
     settings = load_settings(environ={"CCN_STORE_PASSWORD": "hunter2", "CCN_STORE_TOKEN": ""})
     rows = {name: (value, source) for name, value, source, _ in settings.rows()}
@@ -116,6 +123,7 @@ def test_bad_environment_stops_the_cli_with_a_message():
     assert "CCN_PORT" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.fast
 def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for setting in SETTINGS:

@@ -18,6 +18,8 @@ from ccn_graph import reference, validation
 from ccn_graph.iris import graph_iri
 from ccn_graph.validation import Validator
 
+pytestmark = pytest.mark.fast
+
 BASE = "http://ccn.test/"
 EXAMPLES = Path(__file__).parent / "shapes"
 VALID = sorted((EXAMPLES / "valid").glob("*.ttl"))

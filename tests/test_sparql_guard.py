@@ -6,6 +6,8 @@ import pytest
 
 from ccn_graph.sparql_guard import QueryRefused, analyse, tokens
 
+pytestmark = pytest.mark.fast
+
 LIMITS = {"max_bytes": 10_000, "max_depth": 64}
 
 

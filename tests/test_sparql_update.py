@@ -141,6 +141,7 @@ def test_protocol_errors(world):
     assert twice.status_code == 400 and "once" in twice.json()["message"]
 
 
+@pytest.mark.fast
 def test_prepare_update_adds_the_protocol_dataset_as_using_clauses():
     text = "INSERT { GRAPH <http://e/x> { ?s ?p ?o } } WHERE { ?s ?p ?o } ; INSERT DATA { <http://e/a> <http://e/b> 'WHERE' }"
     prepared = prepare_update(text, max_bytes=10_000, max_depth=10, using=["http://e/d"], using_named=["http://e/n"])

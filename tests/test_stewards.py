@@ -7,7 +7,11 @@ import secrets
 import statistics
 import time
 
+import pytest
+
 from ccn_graph.stewards import Steward, StewardError, Stewards
+
+pytestmark = pytest.mark.fast
 
 TRIES = 9
 

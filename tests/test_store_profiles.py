@@ -57,6 +57,7 @@ def test_the_virtuoso_profile_reads_and_writes_like_the_standard_one(remote_oxig
     standard.clear()
 
 
+@pytest.mark.fast
 def test_the_profile_is_a_setting():
     settings = load_settings(environ={"CCN_STORE_URL": "http://store:8890/sparql", "CCN_STORE_PROFILE": "Virtuoso"},
                              overrides={"base_iri": BASE})

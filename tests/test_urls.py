@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import url_for
 
 from ccn_graph.settings import load_settings
 from ccn_graph.store import EmbeddedStore
 from server import create_app
 from server.urls import document_url, members_url
+
+pytestmark = pytest.mark.fast
 
 PATHS = ["member/a", "synthetic-member/1-000042.ttl", "taxonomy/D12", "ncc/ro", "member/é space", "member/a?b#c",
          "member/x%2Fy", "member/semi;colon=1&x", "member/!$'()*+,:@"]

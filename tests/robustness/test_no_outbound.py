@@ -168,6 +168,7 @@ def test_nothing_names_its_way_out(service, tmp_path):
     assert all(figures), (canary.connections, canary.reads, [s for s in statuses if s[1] >= 500])
 
 
+@pytest.mark.fast
 def test_the_canary_sees_a_connection_and_a_read(tmp_path):
     """The canary itself works: a connection and a file read are seen."""
     canary = Canary(tmp_path)

@@ -41,6 +41,7 @@ def threads_of(pid: int) -> int:
     return int(next(line for line in status.splitlines() if line.startswith("Threads:")).split()[1])
 
 
+@pytest.mark.fast
 def test_the_budget_counts_queries_of_every_process_in_a_sliding_window():
     budget = QueryBudget(5, window=1.0)
 
@@ -135,6 +136,7 @@ def _linux_only():
         pytest.skip("counts the store's threads in /proc (Linux)")
 
 
+@pytest.mark.fast
 def test_a_remote_store_is_bounded_only_when_told(tmp_path):
     base = {"store_url": "http://127.0.0.1:9/query", "base_iri": "http://ccn.test/", "data_dir": str(tmp_path)}
     assert open_store(load_settings(environ={}, overrides=base)).budget is None
@@ -142,6 +144,7 @@ def test_a_remote_store_is_bounded_only_when_told(tmp_path):
     assert bounded.budget.limit == 3 and bounded.budget.window == 8
 
 
+@pytest.mark.fast
 def test_a_store_out_of_threads_is_busy_not_broken():
     """Should the store run out of threads all the same (other clients), its 500 is a 503 here."""
     with pytest.raises(StoreBusy, match="out of threads"):
