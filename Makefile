@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test bench load-test load settings clean update-yasgui
+.PHONY: serve test test-fast bench load-test load settings clean update-yasgui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ serve: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast tier: the tests marked `fast`, in the test process alone (pure code, and the app
+# through Flask's test client over the embedded store); no servers, browser or ../shared.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m fast $(PYTEST_ARGS)
 
 # The benchmark at 10,000 members, with its peers: rdflib-endpoint from PyPI, Virtuoso from Debian
 # (installed when this runs as root and it is missing; the report says when a peer is absent).
