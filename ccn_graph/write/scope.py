@@ -158,7 +158,7 @@ class Scope:
                 claimed = set(graph.objects(subject, RDF.type)) & self._record_classes
                 if claimed:
                     raise NotAllowed(f"{subject} is a node of the record <{entity}>, and only the record's entity may "
-                                     f"be a <{sorted(claimed)[0]}>; give it a record of its own")
+                                     f"be a <{min(claimed)}>; give it a record of its own")
         expected = KIND_CLASSES.get(kind)
         for version in (graph, old) if len(graph) else (old,):
             if not len(version):

@@ -27,7 +27,6 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ccn_graph import blank_nodes, history, updates
 from ccn_graph.ingest import Gate, file_lock, record_etag
-from ccn_graph.rdf_input import ill_typed
 from ccn_graph.iris import (
     ONTOLOGY_NS,
     InvalidIRI,
@@ -36,6 +35,7 @@ from ccn_graph.iris import (
     provenance_graph_prefix,
     steward_iri,
 )
+from ccn_graph.rdf_input import ill_typed
 from ccn_graph.stewards import Steward
 from ccn_graph.store import Store
 from ccn_graph.validation import ValidationReport
