@@ -1,5 +1,6 @@
 """What a write asks for, as values: each says what the graphs it touches become, worked out from
-what they hold now — under the write lock, so that nothing written in between is lost."""
+what they hold now (`current`, read once per write and kept for the rest of it) — under the write
+lock, so that nothing written in between is lost."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class Replace:
 
     records: Mapping[str, Graph]
 
-    def new_graphs(self, writer: Writer) -> dict[str, Graph]:
+    def new_graphs(self, writer: Writer, current: Current) -> dict[str, Graph]:
         if not self.records:
             raise BadWrite("the write names no graph")
         return dict(self.records)
@@ -40,8 +41,8 @@ class Add:
     graph: str
     triples: Graph
 
-    def new_graphs(self, writer: Writer) -> dict[str, Graph]:
-        return {self.graph: writer.current([self.graph])[self.graph] + self.triples}
+    def new_graphs(self, writer: Writer, current: Current) -> dict[str, Graph]:
+        return {self.graph: current([self.graph])[self.graph] + self.triples}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +51,8 @@ class Delete:
 
     graph: str
 
-    def new_graphs(self, writer: Writer) -> dict[str, Graph]:
-        if not len(writer.current([self.graph])[self.graph]):
+    def new_graphs(self, writer: Writer, current: Current) -> dict[str, Graph]:
+        if not len(current([self.graph])[self.graph]):
             raise NothingToDelete(f"there is no graph {self.graph}")
         return {self.graph: Graph()}
 
@@ -63,7 +64,7 @@ class Update:
 
     text: str
 
-    def new_graphs(self, writer: Writer) -> dict[str, Graph]:
+    def new_graphs(self, writer: Writer, current: Current) -> dict[str, Graph]:
         return writer.work_out(self.text)
 
 

@@ -173,7 +173,16 @@ class Writer:
         name = author.name if author is not None else None
         with self.write_lock():
             generation_before = self.store.generation()
-            new = change.new_graphs(self)
+            read: dict[str, Graph] = {}
+
+            def current(graphs: Iterable[str]) -> dict[str, Graph]:
+                # Each graph read once per write: the change and the checks after it share it.
+                for iri in graphs:
+                    if iri not in read:
+                        read[iri] = self.store.read_graph(iri)
+                return {iri: read[iri] for iri in graphs}
+
+            new = change.new_graphs(self, current)
             now = dt.datetime.now(dt.UTC).replace(microsecond=0)
             if not new:
                 return WriteOutcome(activity_id, True, _empty_report(), (), name, label, now, unchanged=True,
@@ -191,7 +200,7 @@ class Writer:
                     self.max_blank_nodes)
             except blank_nodes.TooManyBlankNodes as exc:
                 raise TooCostly(str(exc)) from None
-            before = self.current(new)
+            before = current(new)
             self.scope.check(author, new, before)
             if expected is not None or exists is not None:
                 if len(new) != 1:
