@@ -10,14 +10,13 @@ slow server cannot hide its backlog by slowing the client down (no coordinated o
 
 from __future__ import annotations
 
-import sys
-import tempfile
-
 import http.client
 import os
 import random
 import statistics
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -48,37 +47,66 @@ RECORD_TRIPLES = """SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }
 # analytical ones (sorting or scanning every member: q02-q04, q07, q09, q11) take 50-900 ms at the
 # store alone, so 200/s of them is beyond any store on two cores; they are measured by bench/
 # and stopped by the time limit (tests/robustness/test_query_of_death.py).
-LIGHT_QUERIES = ("q01_entity_lookup", "q05_optional_heavy", "q06_two_hop", "q08_ask", "q10_facets",
-                 "q12_projects_of_member_state")
+LIGHT_QUERIES = (
+    "q01_entity_lookup",
+    "q05_optional_heavy",
+    "q06_two_hop",
+    "q08_ask",
+    "q10_facets",
+    "q12_projects_of_member_state",
+)
 
 
 def reads(rng: random.Random, n: int) -> list[tuple[str, dict]]:
     """n read requests: entity pages (HTML, Turtle, JSON-LD), selective SPARQL queries with random
     values, search, facet listings, NCC pages, the catalogue and the home page."""
-    texts = {name: ROOT.joinpath("bench", "queries", f"{name}.rq").read_text() for name in LIGHT_QUERIES}
+    texts = {
+        name: ROOT.joinpath("bench", "queries", f"{name}.rq").read_text() for name in LIGHT_QUERIES
+    }
     states = ("ROU", "BEL", "DEU", "FRA", "ITA", "ESP", "POL", "NLD")
     out = []
     for _ in range(n):
         pick = rng.random()
         ref = f"1-{rng.randint(1, MEMBERS):06d}"
         if pick < 0.45:
-            suffix, accept = rng.choice((("", "text/html"), (".ttl", "text/turtle"), (".jsonld", "application/ld+json")))
+            suffix, accept = rng.choice(
+                (("", "text/html"), (".ttl", "text/turtle"), (".jsonld", "application/ld+json"))
+            )
             out.append((f"/doc/synthetic-member/{ref}{suffix}", {"Accept": accept}))
         elif pick < 0.7:
             name = rng.choice(LIGHT_QUERIES)
-            values = {"member": URIRef(f"{BASE}id/synthetic-member/{ref}"), "state": URIRef(COUNTRY + rng.choice(states))}
-            text = queries.bind(texts[name], {k: v for k, v in values.items() if f"?{k}" in texts[name]})
+            values = {
+                "member": URIRef(f"{BASE}id/synthetic-member/{ref}"),
+                "state": URIRef(COUNTRY + rng.choice(states)),
+            }
+            text = queries.bind(
+                texts[name], {k: v for k, v in values.items() if f"?{k}" in texts[name]}
+            )
             accept = "text/turtle" if "CONSTRUCT" in text else "application/sparql-results+json"
             out.append((f"/sparql?query={urllib.parse.quote(text)}", {"Accept": accept}))
         elif pick < 0.8:
             out.append((f"/search?q=synthetic+member+{ref[:-2]}", {"Accept": "text/html"}))
         elif pick < 0.9:
-            out.append((f"/members?state={urllib.parse.quote(COUNTRY + rng.choice(states))}", {"Accept": "text/html"}))
+            out.append(
+                (
+                    f"/members?state={urllib.parse.quote(COUNTRY + rng.choice(states))}",
+                    {"Accept": "text/html"},
+                )
+            )
         elif pick < 0.95:
-            out.append((f"/doc/ncc/{rng.choice(('ro', 'be', 'de', 'fr'))}", {"Accept": "text/html"}))
+            out.append(
+                (f"/doc/ncc/{rng.choice(('ro', 'be', 'de', 'fr'))}", {"Accept": "text/html"})
+            )
         else:
-            out.append(rng.choice((("/", {"Accept": "text/html"}), ("/catalog", {"Accept": "text/html"}),
-                                   ("/.well-known/void", {"Accept": "text/turtle"}))))
+            out.append(
+                rng.choice(
+                    (
+                        ("/", {"Accept": "text/html"}),
+                        ("/catalog", {"Accept": "text/html"}),
+                        ("/.well-known/void", {"Accept": "text/turtle"}),
+                    )
+                )
+            )
     return out
 
 
@@ -89,12 +117,22 @@ def cpu_seconds(running: Service) -> dict[str, float]:
     for pid in [running.process.pid, *running.descendants()]:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            command = (
+                Path(f"/proc/{pid}/cmdline")
+                .read_bytes()
+                .replace(b"\0", b" ")
+                .decode(errors="replace")
+            )
         except OSError:
             continue
         seconds = (int(stat[11]) + int(stat[12])) / tick
-        kind = ("store" if "oxigraph" in command else "dumps builds" if "ccn_graph.cli dumps" in command
-                else "web workers")
+        kind = (
+            "store"
+            if "oxigraph" in command
+            else "dumps builds"
+            if "ccn_graph.cli dumps" in command
+            else "web workers"
+        )
         out[kind] += seconds
     return out
 
@@ -120,8 +158,12 @@ def _cmdline(pid: int) -> bytes:
 
 
 def count(url: str, query: str) -> int:
-    body = requests.get(f"{url}/sparql", params={"query": query}, timeout=60,
-                        headers={"Accept": "application/sparql-results+json"}).json()
+    body = requests.get(
+        f"{url}/sparql",
+        params={"query": query},
+        timeout=60,
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()
     return int(body["results"]["bindings"][0]["n"]["value"])
 
 
@@ -132,8 +174,13 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
     members = tmp_path / "members.nq"
     with members.open("w") as out:
         generate.write_nquads(out, MEMBERS, 1, BASE)
-    loaded = subprocess.run([str(Path(sys.executable).with_name("ccn-graph")), "load", "--file", str(members)], timeout=600,
-                            env=cli_env(CCN_DATA_DIR=str(data), CCN_BASE_IRI=BASE), capture_output=True, text=True)
+    loaded = subprocess.run(
+        [str(Path(sys.executable).with_name("ccn-graph")), "load", "--file", str(members)],
+        timeout=600,
+        env=cli_env(CCN_DATA_DIR=str(data), CCN_BASE_IRI=BASE),
+        capture_output=True,
+        text=True,
+    )
     assert loaded.returncode == 0, loaded.stderr
     token = Stewards(data).add("NCC Romania", ("RO",))
     # The default number of workers (CCN_WORKERS), as deployed, at the usual CPU priority; the
@@ -145,11 +192,21 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
         running.wait_healthy(timeout=300)
         # Start-up work is not load: every worker up, the first dumps built (a fresh store has
         # none; after that they are rebuilt in the background), the templates compiled.
-        wait_until(lambda: len(running.descendants()) >= load_settings(environ={}).workers + 1, timeout=60)
-        for path, accept in (("/catalog", "text/html"), ("/.well-known/void", "text/turtle"), ("/", "text/html"),
-                             ("/members", "text/html"), ("/search?q=lab", "text/html"), ("/doc/ncc/ro", "text/html")):
+        wait_until(
+            lambda: len(running.descendants()) >= load_settings(environ={}).workers + 1, timeout=60
+        )
+        for path, accept in (
+            ("/catalog", "text/html"),
+            ("/.well-known/void", "text/turtle"),
+            ("/", "text/html"),
+            ("/members", "text/html"),
+            ("/search?q=lab", "text/html"),
+            ("/doc/ncc/ro", "text/html"),
+        ):
             for _ in range(8):
-                requests.get(running.url + path, timeout=600, headers={"Accept": accept}).raise_for_status()
+                requests.get(
+                    running.url + path, timeout=600, headers={"Accept": accept}
+                ).raise_for_status()
         # And each kind of read a few times in every worker (their caches of vocabulary terms,
         # the store's and SQLite's pages), from another part of the plan's space.
         warm = requests.Session()
@@ -195,9 +252,16 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
             for n in range(SECONDS):
                 time.sleep(max(0.0, start + n - time.perf_counter()))
                 ref = f"load-{n:03d}"
-                response = session.post(f"{running.url}/submissions", data=member(ref, f"Load Lab {n}").encode(),
-                                        timeout=30, headers={"Authorization": f"Bearer {token}",
-                                                             "Content-Type": "text/turtle", "Accept": "application/json"})
+                response = session.post(
+                    f"{running.url}/submissions",
+                    data=member(ref, f"Load Lab {n}").encode(),
+                    timeout=30,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "text/turtle",
+                        "Accept": "application/json",
+                    },
+                )
                 merges[ref] = response.status_code
 
         building: list[float] = []  # the seconds (from the start) when a dumps build was running
@@ -208,7 +272,9 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
                     building.append(time.perf_counter() - start)
                 time.sleep(0.5)
 
-        threads = [threading.Thread(target=client) for _ in range(CLIENTS)] + [threading.Thread(target=submitter)]
+        threads = [threading.Thread(target=client) for _ in range(CLIENTS)] + [
+            threading.Thread(target=submitter)
+        ]
         if os.environ.get("CCN_LOAD_WINDOWS"):
             threads.append(threading.Thread(target=watch_dumps, daemon=True))
         for thread in threads:
@@ -226,28 +292,63 @@ def run(tmp_path: Path) -> tuple[list[bool], list, dict[str, float], list[str]]:
     p95 = statistics.quantiles(latencies, n=100)[94]
     if os.environ.get("CCN_LOAD_WINDOWS"):
         for w in range(0, len(latencies), RATE * 5):
-            part = latencies[w:w + RATE * 5]
+            part = latencies[w : w + RATE * 5]
             dumps = sum(1 for t in building if w / RATE <= t < w / RATE + 5) / 2
-            print(f"  {w // RATE:3d}-{w // RATE + 5:3d} s: p50 {statistics.median(part) * 1000:7.1f} ms, "
-                  f"p95 {statistics.quantiles(part, n=100)[94] * 1000:7.1f} ms" + (f", dumps building {dumps:.1f} s" if dumps else ""))
+            print(
+                f"  {w // RATE:3d}-{w // RATE + 5:3d} s: p50 {statistics.median(part) * 1000:7.1f} ms, "
+                f"p95 {statistics.quantiles(part, n=100)[94] * 1000:7.1f} ms"
+                + (f", dumps building {dumps:.1f} s" if dumps else "")
+            )
     merged = sum(1 for s in merges.values() if s == 201)
     suite = "load"
     figures = [
         record(suite, "members", MEMBERS, "10,000", MEMBERS == 10_000),
-        record(suite, "reads sent", len(plan), f"{RATE}/s for {SECONDS} s", len(plan) == RATE * SECONDS),
-        record(suite, "achieved rate (requests/s)", round(len(plan) / elapsed), f">= {RATE * 0.95:g}",
-               len(plan) / elapsed >= RATE * 0.95),
+        record(
+            suite, "reads sent", len(plan), f"{RATE}/s for {SECONDS} s", len(plan) == RATE * SECONDS
+        ),
+        record(
+            suite,
+            "achieved rate (requests/s)",
+            round(len(plan) / elapsed),
+            f">= {RATE * 0.95:g}",
+            len(plan) / elapsed >= RATE * 0.95,
+        ),
         record(suite, "read errors", len(errors), "0", not errors),
-        record(suite, "read latency p50 (ms)", round(statistics.median(latencies) * 1000, 1), "informative", True),
+        record(
+            suite,
+            "read latency p50 (ms)",
+            round(statistics.median(latencies) * 1000, 1),
+            "informative",
+            True,
+        ),
         record(suite, "read latency p95 (ms)", round(p95 * 1000, 1), "< 200", p95 < 0.2),
-        record(suite, "submissions merged", f"{merged}/{SECONDS}", f"{SECONDS}/{SECONDS}", merged == SECONDS),
-        record(suite, "record triples after - before", after - before, f"= {merged} x {whole}",
-               after - before == merged * whole),
-        record(suite, "cores' time taken by the host (steal, %)", steal_percent(host_before, host_after),
-               "informative", True),
+        record(
+            suite,
+            "submissions merged",
+            f"{merged}/{SECONDS}",
+            f"{SECONDS}/{SECONDS}",
+            merged == SECONDS,
+        ),
+        record(
+            suite,
+            "record triples after - before",
+            after - before,
+            f"= {merged} x {whole}",
+            after - before == merged * whole,
+        ),
+        record(
+            suite,
+            "cores' time taken by the host (steal, %)",
+            steal_percent(host_before, host_after),
+            "informative",
+            True,
+        ),
     ]
-    cpu = {kind: round((cpu_after[kind] - cpu_before[kind]) / len(plan) * 1000, 2) for kind in cpu_after}
-    return figures, [f for f in FIGURES if f.suite == suite][-len(figures):], cpu, errors
+    cpu = {
+        kind: round((cpu_after[kind] - cpu_before[kind]) / len(plan) * 1000, 2)
+        for kind in cpu_after
+    }
+    return figures, [f for f in FIGURES if f.suite == suite][-len(figures) :], cpu, errors
 
 
 def main(runs: int) -> bool:
@@ -259,19 +360,31 @@ def main(runs: int) -> bool:
     for number in range(runs):
         with tempfile.TemporaryDirectory(prefix="ccn-load-") as folder:
             results.append(run(Path(folder)))
-        print(f"run {number + 1}: " + ", ".join(f"{f.name} {f.value}" for f in results[-1][1]), flush=True)
+        print(
+            f"run {number + 1}: " + ", ".join(f"{f.name} {f.value}" for f in results[-1][1]),
+            flush=True,
+        )
     met = [all(r[0]) for r in results]
-    lines = ["# CCN Graph load test — 10,000 members", "",
-             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, {os.cpu_count()} cores, `bench/load.py`: {runs} runs, "
-             f"each on freshly loaded data (client and service on the same machine; the client's CPU priority: "
-             f"{client_priority}). Every target met in {sum(met)} of {runs} runs.", "",
-             "| figure | target | " + " | ".join(f"run {i + 1}" for i in range(runs)) + " |",
-             "|---|---|" + "---|" * runs]
+    lines = [
+        "# CCN Graph load test — 10,000 members",
+        "",
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, {os.cpu_count()} cores, `bench/load.py`: {runs} runs, "
+        f"each on freshly loaded data (client and service on the same machine; the client's CPU priority: "
+        f"{client_priority}). Every target met in {sum(met)} of {runs} runs.",
+        "",
+        "| figure | target | " + " | ".join(f"run {i + 1}" for i in range(runs)) + " |",
+        "|---|---|" + "---|" * runs,
+    ]
     for row, figure in enumerate(results[0][1]):
         cells = [f"{r[1][row].value}" + ("" if r[1][row].met else " **missed**") for r in results]
         lines.append(f"| {figure.name} | {figure.bound} | " + " | ".join(cells) + " |")
-    lines += ["", "CPU per read request during each run (ms; the merges and dumps builds included):", "",
-              "| process | " + " | ".join(f"run {i + 1}" for i in range(runs)) + " |", "|---|" + "---|" * runs]
+    lines += [
+        "",
+        "CPU per read request during each run (ms; the merges and dumps builds included):",
+        "",
+        "| process | " + " | ".join(f"run {i + 1}" for i in range(runs)) + " |",
+        "|---|" + "---|" * runs,
+    ]
     for kind in results[0][2]:
         lines.append(f"| {kind} | " + " | ".join(f"{r[2][kind]:.2f}" for r in results) + " |")
     for i, r in enumerate(results):

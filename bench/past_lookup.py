@@ -45,8 +45,12 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ccn-past-bench-"))
     data = work / "data"
-    shutil.copytree(args.data_dir, data, ignore=shutil.ignore_patterns("server.json", "past", "cache"))
-    settings = load_settings(environ={}, overrides={"data_dir": str(data), "base_iri": args.base_iri})
+    shutil.copytree(
+        args.data_dir, data, ignore=shutil.ignore_patterns("server.json", "past", "cache")
+    )
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(data), "base_iri": args.base_iri}
+    )
     server = managed_server(settings)
     server.start()
     rows = []
@@ -59,21 +63,33 @@ def main() -> int:
         app = create_app(app_settings, store)
         token = Stewards(Path(app_settings.data_dir)).add("bench", ("RO",))
         live = LiveApp(app)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle", "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "text/turtle",
+            "Accept": "application/json",
+        }
         time.sleep(1.1)
-        before = dt.datetime.now(dt.timezone.utc)
+        before = dt.datetime.now(dt.UTC)
         time.sleep(1.1)
         for i in range(args.changes):
-            response = requests.post(f"{live.url}/submissions", data=member(f"past-bench-{i:03d}").encode(),
-                                     headers=headers, timeout=600)
+            response = requests.post(
+                f"{live.url}/submissions",
+                data=member(f"past-bench-{i:03d}").encode(),
+                headers=headers,
+                timeout=600,
+            )
             assert response.status_code == 201, response.text
         entity = f"{args.base_iri}id/synthetic-member/1-000042"
         query = f"SELECT ?name WHERE {{ <{entity}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?name }}"
 
         def lookup(when: dt.datetime) -> float:
             started = time.perf_counter()
-            response = requests.get(f"{live.url}/sparql", params={"query": query, "at": when.isoformat()},
-                                    headers={"Accept": JSON}, timeout=600)
+            response = requests.get(
+                f"{live.url}/sparql",
+                params={"query": query, "at": when.isoformat()},
+                headers={"Accept": JSON},
+                timeout=600,
+            )
             seconds = time.perf_counter() - started
             assert response.status_code == 200, response.text
             assert response.json()["results"]["bindings"], response.text
@@ -81,7 +97,11 @@ def main() -> int:
 
         for name, when, other in [
             ("before the changes (settled)", before, before - dt.timedelta(seconds=1)),
-            ("the present", dt.datetime.now(dt.timezone.utc), dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)),
+            (
+                "the present",
+                dt.datetime.now(dt.UTC),
+                dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+            ),
         ]:
             first, again, same_moment = lookup(when), lookup(when), lookup(other)
             rows.append((name, first, again, same_moment))
@@ -100,7 +120,10 @@ def main() -> int:
         "",
         "| moment asked | first (the copy is built) | again (shared) | another time of the same moment |",
         "|---|---|---|---|",
-        *(f"| {name} | {first:.2f} s | {again:.2f} s | {other:.2f} s |" for name, first, again, other in rows),
+        *(
+            f"| {name} | {first:.2f} s | {again:.2f} s | {other:.2f} s |"
+            for name, first, again, other in rows
+        ),
         "",
         f"Median of five more lookups at the settled moment: {statistics.median(repeats):.2f} s.",
         "",

@@ -31,10 +31,13 @@ def relay(store_query_url: str):
         url = store_query_url + "?" + urllib.parse.urlencode({"query": query})
         answer = connections.request("GET", url, {"Accept": environ.get("HTTP_ACCEPT", "*/*")})
         body = answer.data
-        start_response(f"{answer.status} {'OK' if answer.status == 200 else 'Error'}", [
-            ("Content-Type", answer.headers.get("Content-Type", "application/octet-stream")),
-            ("Content-Length", str(len(body))),
-        ])
+        start_response(
+            f"{answer.status} {'OK' if answer.status == 200 else 'Error'}",
+            [
+                ("Content-Type", answer.headers.get("Content-Type", "application/octet-stream")),
+                ("Content-Length", str(len(body))),
+            ],
+        )
         return [body]
 
     return app

@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ccn_graph import generate, loading, queries  # noqa: E402
-from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
 from ccn_graph.stewards import Stewards  # noqa: E402
+from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
 from tests.test_submissions import member  # noqa: E402
 from tests.virtuoso import VirtuosoServer, missing  # noqa: E402
 
@@ -103,12 +103,21 @@ class Target:
         return self._local.session
 
     def ask(self, query: str) -> float:
-        accept = TURTLE if query.lstrip().upper().startswith(("CONSTRUCT", "DESCRIBE")) or "\nCONSTRUCT" in query else JSON
+        accept = (
+            TURTLE
+            if query.lstrip().upper().startswith(("CONSTRUCT", "DESCRIBE"))
+            or "\nCONSTRUCT" in query
+            else JSON
+        )
         started = time.perf_counter()
         if self.method == "GET":
-            response = self.session.get(self.url, params={"query": query}, headers={"Accept": accept}, timeout=120)
+            response = self.session.get(
+                self.url, params={"query": query}, headers={"Accept": accept}, timeout=120
+            )
         else:
-            response = self.session.post(self.url, data={"query": query}, headers={"Accept": accept}, timeout=120)
+            response = self.session.post(
+                self.url, data={"query": query}, headers={"Accept": accept}, timeout=120
+            )
         body = response.content
         elapsed = time.perf_counter() - started
         if response.status_code != 200 or not body:
@@ -165,19 +174,31 @@ def throughput(call, concurrency: int, seconds: float) -> float:
 
 # -- servers -------------------------------------------------------------------------------------
 
+
 class App:
     """`ccn-graph serve` over the shared Oxigraph server, in its own data dir."""
 
-    def __init__(self, endpoints, folder: Path, cache_mb: int, workers: int, profile: str = "standard") -> None:
+    def __init__(
+        self, endpoints, folder: Path, cache_mb: int, workers: int, profile: str = "standard"
+    ) -> None:
         self.port = free_port()
         self.folder = folder
         env = {k: v for k, v in os.environ.items() if not k.startswith("CCN_")}
-        env.update({
-            "CCN_STORE_URL": endpoints.query, "CCN_STORE_UPDATE_URL": endpoints.update,
-            "CCN_STORE_GSP_URL": endpoints.graph_store, "CCN_DATA_DIR": str(folder), "CCN_BASE_IRI": BASE,
-            "CCN_PORT": str(self.port), "CCN_CACHE_MB": str(cache_mb), "CCN_WORKERS": str(workers),
-            "CCN_LOG_LEVEL": "WARNING", "CCN_AUTOLOAD": "false", "CCN_STORE_PROFILE": profile,
-        })
+        env.update(
+            {
+                "CCN_STORE_URL": endpoints.query,
+                "CCN_STORE_UPDATE_URL": endpoints.update,
+                "CCN_STORE_GSP_URL": endpoints.graph_store,
+                "CCN_DATA_DIR": str(folder),
+                "CCN_BASE_IRI": BASE,
+                "CCN_PORT": str(self.port),
+                "CCN_CACHE_MB": str(cache_mb),
+                "CCN_WORKERS": str(workers),
+                "CCN_LOG_LEVEL": "WARNING",
+                "CCN_AUTOLOAD": "false",
+                "CCN_STORE_PROFILE": profile,
+            }
+        )
         self.token = Stewards(folder).add("Benchmark", ("network",))
         script = Path(sys.executable).parent / "ccn-graph"
         self.process = subprocess.Popen([str(script), "serve"], env=env, start_new_session=True)
@@ -191,7 +212,11 @@ class App:
             with contextlib.suppress(OSError):
                 status = (child / "status").read_text()
                 if f"PPid:\t{self.process.pid}\n" in status:
-                    kb = int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+                    kb = int(
+                        next(
+                            line for line in status.splitlines() if line.startswith("VmRSS")
+                        ).split()[1]
+                    )
                     out.append(kb / 1024)
         return out
 
@@ -207,10 +232,17 @@ class Relay:
     def __init__(self, query_url: str, workers: int) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CCN_")}
-        env.update({"CCN_STORE_URL": query_url, "CCN_PORT": str(self.port), "CCN_WORKERS": str(workers),
-                    "CCN_LOG_LEVEL": "WARNING"})
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "relay.py")], env=env,
-                                        start_new_session=True)
+        env.update(
+            {
+                "CCN_STORE_URL": query_url,
+                "CCN_PORT": str(self.port),
+                "CCN_WORKERS": str(workers),
+                "CCN_LOG_LEVEL": "WARNING",
+            }
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "relay.py")], env=env, start_new_session=True
+        )
         self.url = f"http://127.0.0.1:{self.port}/sparql"
         wait_for(self.url, seconds=60, params={"query": "ASK {}"}, headers={"Accept": JSON})
 
@@ -255,23 +287,35 @@ class Virtuoso(VirtuosoServer):
     def __init__(self, folder: Path, dump: Path, set_up: bool = True) -> None:
         # The bulk loader reads the dump from its folder; the mix's slowest queries need more
         # than the service's default time limit.
-        super().__init__(folder, {("Parameters", "DirsAllowed"): f"., {dump.parent}",
-                                  ("SPARQL", "MaxQueryExecutionTime"): "120"})
+        super().__init__(
+            folder,
+            {
+                ("Parameters", "DirsAllowed"): f"., {dump.parent}",
+                ("SPARQL", "MaxQueryExecutionTime"): "120",
+            },
+        )
         self.start(set_up=set_up)
         self.url = self.endpoints.query
         started = time.perf_counter()
-        self.isql(f"ld_dir('{dump.parent}', '{dump.name}', '{BASE}graph/default'); rdf_loader_run(); checkpoint;",
-                  timeout=1800)
+        self.isql(
+            f"ld_dir('{dump.parent}', '{dump.name}', '{BASE}graph/default'); rdf_loader_run(); checkpoint;",
+            timeout=1800,
+        )
         self.load_seconds = time.perf_counter() - started
 
 
 # -- the run -------------------------------------------------------------------------------------
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=4.0, help="duration of each throughput measurement")
-    parser.add_argument("--runs", type=int, default=20, help="latency runs per query (bounded by time)")
+    parser.add_argument(
+        "--seconds", type=float, default=4.0, help="duration of each throughput measurement"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=20, help="latency runs per query (bounded by time)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-peers", action="store_true", help="only CCN Graph and Oxigraph")
     parser.add_argument("--out", type=Path, default=None)
@@ -322,12 +366,15 @@ def main() -> int:
         if not args.skip_peers:
             try:
                 import rdflib_endpoint  # noqa: F401
+
                 print("starting rdflib-endpoint …", flush=True)
                 peer = RdflibEndpoint(dump)
                 stack.callback(peer.stop)
                 targets["rdflib-endpoint"] = Target("rdflib-endpoint", peer.url)
             except ImportError:
-                peers_note.append("rdflib-endpoint: not installed (pip install rdflib-endpoint uvicorn)")
+                peers_note.append(
+                    "rdflib-endpoint: not installed (pip install rdflib-endpoint uvicorn)"
+                )
             if Virtuoso.available():
                 print("starting Virtuoso …", flush=True)
                 # The peer as it comes (its own graphs shown: graph-level security costs it)
@@ -340,7 +387,9 @@ def main() -> int:
                 deployed = Virtuoso(work / "virtuoso-deployed", dump)
                 stack.callback(deployed.stop)
                 # The same service, cache off, on Virtuoso through the remote backend's profile.
-                over_virtuoso = App(deployed.endpoints, work / "app-virtuoso", 0, args.workers, profile="virtuoso")
+                over_virtuoso = App(
+                    deployed.endpoints, work / "app-virtuoso", 0, args.workers, profile="virtuoso"
+                )
                 stack.callback(over_virtuoso.stop)
                 targets[OVER_VIRTUOSO] = Target(OVER_VIRTUOSO, over_virtuoso.url + "/sparql")
                 virtuoso_relay = Relay(deployed.endpoints.query, args.workers)
@@ -366,15 +415,19 @@ def main() -> int:
             texts = [t for _, _, t in the_mix]
             for concurrency in (1, 4, 16):
                 try:
-                    value = throughput(lambda i: target.ask(texts[i % len(texts)]), concurrency, args.seconds)
+                    value = throughput(
+                        lambda i: target.ask(texts[i % len(texts)]), concurrency, args.seconds
+                    )
                 except Exception as exc:
                     value = str(exc)[:120]
                 rows["throughput"][(target.name, concurrency)] = value
         # Documents first: the writes of the later sections move the store on, and the cache-off
         # app (its own data dir) would then rebuild its portal index.
-        for key, measure in (("documents", lambda: documents(oxigraph, cold, warm, args.members)),
-                             ("pages", lambda: portal_pages(warm, args.members)),
-                             ("submission", lambda: submissions(warm))):
+        for key, measure in (
+            ("documents", lambda: documents(oxigraph, cold, warm, args.members)),
+            ("pages", lambda: portal_pages(warm, args.members)),
+            ("submission", lambda: submissions(warm)),
+        ):
             try:
                 rows[key] = measure()
             except Exception as exc:  # reported, and the rest of the run goes on
@@ -394,9 +447,13 @@ def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
     """Medians of entity documents, the HTML page and search; entity Turtle throughput vs Oxigraph."""
     ref = f"1-{min(members, 42):06d}"
     iri = f"{BASE}id/synthetic-member/{ref}"
-    construct = queries.bind(queries.load("describe"), {
-        "entity": URIRef(iri), "record": URIRef(f"{BASE}graph/synthetic-member/{ref}"),
-    })
+    construct = queries.bind(
+        queries.load("describe"),
+        {
+            "entity": URIRef(iri),
+            "record": URIRef(f"{BASE}graph/synthetic-member/{ref}"),
+        },
+    )
     session = requests.Session()
 
     def timed(call, runs=30):
@@ -413,12 +470,16 @@ def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
         assert response.status_code == 200, (url, response.status_code)
         return response
 
-    direct = lambda *_: get(oxigraph.endpoints.query, params={"query": construct}, headers={"Accept": TURTLE})  # noqa: E731
+    direct = lambda *_: get(
+        oxigraph.endpoints.query, params={"query": construct}, headers={"Accept": TURTLE}
+    )  # noqa: E731
     out = {"direct_turtle": timed(direct)}
     for label, app in (("cold", cold), ("warm", warm)):
         out[f"{label}_turtle"] = timed(lambda *_: get(f"{app.url}/doc/synthetic-member/{ref}.ttl"))
         out[f"{label}_html"] = timed(lambda *_: get(f"{app.url}/doc/synthetic-member/{ref}.html"))
-        out[f"{label}_search"] = timed(lambda *_: get(f"{app.url}/search", params={"q": "Synthetic member 1-0000"}))
+        out[f"{label}_search"] = timed(
+            lambda *_: get(f"{app.url}/search", params={"q": "Synthetic member 1-0000"})
+        )
     out["throughput"] = {}
     local = threading.local()
 
@@ -429,9 +490,16 @@ def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
         assert response.status_code == 200, (url, response.status_code)
 
     for name, call in (
-        ("Oxigraph CONSTRUCT", lambda *_: threaded_get(oxigraph.endpoints.query, params={"query": construct},
-                                                       headers={"Accept": TURTLE})),
-        ("CCN Graph .ttl, cache on", lambda *_: threaded_get(f"{warm.url}/doc/synthetic-member/{ref}.ttl")),
+        (
+            "Oxigraph CONSTRUCT",
+            lambda *_: threaded_get(
+                oxigraph.endpoints.query, params={"query": construct}, headers={"Accept": TURTLE}
+            ),
+        ),
+        (
+            "CCN Graph .ttl, cache on",
+            lambda *_: threaded_get(f"{warm.url}/doc/synthetic-member/{ref}.ttl"),
+        ),
     ):
         out["throughput"][name] = throughput(call, 4, 3.0)
     return out
@@ -458,12 +526,16 @@ def portal_pages(app: App, members: int) -> dict:
         "home": f"{app.url}/",
         "NCC page (with its first members)": f"{app.url}/doc/ncc/ro",
         "facet listing": f"{app.url}/members?state=http%3A%2F%2Fpublications.europa.eu%2Fresource%2Fauthority%2Fcountry%2FROU"
-                         f"&domain={urllib.parse.quote(BASE + 'id/taxonomy/D12', safe='')}",
+        f"&domain={urllib.parse.quote(BASE + 'id/taxonomy/D12', safe='')}",
         "search": f"{app.url}/search?q=synthetic+member+1-0004",
         "taxonomy concept page": f"{app.url}/doc/taxonomy/D12",
         "50th page of the Community list": fiftieth,
     }
-    headers = {"Authorization": f"Bearer {app.token}", "Content-Type": "text/turtle", "Accept": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {app.token}",
+        "Content-Type": "text/turtle",
+        "Accept": "application/json",
+    }
     out = {name: {"warm": [], "after write": []} for name in pages}
 
     def view(name: str, url: str, kind: str) -> None:
@@ -481,7 +553,12 @@ def portal_pages(app: App, members: int) -> dict:
             get(url, headers=html)
     for round_ in range(15):
         body = member(f"pages-{round_:03d}", f"Pages Lab {round_}").encode()
-        assert session.post(f"{app.url}/submissions", data=body, headers=headers, timeout=120).status_code == 201
+        assert (
+            session.post(
+                f"{app.url}/submissions", data=body, headers=headers, timeout=120
+            ).status_code
+            == 201
+        )
         for name, url in pages.items():
             view(name, url, "after write")
     for name, url in pages.items():
@@ -491,7 +568,11 @@ def portal_pages(app: App, members: int) -> dict:
 
 
 def submissions(app: App) -> list[float]:
-    headers = {"Authorization": f"Bearer {app.token}", "Content-Type": "text/turtle", "Accept": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {app.token}",
+        "Content-Type": "text/turtle",
+        "Accept": "application/json",
+    }
     session = requests.Session()
     times = []
     for i in range(21):
@@ -513,8 +594,10 @@ OVER_VIRTUOSO = "CCN Graph on Virtuoso, cache off"
 RELAYS = ("bare relay over Oxigraph", "bare relay over Virtuoso")
 #: Cold overhead: CCN Graph with its cache off against the store it runs on, queried directly,
 #: and against the bare relay over that store.
-COLD_PAIRS = (("CCN Graph, cache off", "Oxigraph (direct)", RELAYS[0], "Oxigraph"),
-              (OVER_VIRTUOSO, "Virtuoso 7", RELAYS[1], "Virtuoso"))
+COLD_PAIRS = (
+    ("CCN Graph, cache off", "Oxigraph (direct)", RELAYS[0], "Oxigraph"),
+    (OVER_VIRTUOSO, "Virtuoso 7", RELAYS[1], "Virtuoso"),
+)
 
 
 def cold_overhead(geo: dict[str, list[float]]) -> list[str]:
@@ -533,12 +616,16 @@ def cold_overhead(geo: dict[str, list[float]]) -> list[str]:
         whole = ratio(ours, direct)
         if whole is None:
             continue
-        line = (f"Cold overhead on {store}: ×{whole:.2f} its direct latency (target ≤ 1.10: "
-                f"{'met' if whole <= 1.10 else 'missed'}).")
+        line = (
+            f"Cold overhead on {store}: ×{whole:.2f} its direct latency (target ≤ 1.10: "
+            f"{'met' if whole <= 1.10 else 'missed'})."
+        )
         floor, own = ratio(relay, direct), ratio(ours, relay)
         if floor is not None and own is not None:
-            line += (f" The hop alone (a bare relay: `bench/relay.py`): ×{floor:.2f}; CCN Graph over that "
-                     f"relay: ×{own:.2f}.")
+            line += (
+                f" The hop alone (a bare relay: `bench/relay.py`): ×{floor:.2f}; CCN Graph over that "
+                f"relay: ×{own:.2f}."
+            )
         out.append(line)
     return out + [""] if out else []
 
@@ -547,7 +634,7 @@ def report(rows: dict) -> str:
     lines = [
         f"# CCN Graph benchmark — {rows['members']:,} members",
         "",
-        f"Run {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} on {os.cpu_count()} cores; "
+        f"Run {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} on {os.cpu_count()} cores; "
         f"{rows.get('triples', 0):,} triples. Produced by `bench/run.py`; ratios compare runs of the same "
         "session. The client runs on the same machine, so at high concurrency it competes with the servers.",
         "",
@@ -555,8 +642,12 @@ def report(rows: dict) -> str:
     latency = rows.get("latency", {})
     names = list(latency)
     if names:
-        lines += ["## Query mix: latency (ms, median / p95)", "",
-                  "| query | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        lines += [
+            "## Query mix: latency (ms, median / p95)",
+            "",
+            "| query | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
         geo = {n: [] for n in names}
         for query, title in rows["mix"]:
             cells = []
@@ -569,18 +660,41 @@ def report(rows: dict) -> str:
                     cells.append(f"failed: {value}")
             lines.append(f"| {query} — {title} | " + " | ".join(cells) + " |")
         base = geomean(geo["Oxigraph (direct)"]) if geo.get("Oxigraph (direct)") else None
-        lines.append("| **geomean** | " + " | ".join(
-            f"**{ms(geomean(v))}**" + (f" (×{geomean(v) / base:.2f})" if base and len(v) == len(geo["Oxigraph (direct)"]) else "")
-            if v else "—" for v in geo.values()) + " |")
-        lines += ["", "(×: geomean latency relative to Oxigraph queried directly; lower is faster.)"]
+        lines.append(
+            "| **geomean** | "
+            + " | ".join(
+                f"**{ms(geomean(v))}**"
+                + (
+                    f" (×{geomean(v) / base:.2f})"
+                    if base and len(v) == len(geo["Oxigraph (direct)"])
+                    else ""
+                )
+                if v
+                else "—"
+                for v in geo.values()
+            )
+            + " |"
+        )
+        lines += [
+            "",
+            "(×: geomean latency relative to Oxigraph queried directly; lower is faster.)",
+        ]
         if OVER_VIRTUOSO in names:
-            lines += ["", "(Virtuoso 7: as it comes, its own graphs shown. CCN Graph and the bare relay run on a second "
-                          "Virtuoso set up as docs/deploy.md says, its own graphs private: what that costs Virtuoso is "
-                          "counted in their ratios.)"]
+            lines += [
+                "",
+                "(Virtuoso 7: as it comes, its own graphs shown. CCN Graph and the bare relay run on a second "
+                "Virtuoso set up as docs/deploy.md says, its own graphs private: what that costs Virtuoso is "
+                "counted in their ratios.)",
+            ]
         lines.append("")
         lines += cold_overhead(geo)
     if rows.get("throughput"):
-        lines += ["## Query mix: throughput (queries/s)", "", "| endpoint | c=1 | c=4 | c=16 |", "|---|---|---|---|"]
+        lines += [
+            "## Query mix: throughput (queries/s)",
+            "",
+            "| endpoint | c=1 | c=4 | c=16 |",
+            "|---|---|---|---|",
+        ]
         for n in names:
             cells = []
             for c in (1, 4, 16):
@@ -594,30 +708,62 @@ def report(rows: dict) -> str:
         lines.append("")
     docs = rows.get("documents")
     if docs:
-        lines += ["## Entity documents, pages, search (ms, median / p95)", "", "| what | cache off | cache on |", "|---|---|---|"]
-        for key, title in (("turtle", "entity document, Turtle"), ("html", "entity page, HTML"), ("search", "search")):
-            lines.append(f"| {title} | {ms(statistics.median(docs['cold_' + key]))} / {ms(p95(docs['cold_' + key]))} | "
-                         f"{ms(statistics.median(docs['warm_' + key]))} / {ms(p95(docs['warm_' + key]))} |")
-        lines.append(f"| Oxigraph CONSTRUCT of the same document (direct) | {ms(statistics.median(docs['direct_turtle']))} | |")
+        lines += [
+            "## Entity documents, pages, search (ms, median / p95)",
+            "",
+            "| what | cache off | cache on |",
+            "|---|---|---|",
+        ]
+        for key, title in (
+            ("turtle", "entity document, Turtle"),
+            ("html", "entity page, HTML"),
+            ("search", "search"),
+        ):
+            lines.append(
+                f"| {title} | {ms(statistics.median(docs['cold_' + key]))} / {ms(p95(docs['cold_' + key]))} | "
+                f"{ms(statistics.median(docs['warm_' + key]))} / {ms(p95(docs['warm_' + key]))} |"
+            )
+        lines.append(
+            f"| Oxigraph CONSTRUCT of the same document (direct) | {ms(statistics.median(docs['direct_turtle']))} | |"
+        )
         t = docs["throughput"]
         ratio = t["CCN Graph .ttl, cache on"] / t["Oxigraph CONSTRUCT"]
-        lines += ["", f"Entity Turtle at concurrency 4: CCN Graph (cache on) {t['CCN Graph .ttl, cache on']:.0f}/s, "
-                  f"Oxigraph CONSTRUCT {t['Oxigraph CONSTRUCT']:.0f}/s (×{ratio:.2f}).", ""]
+        lines += [
+            "",
+            f"Entity Turtle at concurrency 4: CCN Graph (cache on) {t['CCN Graph .ttl, cache on']:.0f}/s, "
+            f"Oxigraph CONSTRUCT {t['Oxigraph CONSTRUCT']:.0f}/s (×{ratio:.2f}).",
+            "",
+        ]
     if rows.get("pages"):
-        lines += ["## Portal pages (ms, p95; target ≤ 100)", "", "| page | warm | first view after a write |", "|---|---|---|"]
+        lines += [
+            "## Portal pages (ms, p95; target ≤ 100)",
+            "",
+            "| page | warm | first view after a write |",
+            "|---|---|---|",
+        ]
         for name, values in rows["pages"].items():
             failed = f" (failed: {values['failed']})" if values.get("failed") else ""
-            lines.append(f"| {name}{failed} | {ms(p95(values['warm']))} | {ms(p95(values['after write']))} |")
+            lines.append(
+                f"| {name}{failed} | {ms(p95(values['warm']))} | {ms(p95(values['after write']))} |"
+            )
         lines.append("")
     if rows.get("submission"):
         s = rows["submission"]
-        lines += ["## Writes and load", "",
-                  f"- One-member submission (validate + merge), cache on: median {ms(statistics.median(s))} ms, "
-                  f"p95 {ms(p95(s))} ms over {len(s)}.",
-                  f"- Load (Oxigraph bulk loader through `ccn-graph load --file`): {rows['load'][0]:,.0f} triples/s "
-                  f"({rows['load'][1]:.1f} s)." + (f" Virtuoso's bulk loader: {rows['virtuoso_load']:,.0f} triples/s."
-                                                   if rows.get("virtuoso_load") else ""),
-                  f"- App worker memory (RSS): {', '.join(f'{v:.0f}' for v in rows.get('rss', []))} MB.", ""]
+        lines += [
+            "## Writes and load",
+            "",
+            f"- One-member submission (validate + merge), cache on: median {ms(statistics.median(s))} ms, "
+            f"p95 {ms(p95(s))} ms over {len(s)}.",
+            f"- Load (Oxigraph bulk loader through `ccn-graph load --file`): {rows['load'][0]:,.0f} triples/s "
+            f"({rows['load'][1]:.1f} s)."
+            + (
+                f" Virtuoso's bulk loader: {rows['virtuoso_load']:,.0f} triples/s."
+                if rows.get("virtuoso_load")
+                else ""
+            ),
+            f"- App worker memory (RSS): {', '.join(f'{v:.0f}' for v in rows.get('rss', []))} MB.",
+            "",
+        ]
     for note in rows.get("peers_note", []):
         lines.append(f"- {note}")
     return "\n".join(lines) + "\n"

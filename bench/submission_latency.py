@@ -30,7 +30,6 @@ from server import create_app  # noqa: E402
 from tests.conftest import LiveApp  # noqa: E402
 from tests.test_submissions import member  # noqa: E402
 
-
 RENAME = """DELETE {{ GRAPH ?g {{ <{member}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?old }} }}
 INSERT {{ GRAPH ?g {{ <{member}> <http://www.w3.org/2004/02/skos/core#prefLabel> "{name}"@en }} }}
 WHERE {{ GRAPH ?g {{ <{member}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?old }} }}"""
@@ -41,7 +40,9 @@ def main() -> int:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--base-iri", default="http://ccn.test/")
     parser.add_argument("--count", type=int, default=30)
-    parser.add_argument("--update", action="store_true", help="measure SPARQL Update at /update instead")
+    parser.add_argument(
+        "--update", action="store_true", help="measure SPARQL Update at /update instead"
+    )
     args = parser.parse_args()
     settings = load_settings(overrides={"data_dir": args.data_dir, "base_iri": args.base_iri})
     server = managed_server(settings)
@@ -54,13 +55,24 @@ def main() -> int:
         registry = Stewards(Path(app_settings.data_dir))
         token = registry.add("bench", ("RO",))
         live = LiveApp(app)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle", "Accept": "application/json"}
-        requests.post(f"{live.url}/submissions", data=member("bench-warm").encode(), headers=headers, timeout=60)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "text/turtle",
+            "Accept": "application/json",
+        }
+        requests.post(
+            f"{live.url}/submissions",
+            data=member("bench-warm").encode(),
+            headers=headers,
+            timeout=60,
+        )
         times = []
         for i in range(args.count):
             if args.update:
                 url = f"{live.url}/update"
-                body = RENAME.format(member=f"{args.base_iri}id/member/bench-warm", name=f"Bench Lab {i}").encode()
+                body = RENAME.format(
+                    member=f"{args.base_iri}id/member/bench-warm", name=f"Bench Lab {i}"
+                ).encode()
                 kind = {**headers, "Content-Type": "application/sparql-update"}
             else:
                 url = f"{live.url}/submissions"
@@ -71,8 +83,10 @@ def main() -> int:
             times.append(time.perf_counter() - started)
             assert response.status_code in (200, 201), response.text
         live.close()
-        print(f"{'SPARQL Update of' if args.update else 'validate + merge'} one member: median {statistics.median(times) * 1000:.1f} ms, "
-              f"p95 {sorted(times)[int(len(times) * 0.95) - 1] * 1000:.1f} ms over {len(times)} submissions")
+        print(
+            f"{'SPARQL Update of' if args.update else 'validate + merge'} one member: median {statistics.median(times) * 1000:.1f} ms, "
+            f"p95 {sorted(times)[int(len(times) * 0.95) - 1] * 1000:.1f} ms over {len(times)} submissions"
+        )
     finally:
         server.stop()
     return 0

@@ -69,8 +69,16 @@ def labels(triples: Iterable[tuple]) -> dict[BNode, str]:
         if classes == len(colour):
             break
         colour = {
-            node: _digest(colour[node] + "\n" + "\n".join(sorted(
-                f"{d} {p} {colour[other] if isinstance(other, BNode) else other.n3()}" for d, p, other in links)))
+            node: _digest(
+                colour[node]
+                + "\n"
+                + "\n".join(
+                    sorted(
+                        f"{d} {p} {colour[other] if isinstance(other, BNode) else other.n3()}"
+                        for d, p, other in links
+                    )
+                )
+            )
             for node, links in edges.items()
         }
         refined = len(set(colour.values()))
@@ -80,8 +88,10 @@ def labels(triples: Iterable[tuple]) -> dict[BNode, str]:
     out: dict[BNode, str] = {}
     seen: dict[str, int] = defaultdict(int)
     # Ties broken by the node's triples as text, named by colour where they could be: a stable order.
-    for node in sorted(edges, key=lambda n: (colour[n], sorted(
-            f"{d} {p} {_key(other)}" for d, p, other in edges[n]))):
+    for node in sorted(
+        edges,
+        key=lambda n: (colour[n], sorted(f"{d} {p} {_key(other)}" for d, p, other in edges[n])),
+    ):
         index = seen[colour[node]]
         seen[colour[node]] += 1
         out[node] = f"{colour[node][:24]}{index:x}"
@@ -98,7 +108,9 @@ def relabel(triples: Iterable[tuple]) -> list[tuple]:
     return [tuple(fresh.get(term, term) for term in triple) for triple in triples]
 
 
-def skolemise(records: Mapping[str, Graph], entity_of: Mapping[str, str | None], limit: int) -> dict[str, Graph]:
+def skolemise(
+    records: Mapping[str, Graph], entity_of: Mapping[str, str | None], limit: int
+) -> dict[str, Graph]:
     """`records` with the blank nodes of each record graph replaced by IRIs of its entity,
     ``{entity}#genid-{label}`` (RDF 1.1 §3.5), so that a record's nodes are named, owned by their
     record, and its versions compare in linear time. Graphs whose `entity_of` is None (open
@@ -109,7 +121,8 @@ def skolemise(records: Mapping[str, Graph], entity_of: Mapping[str, str | None],
         if limit and count(graph) > limit:
             raise TooManyBlankNodes(
                 f"{graph_iri} holds {count(graph)} blank nodes; a record may hold at most {limit}. Name its "
-                f"nodes with IRIs of the record (<…#name>), or split it")
+                f"nodes with IRIs of the record (<…#name>), or split it"
+            )
         entity = entity_of.get(graph_iri)
         names = labels(graph) if entity else {}
         if not names:

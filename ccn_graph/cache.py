@@ -67,6 +67,7 @@ class CachedResponse:
 #: on average, few enough to cost a put little.
 _STALE_PER_PUT = 16
 
+
 class ResponseCache:
     """At most `max_bytes` of response bodies in `path`, each for one data version.
 
@@ -75,7 +76,9 @@ class ResponseCache:
     `touch_seconds`, which is precise enough to choose what to drop and spares a write per hit.
     """
 
-    def __init__(self, path: Path, max_bytes: int, max_entry: int | None = None, touch_seconds: float = 60) -> None:
+    def __init__(
+        self, path: Path, max_bytes: int, max_entry: int | None = None, touch_seconds: float = 60
+    ) -> None:
         self.path = path
         self.touch_seconds = touch_seconds
         self.max_bytes = max_bytes
@@ -115,7 +118,8 @@ class ResponseCache:
         try:
             db = self._connection()
             row = db.execute(
-                "SELECT status, headers, body, used FROM entries WHERE key = ? AND version = ?", (key, version)
+                "SELECT status, headers, body, used FROM entries WHERE key = ? AND version = ?",
+                (key, version),
             ).fetchone()
             if row is None:
                 return None
@@ -142,7 +146,15 @@ class ResponseCache:
                     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
                     "status = excluded.status, headers = excluded.headers, body = excluded.body, "
                     "size = excluded.size, used = excluded.used",
-                    (key, version, response.status, json.dumps(response.headers), response.body, size, time.time()),
+                    (
+                        key,
+                        version,
+                        response.status,
+                        json.dumps(response.headers),
+                        response.body,
+                        size,
+                        time.time(),
+                    ),
                 )
                 self._evict(db, version)
                 db.execute("COMMIT")
@@ -162,8 +174,11 @@ class ResponseCache:
         total = self._total(db)
         if total <= self.max_bytes * 3 // 4:
             return
-        db.execute("DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE version < ? OR version > ? "
-                   "LIMIT ?)", (version, version, _STALE_PER_PUT))
+        db.execute(
+            "DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE version < ? OR version > ? "
+            "LIMIT ?)",
+            (version, version, _STALE_PER_PUT),
+        )
         total = self._total(db)
         while total > self.max_bytes:
             rows = db.execute("SELECT key, size FROM entries ORDER BY used LIMIT 64").fetchall()

@@ -27,7 +27,10 @@ SPDX_HTTPS = Namespace("https://spdx.org/rdf/terms#")
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 THEMES = (URIRef(AUTHORITY + "data-theme/TECH"), URIRef(AUTHORITY + "data-theme/GOVE"))
 # The English labels of these two themes in the EU data-theme table.
-THEME_LABELS = {AUTHORITY + "data-theme/TECH": "Science and technology", AUTHORITY + "data-theme/GOVE": "Government and public sector"}
+THEME_LABELS = {
+    AUTHORITY + "data-theme/TECH": "Science and technology",
+    AUTHORITY + "data-theme/GOVE": "Government and public sector",
+}
 FILE_TYPES = {"nq": "RDF_N_QUADS", "ttl": "RDF_TURTLE", "jsonld": "JSON_LD"}
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 EUROPE = URIRef(AUTHORITY + "continent/EUROPE")
@@ -37,13 +40,19 @@ START = Literal("2021-06-28", datatype=XSD.date)  # entry into force of Regulati
 
 DESCRIPTIONS = {
     "graph": "The whole CCN Graph: the European Cybersecurity Competence Centre, the National Coordination "
-             "Centres, the Cybersecurity Competence Community, their expertise, programmes and projects.",
+    "Centres, the Cybersecurity Competence Community, their expertise, programmes and projects.",
     "ontology": "The OWL ontology of CCN Graph (terms for the Centre, the Network, the Community and funding).",
     "shapes": "The SHACL shapes every record of CCN Graph is validated against.",
     "taxonomy": "The JRC European Cybersecurity Taxonomy as SKOS: research domains and sub-domains, sectors, "
-                "technologies and use cases.",
+    "technologies and use cases.",
 }
-KEYWORDS = ("cybersecurity", "ECCC", "National Coordination Centre", "Regulation (EU) 2021/887", "linked data")
+KEYWORDS = (
+    "cybersecurity",
+    "ECCC",
+    "National Coordination Centre",
+    "Regulation (EU) 2021/887",
+    "linked data",
+)
 
 
 def _time(value: str | None, fallback: str) -> Literal:
@@ -52,10 +61,15 @@ def _time(value: str | None, fallback: str) -> Literal:
 
 
 #: The DCAT-AP versions the catalogue can be written for, and the profile IRI each announces.
-PROFILES = {"3.0.1": "http://data.europa.eu/r5r/", "2.1.1": "https://joinup.ec.europa.eu/collection/semantic-interoperability-community-semic/solution/dcat-application-profile-data-portals-europe/release/211"}
+PROFILES = {
+    "3.0.1": "http://data.europa.eu/r5r/",
+    "2.1.1": "https://joinup.ec.europa.eu/collection/semantic-interoperability-community-semic/solution/dcat-application-profile-data-portals-europe/release/211",
+}
 
 
-def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[str, str], version: str = "3.0.1") -> Graph:
+def catalogue_graph(
+    base: str, manifest: Manifest, loaded_at: str, names: dict[str, str], version: str = "3.0.1"
+) -> Graph:
     """The catalogue for `manifest`; `names` gives the English name of each Member State by code.
 
     `version` is the DCAT-AP version to follow where they differ: 3.0.1 types a byte size as
@@ -70,14 +84,24 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
     service = URIRef(f"{base}id/service/sparql")
     feed = URIRef(f"{base}id/service/changes")
     ontology, shapes = URIRef(ONTOLOGY_NS.rstrip("#")), URIRef(SHAPES_NS.rstrip("#"))
-    modified_all = max([d["modified"] for d in manifest.datasets.values() if d["modified"]] or [loaded_at])
+    modified_all = max(
+        [d["modified"] for d in manifest.datasets.values() if d["modified"]] or [loaded_at]
+    )
 
     g.add((catalog, RDF.type, DCAT.Catalog))
     g.add((catalog, DCTERMS.title, Literal("CCN Graph catalogue", lang="en")))
-    g.add((catalog, DCTERMS.description, Literal(
-        "Datasets of CCN Graph, the linked-data knowledge graph of the EU cybersecurity competence ecosystem "
-        "established by Regulation (EU) 2021/887: the whole graph, its vocabulary, shapes and taxonomy, and one "
-        "dataset per Member State.", lang="en")))
+    g.add(
+        (
+            catalog,
+            DCTERMS.description,
+            Literal(
+                "Datasets of CCN Graph, the linked-data knowledge graph of the EU cybersecurity competence ecosystem "
+                "established by Regulation (EU) 2021/887: the whole graph, its vocabulary, shapes and taxonomy, and one "
+                "dataset per Member State.",
+                lang="en",
+            ),
+        )
+    )
     g.add((catalog, DCTERMS.publisher, publisher))
     g.add((catalog, FOAF.homepage, URIRef(base)))
     g.add((catalog, DCTERMS.license, LICENCE))
@@ -91,7 +115,13 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
     g.add((publisher, RDF.type, FOAF.Agent))
     g.add((publisher, RDF.type, FOAF.Organization))
     g.add((publisher, FOAF.name, Literal("CCN Graph", lang="en")))
-    g.add((publisher, DCTERMS.type, URIRef("http://purl.org/adms/publishertype/NonProfitOrganisation")))
+    g.add(
+        (
+            publisher,
+            DCTERMS.type,
+            URIRef("http://purl.org/adms/publishertype/NonProfitOrganisation"),
+        )
+    )
     g.add((contact, RDF.type, VCARD.Organization))
     g.add((contact, VCARD.fn, Literal("CCN Graph maintainers", lang="en")))
     g.add((contact, VCARD.hasURL, URIRef(base)))
@@ -111,7 +141,8 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
         g.add((node, DCTERMS.title, Literal(title, lang="en")))
         description = DESCRIPTIONS.get(name) or (
             f"The National Coordination Centre of {names.get(code, code)} and the Community members "
-            "established there, as linked data.")
+            "established there, as linked data."
+        )
         g.add((node, DCTERMS.description, Literal(description, lang="en")))
         g.add((node, DCTERMS.identifier, Literal(f"{base}id/dataset/{name}")))
         for keyword in KEYWORDS:
@@ -135,13 +166,35 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
             url = URIRef(f"{base}dumps/{file['file']}")
             g.add((node, DCAT.distribution, dist))
             g.add((dist, RDF.type, DCAT.Distribution))
-            g.add((dist, DCTERMS.title, Literal(f"{title} ({file['media_type']}, gzip)", lang="en")))
-            g.add((dist, DCTERMS.description, Literal(
-                f"A gzip-compressed {file['media_type']} dump, regenerated after every accepted change.", lang="en")))
+            g.add(
+                (dist, DCTERMS.title, Literal(f"{title} ({file['media_type']}, gzip)", lang="en"))
+            )
+            g.add(
+                (
+                    dist,
+                    DCTERMS.description,
+                    Literal(
+                        f"A gzip-compressed {file['media_type']} dump, regenerated after every accepted change.",
+                        lang="en",
+                    ),
+                )
+            )
             g.add((dist, DCAT.accessURL, url))
             g.add((dist, DCAT.downloadURL, url))
-            g.add((dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{file['media_type']}")))
-            g.add((dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
+            g.add(
+                (
+                    dist,
+                    DCAT.mediaType,
+                    URIRef(f"https://www.iana.org/assignments/media-types/{file['media_type']}"),
+                )
+            )
+            g.add(
+                (
+                    dist,
+                    DCAT.compressFormat,
+                    URIRef("https://www.iana.org/assignments/media-types/application/gzip"),
+                )
+            )
             g.add((dist, DCTERMS.format, URIRef(AUTHORITY + "file-type/" + FILE_TYPES[suffix])))
             size_type = XSD.decimal if version == "2.1.1" else XSD.nonNegativeInteger
             g.add((dist, DCAT.byteSize, Literal(file["size"], datatype=size_type)))
@@ -163,8 +216,13 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
 
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("CCN Graph SPARQL endpoint", lang="en")))
-    g.add((service, DCTERMS.description, Literal(
-        "A read-only, bounded SPARQL 1.1 endpoint over the whole graph.", lang="en")))
+    g.add(
+        (
+            service,
+            DCTERMS.description,
+            Literal("A read-only, bounded SPARQL 1.1 endpoint over the whole graph.", lang="en"),
+        )
+    )
     g.add((service, DCAT.endpointURL, URIRef(f"{base}sparql")))
     g.add((service, DCAT.endpointDescription, URIRef(f"{base}sparql")))
     g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
@@ -173,9 +231,17 @@ def catalogue_graph(base: str, manifest: Manifest, loaded_at: str, names: dict[s
     # than download the dumps again.
     g.add((feed, RDF.type, DCAT.DataService))
     g.add((feed, DCTERMS.title, Literal("CCN Graph change feed", lang="en")))
-    g.add((feed, DCTERMS.description, Literal(
-        "Every version of every record of the whole graph, oldest first, as a Linked Data Event Stream (and as an "
-        "Activity Streams 2.0 collection): replaying it from the start rebuilds the records.", lang="en")))
+    g.add(
+        (
+            feed,
+            DCTERMS.description,
+            Literal(
+                "Every version of every record of the whole graph, oldest first, as a Linked Data Event Stream (and as an "
+                "Activity Streams 2.0 collection): replaying it from the start rebuilds the records.",
+                lang="en",
+            ),
+        )
+    )
     g.add((feed, DCAT.endpointURL, URIRef(f"{base}changes")))
     g.add((feed, DCAT.endpointDescription, URIRef(f"{base}changes")))
     g.add((feed, DCTERMS.conformsTo, LDES))
@@ -213,7 +279,13 @@ def _type_the_values(g: Graph) -> None:
     scheme = URIRef(AUTHORITY + "data-theme")
     g.add((scheme, RDF.type, SKOS.ConceptScheme))
     # A description of the table, not its official title, which none of our sources gives.
-    g.add((scheme, DCTERMS.title, Literal("The data-theme authority table of the EU Publications Office", lang="en")))
+    g.add(
+        (
+            scheme,
+            DCTERMS.title,
+            Literal("The data-theme authority table of the EU Publications Office", lang="en"),
+        )
+    )
     for kind in set(g.objects(None, DCTERMS.type)):
         g.add((kind, RDF.type, SKOS.Concept))
         g.add((kind, SKOS.prefLabel, Literal("Non-Profit Organisation", lang="en")))

@@ -37,11 +37,20 @@ _ENTITY_TYPES = (DCAT.Catalog, DCAT.Dataset, DCAT.Distribution, DCAT.DataService
 def describe_entities(graph: Graph) -> dict[str, str]:
     """Each entity of a catalogue graph → its description (its triples and those of the nodes it
     owns, ``{entity}#…``) as N-Triples text."""
-    entities = sorted({str(s) for t in _ENTITY_TYPES for s in graph.subjects(RDF.type, t) if isinstance(s, URIRef)})
+    entities = sorted(
+        {
+            str(s)
+            for t in _ENTITY_TYPES
+            for s in graph.subjects(RDF.type, t)
+            if isinstance(s, URIRef)
+        }
+    )
     owned: dict[str, list] = {e: [] for e in entities}
     for triple in graph:
         subject = str(triple[0])
-        owner = subject if subject in owned else subject.split("#", 1)[0] if "#" in subject else None
+        owner = (
+            subject if subject in owned else subject.split("#", 1)[0] if "#" in subject else None
+        )
         if owner in owned:
             owned[owner].append(triple)
     return {entity: history.snapshot(triples) for entity, triples in owned.items()}
@@ -62,10 +71,12 @@ def record(root: Path, graph: Graph, when: dt.datetime) -> list[dict]:
     recorded = activities(root)
     last: dict[str, str | None] = {}
     for activity in recorded:
-        last[activity["object"]] = activity.get("description") if activity["type"] != "Delete" else None
+        last[activity["object"]] = (
+            activity.get("description") if activity["type"] != "Delete" else None
+        )
     now = describe_entities(graph)
     sequence = len(recorded)
-    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     added = []
     for entity in sorted(set(now) | {e for e, d in last.items() if d is not None}):
         before, after = last.get(entity), now.get(entity)
@@ -73,9 +84,16 @@ def record(root: Path, graph: Graph, when: dt.datetime) -> list[dict]:
             continue
         kind = "Delete" if after is None else "Create" if before is None else "Update"
         sequence += 1
-        added.append({"sequence": sequence, "type": kind, "object": entity, "published": stamp,
-                      **({"description": after} if after is not None else {}),
-                      "digest": hashlib.sha256((after or "").encode()).hexdigest()[:16]})
+        added.append(
+            {
+                "sequence": sequence,
+                "type": kind,
+                "object": entity,
+                "published": stamp,
+                **({"description": after} if after is not None else {}),
+                "digest": hashlib.sha256((after or "").encode()).hexdigest()[:16],
+            }
+        )
     if added:
         with (root / FEED_FILE).open("a", encoding="utf-8") as out:
             out.writelines(json.dumps(a, sort_keys=True) + "\n" for a in added)
@@ -87,10 +105,15 @@ def record(root: Path, graph: Graph, when: dt.datetime) -> list[dict]:
 def recorder(store: Store, base: str, root: Path) -> Callable[[Manifest], None]:
     """The callback `dumps.build_dumps` calls after publishing `manifest`: records the catalogue
     (DCAT-AP 3.0.1) that describes it."""
+
     def published(manifest: Manifest) -> None:
         state = store.state()
         loaded = state.loaded_at if state and state.loaded_at else "1970-01-01T00:00:00"
-        names = {str(r["code"]): str(r["name"]) for r in store.select(queries.load("member_state_names"))}
-        record(root, catalogue_graph(base, manifest, loaded, names), dt.datetime.now(dt.timezone.utc))
+        names = {
+            str(r["code"]): str(r["name"]) for r in store.select(queries.load("member_state_names"))
+        }
+        record(
+            root, catalogue_graph(base, manifest, loaded, names), dt.datetime.now(dt.UTC)
+        )
 
     return published

@@ -40,18 +40,33 @@ class OutOfMemory(Exception):
 _OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory")
 
 
-def run_ccn_graph(args: list[str], *, env: dict[str, str], nice: int = 0, input: bytes | None = None,
-                  stdout: IO | int = subprocess.DEVNULL, timeout: float | None = None,
-                  memory_mb: int | None = None) -> subprocess.CompletedProcess:
+def run_ccn_graph(
+    args: list[str],
+    *,
+    env: dict[str, str],
+    nice: int = 0,
+    input: bytes | None = None,
+    stdout: IO | int = subprocess.DEVNULL,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
+) -> subprocess.CompletedProcess:
     """Run ``ccn-graph {args}`` and wait for it: its stderr is captured, `input` goes to its
     stdin. It is killed if the calling process dies (Linux), and when `timeout` passes
     (`TimeoutExpired` then). Its data segment may not grow past `memory_mb` megabytes (by
     default the child's own setting in `env`, ``CCN_CHILD_MEMORY_MB``; 0: no limit): a child that
     ran out of it raises `OutOfMemory`."""
     memory_mb = _memory_mb(memory_mb, env)
-    done = subprocess.run(_command(args, nice), env=env, input=input,
-                          stdin=None if input is not None else subprocess.DEVNULL, stdout=stdout,
-                          stderr=subprocess.PIPE, timeout=timeout, check=False, preexec_fn=_limits(memory_mb))
+    done = subprocess.run(
+        _command(args, nice),
+        env=env,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        check=False,
+        preexec_fn=_limits(memory_mb),
+    )
     _check_memory(done, memory_mb)
     return done
 
@@ -60,12 +75,19 @@ class Child:
     """A running ``ccn-graph`` command that reads what is written to `stdin` (see
     `start_ccn_graph`)."""
 
-    def __init__(self, args: list[str], env: dict[str, str], timeout: float, memory_mb: int | None) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], timeout: float, memory_mb: int | None
+    ) -> None:
         self.memory_mb = memory_mb = _memory_mb(memory_mb, env)
         self._stderr = tempfile.TemporaryFile()
-        self._process = subprocess.Popen(_command(args, 0), env=env, stdin=subprocess.PIPE,
-                                         stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                         preexec_fn=_limits(memory_mb))
+        self._process = subprocess.Popen(
+            _command(args, 0),
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            preexec_fn=_limits(memory_mb),
+        )
         self.stdin: IO[bytes] = self._process.stdin
         self.late = False
         self._timer = threading.Timer(timeout, self._kill_late)
@@ -86,7 +108,9 @@ class Child:
         finally:
             self._timer.cancel()
         self._stderr.seek(0)
-        done = subprocess.CompletedProcess(self._process.args, self._process.returncode, None, self._stderr.read())
+        done = subprocess.CompletedProcess(
+            self._process.args, self._process.returncode, None, self._stderr.read()
+        )
         self._stderr.close()
         if self.late:
             raise TimeoutExpired(self._process.args, self._timer.interval)
@@ -103,7 +127,9 @@ class Child:
         self._stderr.close()
 
 
-def start_ccn_graph(args: list[str], *, env: dict[str, str], timeout: float, memory_mb: int | None = None) -> Child:
+def start_ccn_graph(
+    args: list[str], *, env: dict[str, str], timeout: float, memory_mb: int | None = None
+) -> Child:
     """Start ``ccn-graph {args}`` with a pipe to its stdin, and return at once: `Child.finish`
     waits for it. It dies with the calling process (Linux), is killed when `timeout` passes, and
     has the memory limit of `run_ccn_graph`."""
@@ -140,8 +166,16 @@ def _limit_memory(size: int) -> None:
 
 
 def _check_memory(done: subprocess.CompletedProcess, memory_mb: int) -> None:
-    if memory_mb and done.returncode != 0 and (
-            done.returncode == -signal.SIGABRT or any(word in done.stderr for word in _OUT_OF_MEMORY)):
-        raise OutOfMemory(f"the child process needed more than its limit of {memory_mb} MB of memory and was "
-                          "stopped", memory_mb)
-
+    if (
+        memory_mb
+        and done.returncode != 0
+        and (
+            done.returncode == -signal.SIGABRT
+            or any(word in done.stderr for word in _OUT_OF_MEMORY)
+        )
+    ):
+        raise OutOfMemory(
+            f"the child process needed more than its limit of {memory_mb} MB of memory and was "
+            "stopped",
+            memory_mb,
+        )

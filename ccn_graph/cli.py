@@ -56,7 +56,12 @@ __all__ = ["Command", "CommandError", "add_store_flags", "build_parser", "main",
 log = logging.getLogger("ccn_graph")
 
 #: (name, help, add_arguments, run) — run gets the parsed arguments and the settings.
-Command = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, Settings], int]]
+Command = tuple[
+    str,
+    str,
+    Callable[[argparse.ArgumentParser], None],
+    Callable[[argparse.Namespace, Settings], int],
+]
 
 
 class CommandError(Exception):
@@ -73,7 +78,13 @@ def add_store_flags(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace, environ=None) -> Settings:
     """Resolve settings once: flags (those given) over environment over defaults."""
     fields = (
-        "data_dir", "base_iri", "store_url", "host", "port", "workers", "log_level",
+        "data_dir",
+        "base_iri",
+        "store_url",
+        "host",
+        "port",
+        "workers",
+        "log_level",
     )
     overrides = {f: getattr(args, f, None) for f in fields}
     return load_settings(environ, overrides)
@@ -135,7 +146,9 @@ def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
 def _add_load_args(parser: argparse.ArgumentParser) -> None:
     add_store_flags(parser)
     parser.add_argument(
-        "--reset", action="store_true", help="drop every graph first (needed to change the base IRI)"
+        "--reset",
+        action="store_true",
+        help="drop every graph first (needed to change the base IRI)",
     )
     parser.add_argument(
         "--file",
@@ -189,11 +202,15 @@ def _cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         maintained, recount, behind = _reindex(store, settings)
     if behind:
         print("the index was behind the store (a bulk load, or a write cut short); it is repaired")
-    differences = sorted(k for k in set(maintained) | set(recount) if maintained.get(k) != recount.get(k))
+    differences = sorted(
+        k for k in set(maintained) | set(recount) if maintained.get(k) != recount.get(k)
+    )
     if differences and not behind:
         for facet, value in differences[:20]:
-            print(f"  {facet} {value}: maintained {maintained.get((facet, value), 0)}, "
-                  f"recount {recount.get((facet, value), 0)}")
+            print(
+                f"  {facet} {value}: maintained {maintained.get((facet, value), 0)}, "
+                f"recount {recount.get((facet, value), 0)}"
+            )
         print(f"{len(differences)} maintained figures differed from the recount; they are repaired")
         return 1
     print(f"the maintained figures equal a full recount ({len(recount)} figures)")
@@ -203,22 +220,39 @@ def _cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
     with store_session(settings) as store:
         root = Path(settings.data_dir) / "dumps"
-        published = dumps.build_dumps(store, settings.base_iri, root,
-                                      catalogue_feed.recorder(store, settings.base_iri, root), pace=dumps.BUILD_PACE)
-    print(f"the dumps of data version {published.version} are published ({len(published.datasets)} datasets)")
+        published = dumps.build_dumps(
+            store,
+            settings.base_iri,
+            root,
+            catalogue_feed.recorder(store, settings.base_iri, root),
+            pace=dumps.BUILD_PACE,
+        )
+    print(
+        f"the dumps of data version {published.version} are published ({len(published.datasets)} datasets)"
+    )
     return 0
 
 
 def _add_query_past_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", type=Path, required=True,
-                        help="store folder of the graph at a past moment (see build-past; opened read-only)")
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        required=True,
+        help="store folder of the graph at a past moment (see build-past; opened read-only)",
+    )
     parser.add_argument("--accept", required=True, help="media type of the results")
-    parser.add_argument("--default-graph", action="append", default=[], help="default-graph-uri (repeatable)")
-    parser.add_argument("--named-graph", action="append", default=[], help="named-graph-uri (repeatable)")
+    parser.add_argument(
+        "--default-graph", action="append", default=[], help="default-graph-uri (repeatable)"
+    )
+    parser.add_argument(
+        "--named-graph", action="append", default=[], help="named-graph-uri (repeatable)"
+    )
 
 
 def _add_work_out_update_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", type=Path, required=True, help="N-Quads file of the data graphs")
+    parser.add_argument(
+        "--dataset", type=Path, required=True, help="N-Quads file of the data graphs"
+    )
     parser.add_argument("--base-iri", required=True, help="base of instance IRIs")
 
 
@@ -232,10 +266,17 @@ def _cmd_work_out_update(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _add_build_past_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, required=True, help="store folder to make (it must not exist)")
-    parser.add_argument("--start-from", type=Path,
-                        help="store folder to start from (a copy of it is made, then changed; it is only read)")
-    parser.add_argument("--remove", type=Path, help="file of graph IRIs to remove first, one a line")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="store folder to make (it must not exist)"
+    )
+    parser.add_argument(
+        "--start-from",
+        type=Path,
+        help="store folder to start from (a copy of it is made, then changed; it is only read)",
+    )
+    parser.add_argument(
+        "--remove", type=Path, help="file of graph IRIs to remove first, one a line"
+    )
 
 
 def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
@@ -252,8 +293,11 @@ def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
     store = EmbeddedStore(args.out)
     try:
         if args.remove is not None:
-            store.remove_graphs(line.strip() for line in args.remove.read_text(encoding="utf-8").splitlines()
-                                if line.strip())
+            store.remove_graphs(
+                line.strip()
+                for line in args.remove.read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            )
         store.load_as_is(sys.stdin.buffer, formats.N_QUADS)
     finally:
         store.close()
@@ -268,7 +312,9 @@ def _cmd_query_past(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(f"{args.dataset} is not a store folder (see build-past)")
     store = EmbeddedStore(args.dataset, read_only=True)
     try:
-        stream = store.query_stream(sys.stdin.read(), args.accept, args.default_graph, args.named_graph)
+        stream = store.query_stream(
+            sys.stdin.read(), args.accept, args.default_graph, args.named_graph
+        )
     except StoreRequestError as exc:
         raise CommandError(str(exc)) from None
     sys.stdout.buffer.write(stream.read())
@@ -278,7 +324,9 @@ def _cmd_query_past(args: argparse.Namespace, settings: Settings) -> int:
 def _add_generate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-iri", help="CCN_BASE_IRI: base of instance IRIs")
     parser.add_argument("--members", type=int, required=True, help="how many synthetic members")
-    parser.add_argument("--projects", type=int, default=0, help="also this many synthetic funded projects")
+    parser.add_argument(
+        "--projects", type=int, default=0, help="also this many synthetic funded projects"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same records)")
     parser.add_argument("--out", type=Path, help="N-Quads file to write (default: standard output)")
 
@@ -289,10 +337,14 @@ def _cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     if args.projects and not args.members:
         raise CommandError("synthetic projects need synthetic members: give --members too")
     if args.out is None:
-        quads = generate.write_nquads(sys.stdout, args.members, args.seed, settings.base_iri, args.projects)
+        quads = generate.write_nquads(
+            sys.stdout, args.members, args.seed, settings.base_iri, args.projects
+        )
     else:
         with args.out.open("w", encoding="utf-8") as out:
-            quads = generate.write_nquads(out, args.members, args.seed, settings.base_iri, args.projects)
+            quads = generate.write_nquads(
+                out, args.members, args.seed, settings.base_iri, args.projects
+            )
     print(
         f"generated {args.members} synthetic members and {args.projects} projects ({quads} quads)",
         file=sys.stderr,
@@ -302,8 +354,12 @@ def _cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _add_import_args(parser: argparse.ArgumentParser) -> None:
     add_store_flags(parser)
-    parser.add_argument("source", choices=["cordis"], help="what the files are: cordis (CORDIS open-data exports)")
-    parser.add_argument("files", type=Path, nargs="+", help="project and organization exports (CSV or JSON)")
+    parser.add_argument(
+        "source", choices=["cordis"], help="what the files are: cordis (CORDIS open-data exports)"
+    )
+    parser.add_argument(
+        "files", type=Path, nargs="+", help="project and organization exports (CSV or JSON)"
+    )
     parser.add_argument(
         "--topic-pattern",
         action="append",
@@ -339,7 +395,9 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         # Under the write lock of the data dir, as the service's own writes are.
         writer = build_writer(settings, store)
         try:
-            report = cordis.import_files(store, writer, settings.base_iri, args.files, selection, dry_run=args.dry_run)
+            report = cordis.import_files(
+                store, writer, settings.base_iri, args.files, selection, dry_run=args.dry_run
+            )
         except (cordis.MalformedFile, WriteRefused) as exc:
             raise CommandError(str(exc)) from None
     print("\n".join(report.lines()))
@@ -351,7 +409,9 @@ def _add_steward_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="CCN_DATA_DIR: where the steward registry is kept")
     parser.add_argument("action", choices=["add", "list", "revoke"])
     parser.add_argument("name", nargs="?", help="the steward's name (add, revoke)")
-    parser.add_argument("--scope", help="'network', or Member State codes such as RO or RO,BE (add)")
+    parser.add_argument(
+        "--scope", help="'network', or Member State codes such as RO or RO,BE (add)"
+    )
 
 
 def _cmd_steward(args: argparse.Namespace, settings: Settings) -> int:
@@ -360,7 +420,9 @@ def _cmd_steward(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "list":
             for entry in registry.list():
                 state = f"revoked {entry['revoked']}" if entry["revoked"] else "active"
-                print(f"{entry['name']}\t{','.join(entry['scope'])}\tadded {entry['added']}\t{state}")
+                print(
+                    f"{entry['name']}\t{','.join(entry['scope'])}\tadded {entry['added']}\t{state}"
+                )
             return 0
         if not args.name:
             raise CommandError(f"steward {args.action} needs the steward's name")
@@ -374,7 +436,10 @@ def _cmd_steward(args: argparse.Namespace, settings: Settings) -> int:
     except StewardError as exc:
         raise CommandError(str(exc)) from None
     print(token)
-    print(f"(the token of {args.name}; it is shown this once and stored only as a hash)", file=sys.stderr)
+    print(
+        f"(the token of {args.name}; it is shown this once and stored only as a hash)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -411,18 +476,37 @@ def _cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     report = Validator(shapes, ontology).validate(data + context, focus)
     lines = {}
     for path, text in texts.items():
-        for iri, line in rdf_input.focus_lines(text, base, {r.focus for r in report.results}).items():
+        for iri, line in rdf_input.focus_lines(
+            text, base, {r.focus for r in report.results}
+        ).items():
             lines.setdefault(iri, f"{path}:{line}")
     if args.json:
-        print(json.dumps({"conforms": report.conforms, "results": [
-            {"focus": str(r.focus), "path": str(r.path) if r.path else None, "severity": r.severity,
-             "message": r.message, "where": lines.get(str(r.focus))} for r in report.results]}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "conforms": report.conforms,
+                    "results": [
+                        {
+                            "focus": str(r.focus),
+                            "path": str(r.path) if r.path else None,
+                            "severity": r.severity,
+                            "message": r.message,
+                            "where": lines.get(str(r.focus)),
+                        }
+                        for r in report.results
+                    ],
+                },
+                indent=1,
+            )
+        )
     else:
         for r in report.results:
             where = lines.get(str(r.focus), str(r.focus))
             print(f"{where}: {r.severity}: {r.message}")
-        print(f"{'conforms' if report.conforms else 'does not conform'}: "
-              f"{len(report.violations)} violations, {len(report.warnings)} warnings")
+        print(
+            f"{'conforms' if report.conforms else 'does not conform'}: "
+            f"{len(report.violations)} violations, {len(report.warnings)} warnings"
+        )
     return 0 if report.conforms else 1
 
 
@@ -445,28 +529,72 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 LIBRARY_COMMANDS: tuple[Command, ...] = (
-    ("settings", "print every setting with its value, source and help", lambda p: None, _cmd_settings),
-    ("load", "load the bundled reference data (and optional files) into the store", _add_load_args, _cmd_load),
+    (
+        "settings",
+        "print every setting with its value, source and help",
+        lambda p: None,
+        _cmd_settings,
+    ),
+    (
+        "load",
+        "load the bundled reference data (and optional files) into the store",
+        _add_load_args,
+        _cmd_load,
+    ),
     (
         "import",
         "import funded projects and participants from open-data exports (validated, all or nothing)",
         _add_import_args,
         _cmd_import,
     ),
-    ("steward", "add, list or revoke data stewards and their tokens", _add_steward_args, _cmd_steward),
-    ("validate", "validate RDF files against the shapes, offline (exit 1 when they do not conform)",
-     _add_validate_args, _cmd_validate),
-    ("submit", "submit an RDF file to a running service as a steward", _add_submit_args, _cmd_submit),
-    ("reindex", "rebuild the portal index from the graph and check its figures against a full recount",
-     add_store_flags, _cmd_reindex),
-    ("dumps", "build the downloadable dumps of the current data version, unless they are published",
-     add_store_flags, _cmd_dumps),
-    ("build-past", "load the graph at a past moment (N-Quads, stdin) into a store folder (used by the service)",
-     _add_build_past_args, _cmd_build_past),
-    ("query-past", "run one SPARQL query (stdin) over the graph at a past moment (used by the service)",
-     _add_query_past_args, _cmd_query_past),
-    ("work-out-update", "print what a SPARQL update (stdin) would change in a file of the graph (used by the service)",
-     _add_work_out_update_args, _cmd_work_out_update),
+    (
+        "steward",
+        "add, list or revoke data stewards and their tokens",
+        _add_steward_args,
+        _cmd_steward,
+    ),
+    (
+        "validate",
+        "validate RDF files against the shapes, offline (exit 1 when they do not conform)",
+        _add_validate_args,
+        _cmd_validate,
+    ),
+    (
+        "submit",
+        "submit an RDF file to a running service as a steward",
+        _add_submit_args,
+        _cmd_submit,
+    ),
+    (
+        "reindex",
+        "rebuild the portal index from the graph and check its figures against a full recount",
+        add_store_flags,
+        _cmd_reindex,
+    ),
+    (
+        "dumps",
+        "build the downloadable dumps of the current data version, unless they are published",
+        add_store_flags,
+        _cmd_dumps,
+    ),
+    (
+        "build-past",
+        "load the graph at a past moment (N-Quads, stdin) into a store folder (used by the service)",
+        _add_build_past_args,
+        _cmd_build_past,
+    ),
+    (
+        "query-past",
+        "run one SPARQL query (stdin) over the graph at a past moment (used by the service)",
+        _add_query_past_args,
+        _cmd_query_past,
+    ),
+    (
+        "work-out-update",
+        "print what a SPARQL update (stdin) would change in a file of the graph (used by the service)",
+        _add_work_out_update_args,
+        _cmd_work_out_update,
+    ),
     (
         "generate",
         "write synthetic Community members (N-Quads) for demonstrations, tests and benchmarks",

@@ -21,7 +21,11 @@ def submit(url: str, path: Path, token: str, *, timeout: float = 120) -> tuple[i
     response = requests.post(
         f"{url.rstrip('/')}/submissions",
         data=path.read_bytes(),
-        headers={"Content-Type": fmt.media_type, "Authorization": f"Bearer {token}", "Accept": formats.JSON},
+        headers={
+            "Content-Type": fmt.media_type,
+            "Authorization": f"Bearer {token}",
+            "Accept": formats.JSON,
+        },
         timeout=timeout,
     )
     try:
@@ -40,14 +44,21 @@ class AnswerLost(Exception):
     have acted on it."""
 
 
-def forward(url: str, method: str, path: str, headers: dict[str, str], body: bytes, *,
-            timeout: float) -> tuple[int, list[tuple[str, str]], bytes]:
+def forward(
+    url: str, method: str, path: str, headers: dict[str, str], body: bytes, *, timeout: float
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Send a request as it came to the instance at `url`; (status, headers, body) of its answer.
     Raises `Unreachable` when no connection was made (nothing was sent), `AnswerLost` when one
     was and no whole answer came back (what was sent may have been acted on)."""
     try:
-        response = requests.request(method, f"{url.rstrip('/')}{path}", data=body, headers=headers,
-                                    timeout=(5, timeout), allow_redirects=False)
+        response = requests.request(
+            method,
+            f"{url.rstrip('/')}{path}",
+            data=body,
+            headers=headers,
+            timeout=(5, timeout),
+            allow_redirects=False,
+        )
     except requests.RequestException as exc:
         if never_sent(exc):
             raise Unreachable(type(exc).__name__) from None

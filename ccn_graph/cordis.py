@@ -54,10 +54,33 @@ CCN = ONTOLOGY_NS
 SCHEMA = "https://schema.org/"
 LOCN = "http://www.w3.org/ns/locn#"
 
-PROJECT_COLUMNS = ("id", "acronym", "status", "title", "startDate", "endDate", "ecMaxContribution",
-                   "legalBasis", "topics", "frameworkProgramme", "masterCall", "fundingScheme", "objective")
-ORGANISATION_COLUMNS = ("projectID", "organisationID", "vatNumber", "name", "city", "country",
-                        "organizationURL", "order", "role", "ecContribution")
+PROJECT_COLUMNS = (
+    "id",
+    "acronym",
+    "status",
+    "title",
+    "startDate",
+    "endDate",
+    "ecMaxContribution",
+    "legalBasis",
+    "topics",
+    "frameworkProgramme",
+    "masterCall",
+    "fundingScheme",
+    "objective",
+)
+ORGANISATION_COLUMNS = (
+    "projectID",
+    "organisationID",
+    "vatNumber",
+    "name",
+    "city",
+    "country",
+    "organizationURL",
+    "order",
+    "role",
+    "ecContribution",
+)
 
 #: Framework programme codes of the export → the programme records of the reference data.
 PROGRAMMES = {"HORIZON": "horizon-europe", "DIGITAL": "digital-europe"}
@@ -96,7 +119,9 @@ class Selection:
     def keeps(self, topic: str, legal_basis: str) -> bool:
         if not any(re.search(p, topic) for p in self.topic_patterns):
             return False
-        return not self.programme_parts or any(legal_basis.startswith(p) for p in self.programme_parts)
+        return not self.programme_parts or any(
+            legal_basis.startswith(p) for p in self.programme_parts
+        )
 
 
 @dataclasses.dataclass
@@ -127,15 +152,22 @@ class ImportReport:
         ]
         out += [f"  malformed: {file} line {line}: {why}" for file, line, why in self.malformed]
         out += [f"  skipped project {pid}: {why}" for pid, why in self.skipped]
-        out += [f"  matched organisation {oid} to {member} by {how}" for oid, (member, how) in sorted(self.matched.items())]
+        out += [
+            f"  matched organisation {oid} to {member} by {how}"
+            for oid, (member, how) in sorted(self.matched.items())
+        ]
         out += [f"  not matched: organisation {oid}: {why}" for oid, why in self.not_matched]
         if self.dry_run and self.outcome is not None:
             verdict = "would be accepted" if self.outcome.report.conforms else "would be rejected"
             out.append(f"dry run, nothing written: the batch {verdict}")
-            out += [f"  {r.focus} {r.path or ''}: {r.message}" for r in self.outcome.report.violations]
+            out += [
+                f"  {r.focus} {r.path or ''}: {r.message}" for r in self.outcome.report.violations
+            ]
         elif self.outcome is not None and not self.outcome.accepted:
             out.append("rejected by validation, nothing written:")
-            out += [f"  {r.focus} {r.path or ''}: {r.message}" for r in self.outcome.report.violations]
+            out += [
+                f"  {r.focus} {r.path or ''}: {r.message}" for r in self.outcome.report.violations
+            ]
         elif self.outcome is not None and self.outcome.unchanged:
             out.append("nothing to write: the graph holds these records as they are")
         elif self.written:
@@ -160,7 +192,10 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise MalformedFile(f"{path}: expected a JSON array of objects")
         # JSON has no lines per record; the position in the array (from 1) stands in for one.
-        numbered = [(i, {k: "" if v is None else str(v) for k, v in r.items()}) for i, r in enumerate(rows, 1)]
+        numbered = [
+            (i, {k: "" if v is None else str(v) for k, v in r.items()})
+            for i, r in enumerate(rows, 1)
+        ]
         columns = set(rows[0]) if rows else set()
     else:
         numbered = []
@@ -220,7 +255,11 @@ class _Members:
     """Community members of the store, indexed for matching."""
 
     def __init__(self, store: Store, countries: Iterable[str]) -> None:
-        states = [URIRef(COUNTRY_IRI + MEMBER_STATES[c]) for c in sorted(set(countries)) if c in MEMBER_STATES]
+        states = [
+            URIRef(COUNTRY_IRI + MEMBER_STATES[c])
+            for c in sorted(set(countries))
+            if c in MEMBER_STATES
+        ]
         self.by_cordis: dict[str, set[str]] = defaultdict(set)
         self.by_vat: dict[str, set[str]] = defaultdict(set)
         self.by_name: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -239,7 +278,10 @@ class _Members:
     def match(self, org: dict[str, str]) -> tuple[str | None, str]:
         """(member IRI, how) or (None, why not)."""
         oid = org["organisationID"].strip()
-        for key, index, how in ((oid, self.by_cordis, "CORDIS identifier"), (_vat(org["vatNumber"]), self.by_vat, "VAT number")):
+        for key, index, how in (
+            (oid, self.by_cordis, "CORDIS identifier"),
+            (_vat(org["vatNumber"]), self.by_vat, "VAT number"),
+        ):
             found = index.get(key) if key else None
             if found and len(found) == 1:
                 return next(iter(found)), how
@@ -358,14 +400,26 @@ def build_records(
             continue
         pid = row["id"].strip()
         if not selection.keeps(row["topics"].strip(), row["legalBasis"].strip()):
-            report.skipped.append((pid, f"topic {row['topics'].strip() or '(none)'} is not a cybersecurity topic of the selection"))
+            report.skipped.append(
+                (
+                    pid,
+                    f"topic {row['topics'].strip() or '(none)'} is not a cybersecurity topic of the selection",
+                )
+            )
             continue
         programme = _programme_iri(base, row["frameworkProgramme"])
         if programme is None:
-            report.skipped.append((pid, f"programme {row['frameworkProgramme']!r} is not described in the graph"))
+            report.skipped.append(
+                (pid, f"programme {row['frameworkProgramme']!r} is not described in the graph")
+            )
             continue
         if pid in broken_projects:
-            report.skipped.append((pid, "one of its organisation rows is malformed (see above); the project is left out whole"))
+            report.skipped.append(
+                (
+                    pid,
+                    "one of its organisation rows is malformed (see above); the project is left out whole",
+                )
+            )
             continue
         participants = rows_by_project.get(pid, [])
         if not participants:
@@ -384,17 +438,31 @@ def build_records(
             graph.add((project, DCTERMS.description, Literal(row["objective"].strip(), lang="en")))
         for column, prop in (("startDate", "startDate"), ("endDate", "endDate")):
             if row[column].strip():
-                graph.add((project, URIRef(SCHEMA + prop), Literal(row[column].strip(), datatype=XSD.date)))
+                graph.add(
+                    (
+                        project,
+                        URIRef(SCHEMA + prop),
+                        Literal(row[column].strip(), datatype=XSD.date),
+                    )
+                )
         graph.add((project, URIRef(CCN + "fundingProgramme"), URIRef(programme)))
         if row["status"].strip():
-            graph.add((project, URIRef(CCN + "status"), URIRef(f"{base}id/project-status/{row['status'].strip().lower()}")))
+            graph.add(
+                (
+                    project,
+                    URIRef(CCN + "status"),
+                    URIRef(f"{base}id/project-status/{row['status'].strip().lower()}"),
+                )
+            )
         for column, prop in (("legalBasis", "programmePart"), ("fundingScheme", "fundingScheme")):
             if row[column].strip():
                 graph.add((project, URIRef(CCN + prop), Literal(row[column].strip())))
         amount = _amount(row["ecMaxContribution"])
         if amount is not None:
             _add_amount(graph, project, URIRef(f"{project}#eu-contribution"), amount)
-        graph.add((project, DCTERMS.source, Literal(f"CORDIS open-data export ({file}, line {line})")))
+        graph.add(
+            (project, DCTERMS.source, Literal(f"CORDIS open-data export ({file}, line {line})"))
+        )
         call_code = row["masterCall"].strip()
         if call_code:
             call = URIRef(f"{base}id/call/{call_code}")
@@ -430,14 +498,18 @@ def build_records(
             graph.add((participation, RDF.type, URIRef(CCN + "Participation")))
             graph.add((participation, URIRef(CCN + "participant"), participant))
             role = ROLES[org["role"].strip().lower()]
-            graph.add((participation, URIRef(CCN + "role"), URIRef(f"{base}id/participation-role/{role}")))
+            graph.add(
+                (participation, URIRef(CCN + "role"), URIRef(f"{base}id/participation-role/{role}"))
+            )
             share = _amount(org["ecContribution"])
             if share is not None:
                 _add_amount(graph, participation, URIRef(f"{participation}-eu-contribution"), share)
     return dict(records)
 
 
-def _organisation_record(records: dict[str, Graph], base: str, node: URIRef, org: dict[str, str]) -> None:
+def _organisation_record(
+    records: dict[str, Graph], base: str, node: URIRef, org: dict[str, str]
+) -> None:
     oid = org["organisationID"].strip()
     graph = records[f"{base}graph/organisation/cordis-{oid}"]
     graph.add((node, RDF.type, URIRef(CCN + "Organisation")))
@@ -494,7 +566,9 @@ def import_files(
     project_graphs = sorted(g for g in records if g.startswith(f"{base}graph/project/"))
     existing = set()
     if project_graphs:
-        rows = store.select(queries.load("existing_graphs"), {"graphs": [URIRef(g) for g in project_graphs]})
+        rows = store.select(
+            queries.load("existing_graphs"), {"graphs": [URIRef(g) for g in project_graphs]}
+        )
         existing = {str(r["g"]) for r in rows}
     for graph in project_graphs:
         pid = graph.rsplit("/", 1)[-1]
@@ -503,8 +577,9 @@ def import_files(
         return report
     label = "Import of funded projects from the CORDIS open-data export"
     report.dry_run = dry_run
-    report.outcome = writer.write(Replace(records), None, label=label, sources=tuple(str(p) for p in paths),
-                                  dry_run=dry_run)
+    report.outcome = writer.write(
+        Replace(records), None, label=label, sources=tuple(str(p) for p in paths), dry_run=dry_run
+    )
     if not dry_run and not report.outcome.accepted:
         report.added, report.updated = [], []
     return report

@@ -72,7 +72,9 @@ class Description:
         # Found once per page (the page and its embedded JSON-LD both ask); a description's graph
         # only gains the document's own triples after, about the document, never owned nodes.
         prefix = f"{self.iri}#"
-        owned = {s for s in self.graph.subjects() if isinstance(s, URIRef) and str(s).startswith(prefix)}
+        owned = {
+            s for s in self.graph.subjects() if isinstance(s, URIRef) and str(s).startswith(prefix)
+        }
         return tuple(sorted(owned, key=str))
 
     def owned_nodes(self) -> list:
@@ -82,7 +84,9 @@ class Description:
     def about(self) -> list[tuple]:
         """The triples of the record itself, without the labels fetched for its links."""
         own = {self.subject, *self._owned}
-        return [triple for triple in self.graph if triple[0] in own or not isinstance(triple[0], URIRef)]
+        return [
+            triple for triple in self.graph if triple[0] in own or not isinstance(triple[0], URIRef)
+        ]
 
 
 def exists(store: Store, base: str, iri: str) -> bool:
@@ -92,8 +96,13 @@ def exists(store: Store, base: str, iri: str) -> bool:
 
 
 def describe(
-    store: Store, base: str, iri: str, *, inverse_after: tuple[str, str] | None = None,
-    index: PortalIndex | None = None, inverse: bool = True,
+    store: Store,
+    base: str,
+    iri: str,
+    *,
+    inverse_after: tuple[str, str] | None = None,
+    index: PortalIndex | None = None,
+    inverse: bool = True,
 ) -> Description | None:
     """The description of `iri`, with one page of inverse links after the key `inverse_after` and
     its record's latest change (unless not `inverse`) and, from `index`, the first page of the
@@ -120,14 +129,29 @@ def describe(
     )
     rows = sorted((r for r in answer if "owner" in r), key=lambda r: (str(r["p"]), str(r["owner"])))
     # Only records have changes of their own (a vocabulary entry is matched against itself).
-    change = next((Change(str(r["activity"]), str(r["time"]), str(r["name"]) if "name" in r else None)
-                   for r in answer if "activity" in r), None) if record_iri else None
+    change = (
+        next(
+            (
+                Change(str(r["activity"]), str(r["time"]), str(r["name"]) if "name" in r else None)
+                for r in answer
+                if "activity" in r
+            ),
+            None,
+        )
+        if record_iri
+        else None
+    )
     rows_shown = [r for r in rows[:INVERSE_PAGE] if str(r["owner"]) != iri]
     labels = {}
     owners = sorted({r["owner"] for r in rows_shown if isinstance(r["owner"], URIRef)}, key=str)
     if owners:
-        labels = {str(r["thing"]): str(r["label"]) for r in store.select(queries.load("labels_of"), {"things": owners})}
-    links = tuple(InverseLink(str(r["owner"]), str(r["p"]), labels.get(str(r["owner"]))) for r in rows_shown)
+        labels = {
+            str(r["thing"]): str(r["label"])
+            for r in store.select(queries.load("labels_of"), {"things": owners})
+        }
+    links = tuple(
+        InverseLink(str(r["owner"]), str(r["p"]), labels.get(str(r["owner"]))) for r in rows_shown
+    )
     members, members_filter = None, None
     if index is not None:
         types = {str(t) for t in graph.objects(entity, RDF.type)}

@@ -35,8 +35,16 @@ from ccn_graph.iris import (
 from ccn_graph.settings import Settings
 from ccn_graph.store import Endpoints, Store
 
-__all__ = ["DUMP_FORMATS", "DumpsError", "Manifest", "build_dumps", "build_in_child", "current_manifest", "seconds_until_due",
-           "wait_while_building"]
+__all__ = [
+    "DUMP_FORMATS",
+    "DumpsError",
+    "Manifest",
+    "build_dumps",
+    "build_in_child",
+    "current_manifest",
+    "seconds_until_due",
+    "wait_while_building",
+]
 
 DUMP_FORMATS = (formats.N_QUADS, formats.TURTLE, formats.JSON_LD)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -86,7 +94,9 @@ def current_manifest(root: Path) -> Manifest | None:
         data = json.loads((root / target / "manifest.json").read_text())
     except (OSError, ValueError):
         return None
-    manifest = Manifest(data["version"], data["datasets"], data["statistics"], (root / target).resolve())
+    manifest = Manifest(
+        data["version"], data["datasets"], data["statistics"], (root / target).resolve()
+    )
     _read[root] = (key, manifest)
     return manifest
 
@@ -115,9 +125,17 @@ class _Writers:
     def __init__(self, folder: Path, name: str) -> None:
         self.paths = {fmt: folder / f"{name}.{fmt.suffix}.gz" for fmt in DUMP_FORMATS}
         self.raw = {fmt: path.open("wb") for fmt, path in self.paths.items()}
-        self.files = {fmt: gzip.GzipFile(filename="", mode="wb", fileobj=self.raw[fmt], mtime=0,
-                                                 # level 6: a few per cent larger than 9, half the time
-                                                 compresslevel=6) for fmt in DUMP_FORMATS}
+        self.files = {
+            fmt: gzip.GzipFile(
+                filename="",
+                mode="wb",
+                fileobj=self.raw[fmt],
+                mtime=0,
+                # level 6: a few per cent larger than 9, half the time
+                compresslevel=6,
+            )
+            for fmt in DUMP_FORMATS
+        }
         self.first = True
         self.files[formats.JSON_LD].write(b"[")
         self.pending: dict[formats.RdfFormat, list[str]] = {fmt: [] for fmt in DUMP_FORMATS}
@@ -149,7 +167,9 @@ class _Writers:
         for fmt, path in self.paths.items():
             data = path.read_bytes()
             described[fmt.suffix] = {
-                "file": path.name, "media_type": fmt.media_type, "size": len(data),
+                "file": path.name,
+                "media_type": fmt.media_type,
+                "size": len(data),
                 "sha256": hashlib.sha256(data).hexdigest(),
                 # DCAT-AP 2.1.1 allows SHA-1 checksums only.
                 "sha1": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
@@ -161,25 +181,47 @@ def _datasets(store: Store, base: str) -> list[dict]:
     """name, title and the graphs of each dataset (the whole graph: every graph)."""
     out = [
         {"name": "graph", "title": "CCN Graph: the whole knowledge graph", "graphs": None},
-        {"name": "ontology", "title": "The CCN Graph ontology", "graphs": [graph_iri(base, "ontology")]},
-        {"name": "shapes", "title": "The CCN Graph SHACL shapes", "graphs": [graph_iri(base, "shapes")]},
-        {"name": "taxonomy", "title": "The JRC European Cybersecurity Taxonomy (SKOS)", "graphs": [graph_iri(base, "taxonomy")]},
+        {
+            "name": "ontology",
+            "title": "The CCN Graph ontology",
+            "graphs": [graph_iri(base, "ontology")],
+        },
+        {
+            "name": "shapes",
+            "title": "The CCN Graph SHACL shapes",
+            "graphs": [graph_iri(base, "shapes")],
+        },
+        {
+            "name": "taxonomy",
+            "title": "The JRC European Cybersecurity Taxonomy (SKOS)",
+            "graphs": [graph_iri(base, "taxonomy")],
+        },
     ]
     by_state: dict[str, list[str]] = {}
     for row in store.select(queries.load("dataset_graphs_of_states")):
         by_state.setdefault(str(row["state"]), []).append(str(row["g"]))
     for code in sorted(MEMBER_STATES):
         state = COUNTRY_AUTHORITY + MEMBER_STATES[code]
-        out.append({
-            "name": f"member-state-{code.lower()}", "code": code, "state": state,
-            "title": f"National Coordination Centre and Community members of {code}",
-            "graphs": sorted(set(by_state.get(state, []))),
-        })
+        out.append(
+            {
+                "name": f"member-state-{code.lower()}",
+                "code": code,
+                "state": state,
+                "title": f"National Coordination Centre and Community members of {code}",
+                "graphs": sorted(set(by_state.get(state, []))),
+            }
+        )
     return out
 
 
-def build_dumps(store: Store, base: str, root: Path,
-                on_published: Callable[[Manifest], None] | None = None, *, pace: float = 0.0) -> Manifest:
+def build_dumps(
+    store: Store,
+    base: str,
+    root: Path,
+    on_published: Callable[[Manifest], None] | None = None,
+    *,
+    pace: float = 0.0,
+) -> Manifest:
     """Write the dumps of the store's current data version (unless they exist) and publish them;
     then, still under the lock, call `on_published` with them (the catalogue's feed). `pace`: see
     `_dataset_quads` (the builder in a child process reads at `BUILD_PACE`).
@@ -226,12 +268,18 @@ def build_in_child(settings: Settings, endpoints: Endpoints) -> None:
     the one that serves pages, and it gets only the CPU the pages leave. The child dies with the
     calling thread's process (it is killed if that process is). Raises `DumpsError` if it fails.
     """
-    environ = {**settings.environ(inherit=True), "CCN_STORE_URL": endpoints.query,
-               "CCN_STORE_UPDATE_URL": endpoints.update, "CCN_STORE_GSP_URL": endpoints.graph_store}
+    environ = {
+        **settings.environ(inherit=True),
+        "CCN_STORE_URL": endpoints.query,
+        "CCN_STORE_UPDATE_URL": endpoints.update,
+        "CCN_STORE_GSP_URL": endpoints.graph_store,
+    }
     done = children.run_ccn_graph(["dumps"], env=environ, nice=19)
     if done.returncode != 0:
         words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
-        raise DumpsError(f"building the dumps failed (exit status {done.returncode}): " + " / ".join(words))
+        raise DumpsError(
+            f"building the dumps failed (exit status {done.returncode}): " + " / ".join(words)
+        )
 
 
 def _wait_for(store: Store, base: str, root: Path, version: int, lock) -> Manifest:
@@ -261,9 +309,18 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
     target = root / f"v{version}"
     temporary = root / f".tmp-{uuid.uuid4().hex}"
     temporary.mkdir()
-    modified = {str(r["graph"]): str(r["modified"]) for r in store.select(queries.load("last_changes"))}
+    modified = {
+        str(r["graph"]): str(r["modified"]) for r in store.select(queries.load("last_changes"))
+    }
     datasets = {}
-    statistics = {"triples": 0, "subjects": 0, "objects": 0, "classes": {}, "properties": {}, "links": {}}
+    statistics = {
+        "triples": 0,
+        "subjects": 0,
+        "objects": 0,
+        "classes": {},
+        "properties": {},
+        "links": {},
+    }
     subjects, objects = set(), set()
     classes, properties, links = Counter(), Counter(), Counter()
     chosen = _datasets(store, base)
@@ -291,7 +348,11 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
         properties[p[1]] += 1
         if o[0] != "literal":
             objects.add(o[1])
-            for prefix in ("http://publications.europa.eu/resource/authority/", "http://www.wikidata.org/entity/", "http://eurovoc.europa.eu/"):
+            for prefix in (
+                "http://publications.europa.eu/resource/authority/",
+                "http://www.wikidata.org/entity/",
+                "http://eurovoc.europa.eu/",
+            ):
                 if o[1].startswith(prefix):
                     links[prefix] += 1
         else:
@@ -300,15 +361,26 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
             classes[o[1]] += 1
     for dataset in chosen:
         name, graphs = dataset["name"], dataset["graphs"]
-        changed = [modified[g] for g in graphs if g in modified] if graphs is not None else list(modified.values())
+        changed = (
+            [modified[g] for g in graphs if g in modified]
+            if graphs is not None
+            else list(modified.values())
+        )
         datasets[name] = {
             **{k: v for k, v in dataset.items() if k != "graphs"},
-            "graphs": graphs, "triples": counts[name], "files": writers[name].close(),
+            "graphs": graphs,
+            "triples": counts[name],
+            "files": writers[name].close(),
             "modified": max(changed) if changed else None,
         }
-    statistics.update(triples=counts["graph"], subjects=len(subjects), objects=len(objects),
-                      classes=dict(sorted(classes.items())), properties=dict(sorted(properties.items())),
-                      links=dict(sorted(links.items())))
+    statistics.update(
+        triples=counts["graph"],
+        subjects=len(subjects),
+        objects=len(objects),
+        classes=dict(sorted(classes.items())),
+        properties=dict(sorted(properties.items())),
+        links=dict(sorted(links.items())),
+    )
     manifest = {"version": version, "datasets": datasets, "statistics": statistics}
     (temporary / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1))
     if target.exists():
@@ -317,7 +389,9 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
     link = root / f".link-{uuid.uuid4().hex}"
     os.symlink(target.name, link)
     os.replace(link, root / "current")
-    for old in sorted(root.glob("v*"), key=lambda p: int(p.name[1:]) if p.name[1:].isdigit() else -1)[:-KEEP]:
+    for old in sorted(
+        root.glob("v*"), key=lambda p: int(p.name[1:]) if p.name[1:].isdigit() else -1
+    )[:-KEEP]:
         with contextlib.suppress(OSError):
             shutil.rmtree(old)
     return Manifest(version, datasets, statistics, target)

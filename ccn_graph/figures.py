@@ -47,10 +47,18 @@ def _named_lists(store: Store) -> tuple[list[tuple[str, str, str]], list[dict]]:
         kept = _names.get(id(store))
         if kept and kept[0] == generation:
             return kept[1]
-    domains = [(str(r["domain"]), str(r["code"]), str(r["label"])) for r in store.select(queries.load("taxonomy_domains"))]
+    domains = [
+        (str(r["domain"]), str(r["code"]), str(r["label"]))
+        for r in store.select(queries.load("taxonomy_domains"))
+    ]
     nccs = [
-        {"state": str(r["state"]), "code": str(r["code"]), "name": str(r["name"]),
-         "ncc": str(r["ncc"]) if "ncc" in r else None, "label": str(r["label"]) if "label" in r else None}
+        {
+            "state": str(r["state"]),
+            "code": str(r["code"]),
+            "name": str(r["name"]),
+            "ncc": str(r["ncc"]) if "ncc" in r else None,
+            "label": str(r["label"]) if "label" in r else None,
+        }
         for r in store.select(queries.load("map_nccs"))
     ]
     lists = (domains, sorted(nccs, key=lambda n: n["code"]))

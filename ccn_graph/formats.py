@@ -46,17 +46,48 @@ class RdfFormat:
     names: tuple[str, ...] = ()
 
 
-TURTLE = RdfFormat("text/turtle", "ttl", "turtle", aliases=("application/x-turtle",),
-                   iri=_W3C_FORMATS + "Turtle", names=("ttl", "turtle"))
-N_TRIPLES = RdfFormat("application/n-triples", "nt", "nt11", aliases=("text/plain",),
-                      iri=_W3C_FORMATS + "N-Triples", names=("nt", "ntriples", "n-triples"))
-JSON_LD = RdfFormat("application/ld+json", "jsonld", "json-ld", iri=_W3C_FORMATS + "JSON-LD",
-                    names=("jsonld", "json-ld"))
-RDF_XML = RdfFormat("application/rdf+xml", "rdf", "xml", aliases=("application/xml",),
-                    iri=_W3C_FORMATS + "RDF_XML", names=("rdf", "rdfxml", "rdf+xml", "xml"))
-N_QUADS = RdfFormat("application/n-quads", "nq", "nquads", is_dataset=True, iri=_W3C_FORMATS + "N-Quads",
-                    names=("nq", "nquads", "n-quads"))
-TRIG = RdfFormat("application/trig", "trig", "trig", is_dataset=True, iri=_W3C_FORMATS + "TriG", names=("trig",))
+TURTLE = RdfFormat(
+    "text/turtle",
+    "ttl",
+    "turtle",
+    aliases=("application/x-turtle",),
+    iri=_W3C_FORMATS + "Turtle",
+    names=("ttl", "turtle"),
+)
+N_TRIPLES = RdfFormat(
+    "application/n-triples",
+    "nt",
+    "nt11",
+    aliases=("text/plain",),
+    iri=_W3C_FORMATS + "N-Triples",
+    names=("nt", "ntriples", "n-triples"),
+)
+JSON_LD = RdfFormat(
+    "application/ld+json",
+    "jsonld",
+    "json-ld",
+    iri=_W3C_FORMATS + "JSON-LD",
+    names=("jsonld", "json-ld"),
+)
+RDF_XML = RdfFormat(
+    "application/rdf+xml",
+    "rdf",
+    "xml",
+    aliases=("application/xml",),
+    iri=_W3C_FORMATS + "RDF_XML",
+    names=("rdf", "rdfxml", "rdf+xml", "xml"),
+)
+N_QUADS = RdfFormat(
+    "application/n-quads",
+    "nq",
+    "nquads",
+    is_dataset=True,
+    iri=_W3C_FORMATS + "N-Quads",
+    names=("nq", "nquads", "n-quads"),
+)
+TRIG = RdfFormat(
+    "application/trig", "trig", "trig", is_dataset=True, iri=_W3C_FORMATS + "TriG", names=("trig",)
+)
 
 RDF_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUADS, TRIG)
 
@@ -69,10 +100,16 @@ class ResultFormat:
     names: tuple[str, ...] = ()
 
 
-SPARQL_JSON = ResultFormat("application/sparql-results+json", "srj", _W3C_FORMATS + "SPARQL_Results_JSON", ("json", "srj"))
-SPARQL_XML = ResultFormat("application/sparql-results+xml", "srx", _W3C_FORMATS + "SPARQL_Results_XML", ("xml", "srx"))
+SPARQL_JSON = ResultFormat(
+    "application/sparql-results+json", "srj", _W3C_FORMATS + "SPARQL_Results_JSON", ("json", "srj")
+)
+SPARQL_XML = ResultFormat(
+    "application/sparql-results+xml", "srx", _W3C_FORMATS + "SPARQL_Results_XML", ("xml", "srx")
+)
 SPARQL_CSV = ResultFormat("text/csv", "csv", _W3C_FORMATS + "SPARQL_Results_CSV", ("csv",))
-SPARQL_TSV = ResultFormat("text/tab-separated-values", "tsv", _W3C_FORMATS + "SPARQL_Results_TSV", ("tsv",))
+SPARQL_TSV = ResultFormat(
+    "text/tab-separated-values", "tsv", _W3C_FORMATS + "SPARQL_Results_TSV", ("tsv",)
+)
 
 #: What a query form can be answered in, in order of preference when an Accept header ties.
 SELECT_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)

@@ -53,7 +53,8 @@ class _Vocabulary:
             return sorted(str(s) for s in data.subjects(RDF.type, URIRef(_CCN + cls)))
 
         self.subdomains = [
-            iri for iri in instances("ResearchDomain")
+            iri
+            for iri in instances("ResearchDomain")
             if (URIRef(iri), URIRef(_SKOS + "broader"), None) in data
         ]
         self.sectors = instances("Sector")
@@ -75,7 +76,9 @@ class _Vocabulary:
         self.base = base
 
 
-def generate_members(count: int, seed: int, base: str) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+def generate_members(
+    count: int, seed: int, base: str
+) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
     """(record graph IRI, triples) for `count` members; terms are written in N-Triples syntax."""
     vocab = _Vocabulary(base)
     rng = random.Random(seed)
@@ -87,14 +90,21 @@ def generate_members(count: int, seed: int, base: str) -> Iterator[tuple[str, li
         host = f"member-{ref}.synthetic.example"
         day = _FIRST_DAY + dt.timedelta(days=rng.randrange(_DAYS))
         m, reg, period, start, address = (
-            f"<{member}>", f"<{member}#registration>", f"<{member}#registration-period>",
-            f"<{member}#registration-start>", f"<{member}#address>",
+            f"<{member}>",
+            f"<{member}#registration>",
+            f"<{member}#registration-period>",
+            f"<{member}#registration-start>",
+            f"<{member}#address>",
         )
         triples = [
             (m, f"<{_RDF_TYPE}>", f"<{_CCN}CommunityMember>"),
             (m, f"<{_CCN}synthetic>", f'"true"^^<{_XSD}boolean>'),
             (m, f"<{_SKOS}prefLabel>", f'"Synthetic member {ref}"@en'),
-            (m, f"<{_DCT}description>", f'"A synthetic record made by ccn-graph generate (seed {seed}); it describes no real organisation."@en'),
+            (
+                m,
+                f"<{_DCT}description>",
+                f'"A synthetic record made by ccn-graph generate (seed {seed}); it describes no real organisation."@en',
+            ),
             (m, f"<{_CCN}memberState>", f"<{country}>"),
             (m, f"<{_CCN}category>", f"<{rng.choice(vocab.categories)}>"),
             (m, f"<{_FOAF}homepage>", f"<https://{host}/>"),
@@ -143,22 +153,32 @@ def generate_projects(
     for c in range(1, calls + 1):
         call = f"{base}id/synthetic-call/{seed}-{c:03d}"
         programme = vocab.programmes[c % len(vocab.programmes)]
-        yield f"{base}graph/synthetic-call/{seed}-{c:03d}", [
-            (f"<{call}>", f"<{_RDF_TYPE}>", f"<{_CCN}Call>"),
-            (f"<{call}>", f"<{_DCT}identifier>", f'"SYNTHETIC-{seed}-CALL-{c:03d}"'),
-            (f"<{call}>", f"<{_CCN}programme>", f"<{programme}>"),
-            (f"<{call}>", *flag),
-        ]
+        yield (
+            f"{base}graph/synthetic-call/{seed}-{c:03d}",
+            [
+                (f"<{call}>", f"<{_RDF_TYPE}>", f"<{_CCN}Call>"),
+                (f"<{call}>", f"<{_DCT}identifier>", f'"SYNTHETIC-{seed}-CALL-{c:03d}"'),
+                (f"<{call}>", f"<{_CCN}programme>", f"<{programme}>"),
+                (f"<{call}>", *flag),
+            ],
+        )
         for t in range(1, 3):
             topic = f"{base}id/synthetic-topic/{seed}-{c:03d}-{t}"
             topics.append((topic, call, programme))
-            yield f"{base}graph/synthetic-topic/{seed}-{c:03d}-{t}", [
-                (f"<{topic}>", f"<{_RDF_TYPE}>", f"<{_CCN}Topic>"),
-                (f"<{topic}>", f"<{_SKOS}notation>", f'"SYNTHETIC-{seed}-CALL-{c:03d}-{t:02d}"'),
-                (f"<{topic}>", f"<{_SKOS}prefLabel>", f'"Synthetic topic {c}.{t}"@en'),
-                (f"<{topic}>", f"<{_CCN}call>", f"<{call}>"),
-                (f"<{topic}>", *flag),
-            ]
+            yield (
+                f"{base}graph/synthetic-topic/{seed}-{c:03d}-{t}",
+                [
+                    (f"<{topic}>", f"<{_RDF_TYPE}>", f"<{_CCN}Topic>"),
+                    (
+                        f"<{topic}>",
+                        f"<{_SKOS}notation>",
+                        f'"SYNTHETIC-{seed}-CALL-{c:03d}-{t:02d}"',
+                    ),
+                    (f"<{topic}>", f"<{_SKOS}prefLabel>", f'"Synthetic topic {c}.{t}"@en'),
+                    (f"<{topic}>", f"<{_CCN}call>", f"<{call}>"),
+                    (f"<{topic}>", *flag),
+                ],
+            )
     for number in range(1, count + 1):
         ref = f"{seed}-{number:06d}"
         project = f"{base}id/synthetic-project/{ref}"
@@ -174,7 +194,11 @@ def generate_projects(
             (p, f"<{_CCN}acronym>", f'"SYN{number:06d}"'),
             (p, f"<{_SKOS}prefLabel>", f'"SYN{number:06d}"@en'),
             (p, f"<{_DCT}title>", f'"Synthetic project {ref}"@en'),
-            (p, f"<{_DCT}description>", f'"A synthetic project made by ccn-graph generate (seed {seed}); it describes no real project."@en'),
+            (
+                p,
+                f"<{_DCT}description>",
+                f'"A synthetic project made by ccn-graph generate (seed {seed}); it describes no real project."@en',
+            ),
             (p, "<https://schema.org/startDate>", f'"{start.isoformat()}"^^<{_XSD}date>'),
             (p, "<https://schema.org/endDate>", f'"{end.isoformat()}"^^<{_XSD}date>'),
             (p, f"<{_CCN}fundingProgramme>", f"<{programme}>"),
@@ -187,14 +211,24 @@ def generate_projects(
         shares = _split(rng, total, len(people))
         for i, (who, share) in enumerate(zip(people, shares), 1):
             x = f"<{project}#participation-{i}>"
-            kind = "coordinator" if i == 1 else rng.choice(("beneficiary", "beneficiary", "affiliated-entity", "associated-partner"))
+            kind = (
+                "coordinator"
+                if i == 1
+                else rng.choice(
+                    ("beneficiary", "beneficiary", "affiliated-entity", "associated-partner")
+                )
+            )
             triples += [
                 (p, f"<{_CCN}participation>", x),
                 (x, f"<{_RDF_TYPE}>", f"<{_CCN}Participation>"),
                 (x, f"<{_CCN}participant>", f"<{base}id/{SYNTHETIC_TYPE}/{seed}-{who:06d}>"),
                 (x, f"<{_CCN}role>", f"<{role}{kind}>"),
             ]
-            triples += _amount(f"<{project}#participation-{i}-eu-contribution>", x, 0 if kind == "associated-partner" else share)
+            triples += _amount(
+                f"<{project}#participation-{i}-eu-contribution>",
+                x,
+                0 if kind == "associated-partner" else share,
+            )
         yield f"{base}graph/synthetic-project/{ref}", triples
 
 

@@ -73,8 +73,16 @@ HISTORY_GRAPH = "https://w3id.org/ccn-graph/history"
 CCN = Namespace(ONTOLOGY_NS)
 CREATED, UPDATED, DELETED = CCN.Created, CCN.Updated, CCN.Deleted
 #: The terms of the history's own triples (its versions and its count): only the history writes them.
-TERMS = (CCN.versionOf, CCN.versionNumber, CCN.sequence, CCN.change, CCN.snapshot, CCN.versionCount,
-         CCN.lastChangedAt, CCN.writeCount)
+TERMS = (
+    CCN.versionOf,
+    CCN.versionNumber,
+    CCN.sequence,
+    CCN.change,
+    CCN.snapshot,
+    CCN.versionCount,
+    CCN.lastChangedAt,
+    CCN.writeCount,
+)
 _KIND_NAMES = {CREATED: "created", UPDATED: "updated", DELETED: "deleted"}
 
 
@@ -89,6 +97,7 @@ def version_iri(base: str, sequence: int) -> str:
 
 
 # -- N-Triples text ------------------------------------------------------------------------------
+
 
 def snapshot(triples: Iterable) -> str:
     """`triples` (rdflib terms) as N-Triples text, one line each, in a stable order: the same
@@ -130,6 +139,7 @@ def parse_snapshot(text: str) -> Graph:
 
 # -- writing ----------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Heads:
     """What the store's history holds now: how many versions, the time of the latest, and the
@@ -149,10 +159,13 @@ class Heads:
 def heads(store: Store, graphs: Iterable[str]) -> Heads:
     """The history's heads for `graphs` (one query)."""
     names = sorted(set(graphs))
-    rows = store.select(queries.load("history_heads"), {
-        "history": URIRef(HISTORY_GRAPH),
-        "graphs": [URIRef(g) for g in names] or [URIRef(HISTORY_GRAPH)],
-    })
+    rows = store.select(
+        queries.load("history_heads"),
+        {
+            "history": URIRef(HISTORY_GRAPH),
+            "graphs": [URIRef(g) for g in names] or [URIRef(HISTORY_GRAPH)],
+        },
+    )
     count, last_time, latest, writes = 0, None, {}, 0
     for row in rows:
         if "count" in row:
@@ -194,13 +207,21 @@ def version_nodes(
             if previous is None:
                 sequence, number = sequence + 1, 1
                 previous = version_iri(base, sequence)
-                nodes += version_triples(base, graph, number, sequence, CREATED, None, min(loaded_at or time, time))
-                written.append(Version(previous, graph, number, sequence, CREATED, min(loaded_at or time, time)))
+                nodes += version_triples(
+                    base, graph, number, sequence, CREATED, None, min(loaded_at or time, time)
+                )
+                written.append(
+                    Version(
+                        previous, graph, number, sequence, CREATED, min(loaded_at or time, time)
+                    )
+                )
             nodes.add((URIRef(previous), CCN.snapshot, Literal(snapshot(old))))
         kind = DELETED if not len(new) else CREATED if not len(old) else UPDATED
         sequence, number = sequence + 1, number + 1
         nodes += version_triples(base, graph, number, sequence, kind, activity, time)
-        written.append(Version(version_iri(base, sequence), graph, number, sequence, kind, time, activity))
+        written.append(
+            Version(version_iri(base, sequence), graph, number, sequence, kind, time, activity)
+        )
     return nodes, history_state(sequence, time, current.writes + 1), written
 
 
@@ -220,8 +241,15 @@ def _value_key(term) -> object:
     return term
 
 
-def version_triples(base: str, graph: str, number: int, sequence: int, kind: URIRef, activity: str | None,
-                    time: dt.datetime) -> list[tuple]:
+def version_triples(
+    base: str,
+    graph: str,
+    number: int,
+    sequence: int,
+    kind: URIRef,
+    activity: str | None,
+    time: dt.datetime,
+) -> list[tuple]:
     """The triples of one version node."""
     node = URIRef(version_iri(base, sequence))
     triples = [
@@ -240,8 +268,16 @@ def version_triples(base: str, graph: str, number: int, sequence: int, kind: URI
     return triples
 
 
-def version_quads(base: str, graph: str, number: int, sequence: int, kind: URIRef, activity: str | None,
-                  time: dt.datetime, where: str) -> str:
+def version_quads(
+    base: str,
+    graph: str,
+    number: int,
+    sequence: int,
+    kind: URIRef,
+    activity: str | None,
+    time: dt.datetime,
+    where: str,
+) -> str:
     """The triples of `version_triples` in the graph `where`, as N-Quads text written directly:
     a bulk load keeps a version of every record it loads, and through rdflib terms that was a
     fifth of a load at 10,000 members. Raises ValueError for an IRI that cannot be written."""
@@ -293,7 +329,7 @@ def group_dataset(lines: Iterable[str], keep: Callable[[str], bool]) -> set[str]
         # the line adds nothing whatever it is, and is not parsed (most lines of a file: its
         # graphs come a record at a time).
         end = line.rfind(">")
-        if end > 0 and line[line.rfind("<", 0, end) + 1:end] in known:
+        if end > 0 and line[line.rfind("<", 0, end) + 1 : end] in known:
             continue
         split = results.split_nq_line(line)
         if split is not None and split[1] is not None and split[1] not in known:
@@ -305,13 +341,15 @@ def group_dataset(lines: Iterable[str], keep: Callable[[str], bool]) -> set[str]
 
 # -- Memento dates (RFC 7089 §2.1.1: RFC 1123 dates, always GMT) -----------------------------------
 
-_HTTP_DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-                        r"\d{4} \d{2}:\d{2}:\d{2} GMT")
+_HTTP_DATE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d{2}:\d{2}:\d{2} GMT"
+)
 
 
 def http_date(time: dt.datetime) -> str:
     """`time` as an RFC 1123 date (``Thu, 01 Oct 2026 12:00:00 GMT``)."""
-    return email.utils.format_datetime(time.astimezone(dt.timezone.utc), usegmt=True)
+    return email.utils.format_datetime(time.astimezone(dt.UTC), usegmt=True)
 
 
 def parse_http_date(text: str) -> dt.datetime | None:
@@ -338,6 +376,7 @@ def choose(kept: list[Version], when: dt.datetime | None) -> Version:
 
 
 # -- reading ----------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Version:
@@ -377,20 +416,37 @@ def versions(store: Store, graph: str) -> list[Version]:
     """Every version of `graph`, oldest first, without their triples (one query)."""
     rows = store.select(queries.load("versions_of_graph"), {"graph": URIRef(graph)})
     return [
-        Version(str(r["version"]), graph, int(r["number"]), int(r["sequence"]), URIRef(r["kind"]),
-                _time(r["time"]), str(r["activity"]) if "activity" in r else None)
+        Version(
+            str(r["version"]),
+            graph,
+            int(r["number"]),
+            int(r["sequence"]),
+            URIRef(r["kind"]),
+            _time(r["time"]),
+            str(r["activity"]) if "activity" in r else None,
+        )
         for r in rows
     ]
 
 
 def version(store: Store, graph: str, number: int) -> Version | None:
     """Version `number` of `graph` with its triples (one query); None when there is none."""
-    rows = store.select(queries.load("version_of_graph"), {"graph": URIRef(graph), "number": Literal(number)})
+    rows = store.select(
+        queries.load("version_of_graph"), {"graph": URIRef(graph), "number": Literal(number)}
+    )
     if not rows:
         return None
     r = rows[0]
-    return Version(str(r["version"]), graph, number, int(r["sequence"]), URIRef(r["kind"]), _time(r["time"]),
-                   str(r["activity"]) if "activity" in r else None, **_content(rows))
+    return Version(
+        str(r["version"]),
+        graph,
+        number,
+        int(r["sequence"]),
+        URIRef(r["kind"]),
+        _time(r["time"]),
+        str(r["activity"]) if "activity" in r else None,
+        **_content(rows),
+    )
 
 
 def by_sequence(store: Store, first: int, last: int) -> list[Version]:
@@ -402,7 +458,9 @@ def by_sequence(store: Store, first: int, last: int) -> list[Version]:
 def current_at(store: Store, when: dt.datetime, *, batch: int = 200) -> Iterator[Version]:
     """The version of each graph that was current at `when` (deleted ones left out), with its
     triples: the records as they were then (a query, then one per `batch` graphs)."""
-    rows = store.select(queries.load("versions_until"), {"when": Literal(when, datatype=XSD.dateTime)})
+    rows = store.select(
+        queries.load("versions_until"), {"when": Literal(when, datatype=XSD.dateTime)}
+    )
     latest: dict[str, tuple[int, int, str]] = {}
     for r in rows:
         graph, number = str(r["graph"]), int(r["number"])
@@ -410,7 +468,7 @@ def current_at(store: Store, when: dt.datetime, *, batch: int = 200) -> Iterator
             latest[graph] = (number, int(r["sequence"]), str(r["kind"]))
     chosen = sorted(sequence for _, sequence, kind in latest.values() if kind != str(DELETED))
     for start in range(0, len(chosen), batch):
-        yield from with_sequences(store, chosen[start:start + batch])
+        yield from with_sequences(store, chosen[start : start + batch])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -428,20 +486,29 @@ def moment_at(store: Store, when: dt.datetime) -> Moment:
     """The moment `when` falls in (one query)."""
     rows = store.select(queries.load("past_moment"), {"when": Literal(when, datatype=XSD.dateTime)})
     row = rows[0] if rows else {}
-    return Moment(int(row["versions"]) if "versions" in row else 0, int(row["last"]) if "last" in row else 0)
+    return Moment(
+        int(row["versions"]) if "versions" in row else 0, int(row["last"]) if "last" in row else 0
+    )
 
 
-def changed_since(store: Store, when: dt.datetime, moment: Moment,
-                  since: tuple[dt.datetime, Moment] | None = None) -> dict[str, int | None]:
+def changed_since(
+    store: Store, when: dt.datetime, moment: Moment, since: tuple[dt.datetime, Moment] | None = None
+) -> dict[str, int | None]:
     """The graphs whose triples may differ between `moment` (the moment `when` falls in) and now,
     or the moment of `since` (a time and the moment it falls in): those with a version in one and
     not the other. Each comes with the sequence number of its version current in `moment`: None
     when it had no triples then (no version yet, or deleted). Every other graph holds now (or in
     `since`) what it held then (one query)."""
     since_time, since_moment = since if since else (_END_OF_TIME, Moment(0, _EVERY_SEQUENCE))
-    rows = store.select(queries.load("past_changed"), {
-        "when": Literal(when, datatype=XSD.dateTime), "last": Literal(moment.last),
-        "fromWhen": Literal(since_time, datatype=XSD.dateTime), "fromLast": Literal(since_moment.last)})
+    rows = store.select(
+        queries.load("past_changed"),
+        {
+            "when": Literal(when, datatype=XSD.dateTime),
+            "last": Literal(moment.last),
+            "fromWhen": Literal(since_time, datatype=XSD.dateTime),
+            "fromLast": Literal(since_moment.last),
+        },
+    )
     chosen: dict[str, tuple[int, int | None]] = {}
     for r in rows:
         graph = str(r["graph"])
@@ -453,7 +520,7 @@ def changed_since(store: Store, when: dt.datetime, moment: Moment,
 
 
 #: A moment with every version, made and to be made: the graph as it is now.
-_END_OF_TIME = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+_END_OF_TIME = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _EVERY_SEQUENCE = 2**62
 
 
@@ -463,7 +530,9 @@ def snapshots(store: Store, sequences: Iterable[int]) -> dict[int, str]:
     sequences = list(sequences)
     if not sequences:
         return {}
-    rows = store.select(queries.load("past_snapshots"), {"sequences": [Literal(n) for n in sequences]})
+    rows = store.select(
+        queries.load("past_snapshots"), {"sequences": [Literal(n) for n in sequences]}
+    )
     return {int(r["sequence"]): str(r["snapshot"]) for r in rows}
 
 
@@ -482,7 +551,9 @@ def with_sequences(store: Store, sequences: Iterable[int]) -> list[Version]:
     sequences = list(sequences)
     if not sequences:
         return []
-    rows = store.select(queries.load("versions_by_sequence"), {"sequences": [Literal(n) for n in sequences]})
+    rows = store.select(
+        queries.load("versions_by_sequence"), {"sequences": [Literal(n) for n in sequences]}
+    )
     grouped: dict[int, list] = {}
     for row in rows:
         grouped.setdefault(int(row["sequence"]), []).append(row)
@@ -490,10 +561,20 @@ def with_sequences(store: Store, sequences: Iterable[int]) -> list[Version]:
     for sequence in sorted(grouped):
         group = grouped[sequence]
         r = group[0]
-        out.append(Version(
-            str(r["version"]), str(r["graph"]), int(r["number"]), sequence, URIRef(r["kind"]), _time(r["time"]),
-            str(r["activity"]) if "activity" in r else None, str(r["entity"]) if "entity" in r else None,
-            str(r["agent"]) if "agent" in r else None, **_content(group)))
+        out.append(
+            Version(
+                str(r["version"]),
+                str(r["graph"]),
+                int(r["number"]),
+                sequence,
+                URIRef(r["kind"]),
+                _time(r["time"]),
+                str(r["activity"]) if "activity" in r else None,
+                str(r["entity"]) if "entity" in r else None,
+                str(r["agent"]) if "agent" in r else None,
+                **_content(group),
+            )
+        )
     return out
 
 
@@ -506,8 +587,10 @@ def graphs_changed(store: Store, after: int, until: int) -> set[str]:
     """The graphs of the versions with sequence numbers after `after`, up to `until` (one query)."""
     if until <= after:
         return set()
-    rows = store.select(queries.load("graphs_of_sequences"),
-                        {"sequences": [Literal(n) for n in range(after + 1, until + 1)]})
+    rows = store.select(
+        queries.load("graphs_of_sequences"),
+        {"sequences": [Literal(n) for n in range(after + 1, until + 1)]},
+    )
     return {str(r["graph"]) for r in rows}
 
 
@@ -516,7 +599,9 @@ def counts_in(graphs: Mapping[str, Graph]) -> tuple[int, int] | None:
     state = graphs.get(HISTORY_GRAPH)
     if state is None:
         return None
-    versions, writes = (state.value(URIRef(HISTORY_GRAPH), p) for p in (CCN.versionCount, CCN.writeCount))
+    versions, writes = (
+        state.value(URIRef(HISTORY_GRAPH), p) for p in (CCN.versionCount, CCN.writeCount)
+    )
     return (int(versions), int(writes)) if versions is not None and writes is not None else None
 
 
@@ -538,4 +623,4 @@ def _time(term) -> dt.datetime:
     value = term.toPython()
     if not isinstance(value, dt.datetime):
         value = dt.datetime.fromisoformat(str(term))
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -50,14 +50,19 @@ class Gate:
         """The store's triples about the nodes `records` point to, less the records themselves."""
         own = {s for graph in records.values() for s in graph.subjects()}
         nodes = sorted(
-            {o for graph in records.values() for o in graph.objects() if isinstance(o, URIRef)} - own
+            {o for graph in records.values() for o in graph.objects() if isinstance(o, URIRef)}
+            - own
         )
         # "One NCC per Member State" needs the other NCCs of the States of submitted NCCs only;
         # asking for the NCCs of a member's State costs a scan of its members.
-        states = sorted({
-            o for graph in records.values() for s, o in graph.subject_objects(_MEMBER_STATE)
-            if (s, RDF.type, _NCC) in graph
-        })
+        states = sorted(
+            {
+                o
+                for graph in records.values()
+                for s, o in graph.subject_objects(_MEMBER_STATE)
+                if (s, RDF.type, _NCC) in graph
+            }
+        )
         if not nodes and not states:
             return Graph()
         fetched = self.store.construct(
@@ -66,7 +71,9 @@ class Gate:
         )
         # A record being replaced is judged by its new version only.
         replaced = set(records)
-        stale = [s for s in set(fetched.subjects()) if record_graph_for(self.base, str(s)) in replaced]
+        stale = [
+            s for s in set(fetched.subjects()) if record_graph_for(self.base, str(s)) in replaced
+        ]
         for subject in stale:
             fetched.remove((subject, None, None))
         return fetched

@@ -61,7 +61,7 @@ def check_iri(iri: str) -> str:
     if iri.count("#") > 1:
         raise InvalidIRI(f"IRI {iri!r} has more than one '#'")
     authority = _AUTHORITY.match(iri)
-    rest = iri[authority.end():] if authority else iri
+    rest = iri[authority.end() :] if authority else iri
     if "[" in rest or "]" in rest:
         raise InvalidIRI(f"IRI {iri!r} has a bracket outside its host")
     return iri
@@ -85,7 +85,7 @@ def record_graph_for(base: str, entity_iri: str) -> str | None:
     prefix = f"{base}id/"
     if not entity_iri.startswith(prefix):
         return None
-    rest = entity_iri[len(prefix):].split("#", 1)[0]
+    rest = entity_iri[len(prefix) :].split("#", 1)[0]
     if rest.count("/") < 1 or not all(rest.split("/")):
         return None
     return check_iri(f"{base}graph/{rest}")
@@ -103,7 +103,7 @@ def entity_for_record(base: str, graph: str) -> str | None:
     prefix = f"{base}graph/"
     if not graph.startswith(prefix) or graph.startswith(provenance_graph_prefix(base)):
         return None
-    rest = graph[len(prefix):]
+    rest = graph[len(prefix) :]
     if rest.count("/") < 1 or not all(rest.split("/")) or "#" in rest:
         return None
     return f"{base}id/{rest}"
@@ -112,10 +112,33 @@ def entity_for_record(base: str, graph: str) -> str | None:
 COUNTRY_AUTHORITY = "http://publications.europa.eu/resource/authority/country/"
 #: ISO 3166-1 alpha-2 code of each of the 27 Member States → its code in the EU country table.
 MEMBER_STATES = {
-    "AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK",
-    "EE": "EST", "FI": "FIN", "FR": "FRA", "DE": "DEU", "GR": "GRC", "HU": "HUN", "IE": "IRL",
-    "IT": "ITA", "LV": "LVA", "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD", "PL": "POL",
-    "PT": "PRT", "RO": "ROU", "SK": "SVK", "SI": "SVN", "ES": "ESP", "SE": "SWE",
+    "AT": "AUT",
+    "BE": "BEL",
+    "BG": "BGR",
+    "HR": "HRV",
+    "CY": "CYP",
+    "CZ": "CZE",
+    "DK": "DNK",
+    "EE": "EST",
+    "FI": "FIN",
+    "FR": "FRA",
+    "DE": "DEU",
+    "GR": "GRC",
+    "HU": "HUN",
+    "IE": "IRL",
+    "IT": "ITA",
+    "LV": "LVA",
+    "LT": "LTU",
+    "LU": "LUX",
+    "MT": "MLT",
+    "NL": "NLD",
+    "PL": "POL",
+    "PT": "PRT",
+    "RO": "ROU",
+    "SK": "SVK",
+    "SI": "SVN",
+    "ES": "ESP",
+    "SE": "SWE",
 }
 _MEMBER_STATE_CODES = {v: k for k, v in MEMBER_STATES.items()}
 
@@ -143,9 +166,9 @@ def document_path(base: str, iri: str) -> str | None:
     None for an IRI that has no document here."""
     bare = iri.split("#", 1)[0]
     if bare.startswith(f"{base}id/"):
-        return bare[len(f"{base}id/"):]
+        return bare[len(f"{base}id/") :]
     if bare.startswith(COUNTRY_AUTHORITY):
-        code = _MEMBER_STATE_CODES.get(bare[len(COUNTRY_AUTHORITY):])
+        code = _MEMBER_STATE_CODES.get(bare[len(COUNTRY_AUTHORITY) :])
         return f"member-state/{code.lower()}" if code else None
     return None
 

@@ -31,7 +31,9 @@ def _value(node) -> dict:
     return {"@value": str(node)}
 
 
-def write_jsonld(graph: Graph | Iterable[tuple], first: URIRef | None = None, indent: int | None = 2) -> str:
+def write_jsonld(
+    graph: Graph | Iterable[tuple], first: URIRef | None = None, indent: int | None = 2
+) -> str:
     """`graph` (or its triples) as expanded JSON-LD; `first` leads. The same graph gives the same text."""
     nodes: dict = {}
     for s, p, o in graph:
@@ -43,6 +45,10 @@ def write_jsonld(graph: Graph | Iterable[tuple], first: URIRef | None = None, in
     for node in nodes.values():
         for key, values in node.items():
             if key != "@id":
-                values.sort(key=lambda v: v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+                values.sort(
+                    key=lambda v: v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+                )
     order = sorted(nodes, key=lambda s: (s != first, isinstance(s, BNode), str(s)))
-    return json.dumps([dict(sorted(nodes[s].items())) for s in order], ensure_ascii=False, indent=indent)
+    return json.dumps(
+        [dict(sorted(nodes[s].items())) for s in order], ensure_ascii=False, indent=indent
+    )

@@ -76,14 +76,23 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
     when = current.time_of_next(_now())
     activity_id = uuid.uuid4().hex
     activity = f"{base_iri}id/activity/{activity_id}"
-    nodes, state, versions = history.version_nodes(base_iri, current, before, records, activity=activity, time=when,
-                                                   loaded_at=when)
+    nodes, state, versions = history.version_nodes(
+        base_iri, current, before, records, activity=activity, time=when, loaded_at=when
+    )
     # A load is not a write through the gate: the count of those stays (see history_state).
     state = history.history_state(current.count + len(versions), when, current.writes)
     if versions:
-        nodes += _activity(activity, f"Load of the reference data {reference.reference_version()}", when,
-                           sorted({v.graph for v in versions}))
-        graphs = {**graphs, f"{provenance_graph_prefix(base_iri)}{activity_id}": nodes, history.HISTORY_GRAPH: state}
+        nodes += _activity(
+            activity,
+            f"Load of the reference data {reference.reference_version()}",
+            when,
+            sorted({v.graph for v in versions}),
+        )
+        graphs = {
+            **graphs,
+            f"{provenance_graph_prefix(base_iri)}{activity_id}": nodes,
+            history.HISTORY_GRAPH: state,
+        }
     store.replace_graphs(graphs)
     store.write_state(base_iri, reference.reference_version())
     state = store.state()
@@ -116,7 +125,7 @@ def load_file(store: Store, path: Path, base_iri: str, graph: str | None = None)
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _activity(iri: str, label: str, when: dt.datetime, graphs: list[str]) -> Graph:
@@ -132,6 +141,7 @@ def _activity(iri: str, label: str, when: dt.datetime, graphs: list[str]) -> Gra
 
 def _record_graphs_in(path: Path, fmt: formats.RdfFormat, base: str) -> set[str]:
     """The record graphs a dataset file names."""
+
     def is_record(graph: str) -> bool:
         return entity_for_record(base, graph) is not None
 
@@ -143,8 +153,14 @@ def _record_graphs_in(path: Path, fmt: formats.RdfFormat, base: str) -> set[str]
     return {str(g.identifier) for g in dataset.graphs() if is_record(str(g.identifier))}
 
 
-def _keep_versions(store: Store, base: str, name: str, graphs: set[str], current: history.Heads,
-                   before: Mapping[str, Graph]) -> None:
+def _keep_versions(
+    store: Store,
+    base: str,
+    name: str,
+    graphs: set[str],
+    current: history.Heads,
+    before: Mapping[str, Graph],
+) -> None:
     """A version of each record graph a bulk load wrote, with the activity of the load (all
     bulk-loaded too: like the load, not atomic; loading the file again completes it).
 
@@ -156,22 +172,32 @@ def _keep_versions(store: Store, base: str, name: str, graphs: set[str], current
     activity = f"{base}id/activity/{activity_id}"
     where = URIRef(f"{provenance_graph_prefix(base)}{activity_id}")
     after = {g: store.read_graph(g) for g in before}
-    nodes, _, written = history.version_nodes(base, current, before, after, activity=activity, time=when)
+    nodes, _, written = history.version_nodes(
+        base, current, before, after, activity=activity, time=when
+    )
     sequence = current.count + len(written)
     generated = [v.graph for v in written]
     with tempfile.NamedTemporaryFile("w", suffix=".nq", encoding="utf-8", delete=False) as out:
         out.write(_quads(nodes, where))
         for graph in sorted(graphs - set(before)):
             sequence += 1
-            out.write(history.version_quads(base, graph, 1, sequence, history.CREATED, activity, when, str(where)))
+            out.write(
+                history.version_quads(
+                    base, graph, 1, sequence, history.CREATED, activity, when, str(where)
+                )
+            )
             generated.append(graph)
-        out.write(_quads(_activity(activity, f"Bulk load of {name}", when, sorted(generated)), where))
+        out.write(
+            _quads(_activity(activity, f"Bulk load of {name}", when, sorted(generated)), where)
+        )
     try:
         if generated:
             store.load_file(Path(out.name), formats.N_QUADS)
             # Not a write through the gate (its writes are not counted): readers of the history
             # see the data version move by more than the gate's writes, and read the graph anew.
-            store.replace_graphs({history.HISTORY_GRAPH: history.history_state(sequence, when, current.writes)})
+            store.replace_graphs(
+                {history.HISTORY_GRAPH: history.history_state(sequence, when, current.writes)}
+            )
     finally:
         Path(out.name).unlink()
     log.info("kept %d versions of the records %s loaded", len(generated), name)

@@ -91,17 +91,32 @@ class PastStore:
 
     backend = "past"
 
-    def __init__(self, store: Store, base: str, when: dt.datetime, folder: Path, timeout: float,
-                 environ: dict[str, str], *, memory_mb: int | None = None, slots: int = 2) -> None:
+    def __init__(
+        self,
+        store: Store,
+        base: str,
+        when: dt.datetime,
+        folder: Path,
+        timeout: float,
+        environ: dict[str, str],
+        *,
+        memory_mb: int | None = None,
+        slots: int = 2,
+    ) -> None:
         self.store, self.base, self.when, self.folder = store, base, when, folder
         self.timeout, self.environ, self.memory_mb, self.slots = timeout, environ, memory_mb, slots
 
     @property
     def _moment_text(self) -> str:
-        return f"{self.when.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+        return f"{self.when.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
 
-    def query_stream(self, query: str, accept: str, default_graphs: Sequence[str] = (),
-                     named_graphs: Sequence[str] = ()) -> QueryStream:
+    def query_stream(
+        self,
+        query: str,
+        accept: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryStream:
         deadline = time.monotonic() + self.timeout
         self.folder.mkdir(parents=True, exist_ok=True)
         slot = _take_slot(self.folder, self.slots)
@@ -123,7 +138,9 @@ class PastStore:
         if done.returncode != 0:
             output.close()
             words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
-            raise StoreRequestError(words[-1] if words else f"the query failed (exit status {done.returncode})")
+            raise StoreRequestError(
+                words[-1] if words else f"the query failed (exit status {done.returncode})"
+            )
         output.seek(0)
 
         def chunks():
@@ -134,20 +151,30 @@ class PastStore:
 
     def _child(self, args: list[str], deadline: float, **kwargs):
         try:
-            return children.run_ccn_graph(args, env=self.environ, timeout=_left(deadline, self._late()),
-                                          memory_mb=self.memory_mb, **kwargs)
+            return children.run_ccn_graph(
+                args,
+                env=self.environ,
+                timeout=_left(deadline, self._late()),
+                memory_mb=self.memory_mb,
+                **kwargs,
+            )
         except children.TimeoutExpired:
             raise self._late() from None
         except children.OutOfMemory as exc:
             raise self._too_big("the query", exc.memory_mb) from None
 
     def _too_big(self, what: str, memory_mb: int) -> children.OutOfMemory:
-        return children.OutOfMemory(f"{what} over the graph at {self._moment_text} needed more than the limit of "
-                                    f"{memory_mb} MB of memory and was stopped", memory_mb)
+        return children.OutOfMemory(
+            f"{what} over the graph at {self._moment_text} needed more than the limit of "
+            f"{memory_mb} MB of memory and was stopped",
+            memory_mb,
+        )
 
     def _late(self) -> QueryTimeout:
-        return QueryTimeout(f"the query over the graph at {self._moment_text} ran longer than {self.timeout:g} s",
-                            stopped=True)
+        return QueryTimeout(
+            f"the query over the graph at {self._moment_text} ran longer than {self.timeout:g} s",
+            stopped=True,
+        )
 
     @contextlib.contextmanager
     def _copy(self, deadline: float) -> Iterator[Path]:
@@ -198,7 +225,9 @@ class PastStore:
     def _from_copy(self, moment: history.Moment, nearest: _Copy, building: Path, deadline: float):
         """Make the copy from `nearest` (a copy of another moment): linked to its files, less the
         graphs that differ, which are loaded as they were. None when too many graphs differ."""
-        changed = history.changed_since(self.store, self.when, moment, since=(nearest.when, nearest.moment))
+        changed = history.changed_since(
+            self.store, self.when, moment, since=(nearest.when, nearest.moment)
+        )
         if len(changed) > _FROM_COPY_MOST:
             return None
         graphs = {sequence: graph for graph, sequence in changed.items() if sequence is not None}
@@ -210,8 +239,19 @@ class PastStore:
         removed.write_text("".join(f"{check_iri(graph)}\n" for graph in changed), encoding="utf-8")
         try:
             child = children.start_ccn_graph(
-                ["build-past", "--out", str(building), "--start-from", str(nearest.path), "--remove", str(removed)],
-                env=self.environ, timeout=_left(deadline, self._late()), memory_mb=self.memory_mb)
+                [
+                    "build-past",
+                    "--out",
+                    str(building),
+                    "--start-from",
+                    str(nearest.path),
+                    "--remove",
+                    str(removed),
+                ],
+                env=self.environ,
+                timeout=_left(deadline, self._late()),
+                memory_mb=self.memory_mb,
+            )
             try:
                 for sequence, graph in graphs.items():
                     if sequence in kept:
@@ -234,10 +274,16 @@ class PastStore:
         changed = history.changed_since(self.store, self.when, moment)
         for _ in range(_READS):
             shutil.rmtree(building, ignore_errors=True)
-            child = children.start_ccn_graph(["build-past", "--out", str(building)], env=self.environ,
-                                             timeout=_left(deadline, self._late()), memory_mb=self.memory_mb)
+            child = children.start_ccn_graph(
+                ["build-past", "--out", str(building)],
+                env=self.environ,
+                timeout=_left(deadline, self._late()),
+                memory_mb=self.memory_mb,
+            )
             try:
-                _write_unchanged(self.store, self.base, set(changed), child.stdin, deadline, self._late)
+                _write_unchanged(
+                    self.store, self.base, set(changed), child.stdin, deadline, self._late
+                )
                 # A graph written while the dump was read is in it as it is now: read again.
                 again = history.changed_since(self.store, self.when, moment)
                 if len(again) == len(changed):
@@ -255,8 +301,10 @@ class PastStore:
 
     def _failed(self, done) -> StoreUnavailable:
         words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
-        return StoreUnavailable(f"the graph at {self._moment_text} could not be built: "
-                                f"{words[-1] if words else f'exit status {done.returncode}'}")
+        return StoreUnavailable(
+            f"the graph at {self._moment_text} could not be built: "
+            f"{words[-1] if words else f'exit status {done.returncode}'}"
+        )
 
     def _finish(self, child: children.Child):
         try:
@@ -269,19 +317,24 @@ class PastStore:
 
 # -- the copy ----------------------------------------------------------------------------------------
 
-def _write_versions(store: Store, changed: dict[str, int | None], out: IO[bytes], deadline: float, late) -> None:
+
+def _write_versions(
+    store: Store, changed: dict[str, int | None], out: IO[bytes], deadline: float, late
+) -> None:
     """The graphs in `changed` as they were (their versions' kept triples), as N-Quads."""
     by_sequence = {sequence: graph for graph, sequence in changed.items() if sequence is not None}
     ordered = sorted(by_sequence)
     for start in range(0, len(ordered), _BATCH):
         if time.monotonic() > deadline:
             raise late()
-        kept = history.snapshots(store, ordered[start:start + _BATCH])
+        kept = history.snapshots(store, ordered[start : start + _BATCH])
         for sequence, text in kept.items():
             out.write(_as_quads(text, by_sequence[sequence]).encode("utf-8"))
 
 
-def _write_unchanged(store: Store, base: str, changed: set[str], out: IO[bytes], deadline: float, late) -> None:
+def _write_unchanged(
+    store: Store, base: str, changed: set[str], out: IO[bytes], deadline: float, late
+) -> None:
     """The store's dataset now, without the service's own graphs and those in `changed`."""
     left_out = {g.encode() for g in (*changed, STORE_STATE_GRAPH, history.HISTORY_GRAPH)}
     provenance = provenance_graph_prefix(base).encode()
@@ -299,9 +352,12 @@ def _write_unchanged(store: Store, base: str, changed: set[str], out: IO[bytes],
                 # Every quad of the store is in a named graph (the default graph is their union),
                 # written last: its IRI ends the line. A dump gives a graph's quads together.
                 end = line.rfind(b">")
-                graph = line[line.rfind(b"<", 0, end) + 1:end]
+                graph = line[line.rfind(b"<", 0, end) + 1 : end]
                 if graph != last_graph:
-                    last_graph, keep = graph, graph not in left_out and not graph.startswith(provenance)
+                    last_graph, keep = (
+                        graph,
+                        graph not in left_out and not graph.startswith(provenance),
+                    )
                 if keep:
                     kept.append(line)
             if kept:
@@ -323,6 +379,7 @@ def _as_quads(snapshot: str, graph: str) -> str:
 
 # -- locks and files -------------------------------------------------------------------------------------
 
+
 def _left(deadline: float, late: QueryTimeout) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
@@ -340,7 +397,9 @@ def _take_slot(folder: Path, slots: int) -> int:
             os.close(descriptor)
             continue
         return descriptor
-    raise PastBusy(f"{slots} queries over the graph as it was are running, as many as may run at once")
+    raise PastBusy(
+        f"{slots} queries over the graph as it was are running, as many as may run at once"
+    )
 
 
 def _lock(path: Path, mode: int, deadline: float, late) -> int:
@@ -374,7 +433,9 @@ class _Copy:
 
 
 @contextlib.contextmanager
-def _nearest_copy(folder: Path, key: str, moment: history.Moment, deadline: float, late) -> Iterator[_Copy | None]:
+def _nearest_copy(
+    folder: Path, key: str, moment: history.Moment, deadline: float, late
+) -> Iterator[_Copy | None]:
     """The kept copy with the same reference data whose moment is nearest `moment`'s (by
     sequence number), read-locked while the block runs; None when there is none."""
     reference = key.rsplit("-", 1)[1]
@@ -382,13 +443,25 @@ def _nearest_copy(folder: Path, key: str, moment: history.Moment, deadline: floa
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(folder):
             match = _NAMES.fullmatch(entry.name)
-            if match and entry.name == f"at-{match.group(1)}" and match.group(1).endswith(f"-{reference}"):
+            if (
+                match
+                and entry.name == f"at-{match.group(1)}"
+                and match.group(1).endswith(f"-{reference}")
+            ):
                 versions, last, _ = match.group(1).split("-")
-                candidates.append((abs(int(last) - moment.last), history.Moment(int(versions), int(last)), entry.name))
+                candidates.append(
+                    (
+                        abs(int(last) - moment.last),
+                        history.Moment(int(versions), int(last)),
+                        entry.name,
+                    )
+                )
     for _, other, name in sorted(candidates, key=lambda candidate: (candidate[0], candidate[2])):
         held = _lock(folder / f"{name}.lock", fcntl.LOCK_SH, deadline, late)
         try:
-            when = dt.datetime.fromisoformat((folder / name / _MOMENT_FILE).read_text(encoding="utf-8"))
+            when = dt.datetime.fromisoformat(
+                (folder / name / _MOMENT_FILE).read_text(encoding="utf-8")
+            )
         except (OSError, ValueError):
             os.close(held)  # removed meanwhile, or made before copies said their time
             continue

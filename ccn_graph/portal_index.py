@@ -44,16 +44,35 @@ __all__ = ["FACETS", "MemberPage", "PortalIndex", "index_path"]
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
-_LABELS = {_SKOS + "prefLabel": "name", _SKOS + "altLabel": "alternative", _SKOS + "hiddenLabel": "alternative",
-           "http://www.w3.org/2000/01/rdf-schema#label": "label"}
+_LABELS = {
+    _SKOS + "prefLabel": "name",
+    _SKOS + "altLabel": "alternative",
+    _SKOS + "hiddenLabel": "alternative",
+    "http://www.w3.org/2000/01/rdf-schema#label": "label",
+}
 _MEMBER = ONTOLOGY_NS + "CommunityMember"
-_VALUES = {ONTOLOGY_NS + "sector": "sector", ONTOLOGY_NS + "expertise": "expertise", ONTOLOGY_NS + "technology": "technology",
-           ONTOLOGY_NS + "fieldOfActivity": "field", ONTOLOGY_NS + "roleProfile": "role"}
+_VALUES = {
+    ONTOLOGY_NS + "sector": "sector",
+    ONTOLOGY_NS + "expertise": "expertise",
+    ONTOLOGY_NS + "technology": "technology",
+    ONTOLOGY_NS + "fieldOfActivity": "field",
+    ONTOLOGY_NS + "roleProfile": "role",
+}
 _SINGLE = {ONTOLOGY_NS + "memberState": "state", ONTOLOGY_NS + "category": "category"}
 _REGISTRATION, _ASSESSED_BY = ONTOLOGY_NS + "registration", ONTOLOGY_NS + "assessedBy"
 
 #: The facets of the member listing, in the order pages show them.
-FACETS = ("state", "category", "domain", "expertise", "sector", "technology", "field", "role", "ncc")
+FACETS = (
+    "state",
+    "category",
+    "domain",
+    "expertise",
+    "sector",
+    "technology",
+    "field",
+    "role",
+    "ncc",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -141,8 +160,14 @@ END""",
     DELETE FROM counts WHERE facet = 'kind' AND value = old.kind AND n <= 0;
 END""",
 )
-_TRIGGER_NAMES = ("member_values_added", "member_values_removed", "members_added", "members_removed",
-                  "things_added", "things_removed")
+_TRIGGER_NAMES = (
+    "member_values_added",
+    "member_values_removed",
+    "members_added",
+    "members_removed",
+    "things_added",
+    "things_removed",
+)
 _COUNTS_FROM_ROWS = (
     "INSERT INTO counts (facet, value, n) SELECT facet, value, COUNT(*) FROM member_values GROUP BY facet, value",
     "INSERT INTO counts (facet, value, n) SELECT 'all', '', COUNT(*) FROM members HAVING COUNT(*) > 0",
@@ -152,10 +177,22 @@ _COUNTS_FROM_ROWS = (
 #: Most records an index catches up with from the store's history (each is read); past it, a
 #: rebuild (which reads only the predicates it needs, in one pass) is cheaper.
 _CATCH_UP_MOST = 2_000
-_NEEDED = ("22-rdf-syntax-ns#type>", "core#prefLabel>", "core#altLabel>", "core#hiddenLabel>",
-           "rdf-schema#label>", "ontology#memberState>", "ontology#category>", "ontology#sector>",
-           "ontology#expertise>", "ontology#technology>", "ontology#registration>", "ontology#assessedBy>",
-           "ontology#fieldOfActivity>", "ontology#roleProfile>")
+_NEEDED = (
+    "22-rdf-syntax-ns#type>",
+    "core#prefLabel>",
+    "core#altLabel>",
+    "core#hiddenLabel>",
+    "rdf-schema#label>",
+    "ontology#memberState>",
+    "ontology#category>",
+    "ontology#sector>",
+    "ontology#expertise>",
+    "ontology#technology>",
+    "ontology#registration>",
+    "ontology#assessedBy>",
+    "ontology#fieldOfActivity>",
+    "ontology#roleProfile>",
+)
 
 
 @dataclasses.dataclass
@@ -189,8 +226,9 @@ class PortalIndex:
             if _schema_version(db) not in (None, _SCHEMA_VERSION):
                 # An index of an older layout is dropped whole; the next reader rebuilds it.
                 for kind, name in db.execute(
-                        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger') "
-                        "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'names_%'").fetchall():
+                    "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger') "
+                    "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'names_%'"
+                ).fetchall():
                     db.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -203,7 +241,9 @@ class PortalIndex:
         db = getattr(self._local, "db", None)
         # A connection must not cross a fork (the service forks its workers after start-up).
         if db is None or self._local.pid != os.getpid():
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             # A row that INSERT OR REPLACE displaces must pass through the delete triggers too,
@@ -257,15 +297,26 @@ class PortalIndex:
         otherwise — never built, the store loaded anew (its vocabularies may have changed, which
         no version records), a write past the gate, or more changes than a rebuild costs."""
         mine, last = self.generation(), self._meta("history")
-        if not mine or not generation or not last or mine.split("@", 1)[-1] != generation.split("@", 1)[-1]:
+        if (
+            not mine
+            or not generation
+            or not last
+            or mine.split("@", 1)[-1] != generation.split("@", 1)[-1]
+        ):
             return False
         versions_then, writes_then = (int(n) for n in last.split("/"))
         now = history.heads(store, ())
         steps = int(generation.split("@", 1)[0]) - int(mine.split("@", 1)[0])
-        if now.writes - writes_then != steps or now.count < versions_then or now.count - versions_then > _CATCH_UP_MOST:
+        if (
+            now.writes - writes_then != steps
+            or now.count < versions_then
+            or now.count - versions_then > _CATCH_UP_MOST
+        ):
             return False
         changed = history.graphs_changed(store, versions_then, now.count)
-        self._replace({g: store.read_graph(g) for g in sorted(changed)}, generation, (now.count, now.writes))
+        self._replace(
+            {g: store.read_graph(g) for g in sorted(changed)}, generation, (now.count, now.writes)
+        )
         return True
 
     # -- building ------------------------------------------------------------------------------
@@ -275,16 +326,30 @@ class PortalIndex:
         old index until it commits)."""
         # Read first: the changes after it are caught up later (again, if the rows read have them).
         heads = history.heads(store, ())
-        kinds = {str(r["class"]): str(r["kind"]) for r in store.select(queries.load("index_class_kinds"))}
-        broader = [(str(r["concept"]), str(r["broader"])) for r in store.select(queries.load("index_broader"))]
+        kinds = {
+            str(r["class"]): str(r["kind"]) for r in store.select(queries.load("index_class_kinds"))
+        }
+        broader = [
+            (str(r["concept"]), str(r["broader"]))
+            for r in store.select(queries.load("index_broader"))
+        ]
         closure = _closure(broader)
         with self._transaction() as db:
             # Rows first, counts once at the end: the triggers that keep the counts on each write
             # would cost more than everything else together here.
             for name in _TRIGGER_NAMES:
                 db.execute(f"DROP TRIGGER IF EXISTS {name}")  # noqa: S608 - fixed names
-            for table in ("things", "names", "name_rows", "members", "member_values", "counts", "pair_counts",
-                          "closure", "class_kinds"):
+            for table in (
+                "things",
+                "names",
+                "name_rows",
+                "members",
+                "member_values",
+                "counts",
+                "pair_counts",
+                "closure",
+                "class_kinds",
+            ):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             db.executemany("INSERT INTO class_kinds VALUES (?, ?)", sorted(kinds.items()))
             db.executemany("INSERT INTO closure VALUES (?, ?)", sorted(closure))
@@ -297,19 +362,30 @@ class PortalIndex:
                 seen.add(graph)
                 self._add_graph(db, graph, triples, kinds, closure, rows)
             # In key order, so that each B-tree grows at its end.
-            db.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?)", sorted(rows.members))
-            db.executemany("INSERT OR REPLACE INTO member_values VALUES (?, ?, ?, ?, ?)",
-                           sorted(rows.values, key=lambda r: (r[2], r[3], r[0])))
+            db.executemany(
+                "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?)", sorted(rows.members)
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO member_values VALUES (?, ?, ?, ?, ?)",
+                sorted(rows.values, key=lambda r: (r[2], r[3], r[0])),
+            )
             for statement in _COUNTS_FROM_ROWS:
                 db.execute(statement)
-            db.executemany("INSERT INTO pair_counts VALUES (?, ?, ?, ?, ?)",
-                           sorted(_pair_counts((r[0], r[2], r[3]) for r in rows.values)))
+            db.executemany(
+                "INSERT INTO pair_counts VALUES (?, ?, ?, ?, ?)",
+                sorted(_pair_counts((r[0], r[2], r[3]) for r in rows.values)),
+            )
             for trigger in _TRIGGERS:
                 db.execute(trigger)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('history', ?)", (f"{heads.count}/{heads.writes}",))
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('history', ?)",
+                (f"{heads.count}/{heads.writes}",),
+            )
 
-    def apply(self, graphs: Mapping[str, Graph], before: str | None, after: str | None, store: Store) -> None:
+    def apply(
+        self, graphs: Mapping[str, Graph], before: str | None, after: str | None, store: Store
+    ) -> None:
         """Replace the rows of `graphs` (their new content; empty: removed) after a write that
         took the store from generation `before` to `after`. If the index was not at `before`, it
         is rebuilt instead."""
@@ -318,8 +394,9 @@ class PortalIndex:
             return
         self._replace(graphs, after, history.counts_in(graphs))
 
-    def _replace(self, graphs: Mapping[str, Graph], generation: str | None,
-                 counts: tuple[int, int] | None) -> None:
+    def _replace(
+        self, graphs: Mapping[str, Graph], generation: str | None, counts: tuple[int, int] | None
+    ) -> None:
         """Replace the rows of `graphs` and record the generation (and the history's counts of
         versions and writes) reached."""
         db = self._db()
@@ -331,17 +408,29 @@ class PortalIndex:
                 self._add_graph(db, graph, [_tuple(t) for t in content], kinds, closure)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
             if counts is not None:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('history', ?)", (f"{counts[0]}/{counts[1]}",))
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('history', ?)",
+                    (f"{counts[0]}/{counts[1]}",),
+                )
             else:
                 db.execute("DELETE FROM meta WHERE key = 'history'")
 
     def _remove_graph(self, db: sqlite3.Connection, graph: str) -> None:
-        db.execute("DELETE FROM names WHERE rowid IN (SELECT id FROM name_rows WHERE graph = ?)", (graph,))
+        db.execute(
+            "DELETE FROM names WHERE rowid IN (SELECT id FROM name_rows WHERE graph = ?)", (graph,)
+        )
         for table in ("name_rows", "things", "members", "member_values"):
             db.execute(f"DELETE FROM {table} WHERE graph = ?", (graph,))  # noqa: S608
 
-    def _add_graph(self, db, graph: str, triples: Iterable[tuple], kinds: dict, closure: set,
-                   rows: _Rows | None = None) -> None:
+    def _add_graph(
+        self,
+        db,
+        graph: str,
+        triples: Iterable[tuple],
+        kinds: dict,
+        closure: set,
+        rows: _Rows | None = None,
+    ) -> None:
         """Index one graph. Member rows go to `rows` when given (a rebuild writes them at the end,
         in key order), else straight to the database."""
         by_subject: dict[str, list[tuple]] = defaultdict(list)
@@ -352,7 +441,9 @@ class PortalIndex:
             if "#" in iri or document_path(self.base, iri) is None:
                 continue
             types = sorted({o[1] for p, o in pairs if p == _RDF_TYPE and o[0] == "uri"})
-            labels = [(o[1], _LABELS[p], o[2]) for p, o in pairs if p in _LABELS and o[0] == "literal"]
+            labels = [
+                (o[1], _LABELS[p], o[2]) for p, o in pairs if p in _LABELS and o[0] == "literal"
+            ]
             if not types and not labels:
                 continue
             name_rank, name = 99, None
@@ -361,15 +452,22 @@ class PortalIndex:
                 if rank < 9 and rank < name_rank:
                     name_rank, name = rank, text
             kind = next((kinds[t] for t in types if t in kinds), None)
-            db.execute("INSERT OR REPLACE INTO things VALUES (?, ?, ?, ?, ?, ?)",
-                       (graph, iri, name, name_rank, " ".join(types), kind))
+            db.execute(
+                "INSERT OR REPLACE INTO things VALUES (?, ?, ?, ?, ?, ?)",
+                (graph, iri, name, name_rank, " ".join(types), kind),
+            )
             for text, kind_, _ in labels:
-                row = db.execute("INSERT INTO names VALUES (?, ?, ?, ?, ?)", (fold(text), text, kind_, iri, graph))
+                row = db.execute(
+                    "INSERT INTO names VALUES (?, ?, ?, ?, ?)",
+                    (fold(text), text, kind_, iri, graph),
+                )
                 db.execute("INSERT INTO name_rows VALUES (?, ?)", (row.lastrowid, graph))
             if _MEMBER in types:
                 self._add_member(db, graph, iri, pairs, by_subject, name or iri, closure, rows)
 
-    def _add_member(self, db, graph, iri, pairs, by_subject, label, closure, rows: _Rows | None) -> None:
+    def _add_member(
+        self, db, graph, iri, pairs, by_subject, label, closure, rows: _Rows | None
+    ) -> None:
         sort_key = fold(label) + "\x00" + iri
         values = set()
         for p, o in pairs:
@@ -399,24 +497,37 @@ class PortalIndex:
 
     def counts(self, facet: str) -> dict[str, int]:
         """Members per value of `facet` ('all' → {'': total}), as maintained on write."""
-        return dict(self._db().execute("SELECT value, n FROM counts WHERE facet = ?", (facet,)).fetchall())
+        return dict(
+            self._db().execute("SELECT value, n FROM counts WHERE facet = ?", (facet,)).fetchall()
+        )
 
     def totals(self) -> dict[str, int]:
         """How many things of each kind (local names of the kinds' classes), as maintained."""
-        return {kind[len(ONTOLOGY_NS):]: n for kind, n in self.counts("kind").items() if n > 0}
+        return {kind[len(ONTOLOGY_NS) :]: n for kind, n in self.counts("kind").items() if n > 0}
 
     def under(self, concept: str) -> list[str]:
         """The concepts below `concept` in the taxonomy (not itself)."""
-        return [r[0] for r in self._db().execute("SELECT descendant FROM closure WHERE ancestor = ?", (concept,))]
+        return [
+            r[0]
+            for r in self._db().execute(
+                "SELECT descendant FROM closure WHERE ancestor = ?", (concept,)
+            )
+        ]
 
     def recount(self) -> dict[tuple[str, str], int]:
         """Members per facet value counted from the rows now (to check the maintained counts)."""
-        out = {(f, v): n for f, v, n in self._db().execute(
-            "SELECT facet, value, COUNT(*) FROM member_values GROUP BY facet, value")}
+        out = {
+            (f, v): n
+            for f, v, n in self._db().execute(
+                "SELECT facet, value, COUNT(*) FROM member_values GROUP BY facet, value"
+            )
+        }
         total = self._db().execute("SELECT COUNT(*) FROM members").fetchone()[0]
         if total:
             out[("all", "")] = total
-        for kind, n in self._db().execute("SELECT kind, COUNT(*) FROM things WHERE kind IS NOT NULL GROUP BY kind"):
+        for kind, n in self._db().execute(
+            "SELECT kind, COUNT(*) FROM things WHERE kind IS NOT NULL GROUP BY kind"
+        ):
             out[("kind", kind)] = n
         rows = self._db().execute("SELECT iri, facet, value FROM member_values ORDER BY iri")
         out.update({_pair_key(*pair): n for *pair, n in _pair_counts(rows)})
@@ -424,8 +535,18 @@ class PortalIndex:
 
     def maintained(self) -> dict[tuple[str, str], int]:
         """The maintained figures, keyed as `recount` keys them."""
-        out = {(f, v): n for f, v, n in self._db().execute("SELECT facet, value, n FROM counts WHERE n > 0")}
-        out.update({_pair_key(*pair): n for *pair, n in self._db().execute("SELECT facet, value, other_facet, other_value, n FROM pair_counts WHERE n > 0")})
+        out = {
+            (f, v): n
+            for f, v, n in self._db().execute("SELECT facet, value, n FROM counts WHERE n > 0")
+        }
+        out.update(
+            {
+                _pair_key(*pair): n
+                for *pair, n in self._db().execute(
+                    "SELECT facet, value, other_facet, other_value, n FROM pair_counts WHERE n > 0"
+                )
+            }
+        )
         return out
 
     def search(self, query: str, *, offset: int = 0, limit: int = 20) -> tuple[list[Hit], int]:
@@ -449,12 +570,20 @@ class PortalIndex:
                 SELECT iri, MIN(score) AS best, label, kind, COUNT(*) OVER () AS total FROM matched
                 GROUP BY iri ORDER BY best, label, iri LIMIT :limit OFFSET :offset
                 """,
-                {"w": wanted, "p": _like_prefix(wanted), "m": match, "limit": limit, "offset": offset},
+                {
+                    "w": wanted,
+                    "p": _like_prefix(wanted),
+                    "m": match,
+                    "limit": limit,
+                    "offset": offset,
+                },
             ).fetchall()
             if rows:
                 total = rows[0][4]
             else:  # a page past the end: the total still counts
-                total = db.execute("SELECT COUNT(DISTINCT iri) FROM names WHERE names MATCH ?", (match,)).fetchone()[0]
+                total = db.execute(
+                    "SELECT COUNT(DISTINCT iri) FROM names WHERE names MATCH ?", (match,)
+                ).fetchone()[0]
         except sqlite3.OperationalError:
             # Words are quoted, so only a query FTS5 still cannot read ends here: no hits.
             return [], 0
@@ -465,13 +594,23 @@ class PortalIndex:
         return hits, total
 
     def _thing(self, iri: str) -> tuple[str | None, tuple[str, ...]]:
-        rows = self._db().execute("SELECT name, name_rank, types FROM things WHERE iri = ?", (iri,)).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT name, name_rank, types FROM things WHERE iri = ?", (iri,))
+            .fetchall()
+        )
         named = sorted((r[1], r[0]) for r in rows if r[0] is not None)
         types = sorted({t for r in rows for t in r[2].split()})
         return (named[0][1] if named else None), tuple(types)
 
-    def members(self, filters: Mapping[str, str], *, after: str | None = None, limit: int = 50,
-                facets: bool = True) -> MemberPage:
+    def members(
+        self,
+        filters: Mapping[str, str],
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        facets: bool = True,
+    ) -> MemberPage:
         """Members matching every facet filter, sorted by name, from after the key `after`; with
         `facets`, the counts per facet value among them (read from the maintained counts for none
         or one filter; counted among the matching members for two or more)."""
@@ -480,9 +619,13 @@ class PortalIndex:
         params: list = []
         if filters:
             # The rarest value drives the scan; the others are checked per member.
-            first, *rest = sorted(filters.items(), key=lambda fv: (self.counts(fv[0]).get(fv[1], 0), fv))
-            sql = "SELECT mv.iri, m.label, mv.sort_key FROM member_values mv JOIN members m ON m.iri = mv.iri " \
-                  "WHERE mv.facet = ? AND mv.value = ?"
+            first, *rest = sorted(
+                filters.items(), key=lambda fv: (self.counts(fv[0]).get(fv[1], 0), fv)
+            )
+            sql = (
+                "SELECT mv.iri, m.label, mv.sort_key FROM member_values mv JOIN members m ON m.iri = mv.iri "
+                "WHERE mv.facet = ? AND mv.value = ?"
+            )
             params += list(first)
             for facet, value in rest:
                 sql += " AND EXISTS (SELECT 1 FROM member_values o WHERE o.iri = mv.iri AND o.facet = ? AND o.value = ?)"
@@ -491,7 +634,9 @@ class PortalIndex:
         else:
             sql = "SELECT m.iri, m.label, m.sort_key FROM members m WHERE 1"
             key_column = "m.sort_key"
-        page_sql = sql + (f" AND {key_column} > ?" if after else "") + f" ORDER BY {key_column} LIMIT ?"
+        page_sql = (
+            sql + (f" AND {key_column} > ?" if after else "") + f" ORDER BY {key_column} LIMIT ?"
+        )
         rows = db.execute(page_sql, params + ([after] if after else []) + [limit + 1]).fetchall()
         next_key = rows[limit - 1][2] if len(rows) > limit else None
         rows = [(iri, label, document_path(self.base, iri)) for iri, label, _ in rows[:limit]]
@@ -499,25 +644,31 @@ class PortalIndex:
         if not filters:
             total = self.counts("all").get("", 0)
             if facets:
-                counted = {f: sorted(self.counts(f).items(), key=lambda kv: (-kv[1], kv[0])) for f in FACETS}
+                counted = {
+                    f: sorted(self.counts(f).items(), key=lambda kv: (-kv[1], kv[0]))
+                    for f in FACETS
+                }
         elif len(filters) == 1:
             # One value: its count and the counts of the values that go with it are maintained.
-            (facet, value), = filters.items()
+            ((facet, value),) = filters.items()
             total = self.counts(facet).get(value, 0)
             if facets and total:
                 counted = {f: [] for f in FACETS}
                 counted[facet].append((value, total))
                 for other, other_value, n in db.execute(
-                        "SELECT other_facet, other_value, n FROM pair_counts WHERE facet = ? AND value = ? AND n > 0",
-                        (facet, value)):
+                    "SELECT other_facet, other_value, n FROM pair_counts WHERE facet = ? AND value = ? AND n > 0",
+                    (facet, value),
+                ):
                     counted.setdefault(other, []).append((other_value, n))
         else:
             total = db.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]  # noqa: S608
             if facets:
                 counted = {f: [] for f in FACETS}
                 for facet, value, n in db.execute(
-                        f"SELECT o.facet, o.value, COUNT(*) FROM ({sql}) matched "  # noqa: S608
-                        "JOIN member_values o ON o.iri = matched.iri GROUP BY o.facet, o.value", params):
+                    f"SELECT o.facet, o.value, COUNT(*) FROM ({sql}) matched "  # noqa: S608
+                    "JOIN member_values o ON o.iri = matched.iri GROUP BY o.facet, o.value",
+                    params,
+                ):
                     counted.setdefault(facet, []).append((value, n))
         for values in counted.values():
             values.sort(key=lambda vn: (-vn[1], vn[0]))
@@ -525,9 +676,19 @@ class PortalIndex:
 
     def facet_of(self, iri: str) -> str | None:
         """The facet that has `iri` as a value (the one listing the most members), or None."""
-        row = self._db().execute(
-            "SELECT facet FROM counts WHERE value = ? AND facet != 'domain' ORDER BY n DESC LIMIT 1", (iri,)).fetchone()
-        domain = self._db().execute("SELECT 1 FROM counts WHERE facet = 'domain' AND value = ?", (iri,)).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT facet FROM counts WHERE value = ? AND facet != 'domain' ORDER BY n DESC LIMIT 1",
+                (iri,),
+            )
+            .fetchone()
+        )
+        domain = (
+            self._db()
+            .execute("SELECT 1 FROM counts WHERE facet = 'domain' AND value = ?", (iri,))
+            .fetchone()
+        )
         # A concept of the taxonomy lists everything under it (its "domain" facet).
         return "domain" if domain else (row[0] if row else None)
 
@@ -538,7 +699,7 @@ class PortalIndex:
         best: dict[str, tuple] = {}
         db = self._db()
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for iri, name, rank in db.execute(
                 f"SELECT iri, name, name_rank FROM things WHERE name IS NOT NULL AND iri IN ({marks})",  # noqa: S608 - marks only
@@ -624,7 +785,10 @@ def _graphs(store: Store, needed: tuple[str, ...]) -> Iterator[tuple[str, list[t
     finally:
         stream.close()
     for graph in sorted(again):
-        yield graph, [_tuple(t) for t in store.read_graph(graph)]  # every triple: a superset of `needed`
+        yield (
+            graph,
+            [_tuple(t) for t in store.read_graph(graph)],
+        )  # every triple: a superset of `needed`
 
 
 def _tuple(triple) -> tuple:

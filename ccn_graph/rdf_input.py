@@ -45,7 +45,9 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     if encoding in ("", "identity"):
         return body
     if encoding not in ("gzip", "deflate"):
-        raise InputError(415, f"Content-Encoding {encoding} is not supported; send gzip, deflate or no encoding.")
+        raise InputError(
+            415, f"Content-Encoding {encoding} is not supported; send gzip, deflate or no encoding."
+        )
     inflater = zlib.decompressobj(zlib.MAX_WBITS | 32 if encoding == "gzip" else zlib.MAX_WBITS)
     try:
         out = inflater.decompress(body, limit + 1)
@@ -54,7 +56,9 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     if len(out) > limit or inflater.unconsumed_tail:
         raise InputError(413, f"The body is larger than {limit} bytes once inflated.")
     if not inflater.eof:
-        raise InputError(400, f"The {encoding} body is cut short: its compressed stream does not end.")
+        raise InputError(
+            400, f"The {encoding} body is cut short: its compressed stream does not end."
+        )
     return out
 
 
@@ -63,7 +67,8 @@ def _no_remote_context(value) -> None:
         for key, item in value.items():
             if key in ("@context", "@import") and _names_a_document(item):
                 raise InputError(
-                    400, "JSON-LD contexts must be given inline: this service never fetches a remote @context."
+                    400,
+                    "JSON-LD contexts must be given inline: this service never fetches a remote @context.",
                 )
             _no_remote_context(item)
     elif isinstance(value, list):
@@ -128,14 +133,19 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
     fmt = formats.rdf_format_for_media_type(media_type or "")
     if fmt is None or fmt not in ACCEPTED:
         offered = ", ".join(f.media_type for f in ACCEPTED)
-        raise InputError(415, f"Send RDF as one of {offered} (Content-Type), not {media_type or 'nothing'}.")
+        raise InputError(
+            415, f"Send RDF as one of {offered} (Content-Type), not {media_type or 'nothing'}."
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(400, f"The body is not UTF-8 (byte {exc.start}).") from None
     if _nesting(text, fmt) > MAX_NESTING:
-        raise InputError(400, f"The body nests more than {MAX_NESTING} levels deep (blank nodes, lists, objects "
-                              "or elements); flatten it.")
+        raise InputError(
+            400,
+            f"The body nests more than {MAX_NESTING} levels deep (blank nodes, lists, objects "
+            "or elements); flatten it.",
+        )
     if fmt is formats.JSON_LD:
         try:
             _no_remote_context(json.loads(text))
@@ -146,7 +156,9 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
         except RecursionError:
             raise InputError(400, "The JSON-LD body is nested too deeply to be read.") from None
     if fmt is formats.RDF_XML and re.search(r"<!DOCTYPE|<!ENTITY", text, re.IGNORECASE):
-        raise InputError(400, "RDF/XML with a DOCTYPE or entities is not accepted; send it without.")
+        raise InputError(
+            400, "RDF/XML with a DOCTYPE or entities is not accepted; send it without."
+        )
     problem = syntax_error(body, fmt, base)
     if problem:
         raise InputError(400, f"The {fmt.media_type} body cannot be read: {problem}")
@@ -154,11 +166,20 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
     try:
         dataset.parse(data=text, format=fmt.rdflib_name, publicID=base)
     except Exception as exc:  # rdflib's parsers raise many unrelated types for bad input
-        raise InputError(400, f"The {fmt.media_type} body cannot be read: {_first_line(exc)}") from None
+        raise InputError(
+            400, f"The {fmt.media_type} body cannot be read: {_first_line(exc)}"
+        ) from None
     graph = Graph()
     for s, p, o, g in dataset.quads((None, None, None, None)):
-        if g is not None and g != dataset.default_graph.identifier and str(g) != "urn:x-rdflib:default":
-            raise InputError(400, f"Named graphs are not accepted in a submission (found {g}); send triples only.")
+        if (
+            g is not None
+            and g != dataset.default_graph.identifier
+            and str(g) != "urn:x-rdflib:default"
+        ):
+            raise InputError(
+                400,
+                f"Named graphs are not accepted in a submission (found {g}); send triples only.",
+            )
         for term in (s, p, o):
             # rdflib lets through IRIs that no store takes (spaces, stray "%" or "#"): refuse
             # them here, with the IRI, rather than fail at the write.
@@ -166,27 +187,53 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
                 try:
                     check_iri(str(term))
                 except InvalidIRI as exc:
-                    raise InputError(400, f"The {fmt.media_type} body has an invalid IRI: {exc}.") from None
+                    raise InputError(
+                        400, f"The {fmt.media_type} body has an invalid IRI: {exc}."
+                    ) from None
         if isinstance(o, Literal) and ill_typed(o):
-            raise InputError(400, f'The {fmt.media_type} body has "{o}" as an xsd:{o.datatype.removeprefix(str(XSD))} '
-                                  f"(on <{s}> <{p}>), which it is not: write it in that datatype's form, or "
-                                  "as a plain string.")
+            raise InputError(
+                400,
+                f'The {fmt.media_type} body has "{o}" as an xsd:{o.datatype.removeprefix(str(XSD))} '
+                f"(on <{s}> <{p}>), which it is not: write it in that datatype's form, or "
+                "as a plain string.",
+            )
         graph.add((s, p, o))
     return graph
 
 
 #: Datatypes whose values are checked as they are read (what the service sorts, counts or dates by);
 #: a value that is not one is refused rather than kept, as stores and pages would misread it.
-_NUMBERS = frozenset(XSD[name] for name in (
-    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger",
-    "negativeInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte", "decimal", "double",
-    "float", "boolean"))
+_NUMBERS = frozenset(
+    XSD[name]
+    for name in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+        "decimal",
+        "double",
+        "float",
+        "boolean",
+    )
+)
 # Dates by XSD's own lexical forms (Python's dates hold neither years past 9999 nor 24:00:00).
 _YEAR, _TZ = r"-?(?:[1-9][0-9]{4,}|[0-9]{4})", r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
 _DAY = _YEAR + r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _TIME = r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
-_DATES = {XSD.date: re.compile(_DAY + _TZ), XSD.dateTime: re.compile(_DAY + _TIME + _TZ),
-          XSD.gYear: re.compile(_YEAR + _TZ)}
+_DATES = {
+    XSD.date: re.compile(_DAY + _TZ),
+    XSD.dateTime: re.compile(_DAY + _TIME + _TZ),
+    XSD.gYear: re.compile(_YEAR + _TZ),
+}
 
 
 def ill_typed(literal: Literal) -> bool:
@@ -198,7 +245,7 @@ def ill_typed(literal: Literal) -> bool:
             return True
         if literal.datatype == XSD.gYear:
             return False
-        year = int(text[:text.index("-", 1)])
+        year = int(text[: text.index("-", 1)])
         month, day = int(match.group(1)), int(match.group(2))
         return 1 <= year <= 9999 and day > calendar.monthrange(year, month)[1]
     return literal.datatype in _NUMBERS and bool(literal.ill_typed)
@@ -215,7 +262,11 @@ def focus_lines(text: str, base: str, nodes) -> dict[str, int]:
     A node counts as written where a line starts with it in full (``<…>``), relative to the base, or
     as a prefixed name the text declares.
     """
-    prefixes = dict(re.findall(r"^\s*(?:@prefix|PREFIX)\s+([\w.-]*):\s*<([^>]*)>", text, re.MULTILINE | re.IGNORECASE))
+    prefixes = dict(
+        re.findall(
+            r"^\s*(?:@prefix|PREFIX)\s+([\w.-]*):\s*<([^>]*)>", text, re.MULTILINE | re.IGNORECASE
+        )
+    )
     forms: dict[str, list[str]] = {}
     for node in nodes:
         if not isinstance(node, URIRef):
@@ -223,15 +274,19 @@ def focus_lines(text: str, base: str, nodes) -> dict[str, int]:
         iri = str(node)
         spellings = [f"<{iri}>"]
         if iri.startswith(base):
-            spellings.append(f"<{iri[len(base):]}>")
+            spellings.append(f"<{iri[len(base) :]}>")
         for prefix, namespace in prefixes.items():
             if iri.startswith(namespace) and namespace:
-                spellings.append(f"{prefix}:{iri[len(namespace):]}")
+                spellings.append(f"{prefix}:{iri[len(namespace) :]}")
         forms[iri] = spellings
     lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.lstrip()
         for iri, spellings in forms.items():
-            if iri not in lines and any(stripped.startswith(s) and (len(stripped) == len(s) or not stripped[len(s)].isalnum()) for s in spellings):
+            if iri not in lines and any(
+                stripped.startswith(s)
+                and (len(stripped) == len(s) or not stripped[len(s)].isalnum())
+                for s in spellings
+            ):
                 lines[iri] = number
     return lines

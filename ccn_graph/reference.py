@@ -21,7 +21,14 @@ from rdflib.term import BNode, URIRef
 from ccn_graph import formats
 from ccn_graph.iris import graph_iri, record_graph_for
 
-__all__ = ["ReferenceDataError", "bundled_dir", "ontology_and_shapes", "reference_graphs", "reference_version", "split_records"]
+__all__ = [
+    "ReferenceDataError",
+    "bundled_dir",
+    "ontology_and_shapes",
+    "reference_graphs",
+    "reference_version",
+    "split_records",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 _FOLDERS = ("ontology", "shapes", "data")
@@ -106,7 +113,9 @@ def split_records(graph: Graph, base: str) -> dict[str, Graph]:
 
 def ontology_and_shapes(base: str) -> tuple[Graph, Graph]:
     """The bundled ontology and shapes, parsed (what a `validation.Validator` needs)."""
-    return _parse(_files(bundled_dir("ontology")), base), _parse(_files(bundled_dir("shapes")), base)
+    return _parse(_files(bundled_dir("ontology")), base), _parse(
+        _files(bundled_dir("shapes")), base
+    )
 
 
 def reference_graphs(base: str) -> dict[str, Graph]:

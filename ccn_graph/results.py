@@ -61,7 +61,9 @@ Term = tuple
 _ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^<([^>]*)>)?')
-_NT_TERM = re.compile(r'\s*(<[^>]*>|_:[^\s]+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^<[^>]*>)?)')
+_NT_TERM = re.compile(
+    r'\s*(<[^>]*>|_:[^\s]+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^<[^>]*>)?)'
+)
 
 
 def _unescape(text: str) -> str:
@@ -112,9 +114,9 @@ def parse_tsv_term(text: str) -> Term | None:
 
 # A whole well-formed N-Triples line, every term in a group: one match instead of one per term.
 _NT_FAST = re.compile(
-    r'[ \t]*(?:<([^>]*)>|_:([^\s]+))[ \t]+<([^>]*)>[ \t]+'
+    r"[ \t]*(?:<([^>]*)>|_:([^\s]+))[ \t]+<([^>]*)>[ \t]+"
     r'(?:<([^>]*)>|_:([^\s]+)|"((?:[^"\\]|\\.)*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^<([^>]*)>)?)'
-    r'[ \t]+\.[ \t]*\r?$'
+    r"[ \t]+\.[ \t]*\r?$"
 )
 
 
@@ -188,10 +190,10 @@ def split_nq_line(line: str) -> tuple[str, str | None] | None:
         position = match.end()
     if len(ends) < 3 or not line[position:].strip().startswith("."):
         raise ValueError(f"not an N-Quads line: {line[:80]!r}")
-    triple = line[ends[0][0]:ends[2][1]]
+    triple = line[ends[0][0] : ends[2][1]]
     if len(ends) < 4:
         return triple, None
-    graph = _term(line[ends[3][0]:ends[3][1]])
+    graph = _term(line[ends[3][0] : ends[3][1]])
     if graph[0] != "uri":
         raise ValueError(f"not an N-Quads line (a graph is named by an IRI): {line[:80]!r}")
     return triple, graph[1]
@@ -220,6 +222,7 @@ def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:
 
 # -- SELECT ----------------------------------------------------------------------------------------
 
+
 def _nt(term: Term) -> str:
     kind = term[0]
     if kind == "uri":
@@ -236,7 +239,13 @@ def _nt(term: Term) -> str:
 
 def _nt_lexical(text: str) -> str:
     """A literal's text as N-Triples and SPARQL TSV write it between quotes."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
 
 
 _NOT_IN_LABEL = re.compile(r"[^A-Za-z0-9_-]")
@@ -255,7 +264,9 @@ def _tsv_cell(value: dict) -> str:
         return "<" + text + ">"
     if kind == "bnode":
         # Virtuoso names blank nodes "nodeID://b10001": a label may not hold ":" or "/".
-        return "_:" + (_NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://").removeprefix("_:")) or "b")
+        return "_:" + (
+            _NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://").removeprefix("_:")) or "b"
+        )
     if kind not in ("literal", "typed-literal"):
         raise ValueError(f"not a SPARQL JSON term: {str(value)[:80]}")
     lexical = _nt_lexical(text)
@@ -288,7 +299,7 @@ def tsv_from_json(chunks: Iterable[bytes]) -> Iterator[bytes]:
                 out.append("\t".join(f"?{name}" for name in names) + "\n")
                 buffer, stage = buffer[end:], "results"
         if stage == "results" and (found := _BINDINGS.search(buffer)):
-            buffer, stage = buffer[found.end():], "rows"
+            buffer, stage = buffer[found.end() :], "rows"
         if stage == "rows":
             position = 0
             while True:
@@ -302,7 +313,10 @@ def tsv_from_json(chunks: Iterable[bytes]) -> Iterator[bytes]:
                     row, end = decoder.raw_decode(buffer, position)
                 except ValueError:
                     break  # the row is not whole yet
-                out.append("\t".join([_tsv_cell(row[name]) if name in row else "" for name in names]) + "\n")
+                out.append(
+                    "\t".join([_tsv_cell(row[name]) if name in row else "" for name in names])
+                    + "\n"
+                )
                 position = end
             buffer = buffer[position:]
         if out:
@@ -324,9 +338,21 @@ def _json_fragment(term: Term) -> str:
     if term[0] == "bnode":
         return '{"type":"bnode","value":' + _JSON_STRING(term[1]) + "}"
     if term[2]:
-        return '{"type":"literal","value":' + _JSON_STRING(term[1]) + ',"xml:lang":' + _JSON_STRING(term[2]) + "}"
+        return (
+            '{"type":"literal","value":'
+            + _JSON_STRING(term[1])
+            + ',"xml:lang":'
+            + _JSON_STRING(term[2])
+            + "}"
+        )
     if term[3] and term[3] != _XSD_STRING:
-        return '{"type":"literal","value":' + _JSON_STRING(term[1]) + ',"datatype":' + _JSON_STRING(term[3]) + "}"
+        return (
+            '{"type":"literal","value":'
+            + _JSON_STRING(term[1])
+            + ',"datatype":'
+            + _JSON_STRING(term[3])
+            + "}"
+        )
     return '{"type":"literal","value":' + _JSON_STRING(term[1]) + "}"
 
 
@@ -377,7 +403,13 @@ def _json_rows(names: list[str], lines: Iterator[str]) -> Iterator[str]:
         if line == "" and not names:
             continue
         try:
-            yield "{" + ",".join([key + _json_cell(cell) for key, cell in zip(keys, line.split("\t")) if cell]) + "}"
+            yield (
+                "{"
+                + ",".join(
+                    [key + _json_cell(cell) for key, cell in zip(keys, line.split("\t")) if cell]
+                )
+                + "}"
+            )
         except ValueError:
             raise _BrokenOff(line.strip()[:200]) from None
 
@@ -386,8 +418,12 @@ class _BrokenOff(Exception):
     """The store's stream stopped being results (its words are the message)."""
 
 
-def select_writer(media_type: str, lines: Iterator[str], limit: int,
-                  on_broken_off: Callable[[str], None] | None = None) -> Iterator[str]:
+def select_writer(
+    media_type: str,
+    lines: Iterator[str],
+    limit: int,
+    on_broken_off: Callable[[str], None] | None = None,
+) -> Iterator[str]:
     """Text chunks of a SELECT result in `media_type`, from the lines of a SPARQL TSV result;
     `on_broken_off` hears the store's words if it breaks the stream off."""
     header = next(lines, "")
@@ -428,10 +464,14 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int,
         yield "".join(f"<variable name={quoteattr(n)}/>" for n in names)
         yield "</head>\n<results>\n"
         for row in counted:
-            cells = "".join(f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>" for n, t in zip(names, row) if t is not None)
+            cells = "".join(
+                f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>"
+                for n, t in zip(names, row)
+                if t is not None
+            )
             yield f"<result>{cells}</result>\n"
         if counted.truncated:
-            yield f"<?ccn-truncated limit=\"{limit}\"{_reason_attribute(counted)}?>\n"
+            yield f'<?ccn-truncated limit="{limit}"{_reason_attribute(counted)}?>\n'
         yield "</results>\n</sparql>\n"
     elif media_type == formats.SPARQL_CSV.media_type:
         yield ",".join(names) + "\r\n"
@@ -451,6 +491,7 @@ def select_writer(media_type: str, lines: Iterator[str], limit: int,
 
 # -- CONSTRUCT / DESCRIBE --------------------------------------------------------------------------
 
+
 def _jsonld_object(term: Term) -> dict:
     if term[0] == "uri":
         return {"@id": term[1]}
@@ -468,12 +509,14 @@ _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 def _rdfxml_triple(s: Term, p: Term, o: Term) -> str:
     subject = (
-        f"rdf:about={quoteattr(s[1])}" if s[0] == "uri" else f"rdf:nodeID={quoteattr('b' + re.sub(r'[^A-Za-z0-9_]', '_', s[1]))}"
+        f"rdf:about={quoteattr(s[1])}"
+        if s[0] == "uri"
+        else f"rdf:nodeID={quoteattr('b' + re.sub(r'[^A-Za-z0-9_]', '_', s[1]))}"
     )
     match = _XML_NAME.search(p[1])
     if not match or match.start() == 0:
         raise ValueError(f"the predicate {p[1]} cannot be written in RDF/XML")
-    namespace, local = p[1][: match.start()], p[1][match.start():]
+    namespace, local = p[1][: match.start()], p[1][match.start() :]
     head = f"<ns:{local} xmlns:ns={quoteattr(namespace)}"
     if o[0] == "uri":
         element = f"{head} rdf:resource={quoteattr(o[1])}/>"
@@ -488,10 +531,15 @@ def _rdfxml_triple(s: Term, p: Term, o: Term) -> str:
     return f"<rdf:Description {subject}>{element}</rdf:Description>\n"
 
 
-def graph_writer(media_type: str, lines: Iterator[str], limit: int,
-                 on_broken_off: Callable[[str], None] | None = None) -> Iterator[str]:
+def graph_writer(
+    media_type: str,
+    lines: Iterator[str],
+    limit: int,
+    on_broken_off: Callable[[str], None] | None = None,
+) -> Iterator[str]:
     """Text chunks of a graph result in `media_type`, from the lines of an N-Triples result;
     `on_broken_off` as for `select_writer`."""
+
     def parsed() -> Iterator[tuple[Term, Term, Term]]:
         for line in lines:
             try:
@@ -503,7 +551,11 @@ def graph_writer(media_type: str, lines: Iterator[str], limit: int,
 
     triples = _Counted(parsed(), limit, on_broken_off)
     mark = f"# truncated: the result limit of {limit} triples was reached\n"
-    if media_type in (formats.N_TRIPLES.media_type, formats.N_QUADS.media_type, formats.TURTLE.media_type):
+    if media_type in (
+        formats.N_TRIPLES.media_type,
+        formats.N_QUADS.media_type,
+        formats.TURTLE.media_type,
+    ):
         for s, p, o in triples:
             yield f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
         if triples.truncated:
@@ -530,7 +582,7 @@ def graph_writer(media_type: str, lines: Iterator[str], limit: int,
         for s, p, o in triples:
             yield _rdfxml_triple(s, p, o)
         if triples.truncated:
-            yield f"<?ccn-truncated limit=\"{limit}\"{_reason_attribute(triples)}?>\n"
+            yield f'<?ccn-truncated limit="{limit}"{_reason_attribute(triples)}?>\n'
         yield "</rdf:RDF>\n"
     else:
         raise ValueError(f"no graph writer for {media_type}")
@@ -546,7 +598,11 @@ def _reason_attribute(counted: _Counted) -> str:
 
 def _comment_mark(counted: _Counted, mark: str) -> str:
     if counted.reason:
-        return "# truncated: the store broke off the result: " + counted.reason.replace("\n", " ") + "\n"
+        return (
+            "# truncated: the store broke off the result: "
+            + counted.reason.replace("\n", " ")
+            + "\n"
+        )
     return mark
 
 
@@ -554,7 +610,9 @@ class _Counted:
     """Passes items on up to `limit`; `truncated` tells whether more were there, or whether the
     store broke off (then `reason` holds its words)."""
 
-    def __init__(self, items: Iterator, limit: int, on_broken_off: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, items: Iterator, limit: int, on_broken_off: Callable[[str], None] | None = None
+    ) -> None:
         self._items = iter(items)
         self.limit = limit
         self.truncated = False

@@ -155,7 +155,9 @@ SETTINGS: tuple[Setting, ...] = (
         "How the remote store departs from SPARQL 1.1: standard (Oxigraph, Fuseki) or virtuoso "
         "(queries sent as forms, the dataset read by a query); see docs/deploy.md",
     ),
-    Setting("CCN_STORE_USER", "store_user", "", str, "User name for HTTP Basic auth to the remote store"),
+    Setting(
+        "CCN_STORE_USER", "store_user", "", str, "User name for HTTP Basic auth to the remote store"
+    ),
     Setting(
         "CCN_STORE_PASSWORD",
         "store_password",

@@ -53,7 +53,19 @@ _TOKEN = re.compile(
 )
 
 _OPEN, _CLOSE = "{([", "})]"
-_UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH", "USING"}
+_UPDATES = {
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "CREATE",
+    "DROP",
+    "COPY",
+    "MOVE",
+    "ADD",
+    "WITH",
+    "USING",
+}
 _FETCHING = {"SERVICE", "LOAD"}
 _FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
@@ -95,7 +107,7 @@ def _spans(text: str) -> list[tuple[str, str, int]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            snippet = text[position:position + 20]
+            snippet = text[position : position + 20]
             line = text.count("\n", 0, position) + 1
             raise QueryRefused(
                 400, "untokenisable", f"The query cannot be read at line {line}, near {snippet!r}."
@@ -111,7 +123,8 @@ def _check_size(text: str, max_bytes: int, what: str) -> None:
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise QueryRefused(
-            413, "too_large",
+            413,
+            "too_large",
             f"The {what} is {size} bytes long; this endpoint accepts {what}s of up to {max_bytes} bytes.",
         )
     if not text.strip():
@@ -119,12 +132,17 @@ def _check_size(text: str, max_bytes: int, what: str) -> None:
 
 
 def _too_deep(max_depth: int, what: str) -> QueryRefused:
-    return QueryRefused(400, "too_deep", f"The {what} nests brackets more than {max_depth} levels deep; simplify it.")
+    return QueryRefused(
+        400,
+        "too_deep",
+        f"The {what} nests brackets more than {max_depth} levels deep; simplify it.",
+    )
 
 
 def _fetching(word: str) -> QueryRefused:
     return QueryRefused(
-        400, "fetching",
+        400,
+        "fetching",
         f"{word} is not allowed here: this service never fetches other URLs or files. "
         "Use the data of this graph only.",
     )
@@ -150,7 +168,8 @@ def analyse(text: str, *, max_bytes: int, max_depth: int) -> QueryInfo:
                 raise _fetching(word)
             if word in _UPDATES:
                 raise QueryRefused(
-                    403, "update",
+                    403,
+                    "update",
                     f"This endpoint is read-only ({word} is an update). Changes go through the "
                     "submission API: POST /submissions with a steward's token.",
                 )
@@ -183,7 +202,9 @@ def prepare_update(
         try:
             check_iri(iri)
         except ValueError as exc:
-            raise QueryRefused(400, "protocol", f"A using-graph-uri is not an IRI: {exc}.") from None
+            raise QueryRefused(
+                400, "protocol", f"A using-graph-uri is not an IRI: {exc}."
+            ) from None
     spans = _spans(text)
     depth = 0
     wheres = []
@@ -201,14 +222,16 @@ def prepare_update(
                 raise _fetching(word)
             if depth == 0 and word in ("USING", "WITH") and (using or using_named):
                 raise QueryRefused(
-                    400, "dataset_conflict",
+                    400,
+                    "dataset_conflict",
                     f"The update sets its own dataset with {word}; do not also send using-graph-uri or "
                     "using-named-graph-uri.",
                 )
             if depth == 0 and word == "WHERE":
                 if previous == "DELETE" and (using or using_named):
                     raise QueryRefused(
-                        400, "dataset_conflict",
+                        400,
+                        "dataset_conflict",
                         "The DELETE-WHERE shorthand cannot take a dataset; use the long form (a DELETE "
                         "template, then a WHERE pattern) with using-graph-uri or using-named-graph-uri.",
                     )
@@ -216,7 +239,9 @@ def prepare_update(
         previous = value.upper() if kind == "word" else None
     if not (using or using_named) or not wheres:
         return text
-    clauses = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
+    clauses = "".join(f"USING <{g}> " for g in using) + "".join(
+        f"USING NAMED <{g}> " for g in using_named
+    )
     pieces, last = [], 0
     for offset in wheres:
         pieces += [text[last:offset], clauses]

@@ -89,7 +89,9 @@ class Stewards:
     def add(self, name: str, scope: tuple[str, ...]) -> str:
         """Add a steward and return its token (shown once, never stored)."""
         if not _NAME.match(name):
-            raise StewardError("a steward's name is 1 to 64 letters, digits, spaces, dots, dashes or underscores")
+            raise StewardError(
+                "a steward's name is 1 to 64 letters, digits, spaces, dots, dashes or underscores"
+            )
         identifier = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_bytes(16)
@@ -102,13 +104,23 @@ class Stewards:
             # by the name: a name is taken again only by the same steward (same name, same scope).
             for other in data["stewards"]:
                 if steward_iri("", other["name"]) == steward_iri("", name) and (
-                        other["name"] != name or tuple(other["scope"]) != tuple(scope)):
-                    raise StewardError(f"the name {name!r} would be taken for steward {other['name']!r} (scope "
-                                       f"{', '.join(other['scope'])}) in the provenance; choose another name")
-            data["stewards"].append({
-                "name": name, "scope": list(scope), "id": identifier, "salt": salt.hex(), "hash": digest.hex(),
-                "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "revoked": None,
-            })
+                    other["name"] != name or tuple(other["scope"]) != tuple(scope)
+                ):
+                    raise StewardError(
+                        f"the name {name!r} would be taken for steward {other['name']!r} (scope "
+                        f"{', '.join(other['scope'])}) in the provenance; choose another name"
+                    )
+            data["stewards"].append(
+                {
+                    "name": name,
+                    "scope": list(scope),
+                    "id": identifier,
+                    "salt": salt.hex(),
+                    "hash": digest.hex(),
+                    "added": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "revoked": None,
+                }
+            )
             self._save(data)
         return f"ccn.{identifier}.{secret}"
 
@@ -119,12 +131,15 @@ class Stewards:
             if not found:
                 raise StewardError(f"no active steward is called {name!r}")
             for entry in found:
-                entry["revoked"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+                entry["revoked"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             self._save(data)
             self._verified.clear()
 
     def list(self) -> list[dict]:
-        return [{k: s[k] for k in ("name", "scope", "added", "revoked")} for s in self._load()["stewards"]]
+        return [
+            {k: s[k] for k in ("name", "scope", "added", "revoked")}
+            for s in self._load()["stewards"]
+        ]
 
     def verify(self, token: str) -> Steward | None:
         """The steward a token belongs to, or None. The secret is hashed whether or not its
@@ -134,13 +149,22 @@ class Stewards:
             return None
         cache_key = hashlib.sha256(token.encode()).hexdigest()
         cached = self._verified.get(cache_key)
-        if cached and time.monotonic() - cached[0] < 60 and self._active(cached[1].name, match.group(1)):
+        if (
+            cached
+            and time.monotonic() - cached[0] < 60
+            and self._active(cached[1].name, match.group(1))
+        ):
             return cached[1]
         identifier, secret = match.groups()
-        entry = next((e for e in self._load()["stewards"] if e["id"] == identifier and not e.get("revoked")), None)
+        entry = next(
+            (e for e in self._load()["stewards"] if e["id"] == identifier and not e.get("revoked")),
+            None,
+        )
         # An identifier no active steward has is hashed all the same, against a hash nothing
         # matches: a refusal takes as long either way and does not tell which identifiers exist.
-        salt, expected = (bytes.fromhex(entry["salt"]), bytes.fromhex(entry["hash"])) if entry else _NO_STEWARD
+        salt, expected = (
+            (bytes.fromhex(entry["salt"]), bytes.fromhex(entry["hash"])) if entry else _NO_STEWARD
+        )
         digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
         if not hmac.compare_digest(digest, expected) or entry is None:
             return None
@@ -149,4 +173,7 @@ class Stewards:
         return steward
 
     def _active(self, name: str, identifier: str) -> bool:
-        return any(s["id"] == identifier and s["name"] == name and not s.get("revoked") for s in self._load()["stewards"])
+        return any(
+            s["id"] == identifier and s["name"] == name and not s.get("revoked")
+            for s in self._load()["stewards"]
+        )

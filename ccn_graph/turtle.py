@@ -19,7 +19,15 @@ from rdflib.namespace import RDF
 __all__ = ["write_turtle"]
 
 _LOCAL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$|^$")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
 _NEEDS_ESCAPE = re.compile(r'[\\"\n\r\t\b\f]')
 _IRI_ESCAPE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
@@ -31,9 +39,9 @@ def write_turtle(graph: Graph, prefixes: Mapping[str, str], first: URIRef | None
 
     def iri(value: str) -> str:
         for namespace, prefix in by_namespace:
-            if value.startswith(namespace) and _LOCAL.match(value[len(namespace):]):
+            if value.startswith(namespace) and _LOCAL.match(value[len(namespace) :]):
                 used.add(prefix)
-                return f"{prefix}:{value[len(namespace):]}"
+                return f"{prefix}:{value[len(namespace) :]}"
         return "<" + _IRI_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04X}", value) + ">"
 
     def term(node) -> str:
@@ -62,7 +70,9 @@ def write_turtle(graph: Graph, prefixes: Mapping[str, str], first: URIRef | None
         predicates = subjects[s]
         lines = []
         for p in sorted(predicates, key=lambda p: (p != RDF.type, str(p))):
-            objects = ", ".join(term(o) for o in sorted(predicates[p], key=lambda o: (type(o).__name__, str(o))))
+            objects = ", ".join(
+                term(o) for o in sorted(predicates[p], key=lambda o: (type(o).__name__, str(o)))
+            )
             lines.append(f"{'a' if p == RDF.type else term(p)} {objects}")
         blocks.append(term(s) + " " + " ;\n    ".join(lines) + " .\n")
     head = "".join(f"@prefix {p}: <{prefixes[p]}> .\n" for p in sorted(used))

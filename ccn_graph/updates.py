@@ -32,7 +32,14 @@ from ccn_graph import children, formats, history, queries
 from ccn_graph.iris import STORE_STATE_GRAPH, provenance_graph_prefix
 from ccn_graph.store import EmbeddedStore, RequestSyntaxError, Store, StoreRequestError
 
-__all__ = ["UpdateEffect", "UpdateOutOfMemory", "UpdateRefused", "UpdateTimeout", "changed_lines", "evaluate"]
+__all__ = [
+    "UpdateEffect",
+    "UpdateOutOfMemory",
+    "UpdateRefused",
+    "UpdateTimeout",
+    "changed_lines",
+    "evaluate",
+]
 
 
 class UpdateRefused(ValueError):
@@ -56,8 +63,15 @@ class UpdateEffect:
     graphs: dict[str, Graph]
 
 
-def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None = None,
-             time_limit: float, environ: dict[str, str]) -> UpdateEffect:
+def evaluate(
+    store: Store,
+    update: str,
+    base_iri: str,
+    *,
+    work_dir: Path | None = None,
+    time_limit: float,
+    environ: dict[str, str],
+) -> UpdateEffect:
     """Evaluate `update` on a copy of the data graphs of `store`; write nothing to `store`.
 
     Raises `UpdateRefused` when the update is not valid SPARQL Update, or when it changes the
@@ -83,36 +97,52 @@ def evaluate(store: Store, update: str, base_iri: str, *, work_dir: Path | None 
         # here holds the write lock (one that ran for ever held every write).
         output = tempfile.TemporaryFile(dir=work_dir)
         try:
-            done = children.run_ccn_graph(["work-out-update", "--dataset", handle.name, "--base-iri", base_iri],
-                                          env=environ,
-                                          input=update.encode(), stdout=output, timeout=time_limit)
+            done = children.run_ccn_graph(
+                ["work-out-update", "--dataset", handle.name, "--base-iri", base_iri],
+                env=environ,
+                input=update.encode(),
+                stdout=output,
+                timeout=time_limit,
+            )
         except children.TimeoutExpired:
             output.close()
             raise UpdateTimeout(
                 f"The update took longer than the limit of {time_limit:g} seconds to work out and was "
-                "stopped; nothing was written. Narrow its WHERE pattern down and send it again.") from None
+                "stopped; nothing was written. Narrow its WHERE pattern down and send it again."
+            ) from None
         except children.OutOfMemory as exc:
             output.close()
             raise UpdateOutOfMemory(
                 f"Working out the update needed more than the limit of {exc.memory_mb} MB of memory and it was "
-                "stopped; nothing was written. Narrow its WHERE pattern down and send it again.") from None
+                "stopped; nothing was written. Narrow its WHERE pattern down and send it again."
+            ) from None
         with output:
             output.seek(0)
             answer = output.read()
     if done.returncode != 0:
         words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
-        reason = words[-1].removeprefix("ccn-graph: ") if words else f"exit status {done.returncode}"
-        raise UpdateRefused(reason if done.returncode == 2 else f"The update could not be worked out ({reason}); "
-                            "nothing was written.")
+        reason = (
+            words[-1].removeprefix("ccn-graph: ") if words else f"exit status {done.returncode}"
+        )
+        raise UpdateRefused(
+            reason
+            if done.returncode == 2
+            else f"The update could not be worked out ({reason}); nothing was written."
+        )
     changed = {}
     for graph, lines in json.loads(answer).items():
         content = Graph()
         if lines:
             try:
-                content.parse(data="".join(f"{line} .\n" for line in lines), format=formats.N_TRIPLES.rdflib_name)
+                content.parse(
+                    data="".join(f"{line} .\n" for line in lines),
+                    format=formats.N_TRIPLES.rdflib_name,
+                )
             except Exception as exc:  # noqa: BLE001 - rdflib raises many types; what it cannot read is refused
-                raise UpdateRefused(f"The update writes what CCN Graph does not keep (quoted triples, RDF-star, "
-                                    f"or a term it cannot read): {exc}") from None
+                raise UpdateRefused(
+                    f"The update writes what CCN Graph does not keep (quoted triples, RDF-star, "
+                    f"or a term it cannot read): {exc}"
+                ) from None
         changed[graph] = content
     return UpdateEffect(changed)
 
@@ -130,7 +160,12 @@ def _default_graph_removal(update: str) -> str | None:
     for operation in operations:
         if operation.name in ("DeleteData", "DeleteWhere") and operation.triples:
             return f"{operation.name} with triples outside GRAPH"
-        if operation.name == "Modify" and operation.delete and operation.delete.triples and not operation.withClause:
+        if (
+            operation.name == "Modify"
+            and operation.delete
+            and operation.delete.triples
+            and not operation.withClause
+        ):
             return "a DELETE template with triples outside GRAPH"
         if operation.name in ("Clear", "Drop") and operation.graphiri == "DEFAULT":
             return f"{operation.name.upper()} DEFAULT"
@@ -145,14 +180,20 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
         raise UpdateRefused(
             f"The update removes triples from the default graph ({problem}). The default graph is the "
             "union of the record graphs, so nothing would be removed from them: remove the triples from "
-            "their graph, naming it with GRAPH (or WITH).")
+            "their graph, naming it with GRAPH (or WITH)."
+        )
     copy = EmbeddedStore()
     copy.load_file(dataset, formats.N_QUADS)
-    copy.run_update(queries.bind(queries.load("working_copy"), {
-        "provenance": Literal(provenance_graph_prefix(base_iri)),
-        "state": URIRef(STORE_STATE_GRAPH),
-        "history": URIRef(history.HISTORY_GRAPH),
-    }))
+    copy.run_update(
+        queries.bind(
+            queries.load("working_copy"),
+            {
+                "provenance": Literal(provenance_graph_prefix(base_iri)),
+                "state": URIRef(STORE_STATE_GRAPH),
+                "history": URIRef(history.HISTORY_GRAPH),
+            },
+        )
+    )
     before = copy.graph_lines()
     try:
         copy.run_update(update)
@@ -162,13 +203,17 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
         raise UpdateRefused(f"The update could not be applied: {exc}") from None
     after = copy.graph_lines()
     named_graphs = sorted(g for g in set(before) | set(after) if g is not None)
-    new_lines = {g: after.get(g, set()) for g in named_graphs if after.get(g, set()) != before.get(g, set())}
+    new_lines = {
+        g: after.get(g, set()) for g in named_graphs if after.get(g, set()) != before.get(g, set())
+    }
     named_after = set().union(*(lines for g, lines in after.items() if g is not None))
     default_before, default_after = before.get(None, set()), after.get(None, set())
     stray = sorted(default_after - default_before - named_after)
     if stray:
         raise UpdateRefused(
-            "The update adds triples to the default graph only (e.g. " + stray[0] + "). The default "
+            "The update adds triples to the default graph only (e.g. "
+            + stray[0]
+            + "). The default "
             "graph is the union of the record graphs: add triples to a record graph, with "
             "GRAPH <…> { … }."
         )

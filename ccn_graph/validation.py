@@ -75,9 +75,12 @@ class ValidationReport:
             "warnings": len(self.warnings),
             "results": [
                 {
-                    "focus": str(r.focus), "path": str(r.path) if r.path is not None else None,
-                    "value": str(r.value) if r.value is not None else None, "message": r.message,
-                    "severity": r.severity, "shape": str(r.rule),
+                    "focus": str(r.focus),
+                    "path": str(r.path) if r.path is not None else None,
+                    "value": str(r.value) if r.value is not None else None,
+                    "message": r.message,
+                    "severity": r.severity,
+                    "shape": str(r.rule),
                     **({"line": lines[str(r.focus)]} if str(r.focus) in lines else {}),
                 }
                 for r in self.results
@@ -158,7 +161,11 @@ def _results(report: Graph) -> tuple[ValidationResult, ...]:
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         messages = [str(m) for m in report.objects(node, SH.resultMessage)]
-        english = [str(m) for m in report.objects(node, SH.resultMessage) if getattr(m, "language", None) == "en"]
+        english = [
+            str(m)
+            for m in report.objects(node, SH.resultMessage)
+            if getattr(m, "language", None) == "en"
+        ]
         results.append(
             ValidationResult(
                 focus=_unskolem(report.value(node, SH.focusNode)),

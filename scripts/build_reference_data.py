@@ -41,25 +41,45 @@ NCC_NAMES = {
     "AT": [("Nationales Koordinierungszentrum für Cybersicherheit", "de"), ("NCC-AT", "de")],
     "BE": [("National Coordination Centre for investments in cybersecurity", "en")],
     "HR": [
-        ("Nacionalno koordinacijsko središte za industriju, tehnologiju i istraživanja u području kibernetičke sigurnosti", "hr"),
+        (
+            "Nacionalno koordinacijsko središte za industriju, tehnologiju i istraživanja u području kibernetičke sigurnosti",
+            "hr",
+        ),
         ("NKS", "hr"),
         ("NCC-HR", "en"),
     ],
     "CY": [("NCC-CY", "en")],
-    "CZ": [("Národní koordinační centrum", "cs"), ("NKC", "cs"), ("National Coordination Centre (NCC)", "en")],
+    "CZ": [
+        ("Národní koordinační centrum", "cs"),
+        ("NKC", "cs"),
+        ("National Coordination Centre (NCC)", "en"),
+    ],
     "DK": [("NCC-DK", "en")],
     "DE": [
-        ("Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie und Forschung", "de"),
+        (
+            "Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie und Forschung",
+            "de",
+        ),
         ("NKCS", "de"),
-        ("German National Coordination Centre for Cyber Security in Industry, Technology and Research", "en"),
+        (
+            "German National Coordination Centre for Cyber Security in Industry, Technology and Research",
+            "en",
+        ),
     ],
     "HU": [("NCC-HU", "en"), ("nemzeti kiberbiztonsági koordinációs központ", "hu")],
-    "LV": [("Nacionālais koordinācijas centrs", "lv"), ("NCC-LV", "en"), ("National Coordination Center – Latvia", "en")],
+    "LV": [
+        ("Nacionālais koordinācijas centrs", "lv"),
+        ("NCC-LV", "en"),
+        ("National Coordination Center – Latvia", "en"),
+    ],
     "LU": [("National Cybersecurity Coordination Center", "en")],
     "MT": [("National Cybersecurity Coordination Centre", "en"), ("NCC-MT", "en")],
     "NL": [("Nationaal Coördinatie Centrum", "nl"), ("NCC", "nl")],
     "PT": [("Portuguese National Cybersecurity Centre (CNCS)", "en")],
-    "SK": [("Národné koordinačné centrum kybernetickej bezpečnosti", "sk"), ("National Coordination Centre", "en")],
+    "SK": [
+        ("Národné koordinačné centrum kybernetickej bezpečnosti", "sk"),
+        ("National Coordination Centre", "en"),
+    ],
     "ES": [("NCC-ES", "en")],
     "SE": [
         ("Nationellt samordningscenter för forskning och innovation inom cybersäkerhet", "sv"),
@@ -83,27 +103,86 @@ NETWORK_SOURCES = (
 )
 # (name, language, note, English name or None)
 HOSTS = {
-    "AT": ("Cybersicherheitsbehörde", "de", "Designated to exercise the NCC function by NISG 2026 §6(1); the host before 2026 is not confirmed.", None),
+    "AT": (
+        "Cybersicherheitsbehörde",
+        "de",
+        "Designated to exercise the NCC function by NISG 2026 §6(1); the host before 2026 is not confirmed.",
+        None,
+    ),
     "BE": ("Centre for Cybersecurity Belgium (CCB)", "en", None, None),
-    "HR": ("CARNET – Hrvatska akademska i istraživačka mreža", "hr", "The NKS is represented by the CARNET director.", None),
+    "HR": (
+        "CARNET – Hrvatska akademska i istraživačka mreža",
+        "hr",
+        "The NKS is represented by the CARNET director.",
+        None,
+    ),
     "CY": ("Digital Security Authority (DSA)", "en", None, None),
-    "CZ": ("Národní úřad pro kybernetickou a informační bezpečnost (NÚKIB)", "cs", None, "National Cyber and Information Security Agency"),
-    "DK": ("Digitaliseringsstyrelsen", "da", "Data controller of the NCC-DK member portal.", "Agency for Digital Government"),
-    "EE": ("Riigi Infosüsteemi Amet (RIA)", "et", "Inferred: the ECCC letter of 25 July 2024 to NCC coordinators is registered in RIA's document register (unit: Teaduse ja arenduse koordineerimisosakond).", "Estonian Information System Authority"),
+    "CZ": (
+        "Národní úřad pro kybernetickou a informační bezpečnost (NÚKIB)",
+        "cs",
+        None,
+        "National Cyber and Information Security Agency",
+    ),
+    "DK": (
+        "Digitaliseringsstyrelsen",
+        "da",
+        "Data controller of the NCC-DK member portal.",
+        "Agency for Digital Government",
+    ),
+    "EE": (
+        "Riigi Infosüsteemi Amet (RIA)",
+        "et",
+        "Inferred: the ECCC letter of 25 July 2024 to NCC coordinators is registered in RIA's document register (unit: Teaduse ja arenduse koordineerimisosakond).",
+        "Estonian Information System Authority",
+    ),
     "FI": ("Traficom – National Cyber Security Centre Finland (NCSC-FI)", "en", None, None),
-    "DE": ("BSI", "de", "Head office (Kopfstelle) of the NKCS, a joint virtual institution of BMWK, BMI, BMVg and BMBF with BSI, DLR-PT and FI CODE.", None),
-    "IT": ("Agenzia per la Cybersicurezza Nazionale (ACN)", "it", None, "National Cybersecurity Agency"),
-    "LV": ("Aizsardzības ministrija", "lv", "With the Ministry of Education and Science and others.", "Ministry of Defence of the Republic of Latvia"),
+    "DE": (
+        "BSI",
+        "de",
+        "Head office (Kopfstelle) of the NKCS, a joint virtual institution of BMWK, BMI, BMVg and BMBF with BSI, DLR-PT and FI CODE.",
+        None,
+    ),
+    "IT": (
+        "Agenzia per la Cybersicurezza Nazionale (ACN)",
+        "it",
+        None,
+        "National Cybersecurity Agency",
+    ),
+    "LV": (
+        "Aizsardzības ministrija",
+        "lv",
+        "With the Ministry of Education and Science and others.",
+        "Ministry of Defence of the Republic of Latvia",
+    ),
     "LT": ("Ministry of National Defence (Lithuania)", "en", None, None),
     "LU": ("Luxembourg House of Cybersecurity (LHC)", "en", "Formerly SECURITYMADEIN.LU.", None),
     "MT": ("Malta Information Technology Agency (MITA)", "en", None, None),
-    "PL": ("Cyber Security Department", "en", "Title of the ECCC NCC page 'Cyber Security Department - Poland'; the parent ministry is not stated in the text seen.", None),
-    "PT": ("Centro Nacional de Cibersegurança (CNCS)", "pt", "Within the Gabinete Nacional de Segurança (GNS).", None),
-    "SK": ("Kompetenčné a certifikačné centrum kybernetickej bezpečnosti (KCCKB)", "sk", "A contributory organisation of the Národný bezpečnostný úrad (NBÚ).", None),
+    "PL": (
+        "Cyber Security Department",
+        "en",
+        "Title of the ECCC NCC page 'Cyber Security Department - Poland'; the parent ministry is not stated in the text seen.",
+        None,
+    ),
+    "PT": (
+        "Centro Nacional de Cibersegurança (CNCS)",
+        "pt",
+        "Within the Gabinete Nacional de Segurança (GNS).",
+        None,
+    ),
+    "SK": (
+        "Kompetenčné a certifikačné centrum kybernetickej bezpečnosti (KCCKB)",
+        "sk",
+        "A contributory organisation of the Národný bezpečnostný úrad (NBÚ).",
+        None,
+    ),
     "ES": ("Instituto Nacional de Ciberseguridad (INCIBE)", "es", None, None),
-    "SE": ("MSB (Swedish Civil Contingencies Agency)", "en", "In cooperation with Vinnova and Digg.", None),
+    "SE": (
+        "MSB (Swedish Civil Contingencies Agency)",
+        "en",
+        "In cooperation with Vinnova and Digg.",
+        None,
+    ),
 }
-
 
 
 def turtle_string(text: str) -> str:
@@ -175,7 +254,7 @@ def build_nccs(rows: list[dict], names: dict[str, str]) -> str:
         "# The National Coordination Centres, one per Member State (Article 6 of Regulation (EU) 2021/887).",
         "# Names, hosts, websites and cities only as the project's NCC fact sheet gives them, each node",
         "# with the sources and confidence the fact sheet gives; facts it marks unknown are left out.",
-        "# rdfs:label is a description (\"National Coordination Centre of …\"), not a name; names are",
+        '# rdfs:label is a description ("National Coordination Centre of …"), not a name; names are',
         "# skos:prefLabel / skos:altLabel. Generated by scripts/build_reference_data.py.",
         PREFIXES,
     ]
@@ -183,9 +262,19 @@ def build_nccs(rows: list[dict], names: dict[str, str]) -> str:
         cc = row["country_code"]
         iri = f"id/ncc/{cc.lower()}"
         country = names[row["country_authority_iri"]]
-        confidence = row["confidence"] if row["confidence"] != "none" else "high (existence); nothing else found"
-        cited = sources(row["source"]) if not row["source"].lower().startswith(("not found", "unknown")) else []
-        provenance = [f"dcterms:source {s}" for s in cited] + [f"ccn:confidence {turtle_string(confidence)}"]
+        confidence = (
+            row["confidence"]
+            if row["confidence"] != "none"
+            else "high (existence); nothing else found"
+        )
+        cited = (
+            sources(row["source"])
+            if not row["source"].lower().startswith(("not found", "unknown"))
+            else []
+        )
+        provenance = [f"dcterms:source {s}" for s in cited] + [
+            f"ccn:confidence {turtle_string(confidence)}"
+        ]
         # The NCC's existence and its place in the Network rest on the Regulation and the Centre.
         existence = [f"dcterms:source {s}" for s in NETWORK_SOURCES]
         props = [
@@ -196,7 +285,9 @@ def build_nccs(rows: list[dict], names: dict[str, str]) -> str:
         ]
         labels = NCC_NAMES.get(cc, [])
         for i, (text, lang) in enumerate(labels):
-            props.append(f"{'skos:prefLabel' if i == 0 else 'skos:altLabel'} {turtle_string(text)}@{lang}")
+            props.append(
+                f"{'skos:prefLabel' if i == 0 else 'skos:altLabel'} {turtle_string(text)}@{lang}"
+            )
         for text, lang in NCC_DESIGNATIONS.get(cc, []):
             props.append(f"skos:hiddenLabel {turtle_string(text)}@{lang}")
         site = website(row["website"])
@@ -220,7 +311,11 @@ def build_nccs(rows: list[dict], names: dict[str, str]) -> str:
             lines.append(f"<{iri}#host> " + " ;\n    ".join(host + provenance) + " .\n")
         if place:
             name, full = place
-            address = ["a locn:Address", f"locn:postName {turtle_string(name)}", f"locn:adminUnitL1 {turtle_string(cc)}"]
+            address = [
+                "a locn:Address",
+                f"locn:postName {turtle_string(name)}",
+                f"locn:adminUnitL1 {turtle_string(cc)}",
+            ]
             if full:
                 address.append(f"locn:fullAddress {turtle_string(full)}")
             lines.append(f"<{iri}#address> " + " ;\n    ".join(address + provenance) + " .\n")
@@ -255,7 +350,7 @@ def build_taxonomy(rows: list[dict], ids: dict[str, dict]) -> str:
         PREFIXES,
         "<id/scheme/jrc-taxonomy> a skos:ConceptScheme ;",
         '    skos:prefLabel "JRC European Cybersecurity Taxonomy"@en ;',
-        '    dcterms:description "The taxonomy of cybersecurity research domains, sectors, and technologies and use cases proposed by the European Commission\'s Joint Research Centre and used by the ECCC ATLAS and the National Coordination Centres\' registration forms."@en ;',
+        "    dcterms:description \"The taxonomy of cybersecurity research domains, sectors, and technologies and use cases proposed by the European Commission's Joint Research Centre and used by the ECCC ATLAS and the National Coordination Centres' registration forms.\"@en ;",
         "    dcterms:source <https://doi.org/10.2760/106002> ;",
         "    skos:hasTopConcept "
         + ", ".join(f"<id/taxonomy/{r['code']}>" for r in rows if not r["parent"])
@@ -263,7 +358,11 @@ def build_taxonomy(rows: list[dict], ids: dict[str, dict]) -> str:
     ]
     for kind, name in COLLECTION.items():
         members = ", ".join(f"<id/taxonomy/{r['code']}>" for r in rows if r["kind"] == kind)
-        label = {"domain": "Research domains", "sector": "Sectors", "technology": "Technologies and use cases"}[kind]
+        label = {
+            "domain": "Research domains",
+            "sector": "Sectors",
+            "technology": "Technologies and use cases",
+        }[kind]
         lines.append(
             f"<id/taxonomy/{name}> a skos:Collection ;\n"
             f"    skos:prefLabel {turtle_string(label)}@en ;\n"
@@ -299,12 +398,21 @@ def main() -> int:
     names = country_names()
     ncc_rows = list(csv.DictReader((FACTS / "ncc.csv").open(encoding="utf-8")))
     taxonomy_rows = list(csv.DictReader((FACTS / "jrc_taxonomy.csv").open(encoding="utf-8")))
-    ids = {r["code"]: r for r in csv.DictReader((FACTS / "jrc_taxonomy_ids.csv").open(encoding="utf-8"))}
+    ids = {
+        r["code"]: r
+        for r in csv.DictReader((FACTS / "jrc_taxonomy_ids.csv").open(encoding="utf-8"))
+    }
     (ROOT / "data" / "vocabularies").mkdir(parents=True, exist_ok=True)
     (ROOT / "data" / "records").mkdir(parents=True, exist_ok=True)
-    (ROOT / "data" / "vocabularies" / "member-states.ttl").write_text(build_member_states(ncc_rows, names), encoding="utf-8")
-    (ROOT / "data" / "records" / "nccs.ttl").write_text(build_nccs(ncc_rows, names), encoding="utf-8")
-    (ROOT / "data" / "vocabularies" / "taxonomy.ttl").write_text(build_taxonomy(taxonomy_rows, ids), encoding="utf-8")
+    (ROOT / "data" / "vocabularies" / "member-states.ttl").write_text(
+        build_member_states(ncc_rows, names), encoding="utf-8"
+    )
+    (ROOT / "data" / "records" / "nccs.ttl").write_text(
+        build_nccs(ncc_rows, names), encoding="utf-8"
+    )
+    (ROOT / "data" / "vocabularies" / "taxonomy.ttl").write_text(
+        build_taxonomy(taxonomy_rows, ids), encoding="utf-8"
+    )
     return 0
 
 

@@ -69,16 +69,27 @@ def create_app(
         "writer": writer,
         "submissions_log": submissions_log,
         "stewards": Stewards(Path(settings.data_dir)),
-        "cache": ResponseCache(Path(settings.data_dir) / "cache" / "responses.sqlite", settings.cache_mb * 1024 * 1024)
-        if settings.cache_mb else None,
+        "cache": ResponseCache(
+            Path(settings.data_dir) / "cache" / "responses.sqlite", settings.cache_mb * 1024 * 1024
+        )
+        if settings.cache_mb
+        else None,
     }
     # What follows a write, in this order, under its lock: the portal index, the submission log,
     # then the dumps (scheduled, built later).
-    writer.listen(lambda outcome: outcome.accepted and not outcome.unchanged
-                  and portal.apply(outcome.written, *outcome.generations, store))
+    writer.listen(
+        lambda outcome: (
+            outcome.accepted
+            and not outcome.unchanged
+            and portal.apply(outcome.written, *outcome.generations, store)
+        )
+    )
     writer.listen(submissions_log)
-    writer.listen(lambda outcome: outcome.accepted and not outcome.unchanged
-                  and catalog.rebuild_in_background(app))
+    writer.listen(
+        lambda outcome: (
+            outcome.accepted and not outcome.unchanged and catalog.rebuild_in_background(app)
+        )
+    )
     request_log.init_app(app)
     errors.init_app(app)
     request_checks.init_app(app)

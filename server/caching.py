@@ -23,8 +23,13 @@ from server import context
 _NOT_KEPT = {"content-length", "date", "set-cookie", "ccn-cache"}
 
 
-def cached(view: Callable | None = None, *, per_host: bool = False,
-           version: Callable[[], str] | None = None, params: tuple[str, ...] | None = None) -> Callable:
+def cached(
+    view: Callable | None = None,
+    *,
+    per_host: bool = False,
+    version: Callable[[], str] | None = None,
+    params: tuple[str, ...] | None = None,
+) -> Callable:
     """Serve `view` from the cache. `per_host`: its answers name the URL they were asked at
     (the sitemap, the service description), so the host is part of the key — a forged Host
     header must never reach anyone else's answer. `version`: what the answers depend on, when
@@ -40,11 +45,19 @@ def cached(view: Callable | None = None, *, per_host: bool = False,
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
         current = (version() if version else context.generation()) or "empty"
-        query = request.query_string.decode("latin-1") if params is None else urlencode(
-            sorted((name, value) for name in params for value in request.args.getlist(name)))
+        query = (
+            request.query_string.decode("latin-1")
+            if params is None
+            else urlencode(
+                sorted((name, value) for name in params for value in request.args.getlist(name))
+            )
+        )
         key = cache.key(
-            request.host if per_host else "", request.path, query,
-            request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
+            request.host if per_host else "",
+            request.path,
+            query,
+            request.headers.get("Accept", ""),
+            request.headers.get("Accept-Language", ""),
         )
         hit = cache.get(key, current)
         if hit is not None:
@@ -71,7 +84,9 @@ def _entry(response: Response, body: bytes) -> CachedResponse:
     return CachedResponse(response.status_code, headers, body)
 
 
-def _tee(chunks: Iterable, cache: ResponseCache, key: str, version: str, response: Response) -> Iterator[bytes]:
+def _tee(
+    chunks: Iterable, cache: ResponseCache, key: str, version: str, response: Response
+) -> Iterator[bytes]:
     """Pass `chunks` on; keep the whole body once it has all gone out, if it is small enough."""
     parts: list[bytes] | None = []
     size = 0

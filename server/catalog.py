@@ -11,7 +11,16 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, has_request_context, render_template, request, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    send_file,
+)
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
@@ -48,7 +57,9 @@ def manifest(*, build: bool = False) -> dumps.Manifest:
     stale = published is not None and state is not None and published.version != state.data_version
     if published is None or (stale and build):
         base = context.settings().base_iri
-        published = dumps.build_dumps(store, base, _root(), catalogue_feed.recorder(store, base, _root()))
+        published = dumps.build_dumps(
+            store, base, _root(), catalogue_feed.recorder(store, base, _root())
+        )
     elif stale and has_request_context():
         rebuild_in_background(current_app._get_current_object())
     return published
@@ -121,7 +132,10 @@ def _serialize(graph: Graph, media_type: str) -> Response:
 
 
 def _names() -> dict[str, str]:
-    return {str(r["code"]): str(r["name"]) for r in context.store().select(queries.load("member_state_names"))}
+    return {
+        str(r["code"]): str(r["name"])
+        for r in context.store().select(queries.load("member_state_names"))
+    }
 
 
 @blueprint.route("/catalog", defaults={"suffix": None}, methods=["GET", "HEAD"])
@@ -139,7 +153,9 @@ def catalog(suffix):
         return error_response(404, "Not Found", f"The catalogue comes as {', '.join(SUFFIXES)}.")
     profile = request.args.get("profile", "3.0.1")
     if profile not in PROFILES:
-        return error_response(400, "Bad Request", f"profile= is one of {', '.join(PROFILES)} (DCAT-AP versions).")
+        return error_response(
+            400, "Bad Request", f"profile= is one of {', '.join(PROFILES)} (DCAT-AP versions)."
+        )
     page_text = request.args.get("page")
     page = whole_number(page_text)
     if page_text is not None and page is None:
@@ -147,15 +163,17 @@ def catalog(suffix):
     settings = context.settings()
     published = manifest()
     state = context.store().state()
-    loaded = (state.loaded_at if state and state.loaded_at else "1970-01-01T00:00:00")
+    loaded = state.loaded_at if state and state.loaded_at else "1970-01-01T00:00:00"
     graph = catalogue_graph(settings.base_iri, published, loaded, _names(), profile)
     if page is not None:
         graph = _page(graph, settings.base_iri, page)
         if graph is None:
             return error_response(404, "Not Found", "There is no such page of the catalogue.")
     if media_type == formats.HTML:
-        return Response(render_template("catalog.html", manifest=published, base=settings.base_iri),
-                        content_type=f"{formats.HTML}; charset=utf-8")
+        return Response(
+            render_template("catalog.html", manifest=published, base=settings.base_iri),
+            content_type=f"{formats.HTML}; charset=utf-8",
+        )
     response = _serialize(graph, media_type)
     response.headers["Content-Profile"] = f"<{PROFILES[profile]}>"
     return response
@@ -168,7 +186,7 @@ def _page(graph: Graph, base: str, number: int) -> Graph | None:
     pages = max(1, (len(datasets) + PAGE_SIZE - 1) // PAGE_SIZE)
     if number < 1 or number > pages:
         return None
-    keep = set(datasets[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
+    keep = set(datasets[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
     dropped = set(datasets) - keep
     out = Graph()
     for s, p, o in graph:
@@ -226,9 +244,17 @@ def void(suffix):
     g.add((dataset, VOID.entities, Literal(sum(stats["classes"].values()), datatype=XSD.integer)))
     for file in published.datasets["graph"]["files"].values():
         g.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/{file['file']}")))
-    for vocabulary in ("https://w3id.org/ccn-graph/ontology#", "http://www.w3.org/ns/org#", "http://www.w3.org/2004/02/skos/core#",
-                       "http://purl.org/dc/terms/", "http://www.w3.org/ns/prov#", "http://www.w3.org/ns/locn#",
-                       "http://www.w3.org/2006/time#", "https://schema.org/", "http://data.europa.eu/s66#"):
+    for vocabulary in (
+        "https://w3id.org/ccn-graph/ontology#",
+        "http://www.w3.org/ns/org#",
+        "http://www.w3.org/2004/02/skos/core#",
+        "http://purl.org/dc/terms/",
+        "http://www.w3.org/ns/prov#",
+        "http://www.w3.org/ns/locn#",
+        "http://www.w3.org/2006/time#",
+        "https://schema.org/",
+        "http://data.europa.eu/s66#",
+    ):
         g.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
     for index, (cls, count) in enumerate(sorted(stats["classes"].items())):
         partition = URIRef(f"{dataset}#class-{index}")
@@ -247,9 +273,13 @@ def void(suffix):
 @blueprint.route("/dumps/", methods=["GET"])
 def dump_index():
     published = manifest()
-    files = [(d, f) for d in sorted(published.datasets) for f in published.datasets[d]["files"].values()]
-    return Response(render_template("dumps.html", files=files, version=published.version),
-                    content_type=f"{formats.HTML}; charset=utf-8")
+    files = [
+        (d, f) for d in sorted(published.datasets) for f in published.datasets[d]["files"].values()
+    ]
+    return Response(
+        render_template("dumps.html", files=files, version=published.version),
+        content_type=f"{formats.HTML}; charset=utf-8",
+    )
 
 
 @blueprint.route("/dumps/<name>", methods=["GET", "HEAD"])
@@ -287,41 +317,56 @@ def catalog_feed(number: int | None):
     if number is not None and not 1 <= number <= pages:
         return error_response(404, "Not Found", f"The catalogue's feed has {pages} page(s) so far.")
     stream = f"<{base}catalog/feed>"
-    default = [f"{stream} <{RDF.type}> <{_LDES}EventStream>",
-               f"{stream} <{_LDES}timestampPath> <{_AS}published>",
-               f"{stream} <{_LDES}versionOfPath> <{_AS}object>",
-               f"{stream} <{_TREE}view> <{base}catalog/feed/1>",
-               f"{stream} <{DCTERMS.conformsTo}> <https://semiceu.github.io/LDES-DCAT-AP-feeds/>"]
+    default = [
+        f"{stream} <{RDF.type}> <{_LDES}EventStream>",
+        f"{stream} <{_LDES}timestampPath> <{_AS}published>",
+        f"{stream} <{_LDES}versionOfPath> <{_AS}object>",
+        f"{stream} <{_TREE}view> <{base}catalog/feed/1>",
+        f"{stream} <{DCTERMS.conformsTo}> <https://semiceu.github.io/LDES-DCAT-AP-feeds/>",
+    ]
     named: dict[str, list[str]] = {}
     full = False
     if number is not None:
-        shown = recorded[(number - 1) * FEED_PAGE:number * FEED_PAGE]
+        shown = recorded[(number - 1) * FEED_PAGE : number * FEED_PAGE]
         full = len(recorded) >= number * FEED_PAGE
         page = f"<{base}catalog/feed/{number}>"
         default.append(f"{page} <{RDF.type}> <{_TREE}Node>")
         if full:
             relation = f"<{base}catalog/feed/{number}#next>"
-            default += [f"{page} <{_TREE}relation> {relation}",
-                        f"{relation} <{RDF.type}> <{_TREE}GreaterThanOrEqualToRelation>",
-                        f"{relation} <{_TREE}node> <{base}catalog/feed/{number + 1}>",
-                        f"{relation} <{_TREE}path> <{_AS}published>",
-                        f'{relation} <{_TREE}value> "{shown[-1]["published"]}"^^<{XSD.dateTime}>']
+            default += [
+                f"{page} <{_TREE}relation> {relation}",
+                f"{relation} <{RDF.type}> <{_TREE}GreaterThanOrEqualToRelation>",
+                f"{relation} <{_TREE}node> <{base}catalog/feed/{number + 1}>",
+                f"{relation} <{_TREE}path> <{_AS}published>",
+                f'{relation} <{_TREE}value> "{shown[-1]["published"]}"^^<{XSD.dateTime}>',
+            ]
         for activity in shown:
             node = f"<{base}id/catalog-change/{activity['sequence']}>"
-            default += [f"{stream} <{_TREE}member> {node}",
-                        f"{node} <{RDF.type}> <{_AS}{activity['type']}>",
-                        f"{node} <{_AS}object> <{activity['object']}>",
-                        f'{node} <{_AS}published> "{activity["published"]}"^^<{XSD.dateTime}>']
+            default += [
+                f"{stream} <{_TREE}member> {node}",
+                f"{node} <{RDF.type}> <{_AS}{activity['type']}>",
+                f"{node} <{_AS}object> <{activity['object']}>",
+                f'{node} <{_AS}published> "{activity["published"]}"^^<{XSD.dateTime}>',
+            ]
             # The entity as it then was, in the activity's own graph.
-            named[node] = [line.rstrip()[:-1].rstrip() for line in activity.get("description", "").splitlines() if line]
+            named[node] = [
+                line.rstrip()[:-1].rstrip()
+                for line in activity.get("description", "").splitlines()
+                if line
+            ]
     if media_type == formats.N_QUADS.media_type:
         text = "".join(f"{t} .\n" for t in sorted(default))
         text += "".join(f"{t} {g} .\n" for g in sorted(named) for t in sorted(named[g]))
     else:
         text = "".join(f"{t} .\n" for t in sorted(default))
-        text += "".join(f"\n{g} {{\n" + "".join(f"  {t} .\n" for t in sorted(named[g])) + "}\n" for g in sorted(named))
+        text += "".join(
+            f"\n{g} {{\n" + "".join(f"  {t} .\n" for t in sorted(named[g])) + "}\n"
+            for g in sorted(named)
+        )
     response = Response(text, content_type=f"{media_type}; charset=utf-8")
     response.headers["Vary"] = "Accept"
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if full else "public, max-age=10"
+    response.headers["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if full else "public, max-age=10"
+    )
     return response

@@ -69,23 +69,51 @@ def stream():
     total = history.count(context.store())
     pages = _pages(total)
     if media_type == formats.ACTIVITY_STREAMS.media_type:
-        body = json.dumps({
-            "@context": AS2_CONTEXT, "id": str(_stream(base)), "type": "OrderedCollection",
-            "summary": "Every change to a record of CCN Graph, oldest first.", "totalItems": total,
-            "first": {"id": str(_page_iri(base, 1)), "type": "OrderedCollectionPage"},
-            "last": {"id": str(_page_iri(base, pages)), "type": "OrderedCollectionPage"},
-        }, indent=1)
+        body = json.dumps(
+            {
+                "@context": AS2_CONTEXT,
+                "id": str(_stream(base)),
+                "type": "OrderedCollection",
+                "summary": "Every change to a record of CCN Graph, oldest first.",
+                "totalItems": total,
+                "first": {"id": str(_page_iri(base, 1)), "type": "OrderedCollectionPage"},
+                "last": {"id": str(_page_iri(base, pages)), "type": "OrderedCollectionPage"},
+            },
+            indent=1,
+        )
     elif media_type == formats.HTML:
-        body = render_template("changes.html", page=None, pages=pages, total=total, rows=[],
-                               first=url_for("changes.page", number=1), last=url_for("changes.page", number=pages))
+        body = render_template(
+            "changes.html",
+            page=None,
+            pages=pages,
+            total=total,
+            rows=[],
+            first=url_for("changes.page", number=1),
+            last=url_for("changes.page", number=pages),
+        )
     else:
         graph = _stream_graph(base)
         graph.add((_stream(base), DCTERMS.title, Literal("CCN Graph change feed", lang="en")))
-        graph.add((_stream(base), DCTERMS.description, Literal(
-            f"Every version of every record, oldest first, {FEED_PAGE} a page; {total} so far.", lang="en")))
+        graph.add(
+            (
+                _stream(base),
+                DCTERMS.description,
+                Literal(
+                    f"Every version of every record, oldest first, {FEED_PAGE} a page; {total} so far.",
+                    lang="en",
+                ),
+            )
+        )
         body = _serialize(graph, media_type, _stream(base))
-    return _answer(body, media_type, "public, max-age=10", [
-        f'<{url_for("changes.page", number=1)}>; rel="first"', f'<{url_for("changes.page", number=pages)}>; rel="last"'])
+    return _answer(
+        body,
+        media_type,
+        "public, max-age=10",
+        [
+            f'<{url_for("changes.page", number=1)}>; rel="first"',
+            f'<{url_for("changes.page", number=pages)}>; rel="last"',
+        ],
+    )
 
 
 @blueprint.route("/changes/<int:number>", methods=["GET", "HEAD"])
@@ -101,26 +129,44 @@ def page(number: int):
     total = history.count(store)
     pages = _pages(total)
     if number < 1 or number > pages:
-        return error_response(404, "Not Found", f"The change feed has {pages} page(s) so far: /changes/1 … /changes/{pages}.")
+        return error_response(
+            404,
+            "Not Found",
+            f"The change feed has {pages} page(s) so far: /changes/1 … /changes/{pages}.",
+        )
     first = (number - 1) * FEED_PAGE + 1
     members = history.by_sequence(store, first, min(total, number * FEED_PAGE))
     full = total >= number * FEED_PAGE
     if media_type == formats.ACTIVITY_STREAMS.media_type:
         body = json.dumps(_as2_page(base, number, pages, full, members), indent=1)
     elif media_type == formats.HTML:
-        body = render_template("changes.html", page=number, pages=pages, total=total, rows=[_row(v) for v in members],
-                               first=url_for("changes.page", number=1), last=url_for("changes.page", number=pages),
-                               prev=url_for("changes.page", number=number - 1) if number > 1 else None,
-                               next=url_for("changes.page", number=number + 1) if full else None)
+        body = render_template(
+            "changes.html",
+            page=number,
+            pages=pages,
+            total=total,
+            rows=[_row(v) for v in members],
+            first=url_for("changes.page", number=1),
+            last=url_for("changes.page", number=pages),
+            prev=url_for("changes.page", number=number - 1) if number > 1 else None,
+            next=url_for("changes.page", number=number + 1) if full else None,
+        )
     else:
-        body = _serialize(_page_graph(base, number, full, members), media_type, _page_iri(base, number))
+        body = _serialize(
+            _page_graph(base, number, full, members), media_type, _page_iri(base, number)
+        )
     links = [f'<{url_for("changes.stream")}>; rel="collection"']
     if number > 1:
         links.append(f'<{url_for("changes.page", number=number - 1)}>; rel="prev"')
     if full:
         links.append(f'<{url_for("changes.page", number=number + 1)}>; rel="next"')
     # A full page never changes; the newest grows with each write.
-    return _answer(body, media_type, "public, max-age=31536000, immutable" if full else "public, max-age=5", links)
+    return _answer(
+        body,
+        media_type,
+        "public, max-age=31536000, immutable" if full else "public, max-age=5",
+        links,
+    )
 
 
 def _answer(body: str, media_type: str, cache: str, links: list[str]) -> Response:
@@ -158,8 +204,15 @@ def _page_graph(base: str, number: int, full: bool, members: list[history.Versio
     for version in members:
         subject = URIRef(version.iri)
         graph.add((_stream(base), TREE.member, subject))
-        for triple in history.version_triples(base, version.graph, version.number, version.sequence, version.kind,
-                                              version.activity, version.time):
+        for triple in history.version_triples(
+            base,
+            version.graph,
+            version.number,
+            version.sequence,
+            version.kind,
+            version.activity,
+            version.time,
+        ):
             graph.add(triple)
         if not version.deleted:
             graph.add((subject, history.CCN.snapshot, Literal(version.text())))
@@ -187,17 +240,25 @@ def _memento_path(version: history.Version) -> str | None:
 
 def _row(version: history.Version) -> dict:
     path = document_path(context.settings().base_iri, version.entity) if version.entity else None
-    return {"sequence": version.sequence, "time": f"{version.time:%Y-%m-%d %H:%M:%S}",
-            "change": history.kind_name(version.kind), "what": version.entity or version.graph,
-            "href": document_url(path) if path else None, "version": version.number,
-            "memento": document_url(_memento_path(version)) if _memento_path(version) else None}
+    return {
+        "sequence": version.sequence,
+        "time": f"{version.time:%Y-%m-%d %H:%M:%S}",
+        "change": history.kind_name(version.kind),
+        "what": version.entity or version.graph,
+        "href": document_url(path) if path else None,
+        "version": version.number,
+        "memento": document_url(_memento_path(version)) if _memento_path(version) else None,
+    }
 
 
-def _as2_page(base: str, number: int, pages: int, full: bool, members: list[history.Version]) -> dict:
+def _as2_page(
+    base: str, number: int, pages: int, full: bool, members: list[history.Version]
+) -> dict:
     items = []
     for version in members:
         item = {
-            "id": version.iri, "type": _AS2_TYPES[history.kind_name(version.kind)],
+            "id": version.iri,
+            "type": _AS2_TYPES[history.kind_name(version.kind)],
             "published": version.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "object": {"id": version.entity or version.graph, "type": "Object"},
         }
@@ -208,8 +269,12 @@ def _as2_page(base: str, number: int, pages: int, full: bool, members: list[hist
             item["actor"] = version.agent
         items.append(item)
     out = {
-        "@context": AS2_CONTEXT, "id": str(_page_iri(base, number)), "type": "OrderedCollectionPage",
-        "partOf": str(_stream(base)), "startIndex": (number - 1) * FEED_PAGE, "orderedItems": items,
+        "@context": AS2_CONTEXT,
+        "id": str(_page_iri(base, number)),
+        "type": "OrderedCollectionPage",
+        "partOf": str(_stream(base)),
+        "startIndex": (number - 1) * FEED_PAGE,
+        "orderedItems": items,
     }
     if number > 1:
         out["prev"] = str(_page_iri(base, number - 1))

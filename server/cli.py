@@ -7,8 +7,8 @@ import logging
 import os
 import shutil
 import sys
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 
 from ccn_graph import cli, loading, reference
 from ccn_graph.settings import Settings
@@ -24,7 +24,9 @@ def _add_serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="CCN_PORT: port to listen on")
     parser.add_argument("--workers", type=int, help="CCN_WORKERS: web worker processes")
     parser.add_argument(
-        "--debug", action="store_true", help="Flask's development server with debugging (never in production)"
+        "--debug",
+        action="store_true",
+        help="Flask's development server with debugging (never in production)",
     )
 
 
@@ -42,7 +44,9 @@ def prepare_store(store: Store, settings: Settings) -> None:
         else:
             log.warning("the store is empty and CCN_AUTOLOAD is off; run `ccn-graph load`")
     elif state.reference_version != reference.reference_version():
-        log.warning("the bundled reference data changed since the store was loaded; run `ccn-graph load`")
+        log.warning(
+            "the bundled reference data changed since the store was loaded; run `ccn-graph load`"
+        )
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,13 +65,26 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             prepare_store(store, settings)
         except loading.BaseMismatch as exc:
             raise cli.CommandError(str(exc)) from None
-        on_deadline = (lambda: request_restart(Path(settings.data_dir))) if server is not None else (lambda: None)
-        app = create_app(settings, store, on_query_deadline=on_deadline, metrics_dir=_metrics_dir(settings))
+        on_deadline = (
+            (lambda: request_restart(Path(settings.data_dir)))
+            if server is not None
+            else (lambda: None)
+        )
+        app = create_app(
+            settings, store, on_query_deadline=on_deadline, metrics_dir=_metrics_dir(settings)
+        )
         extensions = app.extensions["ccn_graph"]
         if extensions["portal"].generation() != store.generation():
-            log.info("bringing the portal index up to the store (after a bulk load or an interrupted write)")
+            log.info(
+                "bringing the portal index up to the store (after a bulk load or an interrupted write)"
+            )
             extensions["portal"].ensure(store, store.generation(), extensions["writer"].write_lock)
-        log.info("serving CCN Graph at http://%s:%s/ (base IRI %s)", settings.host, settings.port, settings.base_iri)
+        log.info(
+            "serving CCN Graph at http://%s:%s/ (base IRI %s)",
+            settings.host,
+            settings.port,
+            settings.base_iri,
+        )
         if args.debug:
             app.run(host=settings.host, port=settings.port, debug=True, use_reloader=False)
         else:
@@ -88,7 +105,12 @@ def _metrics_dir(settings: Settings) -> str:
     return str(folder)
 
 
-SERVE: cli.Command = ("serve", "run the web service (and the managed store)", _add_serve_args, _cmd_serve)
+SERVE: cli.Command = (
+    "serve",
+    "run the web service (and the managed store)",
+    _add_serve_args,
+    _cmd_serve,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

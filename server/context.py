@@ -18,7 +18,9 @@ def store() -> Store:
     since those after the write itself must not fail once the store has it."""
     if "ccn_store" not in g:
         shared = current_app.extensions["ccn_graph"]["store"]
-        reads = has_request_context() and (request.method in ("GET", "HEAD") or request.endpoint == "sparql.endpoint")
+        reads = has_request_context() and (
+            request.method in ("GET", "HEAD") or request.endpoint == "sparql.endpoint"
+        )
         g.ccn_store = shared.refusing_when_spent() if reads else shared
     return g.ccn_store
 

@@ -32,7 +32,9 @@ def init_app(app: Flask) -> None:
         text = str(exc)
         # A sentence, unless it starts with a name (an IRI keeps its case).
         first = text[:1] if text.startswith(("http://", "https://", "<")) else text[:1].upper()
-        response = error_response(exc.status, exc.title, f"{first}{text[1:]}{'' if text.endswith('.') else '.'}")
+        response = error_response(
+            exc.status, exc.title, f"{first}{text[1:]}{'' if text.endswith('.') else '.'}"
+        )
         if isinstance(exc, WorkedOutTooLong):
             response.headers["Retry-After"] = "5"
         return response
@@ -51,4 +53,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        return error_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
+        return error_response(
+            500, "Internal Server Error", "An unexpected error occurred; it has been logged."
+        )

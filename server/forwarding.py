@@ -21,9 +21,25 @@ __all__ = ["init_app", "is_write"]
 _WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 _WRITE_PATHS = ("/submissions", "/graphs", "/update")
 # What a writer needs from the request, and what the client needs from the writer's answer.
-_REQUEST_HEADERS = ("Authorization", "Content-Type", "Content-Encoding", "If-Match", "If-None-Match", "Accept",
-                    "Accept-Language", "User-Agent")
-_RESPONSE_HEADERS = ("Content-Type", "ETag", "Location", "WWW-Authenticate", "Vary", "Retry-After", "Allow")
+_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Content-Encoding",
+    "If-Match",
+    "If-None-Match",
+    "Accept",
+    "Accept-Language",
+    "User-Agent",
+)
+_RESPONSE_HEADERS = (
+    "Content-Type",
+    "ETag",
+    "Location",
+    "WWW-Authenticate",
+    "Vary",
+    "Retry-After",
+    "Allow",
+)
 
 
 def is_write(method: str, path: str) -> bool:
@@ -38,25 +54,40 @@ def init_app(app: Flask) -> None:
         if not writer or not is_write(request.method, request.path):
             return None
         body = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH (413 past it)
-        headers = {name: request.headers[name] for name in _REQUEST_HEADERS if name in request.headers}
-        headers["X-Forwarded-For"] = ", ".join(filter(None, (request.headers.get("X-Forwarded-For"),
-                                                              request.remote_addr)))
+        headers = {
+            name: request.headers[name] for name in _REQUEST_HEADERS if name in request.headers
+        }
+        headers["X-Forwarded-For"] = ", ".join(
+            filter(None, (request.headers.get("X-Forwarded-For"), request.remote_addr))
+        )
         path = request.full_path if request.query_string else request.path
         try:
             status, answer_headers, content = client.forward(
-                writer, request.method, path, headers, body, timeout=context.settings().query_timeout + 60)
+                writer,
+                request.method,
+                path,
+                headers,
+                body,
+                timeout=context.settings().query_timeout + 60,
+            )
         except client.Unreachable as exc:
-            response = error_response(503, "Service Unavailable",
-                                      f"Writes are made by the instance at {writer}, which cannot be reached now "
-                                      f"({exc}); nothing was written. Try again shortly.")
+            response = error_response(
+                503,
+                "Service Unavailable",
+                f"Writes are made by the instance at {writer}, which cannot be reached now "
+                f"({exc}); nothing was written. Try again shortly.",
+            )
             response.headers["Retry-After"] = "5"
             return response
         except client.AnswerLost as exc:
             # No Retry-After: sending it again may write it twice.
-            return error_response(504, "Gateway Timeout",
-                                  f"The write was sent to the instance at {writer}, which makes writes, but its "
-                                  f"answer did not come back ({exc}): it may have been written. Look at the record "
-                                  f"(or its history) before sending it again, or send it again with If-Match.")
+            return error_response(
+                504,
+                "Gateway Timeout",
+                f"The write was sent to the instance at {writer}, which makes writes, but its "
+                f"answer did not come back ({exc}): it may have been written. Look at the record "
+                f"(or its history) before sending it again, or send it again with If-Match.",
+            )
         response = Response(content, status=status)
         for name, value in answer_headers:
             if name.title() in _RESPONSE_HEADERS or name in _RESPONSE_HEADERS:

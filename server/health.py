@@ -22,7 +22,11 @@ def health():
         store["loaded"] = status.state is not None
     else:
         store["detail"] = status.detail
-    body = {"status": "ok" if status.reachable else "unavailable", "version": __version__, "store": store}
+    body = {
+        "status": "ok" if status.reachable else "unavailable",
+        "version": __version__,
+        "store": store,
+    }
     response = jsonify(body)
     response.status_code = 200 if status.reachable else 503
     response.headers["Cache-Control"] = "no-store"

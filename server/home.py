@@ -31,15 +31,33 @@ def home():
     data = figures(context.store(), context.portal())
     svg = network_map.render(data.nccs, data.members_by_state, _doc_href)
     names = {n["state"]: n["name"] for n in data.nccs}
-    by_state = sorted(((names.get(s, s), c, _doc_href(s), url_for("members.members", state=s))
-                       for s, c in data.members_by_state.items()), key=lambda r: (-r[1], r[0]))
-    links = [(rule, label) for rule, label in (("/sparql", "Query the graph in SPARQL"), ("/ontology", "The ontology"),
-                                                ("/shapes", "The shapes"), ("/catalog", "The DCAT-AP catalogue"),
-                                                ("/dumps/", "Downloads"), ("/validate", "Validate your data"))
-             if any(r.rule.rstrip("/") == rule.rstrip("/") for r in current_app.url_map.iter_rules())]
+    by_state = sorted(
+        (
+            (names.get(s, s), c, _doc_href(s), url_for("members.members", state=s))
+            for s, c in data.members_by_state.items()
+        ),
+        key=lambda r: (-r[1], r[0]),
+    )
+    links = [
+        (rule, label)
+        for rule, label in (
+            ("/sparql", "Query the graph in SPARQL"),
+            ("/ontology", "The ontology"),
+            ("/shapes", "The shapes"),
+            ("/catalog", "The DCAT-AP catalogue"),
+            ("/dumps/", "Downloads"),
+            ("/validate", "Validate your data"),
+        )
+        if any(r.rule.rstrip("/") == rule.rstrip("/") for r in current_app.url_map.iter_rules())
+    ]
     return render_template(
-        "home.html", totals=data.totals, by_state=by_state, by_domain=data.members_by_domain,
-        svg=svg, links=links, domain_href=_doc_href,
+        "home.html",
+        totals=data.totals,
+        by_state=by_state,
+        by_domain=data.members_by_domain,
+        svg=svg,
+        links=links,
+        domain_href=_doc_href,
     )
 
 
@@ -49,32 +67,64 @@ def search():
     query = request.args.get("q", "")
     offset = whole_number(request.args.get("offset", "0"))
     if offset is None:
-        return error_response(400, "Bad Request", "offset= takes the number of results to skip, such as 20.")
+        return error_response(
+            400, "Bad Request", "offset= takes the number of results to skip, such as 20."
+        )
     if len(query) > 200:
         return error_response(400, "Bad Request", "Search for at most 200 characters.")
     try:
         media_type = choose(request, (formats.JSON_FORMAT,), html=True)
     except NotAcceptable as exc:
         return error_response(406, "Not Acceptable", str(exc))
-    hits, total = context.portal().search(query, offset=offset, limit=PAGE) if query.strip() else ([], 0)
+    hits, total = (
+        context.portal().search(query, offset=offset, limit=PAGE) if query.strip() else ([], 0)
+    )
     if media_type == formats.JSON:
         body = {
-            "query": query, "total": total, "offset": offset, "limit": PAGE,
-            "results": [{"iri": h.iri, "label": h.label, "matched": h.matched, "kind": h.kind,
-                         "types": list(h.types), "document": url_for("linked_data.document", path=h.path)} for h in hits],
+            "query": query,
+            "total": total,
+            "offset": offset,
+            "limit": PAGE,
+            "results": [
+                {
+                    "iri": h.iri,
+                    "label": h.label,
+                    "matched": h.matched,
+                    "kind": h.kind,
+                    "types": list(h.types),
+                    "document": url_for("linked_data.document", path=h.path),
+                }
+                for h in hits
+            ],
         }
         if offset + PAGE < total:
             body["next"] = url_for("home.search", q=query, offset=offset + PAGE, format="json")
         response = current_app.json.response(body)
     else:
         vocabulary = context.app_extension("vocabulary")
-        response = Response(render_template(
-            "search.html", query=query, total=total, offset=offset, page=PAGE,
-            hits=[{"label": h.label, "matched": h.matched if h.matched != h.label else None,
-                   "href": document_url(h.path),
-                   "types": ", ".join(vocabulary.label(URIRef(t)) for t in h.types if t.startswith("https://w3id.org/"))}
-                  for h in hits],
-        ), content_type=f"{formats.HTML}; charset=utf-8")
+        response = Response(
+            render_template(
+                "search.html",
+                query=query,
+                total=total,
+                offset=offset,
+                page=PAGE,
+                hits=[
+                    {
+                        "label": h.label,
+                        "matched": h.matched if h.matched != h.label else None,
+                        "href": document_url(h.path),
+                        "types": ", ".join(
+                            vocabulary.label(URIRef(t))
+                            for t in h.types
+                            if t.startswith("https://w3id.org/")
+                        ),
+                    }
+                    for h in hits
+                ],
+            ),
+            content_type=f"{formats.HTML}; charset=utf-8",
+        )
     response.headers["Vary"] = "Accept"
     return response
 
@@ -90,13 +140,19 @@ def sitemap():
     page = request.args.get("page")
     start = 0 if page is None else whole_number(page)
     if start is None:
-        return error_response(400, "Bad Request", "page= takes a page number of the sitemap index, such as 0.")
+        return error_response(
+            400, "Bad Request", "page= takes a page number of the sitemap index, such as 0."
+        )
     if len(paths) > SITEMAP_PAGE and page is None:
         pages = (len(paths) + SITEMAP_PAGE - 1) // SITEMAP_PAGE
-        body = render_template("sitemap_index.xml", urls=[f"{root}/sitemap.xml?page={i}" for i in range(pages)])
+        body = render_template(
+            "sitemap_index.xml", urls=[f"{root}/sitemap.xml?page={i}" for i in range(pages)]
+        )
     else:
         first = start * SITEMAP_PAGE
-        body = render_template("sitemap.xml", urls=[f"{root}/doc/{p}" for p in paths[first:first + SITEMAP_PAGE]])
+        body = render_template(
+            "sitemap.xml", urls=[f"{root}/doc/{p}" for p in paths[first : first + SITEMAP_PAGE]]
+        )
     return Response(body, content_type=f"{formats.XML}; charset=utf-8")
 
 

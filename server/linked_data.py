@@ -102,8 +102,14 @@ def document(path: str):
             predicate, owner = after.split(" ")
             inverse_after = (check_iri(predicate), check_iri(owner))
         except (ValueError, InvalidIRI):
-            return vary(error_response(400, "Bad Request", "inverse_after= takes the key of the last link shown "
-                                        "(its property and owner IRIs, separated by a space): follow a 'More links' link."))
+            return vary(
+                error_response(
+                    400,
+                    "Bad Request",
+                    "inverse_after= takes the key of the last link shown "
+                    "(its property and owner IRIs, separated by a space): follow a 'More links' link.",
+                )
+            )
     etag = hashlib.sha256(
         f"{state.data_version if state else 0}|{iri}|{media_type}|{after}|{request.accept_languages}".encode()
     ).hexdigest()[:32]
@@ -112,17 +118,29 @@ def document(path: str):
         response.set_etag(etag)
         return vary(response)
     html = media_type == formats.HTML
-    description = describe(store, settings.base_iri, iri, inverse_after=inverse_after,
-                           index=context.portal() if html else None, inverse=html)
+    description = describe(
+        store,
+        settings.base_iri,
+        iri,
+        inverse_after=inverse_after,
+        index=context.portal() if html else None,
+        inverse=html,
+    )
     if description is None:
         return gone(media_type, path, iri) or _not_found(media_type, iri)
-    response = Response(representation(description, path, media_type), content_type=f"{media_type}; charset=utf-8")
+    response = Response(
+        representation(description, path, media_type), content_type=f"{media_type}; charset=utf-8"
+    )
     response.set_etag(etag)
-    response.headers["Link"] = ", ".join(alternate_links(path, media_type) + memento_links(path, iri))
+    response.headers["Link"] = ", ".join(
+        alternate_links(path, media_type) + memento_links(path, iri)
+    )
     return vary(response)
 
 
-def representation(description: Description, path: str, media_type: str, *, memento: dict | None = None) -> str:
+def representation(
+    description: Description, path: str, media_type: str, *, memento: dict | None = None
+) -> str:
     """The document at ``/doc/{path}`` about `description` in `media_type` (a memento's when
     `memento` says which version it is)."""
     if media_type == formats.HTML:
@@ -140,8 +158,11 @@ def representation(description: Description, path: str, media_type: str, *, meme
 
 def alternate_links(path: str, media_type: str) -> list[str]:
     """`Link` values naming the document's other variants."""
-    return [f'<{document_url(f"{path}.{s}")}>; rel="alternate"; type="{m}"'
-            for s, m in SUFFIXES.items() if m != media_type]
+    return [
+        f'<{document_url(f"{path}.{s}")}>; rel="alternate"; type="{m}"'
+        for s, m in SUFFIXES.items()
+        if m != media_type
+    ]
 
 
 # Nodes the service writes itself (provenance activities, versions): they have no record graph.
@@ -150,10 +171,15 @@ _NOT_RECORDS = ("activity", "version", "steward", "catalog-change")
 
 def memento_links(path: str, iri: str) -> list[str]:
     """`Link` values naming the TimeGate and TimeMap of a record's document (RFC 7089 §2.2.1)."""
-    if record_graph_for(context.settings().base_iri, iri) is None or path.split("/", 1)[0] in _NOT_RECORDS:
+    if (
+        record_graph_for(context.settings().base_iri, iri) is None
+        or path.split("/", 1)[0] in _NOT_RECORDS
+    ):
         return []
-    return [f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
-            f'<{url_for("history.timemap", path=path)}>; rel="timemap"; type="{formats.LINK_FORMAT.media_type}"']
+    return [
+        f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
+        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; type="{formats.LINK_FORMAT.media_type}"',
+    ]
 
 
 def gone(media_type: str, path: str, iri: str) -> Response | None:
@@ -230,6 +256,7 @@ def _document_triples(graph: Graph, base: str, path: str, iri: str) -> None:
 
 # -- HTML ------------------------------------------------------------------------------------------
 
+
 def _languages() -> tuple[str, ...]:
     return tuple(lang.split("-")[0].lower() for lang in request.accept_languages.values()) + ("en",)
 
@@ -266,7 +293,10 @@ def label_of(facts: _Facts, node, languages) -> str | None:
     for language in languages:
         for candidates in (names, labels):
             for literal in candidates:
-                if isinstance(literal, Literal) and (literal.language or "").split("-")[0].lower() == language:
+                if (
+                    isinstance(literal, Literal)
+                    and (literal.language or "").split("-")[0].lower() == language
+                ):
                     return str(literal)
     return _pick(names, languages) or _pick(labels, languages)
 
@@ -288,8 +318,12 @@ def link(iri: str) -> dict:
 
 def _value(facts: _Facts, node, languages, vocabulary) -> dict:
     if isinstance(node, Literal):
-        return {"kind": "literal", "text": str(node), "language": node.language,
-                "datatype": vocabulary.label(node.datatype) if node.datatype else None}
+        return {
+            "kind": "literal",
+            "text": str(node),
+            "language": node.language,
+            "datatype": vocabulary.label(node.datatype) if node.datatype else None,
+        }
     if isinstance(node, BNode):
         return {"kind": "bnode", "text": "(unnamed node)"}
     label = label_of(facts, node, languages)
@@ -297,7 +331,9 @@ def _value(facts: _Facts, node, languages, vocabulary) -> dict:
         label = vocabulary.label(node, languages)
     if label is None and "#" in str(node):
         # An owned node (an address, a registration) is named by what it is.
-        label = ", ".join(vocabulary.label(t, languages) for t in facts.objects(node, RDF.type)) or None
+        label = (
+            ", ".join(vocabulary.label(t, languages) for t in facts.objects(node, RDF.type)) or None
+        )
     return {"kind": "iri", "iri": str(node), "text": label or str(node), **link(str(node))}
 
 
@@ -308,11 +344,18 @@ def _groups(facts: _Facts, subject, languages, vocabulary) -> list[dict]:
         if predicate == RDF.type:
             continue
         slot = vocabulary.slot(classes, predicate)
-        values = [_value(facts, o, languages, vocabulary) for o in facts.objects(subject, predicate)]
+        values = [
+            _value(facts, o, languages, vocabulary) for o in facts.objects(subject, predicate)
+        ]
         values.sort(key=lambda v: v["text"].lower())
-        slots[(slot.group_order, slot.group)].append((slot.order, slot.name, str(predicate), values))
+        slots[(slot.group_order, slot.group)].append(
+            (slot.order, slot.name, str(predicate), values)
+        )
     return [
-        {"name": group, "rows": [{"name": n, "predicate": p, "values": v} for _, n, p, v in sorted(rows)]}
+        {
+            "name": group,
+            "rows": [{"name": n, "predicate": p, "values": v} for _, n, p, v in sorted(rows)],
+        }
         for (_, group), rows in sorted(slots.items())
     ]
 
@@ -324,23 +367,33 @@ def _html(description: Description, path: str, *, memento: dict | None = None) -
     facts = _Facts(graph)
     subject = description.subject
     title = label_of(facts, subject, languages) or description.iri
-    types = [{"iri": str(t), "text": vocabulary.label(t, languages)} for t in facts.objects(subject, RDF.type)]
+    types = [
+        {"iri": str(t), "text": vocabulary.label(t, languages)}
+        for t in facts.objects(subject, RDF.type)
+    ]
     owned = [
-        {"id": str(node).split("#", 1)[1], "title": label_of(facts, node, languages) or
-         ", ".join(vocabulary.label(t, languages) for t in facts.objects(node, RDF.type)) or str(node),
-         "groups": _groups(facts, node, languages, vocabulary)}
+        {
+            "id": str(node).split("#", 1)[1],
+            "title": label_of(facts, node, languages)
+            or ", ".join(vocabulary.label(t, languages) for t in facts.objects(node, RDF.type))
+            or str(node),
+            "groups": _groups(facts, node, languages, vocabulary),
+        }
         for node in description.owned_nodes()
     ]
     inverse = defaultdict(list)
     for pointing in description.inverse:
-        name = INVERSE_NAMES.get(pointing.predicate) or f"As {vocabulary.label(URIRef(pointing.predicate), languages)}"
-        inverse[name].append(
-            {"text": pointing.label or pointing.owner, **link(pointing.owner)}
+        name = (
+            INVERSE_NAMES.get(pointing.predicate)
+            or f"As {vocabulary.label(URIRef(pointing.predicate), languages)}"
         )
+        inverse[name].append({"text": pointing.label or pointing.owner, **link(pointing.owner)})
     about = description.about()
     # No raw "<" inside the script element: a value can never close it or open a tag.
     jsonld = write_jsonld(about, subject, indent=None).replace("<", "\\u003c")
-    alternates = [(m, document_url(f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML]
+    alternates = [
+        (m, document_url(f"{path}.{s}")) for s, m in SUFFIXES.items() if m != formats.HTML
+    ]
     query = f"DESCRIBE <{description.iri}>"
     tree = _scheme_tree(description) if (subject, RDF.type, SKOS.ConceptScheme) in graph else None
     change = _change(description.last_change) if memento is None else None
@@ -371,15 +424,27 @@ def _with_kept_versions(facts: _Facts, subject, groups: list[dict]) -> list[dict
     literal) is named and linked to the version's own page rather than printed."""
     entities = facts.objects(subject, DCTERMS.isVersionOf)
     numbers = facts.objects(subject, history.CCN.versionNumber)
-    path = document_path(context.settings().base_iri, str(entities[0])) if entities and numbers else None
+    path = (
+        document_path(context.settings().base_iri, str(entities[0]))
+        if entities and numbers
+        else None
+    )
     snapshot = str(history.CCN.snapshot)
     for group in groups:
         for row in group["rows"]:
             if row["predicate"] != snapshot:
                 continue
             href = document_url(f"{path}/version/{numbers[0]}") if path else None
-            row["values"] = [{"kind": "iri", "iri": href or "", "href": href, "external": False,
-                              "text": f"The record as it was: {_lines(v['text'])} triples"} for v in row["values"]]
+            row["values"] = [
+                {
+                    "kind": "iri",
+                    "iri": href or "",
+                    "href": href,
+                    "external": False,
+                    "text": f"The record as it was: {_lines(v['text'])} triples",
+                }
+                for v in row["values"]
+            ]
     return groups
 
 
@@ -392,7 +457,11 @@ def _change(change: Change | None) -> dict | None:
     """Who changed the entity's record last, and when, as the page shows it."""
     if change is None:
         return None
-    return {"time": change.time[:19].replace("T", " "), "by": change.by, "activity": link(change.activity)["href"]}
+    return {
+        "time": change.time[:19].replace("T", " "),
+        "by": change.by,
+        "activity": link(change.activity)["href"],
+    }
 
 
 def _scheme_tree(description: Description) -> list[dict]:
@@ -402,8 +471,12 @@ def _scheme_tree(description: Description) -> list[dict]:
     for row in rows:
         iri = str(row["concept"])
         if iri not in nodes:
-            nodes[iri] = {"text": (f"{row['code']} " if "code" in row else "") + str(row["label"]),
-                          "href": link(iri)["href"], "children": [], "broader": str(row["broader"]) if "broader" in row else None}
+            nodes[iri] = {
+                "text": (f"{row['code']} " if "code" in row else "") + str(row["label"]),
+                "href": link(iri)["href"],
+                "children": [],
+                "broader": str(row["broader"]) if "broader" in row else None,
+            }
     roots = []
     for node in nodes.values():
         parent = nodes.get(node["broader"]) if node["broader"] else None

@@ -22,8 +22,14 @@ from server.urls import document_url, members_url
 blueprint = Blueprint("members", __name__)
 PAGE = 50
 FACET_TITLES = {
-    "state": "Member State", "category": "Category", "domain": "Research domain", "expertise": "Expertise",
-    "sector": "Sector", "technology": "Technology", "field": "Field of activity", "role": "Role profile",
+    "state": "Member State",
+    "category": "Category",
+    "domain": "Research domain",
+    "expertise": "Expertise",
+    "sector": "Sector",
+    "technology": "Technology",
+    "field": "Field of activity",
+    "role": "Role profile",
     "ncc": "Assessed by",
 }
 
@@ -46,11 +52,17 @@ def members():
     next_url = members_url(**filters, after=page.next_key) if page.next_key else None
     if media_type == formats.JSON:
         body = {
-            "filters": filters, "total": page.total, "limit": PAGE,
-            "members": [{"iri": iri, "label": label, "document": document_url(path)}
-                        for iri, label, path in page.rows],
-            "facets": {f: [{"value": v, "label": names.get(v, v), "count": n} for v, n in counts]
-                       for f, counts in page.facets.items()},
+            "filters": filters,
+            "total": page.total,
+            "limit": PAGE,
+            "members": [
+                {"iri": iri, "label": label, "document": document_url(path)}
+                for iri, label, path in page.rows
+            ],
+            "facets": {
+                f: [{"value": v, "label": names.get(v, v), "count": n} for v, n in counts]
+                for f, counts in page.facets.items()
+            },
         }
         if next_url:
             body["next"] = members_url(**filters, after=page.next_key, format="json")
@@ -61,18 +73,40 @@ def members():
             entries = []
             for value, count in page.facets.get(facet, [])[:30]:
                 chosen = filters.get(facet) == value
-                narrowed = {**filters, facet: value} if not chosen else {k: v for k, v in filters.items() if k != facet}
-                entries.append({"label": names.get(value, value), "count": count, "chosen": chosen,
-                                "href": members_url(**narrowed)})
+                narrowed = (
+                    {**filters, facet: value}
+                    if not chosen
+                    else {k: v for k, v in filters.items() if k != facet}
+                )
+                entries.append(
+                    {
+                        "label": names.get(value, value),
+                        "count": count,
+                        "chosen": chosen,
+                        "href": members_url(**narrowed),
+                    }
+                )
             if entries:
                 facets.append({"title": FACET_TITLES[facet], "entries": entries})
-        chosen = [{"title": FACET_TITLES[f], "label": names.get(v, v),
-                   "href": members_url(**{k: x for k, x in filters.items() if k != f})}
-                  for f, v in filters.items()]
-        response = Response(render_template(
-            "members.html", total=page.total, facets=facets, chosen=chosen, next_url=next_url,
-            first_url=members_url(**filters) if after else None,
-            rows=[{"label": label, "href": document_url(path)} for _, label, path in page.rows],
-        ), content_type=f"{formats.HTML}; charset=utf-8")
+        chosen = [
+            {
+                "title": FACET_TITLES[f],
+                "label": names.get(v, v),
+                "href": members_url(**{k: x for k, x in filters.items() if k != f}),
+            }
+            for f, v in filters.items()
+        ]
+        response = Response(
+            render_template(
+                "members.html",
+                total=page.total,
+                facets=facets,
+                chosen=chosen,
+                next_url=next_url,
+                first_url=members_url(**filters) if after else None,
+                rows=[{"label": label, "href": document_url(path)} for _, label, path in page.rows],
+            ),
+            content_type=f"{formats.HTML}; charset=utf-8",
+        )
     response.headers["Vary"] = "Accept"
     return response

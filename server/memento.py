@@ -45,15 +45,23 @@ def _record(path: str) -> tuple[str, str] | None:
 
 
 def _no_history(path: str) -> Response:
-    return error_response(404, "Not Found", f"CCN Graph keeps no versions of /doc/{path}: it names no record "
-                                            "that was ever written (vocabulary terms come with the reference data).")
+    return error_response(
+        404,
+        "Not Found",
+        f"CCN Graph keeps no versions of /doc/{path}: it names no record "
+        "that was ever written (vocabulary terms come with the reference data).",
+    )
 
 
 def _memento_url(path: str, number: int, suffix: str | None = None) -> str:
-    return url_for("history.memento", path=path, number=f"{number}.{suffix}" if suffix else str(number))
+    return url_for(
+        "history.memento", path=path, number=f"{number}.{suffix}" if suffix else str(number)
+    )
 
 
-def _links(path: str, kept: list[history.Version], shown: history.Version | None = None) -> list[str]:
+def _links(
+    path: str, kept: list[history.Version], shown: history.Version | None = None
+) -> list[str]:
     """The Memento `Link` values: original, TimeGate, TimeMap, first and last memento and, around
     `shown`, the previous and next."""
     out = [
@@ -72,8 +80,10 @@ def _links(path: str, kept: list[history.Version], shown: history.Version | None
             marks.setdefault(kept[index + 1].number, []).append("next")
     by_number = {v.number: v for v in kept}
     for number, rels in sorted(marks.items()):
-        out.append(f'<{_memento_url(path, number)}>; rel="{" ".join(rels)} memento"; '
-                   f'datetime="{history.http_date(by_number[number].time)}"')
+        out.append(
+            f'<{_memento_url(path, number)}>; rel="{" ".join(rels)} memento"; '
+            f'datetime="{history.http_date(by_number[number].time)}"'
+        )
     return out
 
 
@@ -89,8 +99,12 @@ def timegate(path: str):
     if asked is not None:
         when = history.parse_http_date(asked)
         if when is None:
-            response = error_response(400, "Bad Request", f"Accept-Datetime must be an RFC 1123 date in GMT, such as "
-                                                          f"'{_ACCEPT_DATETIME_EXAMPLE}'; got {asked[:80]!r}.")
+            response = error_response(
+                400,
+                "Bad Request",
+                f"Accept-Datetime must be an RFC 1123 date in GMT, such as "
+                f"'{_ACCEPT_DATETIME_EXAMPLE}'; got {asked[:80]!r}.",
+            )
             response.headers["Vary"] = "accept-datetime"
             return response
     kept = history.versions(context.store(), found[1])
@@ -125,52 +139,97 @@ def timemap(path: str):
     pages = (len(kept) + TIMEMAP_PAGE - 1) // TIMEMAP_PAGE
     if page > pages:
         return error_response(404, "Not Found", f"The TimeMap of /doc/{path} has {pages} page(s).")
-    shown = kept[(page - 1) * TIMEMAP_PAGE:page * TIMEMAP_PAGE]
+    shown = kept[(page - 1) * TIMEMAP_PAGE : page * TIMEMAP_PAGE]
 
     def page_url(n: int, media: str | None = None) -> str:
-        return url_for("history.timemap", path=path, **({"page": n} if n > 1 else {}), **({"format": media} if media else {}))
+        return url_for(
+            "history.timemap",
+            path=path,
+            **({"page": n} if n > 1 else {}),
+            **({"format": media} if media else {}),
+        )
 
     original = document_url(path)
     gate = url_for("history.timegate", path=path)
     first, last = kept[0], kept[-1]
     if media_type == formats.LINK_FORMAT.media_type:
-        lines = [f'<{original}>; rel="original"', f'<{gate}>; rel="timegate"',
-                 (f'<{page_url(page)}>; rel="self"; type="{formats.LINK_FORMAT.media_type}"; '
-                  f'from="{history.http_date(shown[0].time)}"; until="{history.http_date(shown[-1].time)}"')]
+        lines = [
+            f'<{original}>; rel="original"',
+            f'<{gate}>; rel="timegate"',
+            (
+                f'<{page_url(page)}>; rel="self"; type="{formats.LINK_FORMAT.media_type}"; '
+                f'from="{history.http_date(shown[0].time)}"; until="{history.http_date(shown[-1].time)}"'
+            ),
+        ]
         if page > 1:
-            lines.append(f'<{page_url(page - 1)}>; rel="prev"; type="{formats.LINK_FORMAT.media_type}"')
+            lines.append(
+                f'<{page_url(page - 1)}>; rel="prev"; type="{formats.LINK_FORMAT.media_type}"'
+            )
         if page < pages:
-            lines.append(f'<{page_url(page + 1)}>; rel="next"; type="{formats.LINK_FORMAT.media_type}"')
+            lines.append(
+                f'<{page_url(page + 1)}>; rel="next"; type="{formats.LINK_FORMAT.media_type}"'
+            )
         for v in shown:
-            rel = " ".join([*(["first"] if v is first else []), *(["last"] if v is last else []), "memento"])
-            lines.append(f'<{_memento_url(path, v.number)}>; rel="{rel}"; datetime="{history.http_date(v.time)}"')
+            rel = " ".join(
+                [*(["first"] if v is first else []), *(["last"] if v is last else []), "memento"]
+            )
+            lines.append(
+                f'<{_memento_url(path, v.number)}>; rel="{rel}"; datetime="{history.http_date(v.time)}"'
+            )
         body = ",\n".join(lines) + "\n"
     elif media_type == formats.JSON:
+
         def entry(v: history.Version) -> dict:
-            return {"datetime": v.time.strftime("%Y-%m-%dT%H:%M:%SZ"), "uri": _memento_url(path, v.number),
-                    "change": history.kind_name(v.kind)}
+            return {
+                "datetime": v.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "uri": _memento_url(path, v.number),
+                "change": history.kind_name(v.kind),
+            }
 
         document = {
-            "original_uri": original, "timegate_uri": gate,
+            "original_uri": original,
+            "timegate_uri": gate,
             "timemap_uri": {"link_format": page_url(page), "json_format": page_url(page, "json")},
-            "mementos": {"first": entry(first), "last": entry(last), "list": [entry(v) for v in shown]},
-            "pages": {"count": pages, **({"prev": page_url(page - 1, "json")} if page > 1 else {}),
-                      **({"next": page_url(page + 1, "json")} if page < pages else {})},
+            "mementos": {
+                "first": entry(first),
+                "last": entry(last),
+                "list": [entry(v) for v in shown],
+            },
+            "pages": {
+                "count": pages,
+                **({"prev": page_url(page - 1, "json")} if page > 1 else {}),
+                **({"next": page_url(page + 1, "json")} if page < pages else {}),
+            },
         }
         body = json.dumps(document, indent=1)
     else:
-        body = render_template("timemap.html", path=path, iri=found[0], original=original, page=page, pages=pages,
-                               rows=[{"number": v.number, "time": f"{v.time:%Y-%m-%d %H:%M:%S}",
-                                      "change": history.kind_name(v.kind), "href": _memento_url(path, v.number),
-                                      "activity": linked_data.link(v.activity)["href"] if v.activity else None}
-                                     for v in reversed(shown)],
-                               prev=page_url(page - 1) if page > 1 else None,
-                               next=page_url(page + 1) if page < pages else None)
+        body = render_template(
+            "timemap.html",
+            path=path,
+            iri=found[0],
+            original=original,
+            page=page,
+            pages=pages,
+            rows=[
+                {
+                    "number": v.number,
+                    "time": f"{v.time:%Y-%m-%d %H:%M:%S}",
+                    "change": history.kind_name(v.kind),
+                    "href": _memento_url(path, v.number),
+                    "activity": linked_data.link(v.activity)["href"] if v.activity else None,
+                }
+                for v in reversed(shown)
+            ],
+            prev=page_url(page - 1) if page > 1 else None,
+            next=page_url(page + 1) if page < pages else None,
+        )
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
     response.headers["Vary"] = "Accept"
     response.headers["Access-Control-Allow-Origin"] = "*"
     # A full page never changes; the last one grows with each write.
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if page < pages else "public, max-age=10"
+    response.headers["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if page < pages else "public, max-age=10"
+    )
     return response
 
 
@@ -181,8 +240,12 @@ def memento(path: str, number: str):
     digits, dot, suffix = number.partition(".")
     wanted = whole_number(digits)
     if wanted is None or (dot and suffix not in linked_data.SUFFIXES):
-        return error_response(404, "Not Found", f"/doc/{path}/version/ takes a version number, such as "
-                                                f"/doc/{path}/version/1 (or /doc/{path}/version/1.ttl).")
+        return error_response(
+            404,
+            "Not Found",
+            f"/doc/{path}/version/ takes a version number, such as "
+            f"/doc/{path}/version/1 (or /doc/{path}/version/1.ttl).",
+        )
     try:
         media_type = linked_data.SUFFIXES[suffix] if suffix else linked_data.negotiate()
     except NotAcceptable as exc:
@@ -194,30 +257,51 @@ def memento(path: str, number: str):
     store = context.store()
     shown = history.version(store, record, wanted)
     if shown is None:
-        return linked_data.vary(error_response(404, "Not Found", f"{iri} has no version {wanted}: see "
-                                                                 f"{url_for('history.timemap', path=path)} for those kept."))
+        return linked_data.vary(
+            error_response(
+                404,
+                "Not Found",
+                f"{iri} has no version {wanted}: see "
+                f"{url_for('history.timemap', path=path)} for those kept.",
+            )
+        )
     kept = history.versions(store, record)
-    headers = {"Memento-Datetime": history.http_date(shown.time), "Link": ", ".join(_links(path, kept, shown)),
-               "Access-Control-Expose-Headers": "Link, Memento-Datetime"}
+    headers = {
+        "Memento-Datetime": history.http_date(shown.time),
+        "Link": ", ".join(_links(path, kept, shown)),
+        "Access-Control-Expose-Headers": "Link, Memento-Datetime",
+    }
     if shown.deleted:
-        response = error_response(410, "Gone", f"Version {shown.number} of {iri} is its deletion, on "
-                                               f"{shown.time:%Y-%m-%d %H:%M:%S} UTC.")
+        response = error_response(
+            410,
+            "Gone",
+            f"Version {shown.number} of {iri} is its deletion, on "
+            f"{shown.time:%Y-%m-%d %H:%M:%S} UTC.",
+        )
         response.headers.update(headers)
         return linked_data.vary(response)
     graph = shown.triples()
     _add_labels(store, graph)
     index = next(i for i, v in enumerate(kept) if v.number == shown.number)
     info = {
-        "number": shown.number, "time": f"{shown.time:%Y-%m-%d %H:%M:%S}",
-        "current": document_url(path), "timemap": url_for("history.timemap", path=path),
+        "number": shown.number,
+        "time": f"{shown.time:%Y-%m-%d %H:%M:%S}",
+        "current": document_url(path),
+        "timemap": url_for("history.timemap", path=path),
         "previous": _memento_url(path, kept[index - 1].number) if index > 0 else None,
         "next": _memento_url(path, kept[index + 1].number) if index + 1 < len(kept) else None,
     }
-    body = linked_data.representation(Description(iri, graph, (), None, None), f"{path}/version/{shown.number}",
-                                      media_type, memento=info)
+    body = linked_data.representation(
+        Description(iri, graph, (), None, None),
+        f"{path}/version/{shown.number}",
+        media_type,
+        memento=info,
+    )
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
     response.headers.update(headers)
-    response.headers["Link"] += ", " + ", ".join(linked_data.alternate_links(f"{path}/version/{shown.number}", media_type))
+    response.headers["Link"] += ", " + ", ".join(
+        linked_data.alternate_links(f"{path}/version/{shown.number}", media_type)
+    )
     # A version never changes; the names of what it links to may, so not for ever.
     response.headers["Cache-Control"] = "public, max-age=86400"
     return linked_data.vary(response)
@@ -225,7 +309,9 @@ def memento(path: str, number: str):
 
 def _add_labels(store, graph: Graph) -> None:
     """The names of what a kept version links to (as they are now), so that a page can name its links."""
-    things = sorted({o for o in graph.objects() if isinstance(o, URIRef)} - set(graph.subjects()), key=str)
+    things = sorted(
+        {o for o in graph.objects() if isinstance(o, URIRef)} - set(graph.subjects()), key=str
+    )
     if not things:
         return
     for row in store.select(queries.load("labels_of"), {"things": things}):

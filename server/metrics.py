@@ -11,7 +11,14 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, request
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 from ccn_graph import formats
 from server import context
@@ -20,13 +27,17 @@ blueprint = Blueprint("metrics", __name__)
 
 REQUESTS = Counter("ccn_requests_total", "HTTP requests by route and status", ["route", "status"])
 QUERY_SECONDS = Histogram(
-    "ccn_sparql_query_seconds", "Time to answer a SPARQL query, streaming included",
+    "ccn_sparql_query_seconds",
+    "Time to answer a SPARQL query, streaming included",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 TIMEOUTS = Counter("ccn_sparql_timeouts_total", "SPARQL queries stopped at the time limit")
 REFUSALS = Counter("ccn_sparql_refusals_total", "SPARQL requests refused, by reason", ["reason"])
-STORE_RESTARTS = Gauge("ccn_store_restarts", "Restarts of the managed store since the service started",
-                       multiprocess_mode="max")
+STORE_RESTARTS = Gauge(
+    "ccn_store_restarts",
+    "Restarts of the managed store since the service started",
+    multiprocess_mode="max",
+)
 
 
 def init_app(app: Flask, multiprocess_dir: str | None) -> None:

@@ -11,13 +11,33 @@ from xml.sax.saxutils import escape, quoteattr
 
 # (column, row) of each Member State's tile, by its ISO 3166-1 alpha-2 code.
 TILES = {
-    "SE": (5, 0), "FI": (6, 0),
-    "IE": (1, 1), "DK": (4, 1), "EE": (6, 1),
-    "NL": (3, 2), "DE": (4, 2), "PL": (5, 2), "LV": (6, 2),
-    "FR": (2, 3), "BE": (3, 3), "CZ": (4, 3), "SK": (5, 3), "LT": (6, 3),
-    "PT": (0, 4), "ES": (1, 4), "LU": (3, 4), "AT": (4, 4), "HU": (5, 4), "RO": (6, 4),
-    "IT": (3, 5), "SI": (4, 5), "HR": (5, 5), "BG": (6, 5),
-    "MT": (3, 6), "GR": (6, 6), "CY": (7, 6),
+    "SE": (5, 0),
+    "FI": (6, 0),
+    "IE": (1, 1),
+    "DK": (4, 1),
+    "EE": (6, 1),
+    "NL": (3, 2),
+    "DE": (4, 2),
+    "PL": (5, 2),
+    "LV": (6, 2),
+    "FR": (2, 3),
+    "BE": (3, 3),
+    "CZ": (4, 3),
+    "SK": (5, 3),
+    "LT": (6, 3),
+    "PT": (0, 4),
+    "ES": (1, 4),
+    "LU": (3, 4),
+    "AT": (4, 4),
+    "HU": (5, 4),
+    "RO": (6, 4),
+    "IT": (3, 5),
+    "SI": (4, 5),
+    "HR": (5, 5),
+    "BG": (6, 5),
+    "MT": (3, 6),
+    "GR": (6, 6),
+    "CY": (7, 6),
 }
 SIZE, GAP = 56, 6
 
@@ -35,10 +55,12 @@ def render(nccs: list[dict], members: dict[str, int], link) -> str:
         count = members.get(ncc["state"], 0)
         lightness = 92 - int(52 * count / most)
         name = ncc["name"]
-        title = f"{name}: {ncc['label'] or 'National Coordination Centre'}; {count} Community members"
+        title = (
+            f"{name}: {ncc['label'] or 'National Coordination Centre'}; {count} Community members"
+        )
         href = link(ncc["ncc"]) if ncc["ncc"] else link(ncc["state"])
         cells.append(
-            f'<a href={quoteattr(href)} aria-label={quoteattr(title)}>'
+            f"<a href={quoteattr(href)} aria-label={quoteattr(title)}>"
             f"<title>{escape(title)}</title>"
             f'<rect x="{x}" y="{y}" width="{SIZE}" height="{SIZE}" rx="6" fill="hsl(221, 70%, {lightness}%)" stroke="#003399"/>'
             f'<text x="{x + SIZE / 2}" y="{y + SIZE / 2 + 6}" text-anchor="middle" font-size="18" '

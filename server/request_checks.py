@@ -50,10 +50,14 @@ def strict_form() -> MultiDict:
     (Werkzeug's own reading keeps the one and puts U+FFFD in place of the other)."""
     raw = request.get_data(cache=True)
     if _BAD_ESCAPE.search(raw):
-        raise ValueError("The form has a '%' that does not start a percent-encoded byte (%XX); encode '%' as %25.")
+        raise ValueError(
+            "The form has a '%' that does not start a percent-encoded byte (%XX); encode '%' as %25."
+        )
     try:
-        pairs = [(name.decode("utf-8"), value.decode("utf-8"))
-                 for name, value in urllib.parse.parse_qsl(raw, keep_blank_values=True)]
+        pairs = [
+            (name.decode("utf-8"), value.decode("utf-8"))
+            for name, value in urllib.parse.parse_qsl(raw, keep_blank_values=True)
+        ]
     except UnicodeDecodeError:
         raise ValueError("The form is not UTF-8 once percent-decoded.") from None
     return MultiDict(pairs)

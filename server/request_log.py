@@ -30,7 +30,11 @@ def init_app(app: Flask) -> None:
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     # This thread's CPU time (a streamed body is written after this line).
-                    "cpu_ms": round((time.thread_time() - g.get("request_cpu_started", time.thread_time())) * 1000, 2),
+                    "cpu_ms": round(
+                        (time.thread_time() - g.get("request_cpu_started", time.thread_time()))
+                        * 1000,
+                        2,
+                    ),
                 }
             )
         )

@@ -20,28 +20,31 @@ YASGUI_STYLE_HASHES = (
     "c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg=",
     "EntWS0hFrz2vH7susM+dPUxvHlL6sBswmM8K80E5oUk=",
 )
-PAGE_POLICY = "; ".join((
-    "default-src 'none'",
-    "script-src 'self'",
-    # Our own style sheets, and three fixed styles YASGUI 4.6.2 writes inline, each allowed by its
-    # hash and nothing else inline: the style sheet of its result table's column resizer, the
-    # cursor while a column is dragged, and a style attribute in the editor's syntax-error tooltip
-    # (an attribute, hence 'unsafe-hashes'; text-decoration:underline). The map is an SVG drawn on
-    # the server with presentation attributes, no styles; YASGUI's other styles are set through the
-    # DOM (element.style), which a policy does not govern. tests/test_security_headers.py checks
-    # the hashes against the vendored script.
-    "style-src 'self' 'unsafe-hashes' " + " ".join(f"'sha256-{h}'" for h in YASGUI_STYLE_HASHES),
-    # The favicon and YASGUI's editor, which makes a one-pixel data: image while a selection is
-    # dragged. The map is inline SVG: there are no tiles, and nothing comes from another site.
-    "img-src 'self' data:",
-    # YASGUI runs queries against /sparql, the submission form posts to /submissions.
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+PAGE_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        # Our own style sheets, and three fixed styles YASGUI 4.6.2 writes inline, each allowed by its
+        # hash and nothing else inline: the style sheet of its result table's column resizer, the
+        # cursor while a column is dragged, and a style attribute in the editor's syntax-error tooltip
+        # (an attribute, hence 'unsafe-hashes'; text-decoration:underline). The map is an SVG drawn on
+        # the server with presentation attributes, no styles; YASGUI's other styles are set through the
+        # DOM (element.style), which a policy does not govern. tests/test_security_headers.py checks
+        # the hashes against the vendored script.
+        "style-src 'self' 'unsafe-hashes' "
+        + " ".join(f"'sha256-{h}'" for h in YASGUI_STYLE_HASHES),
+        # The favicon and YASGUI's editor, which makes a one-pixel data: image while a selection is
+        # dragged. The map is inline SVG: there are no tiles, and nothing comes from another site.
+        "img-src 'self' data:",
+        # YASGUI runs queries against /sparql, the submission form posts to /submissions.
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 DATA_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 _HEADERS = {

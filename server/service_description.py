@@ -42,7 +42,15 @@ def describe(endpoint: str, store: Store, void: str) -> Graph:
         graph.add((node, RDF.type, SD.NamedGraph))
         graph.add((node, SD.name, URIRef(name)))
     if len(names) > MAX_LISTED_GRAPHS:
-        graph.add((dataset, RDFS.comment, Literal(
-            f"{len(names)} named graphs; the first {MAX_LISTED_GRAPHS} are listed. "
-            "the example queries of the query page show how to list them.", lang="en")))
+        graph.add(
+            (
+                dataset,
+                RDFS.comment,
+                Literal(
+                    f"{len(names)} named graphs; the first {MAX_LISTED_GRAPHS} are listed. "
+                    "the example queries of the query page show how to list them.",
+                    lang="en",
+                ),
+            )
+        )
     return graph

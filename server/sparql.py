@@ -55,7 +55,9 @@ class ProtocolError(Exception):
 
 def _one(values: list[str], name: str) -> str | None:
     if len(values) > 1:
-        raise ProtocolError(400, "protocol", f"Give the {name} parameter once, not {len(values)} times.")
+        raise ProtocolError(
+            400, "protocol", f"Give the {name} parameter once, not {len(values)} times."
+        )
     return values[0] if values else None
 
 
@@ -65,7 +67,11 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
     if request.method in ("GET", "HEAD"):
         if "update" in args:
             raise ProtocolError(403, "update", _read_only("update"))
-        return _one(args.getlist("query"), "query"), args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+        return (
+            _one(args.getlist("query"), "query"),
+            args.getlist("default-graph-uri"),
+            args.getlist("named-graph-uri"),
+        )
     media_type = request.mimetype
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
@@ -78,7 +84,9 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
         if "update" in form:
             raise ProtocolError(403, "update", _read_only("update"))
         if "query" in args:
-            raise ProtocolError(400, "protocol", "Send the query in the form body or in the URL, not in both.")
+            raise ProtocolError(
+                400, "protocol", "Send the query in the form body or in the URL, not in both."
+            )
         return (
             _one(form.getlist("query"), "query"),
             form.getlist("default-graph-uri") + args.getlist("default-graph-uri"),
@@ -90,17 +98,21 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
         except UnicodeDecodeError:
             raise ProtocolError(400, "encoding", "The query is not valid UTF-8.") from None
         if "query" in args:
-            raise ProtocolError(400, "protocol", "Send the query in the body or in the URL, not in both.")
+            raise ProtocolError(
+                400, "protocol", "Send the query in the body or in the URL, not in both."
+            )
         return text, args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
     if media_type == formats.SPARQL_UPDATE:
         raise ProtocolError(403, "update", _read_only("update"))
     if not media_type:
         raise ProtocolError(
-            400, "content_type",
+            400,
+            "content_type",
             f"Say what the body is: Content-Type {formats.FORM_URLENCODED} or {formats.SPARQL_QUERY}.",
         )
     raise ProtocolError(
-        415, "content_type",
+        415,
+        "content_type",
         f"A query is sent as {formats.FORM_URLENCODED} or {formats.SPARQL_QUERY}, not {media_type}.",
     )
 
@@ -141,7 +153,9 @@ def endpoint():
         return _no_query()
     settings = context.settings()
     try:
-        info = analyse(query, max_bytes=settings.query_max_bytes, max_depth=settings.query_max_depth)
+        info = analyse(
+            query, max_bytes=settings.query_max_bytes, max_depth=settings.query_max_depth
+        )
     except QueryRefused as exc:
         return _refuse(exc.status, exc.reason, str(exc))
     offers = _offers(info)
@@ -167,11 +181,22 @@ def _past() -> PastStore | Response | None:
         return None
     when = history.parse_http_date(asked) or _iso_time(asked)
     if when is None:
-        return _refuse(400, "at", f"at= takes a time such as 2026-10-01T12:00:00Z (or an RFC 1123 date); got {asked[:80]!r}.")
+        return _refuse(
+            400,
+            "at",
+            f"at= takes a time such as 2026-10-01T12:00:00Z (or an RFC 1123 date); got {asked[:80]!r}.",
+        )
     settings = context.settings()
-    return PastStore(context.store(), settings.base_iri, when, Path(settings.data_dir) / "past",
-                     settings.query_timeout, settings.environ(inherit=True), memory_mb=settings.child_memory_mb,
-                     slots=settings.past_queries)
+    return PastStore(
+        context.store(),
+        settings.base_iri,
+        when,
+        Path(settings.data_dir) / "past",
+        settings.query_timeout,
+        settings.environ(inherit=True),
+        memory_mb=settings.child_memory_mb,
+        slots=settings.past_queries,
+    )
 
 
 def _iso_time(text: str) -> dt.datetime | None:
@@ -179,7 +204,7 @@ def _iso_time(text: str) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _with_base(query: str) -> str:
@@ -217,7 +242,8 @@ def _start(query: str, info: QueryInfo, default_graphs, named_graphs):
         if not exc.stopped:
             current_app.extensions["ccn_graph"]["on_query_deadline"]()
         response = _refuse(
-            503, "timeout",
+            503,
+            "timeout",
             f"The query ran longer than this endpoint's limit of {settings.query_timeout:g} seconds and was "
             "stopped. Narrow it down (a LIMIT, more specific patterns) and try again.",
         )
@@ -228,8 +254,11 @@ def _start(query: str, info: QueryInfo, default_graphs, named_graphs):
         response.headers["Retry-After"] = "5"
         return response
     except children.OutOfMemory as exc:
-        response = _refuse(503, "memory", f"{_sentence(exc)}. Narrow it down (a LIMIT, more specific "
-                           "patterns) and try again.")
+        response = _refuse(
+            503,
+            "memory",
+            f"{_sentence(exc)}. Narrow it down (a LIMIT, more specific patterns) and try again.",
+        )
         response.headers["Retry-After"] = "5"
         return response
     except StoreUnavailable as exc:
@@ -253,15 +282,20 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
         try:
             answer = bool(json.loads(stream.read())["boolean"])
         except (ValueError, KeyError, StoreUnavailable):
-            return _refuse(502, "store", "The store sent an answer that is not a SPARQL boolean result.")
+            return _refuse(
+                502, "store", "The store sent an answer that is not a SPARQL boolean result."
+            )
         body = _ask_body(answer, media_type)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
         return _common_headers(Response(body, content_type=_with_charset(media_type)))
     # The time limit holds for the whole answer: rows the store made in time but with big values
     # (long literals) could otherwise take longer to pass on than the query took to run.
     timeout = context.settings().query_timeout
-    lines = results.until(results.read_lines(stream.chunks), time.monotonic() + timeout + 2,
-                          f"the answer took longer than the limit of {timeout:g} seconds to send")
+    lines = results.until(
+        results.read_lines(stream.chunks),
+        time.monotonic() + timeout + 2,
+        f"the answer took longer than the limit of {timeout:g} seconds to send",
+    )
 
     def broken_off(reason: str) -> None:
         log.warning("the store broke off a result (%s); it is marked as cut", reason)
@@ -269,7 +303,8 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
         response.ccn_do_not_keep = True
 
     writer = (results.graph_writer if info.returns_graph else results.select_writer)(
-        media_type, lines, limit, on_broken_off=broken_off)
+        media_type, lines, limit, on_broken_off=broken_off
+    )
 
     def generate() -> Iterator[bytes]:
         # Whole buffers, not the writer's pieces: the server writes each chunk it is given with a
@@ -285,8 +320,12 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
             if pending:
                 yield "".join(pending).encode("utf-8")
         except results.ResultTruncated:
-            log.warning("result cut at the limit of %s in a format that cannot mark it: aborting", limit)
-            if pending:  # what was written goes out, then the connection is cut: never a shortened answer
+            log.warning(
+                "result cut at the limit of %s in a format that cannot mark it: aborting", limit
+            )
+            if (
+                pending
+            ):  # what was written goes out, then the connection is cut: never a shortened answer
                 yield "".join(pending).encode("utf-8")
             raise
         finally:
@@ -333,7 +372,9 @@ def _no_query() -> Response:
     return _common_headers(Response(body, content_type=_with_charset(media_type)))
 
 
-def _html_page(query: str | None, info: QueryInfo | None, default_graphs, named_graphs, run: str | None = None) -> Response:
+def _html_page(
+    query: str | None, info: QueryInfo | None, default_graphs, named_graphs, run: str | None = None
+) -> Response:
     """The query page; with a query, its result as a table (`run` is the text sent to the store)."""
     settings = context.settings()
     table = None
@@ -354,7 +395,9 @@ def _html_page(query: str | None, info: QueryInfo | None, default_graphs, named_
     downloads = []
     if query is not None and info is not None:
         for fmt in _offers(info):
-            downloads.append((fmt.media_type, url_for("sparql.endpoint", query=query, format=fmt.suffix)))
+            downloads.append(
+                (fmt.media_type, url_for("sparql.endpoint", query=query, format=fmt.suffix))
+            )
     page = render_template(
         "sparql.html",
         query=query,
@@ -373,7 +416,11 @@ def _html_page(query: str | None, info: QueryInfo | None, default_graphs, named_
 def _html_table(info: QueryInfo, stream) -> dict:
     """Columns and rows (at most `_HTML_ROWS`) of a result, for the page."""
     if info.form == "ASK":
-        return {"columns": ["answer"], "rows": [[("literal", str(json.loads(stream.read())["boolean"]).lower(), None, None)]], "cut": False}
+        return {
+            "columns": ["answer"],
+            "rows": [[("literal", str(json.loads(stream.read())["boolean"]).lower(), None, None)]],
+            "cut": False,
+        }
     lines = results.read_lines(stream.chunks)
     if info.returns_graph:
         columns = ["subject", "predicate", "object"]

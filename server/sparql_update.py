@@ -65,8 +65,14 @@ def _read_request() -> tuple[str, list[str], list[str]]:
             raise _Refused(400, "The update is not valid UTF-8.") from None
         return text, args.getlist("using-graph-uri"), args.getlist("using-named-graph-uri")
     if not request.mimetype:
-        raise _Refused(400, f"Say what the body is: Content-Type {formats.FORM_URLENCODED} or {formats.SPARQL_UPDATE}.")
-    raise _Refused(415, f"An update is sent as {formats.FORM_URLENCODED} or {formats.SPARQL_UPDATE}, not {request.mimetype}.")
+        raise _Refused(
+            400,
+            f"Say what the body is: Content-Type {formats.FORM_URLENCODED} or {formats.SPARQL_UPDATE}.",
+        )
+    raise _Refused(
+        415,
+        f"An update is sent as {formats.FORM_URLENCODED} or {formats.SPARQL_UPDATE}, not {request.mimetype}.",
+    )
 
 
 def _with_base(update: str) -> str:
@@ -80,7 +86,8 @@ def _with_base(update: str) -> str:
 @blueprint.route("/update", methods=["GET", "HEAD"])
 def update_by_get():
     response = error_response(
-        405, "Method Not Allowed",
+        405,
+        "Method Not Allowed",
         "A SPARQL Update is sent with POST (a form with update=, or an application/sparql-update body) "
         "and a steward's token.",
     )
@@ -96,14 +103,26 @@ def update():
     settings = context.settings()
     try:
         text, using, using_named = _read_request()
-        prepared = prepare_update(text, max_bytes=settings.max_body, max_depth=settings.query_max_depth,
-                                  using=using, using_named=using_named)
+        prepared = prepare_update(
+            text,
+            max_bytes=settings.max_body,
+            max_depth=settings.query_max_depth,
+            using=using,
+            using_named=using_named,
+        )
     except _Refused as exc:
         return error_response(exc.status, "Refused", str(exc))
     except QueryRefused as exc:
         return error_response(exc.status, exc.reason, str(exc))
-    outcome = writer().write(Update(_with_base(prepared)), steward, label="SPARQL Update", extra={"update": text},
-                             **preconditions())
+    outcome = writer().write(
+        Update(_with_base(prepared)),
+        steward,
+        label="SPARQL Update",
+        extra={"update": text},
+        **preconditions(),
+    )
     if outcome.unchanged:
-        return current_app.json.response({"status": "unchanged", "steward": steward.name, "graphs": []})
+        return current_app.json.response(
+            {"status": "unchanged", "steward": steward.name, "graphs": []}
+        )
     return outcome_response(outcome, "", "", created_status=200, replaced_status=200)

@@ -58,7 +58,8 @@ def authenticated_steward() -> Steward | Response:
     steward = stewards().verify(token.strip()) if scheme.lower() == "bearer" else None
     if steward is None:
         response = error_response(
-            401, "Unauthorized",
+            401,
+            "Unauthorized",
             "Send a steward's token as 'Authorization: Bearer <token>' (ask an administrator for one: "
             "ccn-graph steward add).",
         )
@@ -108,7 +109,9 @@ def _read_limited(limit: int) -> bytes:
         except HTTPException:
             raise
         except Exception as exc:
-            raise InputError(400, f"The body could not be read: {exc or type(exc).__name__}.") from None
+            raise InputError(
+                400, f"The body could not be read: {exc or type(exc).__name__}."
+            ) from None
         if not chunk:
             break
         size += len(chunk)
@@ -125,18 +128,26 @@ def _lines(text: str, media_type: str, report: ValidationReport) -> dict[str, in
     return focus_lines(text, context.settings().base_iri, {r.focus for r in report.results})
 
 
-def _report_response(report: ValidationReport, lines: dict[str, int], status: int, extra: dict | None = None) -> Response:
+def _report_response(
+    report: ValidationReport, lines: dict[str, int], status: int, extra: dict | None = None
+) -> Response:
     try:
         media_type = choose(request, REPORT_OFFERS, html=True)
     except NotAcceptable as exc:
         return error_response(406, "Not Acceptable", str(exc))
     if media_type == formats.TURTLE.media_type:
-        response = Response(report.graph.serialize(format="turtle"), status=status, content_type=f"{media_type}; charset=utf-8")
+        response = Response(
+            report.graph.serialize(format="turtle"),
+            status=status,
+            content_type=f"{media_type}; charset=utf-8",
+        )
     elif media_type == formats.HTML:
         grouped: dict[str, list] = {}
         for item in report.as_json(lines)["results"]:
             grouped.setdefault(item["focus"], []).append(item)
-        page = render_template("report.html", report=report, grouped=grouped, extra=extra or {}, status=status)
+        page = render_template(
+            "report.html", report=report, grouped=grouped, extra=extra or {}, status=status
+        )
         response = Response(page, status=status, content_type=f"{formats.HTML}; charset=utf-8")
     else:
         body = {**(extra or {}), "report": report.as_json(lines)}
@@ -171,12 +182,21 @@ def validate():
         graph = parse_graph(body, media_type, settings.base_iri)
     except InputError as exc:
         if exc.status == 413:
-            return error_response(413, "Refused", f"{exc} /validate takes at most {settings.validate_max_body} "
-                                                  "bytes; check a larger file with `ccn-graph validate`.")
-        return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
+            return error_response(
+                413,
+                "Refused",
+                f"{exc} /validate takes at most {settings.validate_max_body} "
+                "bytes; check a larger file with `ccn-graph validate`.",
+            )
+        return error_response(
+            exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc)
+        )
     if not _validating.acquire(blocking=False):
-        response = error_response(503, "Service Unavailable",
-                                  "Another validation is running here; send this one again in a few seconds.")
+        response = error_response(
+            503,
+            "Service Unavailable",
+            "Another validation is running here; send this one again in a few seconds.",
+        )
         response.headers["Retry-After"] = "5"
         return response
     try:
@@ -200,13 +220,17 @@ def submit():
         body, media_type, text = _read_body()
         graph = parse_graph(body, media_type, base)
     except InputError as exc:
-        return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
+        return error_response(
+            exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc)
+        )
     if not len(graph):
         return error_response(400, "Bad Request", "The submission holds no triples.")
     try:
         records = reference.split_records(graph, base)
     except reference.ReferenceDataError as exc:
-        return error_response(400, "Bad Request", f"Only records of this graph can be submitted: {exc}.")
+        return error_response(
+            400, "Bad Request", f"Only records of this graph can be submitted: {exc}."
+        )
     outcome = writer().write(Replace(records), steward, label="Submission", **preconditions())
     return outcome_response(outcome, text, media_type)
 
@@ -223,12 +247,23 @@ def revert(path: str, number: int):
     record = record_graph_for(base, iri) if iri else None
     kept = history.version(context.store(), record, number) if record else None
     if kept is None:
-        return error_response(404, "Not Found", f"There is no version {number} of /doc/{path}: see /timemap/{path}.")
+        return error_response(
+            404, "Not Found", f"There is no version {number} of /doc/{path}: see /timemap/{path}."
+        )
     if kept.deleted:
-        return error_response(409, "Conflict", f"Version {number} of {iri} is its deletion; to delete the record, "
-                                               f"DELETE /graphs?graph={record}.")
-    outcome = writer().write(Replace({record: kept.triples()}), steward, label=f"Revert of {iri} to version {number}",
-                             **preconditions(), extra={"reverted_to": number})
+        return error_response(
+            409,
+            "Conflict",
+            f"Version {number} of {iri} is its deletion; to delete the record, "
+            f"DELETE /graphs?graph={record}.",
+        )
+    outcome = writer().write(
+        Replace({record: kept.triples()}),
+        steward,
+        label=f"Revert of {iri} to version {number}",
+        **preconditions(),
+        extra={"reverted_to": number},
+    )
     return outcome_response(outcome, kept.text(), formats.N_TRIPLES.media_type)
 
 
@@ -242,15 +277,23 @@ def preconditions() -> dict:
     elif request.if_match:
         tags = request.if_match.as_set()
         if not tags:
-            raise Stale("If-Match names only weak tags, which never match a write; send the record's ETag as it came")
+            raise Stale(
+                "If-Match names only weak tags, which never match a write; send the record's ETag as it came"
+            )
         out["expected"] = frozenset(tags)
     if request.if_none_match and request.if_none_match.star_tag:
         out["exists"] = False
     return out
 
 
-def outcome_response(outcome: WriteOutcome, text: str, media_type: str, *, created_status: int = 201,
-                     replaced_status: int = 201) -> Response:
+def outcome_response(
+    outcome: WriteOutcome,
+    text: str,
+    media_type: str,
+    *,
+    created_status: int = 201,
+    replaced_status: int = 201,
+) -> Response:
     """The answer to a write that reached validation: 201 (or `replaced_status` over an existing
     record) with ``Location`` and the report, or 422 with the report."""
     lines = _lines(text, media_type, outcome.report)
@@ -260,7 +303,9 @@ def outcome_response(outcome: WriteOutcome, text: str, media_type: str, *, creat
         summary["status"] = "unchanged"
         status_code = 204 if replaced_status == 204 else 200
     else:
-        status_code = (replaced_status if outcome.existed else created_status) if outcome.accepted else 422
+        status_code = (
+            (replaced_status if outcome.existed else created_status) if outcome.accepted else 422
+        )
     response = _report_response(outcome.report, lines, status_code, {**summary, **outcome.extra})
     if not outcome.unchanged:
         response.headers["Location"] = url_for("submissions.status", submission_id=outcome.id)
@@ -274,7 +319,9 @@ def own_submissions():
     steward = authenticated_steward()
     if isinstance(steward, Response):
         return steward
-    return current_app.json.response({"steward": steward.name, "submissions": submissions_log().of(steward.name)})
+    return current_app.json.response(
+        {"steward": steward.name, "submissions": submissions_log().of(steward.name)}
+    )
 
 
 @blueprint.route("/submissions/<submission_id>", methods=["GET"])
@@ -295,10 +342,17 @@ def _graph_param() -> str | Response:
     iri = request.args.get("graph")
     base = context.settings().base_iri
     if "default" in request.args and not iri:
-        return error_response(403, "Forbidden",
-                              "The default graph is the union of the record graphs; write a record graph (?graph=<IRI>).")
+        return error_response(
+            403,
+            "Forbidden",
+            "The default graph is the union of the record graphs; write a record graph (?graph=<IRI>).",
+        )
     if not iri:
-        return error_response(400, "Bad Request", f"Name the graph: /graphs?graph=<IRI> ({base}graph/{{type}}/{{ref}}).")
+        return error_response(
+            400,
+            "Bad Request",
+            f"Name the graph: /graphs?graph=<IRI> ({base}graph/{{type}}/{{ref}}).",
+        )
     try:
         return check_iri(iri)
     except ValueError as exc:
@@ -323,17 +377,25 @@ def write_graph():
     base = context.settings().base_iri
     the_writer = writer()
     if request.method == "DELETE":
-        outcome = the_writer.write(Delete(iri), steward, label="Graph Store DELETE", **preconditions())
+        outcome = the_writer.write(
+            Delete(iri), steward, label="Graph Store DELETE", **preconditions()
+        )
         return _no_content(outcome_response(outcome, "", "", replaced_status=204))
     try:
         new = Graph()
         for body, media_type, text in _read_bodies():
             new += parse_graph(body, media_type, base)
     except InputError as exc:
-        return error_response(exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc))
+        return error_response(
+            exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc)
+        )
     change = Add(iri, new) if request.method == "POST" else Replace({iri: new})
-    outcome = the_writer.write(change, steward, label=f"Graph Store {request.method}", **preconditions())
-    return _no_content(outcome_response(outcome, text, media_type, created_status=201, replaced_status=204))
+    outcome = the_writer.write(
+        change, steward, label=f"Graph Store {request.method}", **preconditions()
+    )
+    return _no_content(
+        outcome_response(outcome, text, media_type, created_status=201, replaced_status=204)
+    )
 
 
 def _no_content(response: Response) -> Response:
@@ -364,7 +426,9 @@ def read_graph():
     if not len(graph):
         return error_response(404, "Not Found", f"There is no graph {iri}.")
     fmt = next(f for f in formats.DOCUMENT_FORMATS if f.media_type == media_type)
-    response = Response(graph.serialize(format=fmt.rdflib_name), content_type=f"{media_type}; charset=utf-8")
+    response = Response(
+        graph.serialize(format=fmt.rdflib_name), content_type=f"{media_type}; charset=utf-8"
+    )
     response.set_etag(record_etag(graph))
     response.headers["Vary"] = "Accept"
     return response

@@ -26,4 +26,6 @@ def document_url(path: str) -> str:
 def members_url(**params: str | None) -> str:
     """The URL of `members.members` with these query parameters (None ones left out)."""
     items = [(k, v) for k, v in params.items() if v is not None]
-    return f"{request.script_root}/members" + ("?" + urlencode(items, safe=_QUERY_SAFE) if items else "")
+    return f"{request.script_root}/members" + (
+        "?" + urlencode(items, safe=_QUERY_SAFE) if items else ""
+    )

@@ -52,13 +52,17 @@ class Vocabulary:
         """The term's label in the first of `languages` it has, else its local name."""
         key = (term, languages)
         if key not in self._labels:
-            if len(self._labels) > 100_000:  # terms from requests (datatypes) must not grow it forever
+            if (
+                len(self._labels) > 100_000
+            ):  # terms from requests (datatypes) must not grow it forever
                 self._labels.clear()
             self._labels[key] = self._label(term, languages)
         return self._labels[key]
 
     def _label(self, term: URIRef, languages: tuple[str, ...]) -> str:
-        labels = list(self.ontology.objects(term, RDFS.label)) + list(self.ontology.objects(term, SKOS.prefLabel))
+        labels = list(self.ontology.objects(term, RDFS.label)) + list(
+            self.ontology.objects(term, SKOS.prefLabel)
+        )
         for language in (*languages, "en", None):
             for label in labels:
                 if getattr(label, "language", None) == language:
@@ -67,7 +71,9 @@ class Vocabulary:
         return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1] or text
 
     def definition(self, term: URIRef) -> str | None:
-        value = self.ontology.value(term, SKOS.definition) or self.ontology.value(term, RDFS.comment)
+        value = self.ontology.value(term, SKOS.definition) or self.ontology.value(
+            term, RDFS.comment
+        )
         return str(value) if value else None
 
     def superclasses(self, cls: URIRef) -> set[URIRef]:

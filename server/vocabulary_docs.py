@@ -40,7 +40,9 @@ def _variant_or_response(suffix: str | None, graph) -> str | Response:
 def _rdf(graph, media_type: str) -> Response:
     fmt = next(f for f in formats.DOCUMENT_FORMATS if f.media_type == media_type)
     bind_prefixes(graph)
-    response = Response(graph.serialize(format=fmt.rdflib_name), content_type=f"{media_type}; charset=utf-8")
+    response = Response(
+        graph.serialize(format=fmt.rdflib_name), content_type=f"{media_type}; charset=utf-8"
+    )
     response.headers["Vary"] = "Accept"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -60,7 +62,7 @@ def _term_link(term) -> dict:
 def _compact(text: str) -> str:
     for prefix, namespace in PREFIXES.items():
         if text.startswith(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
+            return f"{prefix}:{text[len(namespace) :]}"
     return text
 
 
@@ -74,32 +76,46 @@ def ontology(suffix):
         return media_type
     shapes = vocabulary.shapes
     classes, properties = [], []
-    for term in sorted({s for s in graph.subjects(RDF.type, OWL.Class) if str(s).startswith(ONTOLOGY_NS)}, key=str):
+    for term in sorted(
+        {s for s in graph.subjects(RDF.type, OWL.Class) if str(s).startswith(ONTOLOGY_NS)}, key=str
+    ):
         constraints = []
         for node_shape in shapes.subjects(SH.targetClass, term):
             for prop in shapes.objects(node_shape, SH.property):
-                constraints.append({
-                    "name": str(shapes.value(prop, SH.name) or ""),
-                    "path": _term_link(shapes.value(prop, SH.path)),
-                    "severity": _local(shapes.value(prop, SH.severity) or SH.Violation),
-                    "message": str(shapes.value(prop, SH.message) or ""),
-                })
-        classes.append({
-            "id": _local(term), "label": vocabulary.label(term), "definition": vocabulary.definition(term),
-            "parents": [_term_link(p) for p in graph.objects(term, RDFS.subClassOf)],
-            "children": [_term_link(c) for c in graph.subjects(RDFS.subClassOf, term)],
-            "properties": [_term_link(p) for p in graph.subjects(RDFS.domain, term)],
-            "constraints": sorted(constraints, key=lambda c: c["name"]),
-        })
+                constraints.append(
+                    {
+                        "name": str(shapes.value(prop, SH.name) or ""),
+                        "path": _term_link(shapes.value(prop, SH.path)),
+                        "severity": _local(shapes.value(prop, SH.severity) or SH.Violation),
+                        "message": str(shapes.value(prop, SH.message) or ""),
+                    }
+                )
+        classes.append(
+            {
+                "id": _local(term),
+                "label": vocabulary.label(term),
+                "definition": vocabulary.definition(term),
+                "parents": [_term_link(p) for p in graph.objects(term, RDFS.subClassOf)],
+                "children": [_term_link(c) for c in graph.subjects(RDFS.subClassOf, term)],
+                "properties": [_term_link(p) for p in graph.subjects(RDFS.domain, term)],
+                "constraints": sorted(constraints, key=lambda c: c["name"]),
+            }
+        )
     for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
-        for term in sorted({s for s in graph.subjects(RDF.type, kind) if str(s).startswith(ONTOLOGY_NS)}, key=str):
-            properties.append({
-                "id": _local(term), "label": vocabulary.label(term), "definition": vocabulary.definition(term),
-                "kind": _local(kind),
-                "domain": [_term_link(d) for d in graph.objects(term, RDFS.domain)],
-                "range": [_term_link(r) for r in graph.objects(term, RDFS.range)],
-                "parents": [_term_link(p) for p in graph.objects(term, RDFS.subPropertyOf)],
-            })
+        for term in sorted(
+            {s for s in graph.subjects(RDF.type, kind) if str(s).startswith(ONTOLOGY_NS)}, key=str
+        ):
+            properties.append(
+                {
+                    "id": _local(term),
+                    "label": vocabulary.label(term),
+                    "definition": vocabulary.definition(term),
+                    "kind": _local(kind),
+                    "domain": [_term_link(d) for d in graph.objects(term, RDFS.domain)],
+                    "range": [_term_link(r) for r in graph.objects(term, RDFS.range)],
+                    "parents": [_term_link(p) for p in graph.objects(term, RDFS.subPropertyOf)],
+                }
+            )
     header = URIRef(ONTOLOGY_NS.rstrip("#"))
     page = render_template(
         "ontology.html",
@@ -129,24 +145,40 @@ def shapes(suffix):
     for shape in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str):
         rows = []
         for prop in graph.objects(shape, SH.property):
-            rows.append({
-                "id": _local(prop), "name": str(graph.value(prop, SH.name) or ""),
-                "path": _term_link(graph.value(prop, SH.path)),
-                "severity": _local(graph.value(prop, SH.severity) or SH.Violation),
-                "message": str(graph.value(prop, SH.message) or ""),
-                "min": graph.value(prop, SH.minCount), "max": graph.value(prop, SH.maxCount),
-            })
+            rows.append(
+                {
+                    "id": _local(prop),
+                    "name": str(graph.value(prop, SH.name) or ""),
+                    "path": _term_link(graph.value(prop, SH.path)),
+                    "severity": _local(graph.value(prop, SH.severity) or SH.Violation),
+                    "message": str(graph.value(prop, SH.message) or ""),
+                    "min": graph.value(prop, SH.minCount),
+                    "max": graph.value(prop, SH.maxCount),
+                }
+            )
         for constraint in graph.objects(shape, SH.sparql):
-            rows.append({"id": _local(constraint), "name": "(rule)", "path": None,
-                         "severity": _local(graph.value(constraint, SH.severity) or SH.Violation),
-                         "message": str(graph.value(constraint, SH.message) or ""), "min": None, "max": None})
-        node_shapes.append({
-            "id": _local(shape), "label": str(graph.value(shape, RDFS.label) or _local(shape)),
-            "targets": [_term_link(t) for t in graph.objects(shape, SH.targetClass)],
-            "rows": sorted(rows, key=lambda r: (r["name"], r["id"])),
-        })
+            rows.append(
+                {
+                    "id": _local(constraint),
+                    "name": "(rule)",
+                    "path": None,
+                    "severity": _local(graph.value(constraint, SH.severity) or SH.Violation),
+                    "message": str(graph.value(constraint, SH.message) or ""),
+                    "min": None,
+                    "max": None,
+                }
+            )
+        node_shapes.append(
+            {
+                "id": _local(shape),
+                "label": str(graph.value(shape, RDFS.label) or _local(shape)),
+                "targets": [_term_link(t) for t in graph.objects(shape, SH.targetClass)],
+                "rows": sorted(rows, key=lambda r: (r["name"], r["id"])),
+            }
+        )
     page = render_template(
-        "shapes.html", node_shapes=node_shapes,
+        "shapes.html",
+        node_shapes=node_shapes,
         alternates=[(m, f"/shapes.{s}") for s, m in SUFFIXES.items() if m != formats.HTML],
     )
     response = Response(page, content_type=f"{formats.HTML}; charset=utf-8")

@@ -94,7 +94,9 @@ def pid_alive(pid: int) -> bool:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return load_settings(environ={}, overrides={"data_dir": str(tmp_path / "data"), "base_iri": BASE})
+    return load_settings(
+        environ={}, overrides={"data_dir": str(tmp_path / "data"), "base_iri": BASE}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +106,9 @@ def oxigraph_bin() -> Path:
 
 @pytest.fixture(scope="session")
 def managed_server(tmp_path_factory, oxigraph_bin):
-    server = OxigraphServer(tmp_path_factory.mktemp("managed"), query_timeout=5, binary=oxigraph_bin)
+    server = OxigraphServer(
+        tmp_path_factory.mktemp("managed"), query_timeout=5, binary=oxigraph_bin
+    )
     server.start()
     yield server
     server.stop()
@@ -116,8 +120,17 @@ def remote_oxigraph(tmp_path_factory, oxigraph_bin):
     location = tmp_path_factory.mktemp("remote")
     # Port 0: the system gives it a free port, which it keeps (Oxigraph does not print it).
     process = subprocess.Popen(
-        [str(oxigraph_bin), "serve", "--location", str(location), "--bind", "127.0.0.1:0",
-         "--union-default-graph", "--timeout-s", "5"],
+        [
+            str(oxigraph_bin),
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            "127.0.0.1:0",
+            "--union-default-graph",
+            "--timeout-s",
+            "5",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -162,10 +175,14 @@ def virtuoso_server(tmp_path_factory):
 def engine(request):
     """The store server a module's suite runs on, once per engine: the session's managed Oxigraph,
     then Virtuoso (reached as a remote store with the `virtuoso` profile). Either has `endpoints`."""
-    return request.getfixturevalue("managed_server" if request.param == "oxigraph" else "virtuoso_server")
+    return request.getfixturevalue(
+        "managed_server" if request.param == "oxigraph" else "virtuoso_server"
+    )
 
 
-@pytest.fixture(params=["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"])
+@pytest.fixture(
+    params=["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"]
+)
 def store(request) -> Store:
     """A clean store of each backend (the remote one also over Virtuoso); the embedded one, in
     the test process, is in the fast tier."""
@@ -268,7 +285,9 @@ class Absent:
     path: Path
 
 
-def suite_cases(parts: tuple[str, ...], cases: Callable[[Path], Iterable[Any]], name: Callable[[Any], str]) -> list:
+def suite_cases(
+    parts: tuple[str, ...], cases: Callable[[Path], Iterable[Any]], name: Callable[[Any], str]
+) -> list:
     """Parameters read from a file of the conformance material: `cases(path)`, each case named
     `name(case)`. Without the file, a single case `missing`, whose test skips saying so (and
     fails under CI) before its fixtures start anything: collection never needs ../shared."""
@@ -299,11 +318,15 @@ def writer_for(store, data_dir: Path, **overrides):
     """The service's `Writer` over `store`, its write lock and settings in `data_dir`."""
     from ccn_graph.write.build import build_writer
 
-    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides})
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides}
+    )
     return build_writer(settings, store)
 
 
-def loaded_site(managed_server, tmp_path_factory, *, members: int = 0, projects: int = 0, **overrides):
+def loaded_site(
+    managed_server, tmp_path_factory, *, members: int = 0, projects: int = 0, **overrides
+):
     """The real app over HTTP, on the session's managed store loaded with the reference data and
     `members` synthetic members (and `projects` projects). Returns (LiveApp, store, data dir)."""
     from ccn_graph import generate, loading
@@ -318,13 +341,23 @@ def loaded_site(managed_server, tmp_path_factory, *, members: int = 0, projects:
             generate.write_nquads(out, members, 1, BASE, projects=projects)
         loading.load_file(store, path, BASE)
     data_dir = tmp_path_factory.mktemp("data")
-    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides})
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, **overrides}
+    )
     return LiveApp(create_app(settings, store)), store, data_dir
 
 
 # What a test marked `fast` must not use: these start (or need) a server process.
-NOT_FAST = {"oxigraph_bin", "managed_server", "remote_oxigraph", "virtuoso_server", "engine", "live_app",
-            "service", "past_service"}
+NOT_FAST = {
+    "oxigraph_bin",
+    "managed_server",
+    "remote_oxigraph",
+    "virtuoso_server",
+    "engine",
+    "live_app",
+    "service",
+    "past_service",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -352,4 +385,6 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("figures")
     for figure in FIGURES:
         mark = "ok  " if figure.met else "MISS"
-        terminalreporter.write_line(f"{mark} {figure.suite}: {figure.name} = {figure.value} ({figure.bound})")
+        terminalreporter.write_line(
+            f"{mark} {figure.suite}: {figure.name} = {figure.value} ({figure.bound})"
+        )

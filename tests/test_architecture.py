@@ -13,7 +13,9 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.fast
 
-SOURCES = sorted([*ROOT.joinpath("ccn_graph").rglob("*.py"), *ROOT.joinpath("server").rglob("*.py")])
+SOURCES = sorted(
+    [*ROOT.joinpath("ccn_graph").rglob("*.py"), *ROOT.joinpath("server").rglob("*.py")]
+)
 
 # Each engine is used from one module.
 ONLY_IN = {
@@ -44,16 +46,24 @@ SPARQL = re.compile(
 SPLICED = re.compile(r"\b(DESCRIBE|BASE)\s*(<|\s\Z)|\bDEFINE\s+([\w-]+:|\Z)")
 # The splices kept in code, by file and literal text, each once: any other occurrence fails.
 SPLICED_ALLOWED = {
-    ("ccn_graph/store/remote.py", "DEFINE input:default-graph-exclude <"):
-        "Virtuoso's pragma put before whatever query is sent (a .rq file's or a client's) when the "
-        "store shows its system graphs: part of the store's dialect, not a query of ours",
-    ("server/linked_data.py", "DESCRIBE <"):
-        "the query an entity page offers the reader as a link to /sparql; the service never runs it",
-    ("server/sparql.py", "BASE <"):
-        "the endpoint's URL as the base IRI of a client's query, as the SPARQL protocol lets the "
-        "service choose; the query is the client's text",
-    ("server/sparql_update.py", "BASE <"):
-        "the endpoint's URL as the base IRI of a client's update, as for queries",
+    (
+        "ccn_graph/store/remote.py",
+        "DEFINE input:default-graph-exclude <",
+    ): "Virtuoso's pragma put before whatever query is sent (a .rq file's or a client's) when the "
+    "store shows its system graphs: part of the store's dialect, not a query of ours",
+    (
+        "server/linked_data.py",
+        "DESCRIBE <",
+    ): "the query an entity page offers the reader as a link to /sparql; the service never runs it",
+    (
+        "server/sparql.py",
+        "BASE <",
+    ): "the endpoint's URL as the base IRI of a client's query, as the SPARQL protocol lets the "
+    "service choose; the query is the client's text",
+    (
+        "server/sparql_update.py",
+        "BASE <",
+    ): "the endpoint's URL as the base IRI of a client's update, as for queries",
 }
 MEDIA_TYPE = re.compile(r"^(application|text)/[\w.+-]+")
 
@@ -85,7 +95,9 @@ def strings(tree: ast.AST) -> list[str]:
     return [
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
     ]
 
 
@@ -111,14 +123,21 @@ def test_module_follows_the_house_rules(path):
             assert name in allowed, f"{engine} may only be used in {sorted(allowed)}, not {name}"
     if not name.startswith("ccn_graph/queries/"):
         for text in strings(tree):
-            assert not SPARQL.search(text), f"SPARQL text in {name}: {text[:60]!r}; put it in a .rq file"
+            assert not SPARQL.search(text), (
+                f"SPARQL text in {name}: {text[:60]!r}; put it in a .rq file"
+            )
         spliced = [text for text in strings(tree) if SPLICED.search(text)]
         for text in spliced:
             assert (name, text) in SPLICED_ALLOWED and spliced.count(text) == 1, (
-                f"query text spliced in {name}: {text[:60]!r}; put it in a .rq file")
+                f"query text spliced in {name}: {text[:60]!r}; put it in a .rq file"
+            )
     if name != "ccn_graph/formats.py":
         for text in strings(tree):
-            assert not MEDIA_TYPE.match(text), f"media type {text!r} in {name}; use ccn_graph.formats"
+            assert not MEDIA_TYPE.match(text), (
+                f"media type {text!r} in {name}; use ccn_graph.formats"
+            )
     if name != "ccn_graph/settings.py" and name not in ENVIRONMENT_WRITERS:
         source = path.read_text()
-        assert "os.environ" not in source and "getenv" not in source, f"{name} reads the environment"
+        assert "os.environ" not in source and "getenv" not in source, (
+            f"{name} reads the environment"
+        )

@@ -15,7 +15,9 @@ from server import create_app
 from .conftest import BASE, LiveApp, loaded_site
 from .test_submissions import member, submit
 
-COUNT = "SELECT (COUNT(?m) AS ?n) WHERE { ?m a <https://w3id.org/ccn-graph/ontology#CommunityMember> }"
+COUNT = (
+    "SELECT (COUNT(?m) AS ?n) WHERE { ?m a <https://w3id.org/ccn-graph/ontology#CommunityMember> }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,15 @@ def query_url(text: str) -> str:
     return "/sparql?" + urllib.parse.urlencode({"query": text})
 
 
-PATHS = ("/doc/member/cache-lab.ttl", "/doc/member/cache-lab.html", "/search?q=Cache", query_url(COUNT), "/catalog.ttl",
-         "/void.ttl", "/")
+PATHS = (
+    "/doc/member/cache-lab.ttl",
+    "/doc/member/cache-lab.html",
+    "/search?q=Cache",
+    query_url(COUNT),
+    "/catalog.ttl",
+    "/void.ttl",
+    "/",
+)
 
 
 def test_a_repeated_request_is_a_hit_with_the_same_answer(site):
@@ -42,7 +51,9 @@ def test_a_repeated_request_is_a_hit_with_the_same_answer(site):
         second = app.get(path)
         assert first.status_code == second.status_code == 200, path
         assert second.headers["CCN-Cache"] == "hit", path
-        assert second.content == first.content and second.headers["ETag"] == first.headers["ETag"], path
+        assert (
+            second.content == first.content and second.headers["ETag"] == first.headers["ETag"]
+        ), path
         again = app.get(path, headers={"If-None-Match": second.headers["ETag"]})
         assert again.status_code == 304, path
 
@@ -68,7 +79,11 @@ def test_an_accepted_write_leaves_nothing_stale(site):
     assert submit(app, member("cache-lab-2", "Cache Lab Two"), token).status_code == 201
     after = {path: app.get(path) for path in PATHS}
     # The catalogue and VoID describe the dumps, which the writes change only once rebuilt.
-    assert all(r.headers["CCN-Cache"] == "miss" for p, r in after.items() if p not in ("/void.ttl", "/catalog.ttl"))
+    assert all(
+        r.headers["CCN-Cache"] == "miss"
+        for p, r in after.items()
+        if p not in ("/void.ttl", "/catalog.ttl")
+    )
     assert "Cache Lab Renamed" in after["/doc/member/cache-lab.ttl"].text
     assert "Cache Lab Renamed" in after["/doc/member/cache-lab.html"].text
     assert "Cache Lab Two" in after["/search?q=Cache"].text
@@ -97,7 +112,12 @@ def test_a_rejected_write_changes_nothing_and_keeps_the_answers(site):
 
 def test_worker_processes_share_the_cache(site):
     app, store, data_dir, _ = site
-    other = LiveApp(create_app(load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE}), store))
+    other = LiveApp(
+        create_app(
+            load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE}),
+            store,
+        )
+    )
     try:
         path = "/doc/member/cache-lab.jsonld"
         assert app.get(path).headers["CCN-Cache"] == "miss"
@@ -108,7 +128,9 @@ def test_worker_processes_share_the_cache(site):
 
 def test_the_cache_can_be_turned_off(site):
     _, store, data_dir, _ = site
-    settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, "cache_mb": 0})
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE, "cache_mb": 0}
+    )
     app = LiveApp(create_app(settings, store))
     try:
         for _ in range(2):
@@ -145,7 +167,11 @@ def test_the_running_total_is_the_sum_of_the_bodies_held(tmp_path):
     for i in range(200):
         size = 100 + (i * 37) % 4_000
         assert cache.put(f"k{i % 23}", str(i // 50), CachedResponse(200, {}, b"y" * size))
-        held = sqlite3.connect(tmp_path / "c.sqlite").execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        held = (
+            sqlite3.connect(tmp_path / "c.sqlite")
+            .execute("SELECT COALESCE(SUM(size), 0) FROM entries")
+            .fetchone()[0]
+        )
         assert cache.size() == held <= 20_000
 
 
@@ -155,8 +181,10 @@ def test_a_cache_file_of_the_older_layout_is_started_afresh(tmp_path):
 
     path = tmp_path / "c.sqlite"
     old = sqlite3.connect(path)
-    old.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, version TEXT NOT NULL, status INTEGER NOT NULL, "
-                "headers TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL, used REAL NOT NULL)")
+    old.execute(
+        "CREATE TABLE entries (key TEXT PRIMARY KEY, version TEXT NOT NULL, status INTEGER NOT NULL, "
+        "headers TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL, used REAL NOT NULL)"
+    )
     old.execute("INSERT INTO entries VALUES ('k', '1', 200, '{}', x'00', 1, 0)")
     old.commit()
     old.close()
@@ -174,13 +202,19 @@ def test_stale_answers_go_a_few_at_a_time(tmp_path):
 
     from ccn_graph.cache import _STALE_PER_PUT
 
-    cache = ResponseCache(tmp_path / "c.sqlite", max_bytes=100_000, max_entry=1_000, touch_seconds=0)
+    cache = ResponseCache(
+        tmp_path / "c.sqlite", max_bytes=100_000, max_entry=1_000, touch_seconds=0
+    )
     body = CachedResponse(200, {}, b"z" * 900)
     for i in range(100):
         assert cache.put(f"old{i}", "1", body)
 
     def stale():
-        return sqlite3.connect(tmp_path / "c.sqlite").execute("SELECT COUNT(*) FROM entries WHERE version = '1'").fetchone()[0]
+        return (
+            sqlite3.connect(tmp_path / "c.sqlite")
+            .execute("SELECT COUNT(*) FROM entries WHERE version = '1'")
+            .fetchone()[0]
+        )
 
     assert stale() == 100
     assert cache.put("new0", "2", body)

@@ -9,8 +9,7 @@ import time
 
 import pytest
 import requests
-from rdflib import Dataset, Graph, URIRef
-from rdflib import namespace
+from rdflib import Dataset, Graph, URIRef, namespace
 from rdflib.compare import isomorphic
 
 from ccn_graph import dumps, loading
@@ -24,7 +23,9 @@ HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 @pytest.fixture(scope="module")
 def site(managed_server, tmp_path_factory):
-    app, store, data_dir = loaded_site(managed_server, tmp_path_factory, members=30, projects=0, dumps_every=0)
+    app, store, data_dir = loaded_site(
+        managed_server, tmp_path_factory, members=30, projects=0, dumps_every=0
+    )
     token = Stewards(data_dir).add("NCC Romania", ("RO",))
     yield app, store, token
     app.close()
@@ -52,10 +53,25 @@ PROFILES = {
     "3.0.1 base": ([V3 + ("shapes.ttl",)], True),
     "3.0.1 ranges": ([V3 + ("range.ttl",)], True),
     "3.0.1 recommendations": ([V3 + ("shapes_recommended.ttl",)], True),
-    "3.0.1 full": ([V3 + (f,) for f in ("shapes.ttl", "range.ttl", "shapes_recommended.ttl", "deprecateduris.ttl")], True),
-    "2.1.1 full": ([("dcat-ap", "2.1.1", f"dcat-ap_2.1.1_shacl_{f}.ttl") for f in ("shapes", "range", "shapes_recommended", "deprecateduris")], True),
+    "3.0.1 full": (
+        [
+            V3 + (f,)
+            for f in ("shapes.ttl", "range.ttl", "shapes_recommended.ttl", "deprecateduris.ttl")
+        ],
+        True,
+    ),
+    "2.1.1 full": (
+        [
+            ("dcat-ap", "2.1.1", f"dcat-ap_2.1.1_shacl_{f}.ttl")
+            for f in ("shapes", "range", "shapes_recommended", "deprecateduris")
+        ],
+        True,
+    ),
     "3.0.1 controlled vocabularies": ([V3 + ("mdr-vocabularies.shape.ttl",)], "tables"),
-    "2.1.1 controlled vocabularies": ([("dcat-ap", "2.1.1", "dcat-ap_2.1.1_shacl_mdr-vocabularies.shape.ttl")], "tables"),
+    "2.1.1 controlled vocabularies": (
+        [("dcat-ap", "2.1.1", "dcat-ap_2.1.1_shacl_mdr-vocabularies.shape.ttl")],
+        "tables",
+    ),
 }
 
 
@@ -83,12 +99,17 @@ def test_catalogue_has_no_violation_in_any_profile(site, profile):
     else:
         background_graph = background() if with_background else None
     conforms, report, text = validate(
-        data, shacl_graph=shapes(*(suites_path(*f) for f in files)),
-        ont_graph=background_graph, inference="none", allow_warnings=True,
+        data,
+        shacl_graph=shapes(*(suites_path(*f) for f in files)),
+        ont_graph=background_graph,
+        inference="none",
+        allow_warnings=True,
     )
     top = set(report.objects(None, namespace.SH.result))
     assert top or conforms
-    violations = [r for r in top if report.value(r, namespace.SH.resultSeverity) == namespace.SH.Violation]
+    violations = [
+        r for r in top if report.value(r, namespace.SH.resultSeverity) == namespace.SH.Violation
+    ]
     assert violations == [], text[:3000]
 
 
@@ -102,8 +123,16 @@ def test_the_same_state_gives_the_same_bytes(site):
 def test_a_submission_changes_only_the_modified_of_its_datasets(site):
     app, store, token = site
     before = catalogue(app)
-    response = requests.post(f"{app.url}/submissions", data=member("cat-lab").encode(), timeout=60,
-                             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle", "Accept": "application/json"})
+    response = requests.post(
+        f"{app.url}/submissions",
+        data=member("cat-lab").encode(),
+        timeout=60,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "text/turtle",
+            "Accept": "application/json",
+        },
+    )
     assert response.status_code == 201
 
     def modified(graph, name):
@@ -126,10 +155,12 @@ def test_a_submission_changes_only_the_modified_of_its_datasets(site):
 def test_every_download_and_the_endpoint_answer_200(site):
     app, *_ = site
     graph = catalogue(app)
-    urls = set(graph.objects(None, namespace.DCAT.downloadURL)) | set(graph.objects(None, namespace.DCAT.endpointURL))
+    urls = set(graph.objects(None, namespace.DCAT.downloadURL)) | set(
+        graph.objects(None, namespace.DCAT.endpointURL)
+    )
     assert len(urls) >= 31 * 3 + 1
     for url in urls:
-        path = str(url)[len(BASE) - 1:]
+        path = str(url)[len(BASE) - 1 :]
         assert app.get(path).status_code == 200, path
 
 
@@ -138,21 +169,33 @@ def test_sizes_and_checksums_match_the_files(site):
     graph = catalogue(app)
     spdx = "http://spdx.org/rdf/terms#"
     for dist in graph.subjects(namespace.RDF.type, namespace.DCAT.Distribution):
-        body = app.get(str(graph.value(dist, namespace.DCAT.downloadURL))[len(BASE) - 1:]).content
+        body = app.get(str(graph.value(dist, namespace.DCAT.downloadURL))[len(BASE) - 1 :]).content
         assert int(graph.value(dist, namespace.DCAT.byteSize)) == len(body)
-        checksum = graph.value(graph.value(dist, URIRef(spdx + "checksum")), URIRef(spdx + "checksumValue"))
+        checksum = graph.value(
+            graph.value(dist, URIRef(spdx + "checksum")), URIRef(spdx + "checksumValue")
+        )
         assert str(checksum) == hashlib.sha256(body).hexdigest()
 
 
 def test_dumps_hold_the_graph(site):
     app, store, _ = site
     dataset = Dataset()
-    dataset.parse(data=gzip.decompress(app.get("/dumps/graph.nq.gz").content).decode(), format="nquads")
+    dataset.parse(
+        data=gzip.decompress(app.get("/dumps/graph.nq.gz").content).decode(), format="nquads"
+    )
     graphs = {str(g) for _, _, _, g in dataset.quads((None, None, None, None))}
-    assert f"{BASE}graph/ncc/ro" in graphs and "https://w3id.org/ccn-graph/store-state" not in graphs
-    turtle = Graph().parse(data=gzip.decompress(app.get("/dumps/member-state-ro.ttl.gz").content).decode(), format="turtle")
+    assert (
+        f"{BASE}graph/ncc/ro" in graphs and "https://w3id.org/ccn-graph/store-state" not in graphs
+    )
+    turtle = Graph().parse(
+        data=gzip.decompress(app.get("/dumps/member-state-ro.ttl.gz").content).decode(),
+        format="turtle",
+    )
     assert (URIRef(f"{BASE}id/ncc/ro"), None, None) in turtle
-    jsonld = Graph().parse(data=gzip.decompress(app.get("/dumps/ontology.jsonld.gz").content).decode(), format="json-ld")
+    jsonld = Graph().parse(
+        data=gzip.decompress(app.get("/dumps/ontology.jsonld.gz").content).decode(),
+        format="json-ld",
+    )
     assert len(jsonld) > 300
     assert app.get("/dumps/../stewards.json").status_code == 404
 
@@ -186,7 +229,9 @@ def test_paging_for_harvesters(site):
 def test_void_describes_the_graph(site):
     app, store, _ = site
     for path in ("/void.ttl", "/.well-known/void"):
-        graph = Graph().parse(data=app.get(path, headers={"Accept": "text/turtle"}).text, format="turtle")
+        graph = Graph().parse(
+            data=app.get(path, headers={"Accept": "text/turtle"}).text, format="turtle"
+        )
         dataset = URIRef(f"{BASE}id/dataset/graph")
         assert (dataset, namespace.RDF.type, namespace.VOID.Dataset) in graph
         assert int(graph.value(dataset, namespace.VOID.triples)) > 3000
@@ -194,7 +239,9 @@ def test_void_describes_the_graph(site):
         assert len(list(graph.objects(dataset, namespace.VOID.classPartition))) >= 15
         targets = {str(o) for o in graph.objects(None, namespace.VOID.objectsTarget)}
         assert "http://publications.europa.eu/resource/authority/" in targets
-        assert "http://eurovoc.europa.eu/" in targets and "http://www.wikidata.org/entity/" in targets
+        assert (
+            "http://eurovoc.europa.eu/" in targets and "http://www.wikidata.org/entity/" in targets
+        )
 
 
 @pytest.mark.fast
@@ -236,15 +283,26 @@ def catalogue_changes(app) -> list[tuple[int, str, str, Graph]]:
     view = root.value(URIRef(f"{BASE}catalog/feed"), URIRef("https://w3id.org/tree#view"))
     out, page = [], view
     while page is not None:
-        response = app.get("/" + str(page)[len(BASE):])
-        assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/trig")
+        response = app.get("/" + str(page)[len(BASE) :])
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith(
+            "application/trig"
+        )
         data = Dataset()
         data.parse(data=response.text, format="trig")
         for kind in ("Create", "Update", "Delete"):
             for node in data.subjects(namespace.RDF.type, URIRef(AS + kind)):
-                out.append((int(str(node).rsplit("/", 1)[1]), kind, str(data.value(node, URIRef(AS + "object"))),
-                            Graph() + data.graph(node)))
-        page = data.value(data.value(page, URIRef("https://w3id.org/tree#relation")), URIRef("https://w3id.org/tree#node"))
+                out.append(
+                    (
+                        int(str(node).rsplit("/", 1)[1]),
+                        kind,
+                        str(data.value(node, URIRef(AS + "object"))),
+                        Graph() + data.graph(node),
+                    )
+                )
+        page = data.value(
+            data.value(page, URIRef("https://w3id.org/tree#relation")),
+            URIRef("https://w3id.org/tree#node"),
+        )
     return sorted(out, key=lambda a: a[0])
 
 
@@ -256,18 +314,33 @@ def test_the_catalogue_publishes_its_own_changes_as_a_dcat_ap_feed(site):
     assert len(before) >= 30 and {k for _, k, _, _ in before} >= {"Create"}
     assert f"{BASE}id/dataset/graph" in {e for _, _, e, _ in before}
     old_graph = catalogue(app).value(URIRef(f"{BASE}id/dataset/graph"), namespace.DCTERMS.modified)
-    response = requests.post(f"{app.url}/submissions", data=member("feed-cat-lab").encode(), timeout=60,
-                             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle", "Accept": "application/json"})
+    response = requests.post(
+        f"{app.url}/submissions",
+        data=member("feed-cat-lab").encode(),
+        timeout=60,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "text/turtle",
+            "Accept": "application/json",
+        },
+    )
     assert response.status_code == 201
     deadline = time.monotonic() + 60
-    while (catalogue(app).value(URIRef(f"{BASE}id/dataset/graph"), namespace.DCTERMS.modified) == old_graph
-           and time.monotonic() < deadline):
+    while (
+        catalogue(app).value(URIRef(f"{BASE}id/dataset/graph"), namespace.DCTERMS.modified)
+        == old_graph
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
     after = catalogue_changes(app)
-    new = after[len(before):]
-    assert [a[:3] for a in after[:len(before)]] == [a[:3] for a in before]
+    new = after[len(before) :]
+    assert [a[:3] for a in after[: len(before)]] == [a[:3] for a in before]
     changed = {e for _, k, e, _ in new if k == "Update"}
-    assert {f"{BASE}id/dataset/graph", f"{BASE}id/dataset/member-state-ro", f"{BASE}id/catalog"} <= changed
+    assert {
+        f"{BASE}id/dataset/graph",
+        f"{BASE}id/dataset/member-state-ro",
+        f"{BASE}id/catalog",
+    } <= changed
     assert not {e for e in changed if "member-state-be" in e or "/dataset/ontology" in e}
     assert all(k == "Update" for _, k, _, _ in new)
     # Replaying the feed gives the entities of the catalogue as published.
@@ -277,7 +350,9 @@ def test_the_catalogue_publishes_its_own_changes_as_a_dcat_ap_feed(site):
             latest.pop(entity, None)
         else:
             latest[entity] = description
-    published = {e: Graph().parse(data=text, format="nt")
-                 for e, text in catalogue_feed.describe_entities(catalogue(app)).items()}
+    published = {
+        e: Graph().parse(data=text, format="nt")
+        for e, text in catalogue_feed.describe_entities(catalogue(app)).items()
+    }
     assert set(latest) == set(published)
     assert all(isomorphic(latest[e], published[e]) for e in published)

@@ -31,7 +31,10 @@ def record_graphs(store) -> dict[str, Graph]:
     out: dict[str, Graph] = {}
     for row in store.select("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"):
         graph = str(row["g"])
-        if graph.startswith(provenance_graph_prefix(BASE)) or graph in (STORE_STATE_GRAPH, history.HISTORY_GRAPH):
+        if graph.startswith(provenance_graph_prefix(BASE)) or graph in (
+            STORE_STATE_GRAPH,
+            history.HISTORY_GRAPH,
+        ):
             continue
         out.setdefault(graph, Graph()).add((row["s"], row["p"], row["o"]))
     assert f"{BASE}graph/ontology" in out and any(entity_for_record(BASE, g) for g in out)
@@ -47,11 +50,19 @@ def world(managed_server, tmp_path_factory):
         generate.write_nquads(out, 70, 1, BASE)
     loading.load_file(store, path, BASE)
     moments.append((history.count(store), record_graphs(store)))
-    for step in (lambda: submit(app, member("feed-a", "Feed Lab A"), tokens["ro"]),
-                 lambda: submit(app, member("feed-b", "Feed Lab B"), tokens["ro"]),
-                 lambda: submit(app, member("feed-a", "Feed Lab A, renamed"), tokens["ro"]),
-                 lambda: gsp(app, "PUT", f"{BASE}graph/member/feed-b", member("feed-b", "Feed Lab B, put"), token=tokens["ro"]),
-                 lambda: gsp(app, "DELETE", f"{BASE}graph/member/feed-a", token=tokens["ro"])):
+    for step in (
+        lambda: submit(app, member("feed-a", "Feed Lab A"), tokens["ro"]),
+        lambda: submit(app, member("feed-b", "Feed Lab B"), tokens["ro"]),
+        lambda: submit(app, member("feed-a", "Feed Lab A, renamed"), tokens["ro"]),
+        lambda: gsp(
+            app,
+            "PUT",
+            f"{BASE}graph/member/feed-b",
+            member("feed-b", "Feed Lab B, put"),
+            token=tokens["ro"],
+        ),
+        lambda: gsp(app, "DELETE", f"{BASE}graph/member/feed-a", token=tokens["ro"]),
+    ):
         assert step().status_code in (201, 204)
         moments.append((history.count(store), record_graphs(store)))
     yield app, store, moments, tokens
@@ -61,12 +72,14 @@ def world(managed_server, tmp_path_factory):
 def local(iri: str) -> str:
     """The path on the test server of an IRI minted under BASE."""
     assert iri.startswith(BASE), iri
-    return "/" + iri[len(BASE):]
+    return "/" + iri[len(BASE) :]
 
 
 def read_feed(app) -> list[dict]:
     """Every member of the feed, following the stream's view and the pages' relations (Turtle)."""
-    root = Graph().parse(data=app.get("/changes", headers={"Accept": "text/turtle"}).text, format="turtle")
+    root = Graph().parse(
+        data=app.get("/changes", headers={"Accept": "text/turtle"}).text, format="turtle"
+    )
     stream = URIRef(f"{BASE}changes")
     assert (stream, RDF.type, LDES.EventStream) in root
     assert root.value(stream, LDES.timestampPath) == PROV.generatedAtTime
@@ -81,9 +94,17 @@ def read_feed(app) -> list[dict]:
         found = []
         for node in graph.objects(stream, TREE.member):
             snapshot = graph.value(node, CCN.snapshot)
-            found.append({"sequence": int(graph.value(node, CCN.sequence)), "graph": str(graph.value(node, CCN.versionOf)),
-                          "kind": graph.value(node, CCN.change), "time": graph.value(node, PROV.generatedAtTime).toPython(),
-                          "content": history.parse_snapshot(str(snapshot)) if snapshot is not None else None})
+            found.append(
+                {
+                    "sequence": int(graph.value(node, CCN.sequence)),
+                    "graph": str(graph.value(node, CCN.versionOf)),
+                    "kind": graph.value(node, CCN.change),
+                    "time": graph.value(node, PROV.generatedAtTime).toPython(),
+                    "content": history.parse_snapshot(str(snapshot))
+                    if snapshot is not None
+                    else None,
+                }
+            )
         if floor is not None:
             assert all(m["time"] >= floor for m in found)
         members += found
@@ -135,7 +156,9 @@ def test_the_same_feed_as_activity_streams(world):
     root = app.get("/changes", headers={"Accept": "application/activity+json"})
     assert root.headers["Content-Type"].startswith("application/activity+json")
     collection = root.json()
-    assert collection["type"] == "OrderedCollection" and collection["totalItems"] == history.count(store)
+    assert collection["type"] == "OrderedCollection" and collection["totalItems"] == history.count(
+        store
+    )
     items, page = [], collection["first"]["id"]
     while page:
         body = app.get(local(page), headers={"Accept": "application/activity+json"}).json()
@@ -151,19 +174,37 @@ def test_the_same_feed_as_activity_streams(world):
     assert renamed[0]["object"]["url"] == f"{BASE}doc/member/feed-a/version/1"
     assert all(i["actor"].startswith(f"{BASE}id/") for i in renamed)
     html = app.get("/changes/1", headers={"Accept": "text/html"})
-    assert html.headers["Content-Type"].startswith("text/html") and "Every version of every record" in html.text
+    assert (
+        html.headers["Content-Type"].startswith("text/html")
+        and "Every version of every record" in html.text
+    )
 
 
 def test_the_catalogue_and_void_name_the_feed(world):
     app, *_ = world
-    catalogue = Graph().parse(data=app.get("/catalog", headers={"Accept": "text/turtle"}).text, format="turtle")
+    catalogue = Graph().parse(
+        data=app.get("/catalog", headers={"Accept": "text/turtle"}).text, format="turtle"
+    )
     feed = URIRef(f"{BASE}id/service/changes")
-    assert catalogue.value(feed, URIRef("http://www.w3.org/ns/dcat#endpointURL")) == URIRef(f"{BASE}changes")
-    assert (URIRef(f"{BASE}id/catalog"), URIRef("http://www.w3.org/ns/dcat#service"), feed) in catalogue
-    void = Graph().parse(data=app.get("/.well-known/void", headers={"Accept": "text/turtle"}).text, format="turtle")
-    assert (URIRef(f"{BASE}id/dataset/graph"), URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
-            URIRef(f"{BASE}changes")) in void
-    assert Literal("CCN Graph change feed", lang="en") in set(catalogue.objects(feed, DCTERMS.title))
+    assert catalogue.value(feed, URIRef("http://www.w3.org/ns/dcat#endpointURL")) == URIRef(
+        f"{BASE}changes"
+    )
+    assert (
+        URIRef(f"{BASE}id/catalog"),
+        URIRef("http://www.w3.org/ns/dcat#service"),
+        feed,
+    ) in catalogue
+    void = Graph().parse(
+        data=app.get("/.well-known/void", headers={"Accept": "text/turtle"}).text, format="turtle"
+    )
+    assert (
+        URIRef(f"{BASE}id/dataset/graph"),
+        URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
+        URIRef(f"{BASE}changes"),
+    ) in void
+    assert Literal("CCN Graph change feed", lang="en") in set(
+        catalogue.objects(feed, DCTERMS.title)
+    )
 
 
 def test_full_pages_never_change(world):

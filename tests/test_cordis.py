@@ -11,8 +11,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from ccn_graph import cordis, loading, reference
-from ccn_graph.write import Replace
 from ccn_graph.store import RemoteStore
+from ccn_graph.write import Replace
 
 from .conftest import cli_env, writer_for
 
@@ -43,14 +43,39 @@ def member(ref: str, name: str, cc: str, state: str, extra: str = "") -> str:
 """
 
 
-FIXTURE_MEMBERS = MEMBERS + "".join([
-    member("fixture-cyber-lab", '"Fixture Cyber Lab"@en', "ro", "ROU", '; ccn:cordisOrganisationId "999000001"'),
-    member("fixture-universite", '"Fixture Universite de Recherche"@en, "Fixture Université de recherche"@fr', "fr", "FRA"),
-    member("fixture-twin-1", '"Fixture Twin Lab"@en', "de", "DEU"),
-    member("fixture-twin-2", '"Fixture Twin Lab"@en', "de", "DEU"),
-    member("fixture-conflict", '"Fixture Conflict Lab"@en', "es", "ESP", '; ccn:cordisOrganisationId "999000099"'),
-    member("fixture-sicurezza", '"Fixture Sicurezza"@en', "it", "ITA", '; ccn:vatNumber "IT 999 000 000 06"'),
-])
+FIXTURE_MEMBERS = MEMBERS + "".join(
+    [
+        member(
+            "fixture-cyber-lab",
+            '"Fixture Cyber Lab"@en',
+            "ro",
+            "ROU",
+            '; ccn:cordisOrganisationId "999000001"',
+        ),
+        member(
+            "fixture-universite",
+            '"Fixture Universite de Recherche"@en, "Fixture Université de recherche"@fr',
+            "fr",
+            "FRA",
+        ),
+        member("fixture-twin-1", '"Fixture Twin Lab"@en', "de", "DEU"),
+        member("fixture-twin-2", '"Fixture Twin Lab"@en', "de", "DEU"),
+        member(
+            "fixture-conflict",
+            '"Fixture Conflict Lab"@en',
+            "es",
+            "ESP",
+            '; ccn:cordisOrganisationId "999000099"',
+        ),
+        member(
+            "fixture-sicurezza",
+            '"Fixture Sicurezza"@en',
+            "it",
+            "ITA",
+            '; ccn:vatNumber "IT 999 000 000 06"',
+        ),
+    ]
+)
 
 
 @pytest.fixture
@@ -60,7 +85,9 @@ def world(managed_server, tmp_path):
     loading.load_reference_data(store, BASE)
     writer = writer_for(store, tmp_path)
     members = Graph().parse(data=FIXTURE_MEMBERS, format="turtle", publicID=BASE)
-    outcome = writer.write(Replace(reference.split_records(members, BASE)), None, label="fixture members")
+    outcome = writer.write(
+        Replace(reference.split_records(members, BASE)), None, label="fixture members"
+    )
     assert outcome.accepted, [r.message for r in outcome.report.violations]
     return store, writer
 
@@ -76,7 +103,10 @@ def test_counts_are_exact(world):
     assert sorted(report.added) == ["900000001", "900000002"]
     assert report.updated == []
     assert {pid for pid, _ in report.skipped} == {"900000003", "900000004", "900000006"}
-    assert sorted((f, line) for f, line, _ in report.malformed) == [("organization.csv", 10), ("project.csv", 8)]
+    assert sorted((f, line) for f, line, _ in report.malformed) == [
+        ("organization.csv", 10),
+        ("project.csv", 8),
+    ]
     assert {oid: how for oid, (_, how) in report.matched.items()} == {
         "999000001": "CORDIS identifier",
         "999000002": "name and Member State",
@@ -116,7 +146,9 @@ def test_imported_graph_answers_who_works_on_what(world):
         "SELECT ?v WHERE { ?p <https://w3id.org/ccn-graph/ontology#euContribution>/<https://schema.org/value> ?v }",
         {"p": URIRef(f"{BASE}id/project/900000002")},
     )
-    assert amount[0]["v"] == Literal("1000000.25", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal"))
+    assert amount[0]["v"] == Literal(
+        "1000000.25", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal")
+    )
     assert not store.ask("ASK { <http://ccn.test/id/project/900000004> ?p ?o }")
 
 
@@ -135,7 +167,9 @@ def test_importing_again_updates_and_changes_nothing_else(world):
 def test_an_import_records_its_activity_with_its_sources(world, tmp_path):
     store, _ = world
     first = run(world, "project.csv", "organization.csv")
-    activity_graph = store.read_graph(first.outcome.activity.replace("/id/activity/", "/graph/activity/"))
+    activity_graph = store.read_graph(
+        first.outcome.activity.replace("/id/activity/", "/graph/activity/")
+    )
     said = list(activity_graph.predicate_objects(URIRef(first.outcome.activity)))
     # type, label, time, triples added and removed, shapes version, one per graph, one per source file
     assert len(said) == 6 + len(first.outcome.graphs) + 2
@@ -144,13 +178,17 @@ def test_an_import_records_its_activity_with_its_sources(world, tmp_path):
 def test_a_rejected_batch_writes_nothing(world, tmp_path):
     store, _ = world
     text = (FIXTURES / "project.csv").read_text(encoding="utf-8")
-    broken = text.replace("2022-01-01;2024-12-31;1000000;1000000,25", "2025-01-01;2024-12-31;1000000;1000000,25")
+    broken = text.replace(
+        "2022-01-01;2024-12-31;1000000;1000000,25", "2025-01-01;2024-12-31;1000000;1000000,25"
+    )
     assert broken != text
     (tmp_path / "project.csv").write_text(broken, encoding="utf-8")
     shutil.copy(FIXTURES / "organization.csv", tmp_path / "organization.csv")
     version = store.state().data_version
     triples = store.triple_count()
-    report = cordis.import_files(store, world[1], BASE, [tmp_path / "project.csv", tmp_path / "organization.csv"])
+    report = cordis.import_files(
+        store, world[1], BASE, [tmp_path / "project.csv", tmp_path / "organization.csv"]
+    )
     assert not report.written
     assert report.added == [] and report.updated == []
     assert any("on or before the end date" in r.message for r in report.outcome.report.violations)
@@ -174,10 +212,14 @@ def test_json_exports_read_like_csv(world):
 
 
 def test_selection_is_configurable(world):
-    report = run(world, "project.csv", "organization.csv", selection=cordis.Selection((r"^HORIZON-CL5-",)))
+    report = run(
+        world, "project.csv", "organization.csv", selection=cordis.Selection((r"^HORIZON-CL5-",))
+    )
     assert report.added == ["900000003"]
     report = run(
-        world, "project.csv", "organization.csv",
+        world,
+        "project.csv",
+        "organization.csv",
         selection=cordis.Selection(cordis.Selection().topic_patterns, ("HORIZON.2.5",)),
     )
     assert report.added == [] and not report.written
@@ -186,25 +228,47 @@ def test_selection_is_configurable(world):
 def test_a_file_that_is_not_an_export_is_refused(world, tmp_path):
     bad = tmp_path / "notes.csv"
     bad.write_text("a;b\n1;2\n")
-    with pytest.raises(cordis.MalformedFile, match="neither a CORDIS project nor organization export"):
+    with pytest.raises(
+        cordis.MalformedFile, match="neither a CORDIS project nor organization export"
+    ):
         run(world, "project.csv", str(bad))
 
 
 @pytest.mark.fast
 def test_name_normalisation_folds_case_accents_and_punctuation_only():
-    assert cordis.normalise_name("Université  de Recherche, S.A.") == cordis.normalise_name("UNIVERSITE DE RECHERCHE S A")
+    assert cordis.normalise_name("Université  de Recherche, S.A.") == cordis.normalise_name(
+        "UNIVERSITE DE RECHERCHE S A"
+    )
     assert cordis.normalise_name("Fixture Lab GmbH") != cordis.normalise_name("Fixture Lab")
 
 
 def test_command_line_import(world, managed_server, tmp_path):
     script = Path(sys.executable).with_name("ccn-graph")
-    env = cli_env(CCN_STORE_URL=managed_server.endpoints.query, CCN_STORE_UPDATE_URL=managed_server.endpoints.update,
-                  CCN_STORE_GSP_URL=managed_server.endpoints.graph_store, CCN_BASE_IRI=BASE)
+    env = cli_env(
+        CCN_STORE_URL=managed_server.endpoints.query,
+        CCN_STORE_UPDATE_URL=managed_server.endpoints.update,
+        CCN_STORE_GSP_URL=managed_server.endpoints.graph_store,
+        CCN_BASE_IRI=BASE,
+    )
     out = subprocess.run(
-        [str(script), "import", "cordis", str(FIXTURES / "project.csv"), str(FIXTURES / "organization.csv")],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            str(script),
+            "import",
+            "cordis",
+            str(FIXTURES / "project.csv"),
+            str(FIXTURES / "organization.csv"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "projects added: 2, updated: 0, skipped: 3, malformed rows: 2" in out.stdout
-    missing = subprocess.run([str(script), "import", "cordis", str(tmp_path / "none.csv")], env=env, capture_output=True, text=True)
+    missing = subprocess.run(
+        [str(script), "import", "cordis", str(tmp_path / "none.csv")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 2 and "no such file" in missing.stderr

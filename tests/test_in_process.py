@@ -17,7 +17,9 @@ pytestmark = pytest.mark.fast
 
 
 def app_over(store, data_dir):
-    return create_app(load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE}), store)
+    return create_app(
+        load_settings(environ={}, overrides={"data_dir": str(data_dir), "base_iri": BASE}), store
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,11 @@ def test_unknown_paths_get_a_json_404_with_a_message(loaded):
 
 
 def test_an_ask_on_the_endpoint(loaded):
-    response = loaded[0].get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"},
-                             headers={"Accept": formats.SPARQL_JSON.media_type})
+    response = loaded[0].get(
+        "/sparql",
+        query_string={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": formats.SPARQL_JSON.media_type},
+    )
     assert response.status_code == 200
     assert response.get_json()["boolean"] is True
 
@@ -63,7 +68,9 @@ def test_an_ask_on_the_endpoint(loaded):
 def test_an_entity_iri_sees_other_to_its_document_in_the_asked_format(loaded):
     client = loaded[0]
     response = client.get("/id/centre/eccc", headers={"Accept": formats.TURTLE.media_type})
-    assert response.status_code == 303 and response.headers["Location"].endswith("/doc/centre/eccc.ttl")
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        "/doc/centre/eccc.ttl"
+    )
     document = client.get(response.headers["Location"])
     assert document.status_code == 200 and document.mimetype == formats.TURTLE.media_type
     graph = Graph().parse(data=document.get_data(as_text=True), format="turtle")

@@ -13,9 +13,9 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from ccn_graph import history, loading
+from ccn_graph.stewards import Stewards
 from ccn_graph.store import RemoteStore
 from ccn_graph.store.managed import OxigraphServer
-from ccn_graph.stewards import Stewards
 
 from .conftest import BASE
 from .test_service import Service
@@ -29,8 +29,11 @@ def instances(tmp_path_factory, oxigraph_bin):
     server.start()
     store = RemoteStore(server.endpoints, timeout=10)
     loading.load_reference_data(store, BASE)
-    remote = {"CCN_STORE_URL": server.endpoints.query, "CCN_STORE_UPDATE_URL": server.endpoints.update,
-              "CCN_STORE_GSP_URL": server.endpoints.graph_store}
+    remote = {
+        "CCN_STORE_URL": server.endpoints.query,
+        "CCN_STORE_UPDATE_URL": server.endpoints.update,
+        "CCN_STORE_GSP_URL": server.endpoints.graph_store,
+    }
     data_a, data_b = root / "a" / "data", root / "b" / "data"
     data_a.mkdir(parents=True)
     data_b.mkdir(parents=True)
@@ -50,9 +53,16 @@ def instances(tmp_path_factory, oxigraph_bin):
 
 
 def post(url: str, token: str, body: str) -> requests.Response:
-    return requests.post(f"{url}/submissions", data=body.encode(), timeout=60,
-                         headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle",
-                                  "Accept": "application/json"})
+    return requests.post(
+        f"{url}/submissions",
+        data=body.encode(),
+        timeout=60,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "text/turtle",
+            "Accept": "application/json",
+        },
+    )
 
 
 def test_writes_sent_to_either_instance_are_made_by_one(instances):
@@ -63,8 +73,15 @@ def test_writes_sent_to_either_instance_are_made_by_one(instances):
     assert response.json()["status"] == "accepted"
     # The steward registry is the writer's: the reader has none of its own, and still checks it.
     assert post(reader.url, "ccn.000000000000." + "A" * 43, member("two-hosts")).status_code == 401
-    assert requests.post(f"{reader.url}/validate", data=member("x").encode(), timeout=60,
-                         headers={"Content-Type": "text/turtle"}).headers.get("CCN-Written-By") is None
+    assert (
+        requests.post(
+            f"{reader.url}/validate",
+            data=member("x").encode(),
+            timeout=60,
+            headers={"Content-Type": "text/turtle"},
+        ).headers.get("CCN-Written-By")
+        is None
+    )
 
 
 def test_16_concurrent_replacements_through_both_leave_one_version(instances):
@@ -82,11 +99,17 @@ def test_16_concurrent_replacements_through_both_leave_one_version(instances):
         thread.join()
     assert statuses == [201] * 16
     stored = store.read_graph(f"{BASE}graph/member/contested-hosts")
-    matches = [v for v in versions if isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE))]
+    matches = [
+        v
+        for v in versions
+        if isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE))
+    ]
     assert len(matches) == 1
     kept = history.versions(store, f"{BASE}graph/member/contested-hosts")
     assert [v.number for v in kept] == list(range(1, 17))
-    assert isomorphic(history.version(store, f"{BASE}graph/member/contested-hosts", 16).content, stored)
+    assert isomorphic(
+        history.version(store, f"{BASE}graph/member/contested-hosts", 16).content, stored
+    )
 
 
 def test_caches_in_both_instances_follow_a_write_made_through_either(instances):
@@ -101,16 +124,26 @@ def test_caches_in_both_instances_follow_a_write_made_through_either(instances):
         assert post(via.url, token, member("cached-hosts", name)).status_code == 201
         for running in (writer, reader):
             response = requests.get(f"{running.url}/doc/member/cached-hosts.ttl", timeout=30)
-            assert name in response.text and response.headers["CCN-Cache"] == "miss", (via.url, running.url)
-            search = requests.get(f"{running.url}/search", params={"q": name}, timeout=30,
-                                  headers={"Accept": "application/json"})
+            assert name in response.text and response.headers["CCN-Cache"] == "miss", (
+                via.url,
+                running.url,
+            )
+            search = requests.get(
+                f"{running.url}/search",
+                params={"q": name},
+                timeout=30,
+                headers={"Accept": "application/json"},
+            )
             assert f"{BASE}id/member/cached-hosts" in search.text, running.url
 
 
 def test_the_reader_says_when_the_writer_is_unreachable(instances, tmp_path):
     *_, token, store = instances
-    remote = {"CCN_STORE_URL": store.endpoints.query, "CCN_STORE_UPDATE_URL": store.endpoints.update,
-              "CCN_STORE_GSP_URL": store.endpoints.graph_store}
+    remote = {
+        "CCN_STORE_URL": store.endpoints.query,
+        "CCN_STORE_UPDATE_URL": store.endpoints.update,
+        "CCN_STORE_GSP_URL": store.endpoints.graph_store,
+    }
     data = tmp_path / "data"
     data.mkdir()
     orphan = Service(data, CCN_WRITER_URL="http://127.0.0.1:9", **remote)
@@ -129,8 +162,11 @@ def test_a_write_whose_answer_is_lost_is_not_called_unwritten(instances, tmp_pat
     """A writer that takes the whole request and hangs up without answering (it died while
     writing) may have written it: 504 saying so, without the Retry-After that invites a resend."""
     *_, token, store = instances
-    remote = {"CCN_STORE_URL": store.endpoints.query, "CCN_STORE_UPDATE_URL": store.endpoints.update,
-              "CCN_STORE_GSP_URL": store.endpoints.graph_store}
+    remote = {
+        "CCN_STORE_URL": store.endpoints.query,
+        "CCN_STORE_UPDATE_URL": store.endpoints.update,
+        "CCN_STORE_GSP_URL": store.endpoints.graph_store,
+    }
     listener = socket.create_server(("127.0.0.1", 0))
     taken = []
 
@@ -147,7 +183,9 @@ def test_a_write_whose_answer_is_lost_is_not_called_unwritten(instances, tmp_pat
     threading.Thread(target=take_and_hang_up, daemon=True).start()
     data = tmp_path / "data"
     data.mkdir()
-    forwarding = Service(data, CCN_WRITER_URL=f"http://127.0.0.1:{listener.getsockname()[1]}", **remote)
+    forwarding = Service(
+        data, CCN_WRITER_URL=f"http://127.0.0.1:{listener.getsockname()[1]}", **remote
+    )
     try:
         forwarding.wait_healthy(timeout=60)
         response = post(forwarding.url, token, member("lost-answer-lab"))

@@ -21,7 +21,11 @@ def test_every_kind_of_term_survives_the_round_trip():
     for triple in [
         (s, RDF.type, URIRef("https://w3id.org/ccn-graph/ontology#CommunityMember")),
         (s, RDF.type, URIRef("http://www.w3.org/ns/org#Organization")),
-        (s, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"), Literal("Lab \"α\" <b>", lang="ro")),
+        (
+            s,
+            URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            Literal('Lab "α" <b>', lang="ro"),
+        ),
         (s, URIRef("http://purl.org/dc/terms/identifier"), Literal("RO-1")),
         (s, URIRef("http://purl.org/dc/terms/modified"), Literal("2026-01-01", datatype=XSD.date)),
         (s, URIRef("http://schema.org/employees"), Literal(12)),

@@ -66,7 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/then-hang-up":
             # As Oxigraph does with a connection idle past its time limit: a word unasked, then close.
             time.sleep(0.2)
-            self.wfile.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nstale")
+            self.wfile.write(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nstale"
+            )
             self.wfile.flush()
             return
         while not self.close_connection:
@@ -99,7 +101,9 @@ def test_reads_share_one_connection_per_thread(server):
         assert reads.request("GET", _url(server, f"/{number}"), {}).data == f"/{number}".encode()
     streamed = reads.request("GET", _url(server, "/big"), {})
     assert b"".join(streamed.stream(4096)) == BODY
-    assert b"".join(reads.request("GET", _url(server, "/chunked"), {}).stream(3)) == b"one,two,three"
+    assert (
+        b"".join(reads.request("GET", _url(server, "/chunked"), {}).stream(3)) == b"one,two,three"
+    )
     assert len(server.peers) == 22 and len(set(server.peers)) == 1
     reads.close()
 

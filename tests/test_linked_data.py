@@ -16,15 +16,38 @@ from server import create_app
 from .conftest import BASE, LiveApp
 
 RDF_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
-SUFFIX = {"text/turtle": "ttl", "application/n-triples": "nt", "application/ld+json": "jsonld",
-          "application/rdf+xml": "rdf", "text/html": "html"}
+SUFFIX = {
+    "text/turtle": "ttl",
+    "application/n-triples": "nt",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdf",
+    "text/html": "html",
+}
 # A sample of every entity type the graph publishes.
 ENTITIES = [
-    "centre/eccc", "ncc/ro", "ncc/bg", "member-state/ro", "network/nccs", "community/ccc",
-    "body/governing-board", "post/executive-director", "organisation/enisa", "programme/digital-europe",
-    "taxonomy/D02", "taxonomy/D12.04", "taxonomy/S05", "scheme/jrc-taxonomy", "ecsf-role/penetration-tester",
-    "member-category/industry", "field-of-activity/c", "project-status/signed", "participation-role/coordinator",
-    "synthetic-member/1-000001", "synthetic-project/1-000001", "synthetic-call/1-001", "synthetic-topic/1-001-1",
+    "centre/eccc",
+    "ncc/ro",
+    "ncc/bg",
+    "member-state/ro",
+    "network/nccs",
+    "community/ccc",
+    "body/governing-board",
+    "post/executive-director",
+    "organisation/enisa",
+    "programme/digital-europe",
+    "taxonomy/D02",
+    "taxonomy/D12.04",
+    "taxonomy/S05",
+    "scheme/jrc-taxonomy",
+    "ecsf-role/penetration-tester",
+    "member-category/industry",
+    "field-of-activity/c",
+    "project-status/signed",
+    "participation-role/coordinator",
+    "synthetic-member/1-000001",
+    "synthetic-project/1-000001",
+    "synthetic-call/1-001",
+    "synthetic-topic/1-001-1",
 ]
 HOSTILE = "http://ccn.test/id/organisation/hostile"
 
@@ -51,7 +74,9 @@ def site(engine, tmp_path_factory):
     hostile.add((node, FOAF.homepage, URIRef("javascript:alert(2)")))
     hostile.add((node, SKOS.altLabel, Literal('"><img src=x onerror=alert(3)>')))
     store.replace_graphs({f"{BASE}graph/organisation/hostile": hostile})
-    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path_factory.mktemp("d")), "base_iri": BASE})
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(tmp_path_factory.mktemp("d")), "base_iri": BASE}
+    )
     app = LiveApp(create_app(settings, store))
     yield app
     app.close()
@@ -61,7 +86,9 @@ def get(site, path, accept=None, method="GET", headers=None, **kwargs):
     headers = dict(headers or {})
     if accept:
         headers["Accept"] = accept
-    return requests.request(method, site.url + path, headers=headers, allow_redirects=False, timeout=30, **kwargs)
+    return requests.request(
+        method, site.url + path, headers=headers, allow_redirects=False, timeout=30, **kwargs
+    )
 
 
 @pytest.mark.fast
@@ -80,7 +107,9 @@ def test_id_303_to_the_document_in_the_asked_type(site, entity, accept):
     assert final.status_code == 200
     assert final.headers["Content-Type"] == f"{accept}; charset=utf-8"
     if accept != "text/html":
-        graph = Graph().parse(data=final.text, format=formats.rdf_format_for_media_type(accept).rdflib_name)
+        graph = Graph().parse(
+            data=final.text, format=formats.rdf_format_for_media_type(accept).rdflib_name
+        )
         assert (URIRef(subject_iri(entity)), None, None) in graph
         assert (None, FOAF.primaryTopic, URIRef(subject_iri(entity))) in graph
 
@@ -88,10 +117,17 @@ def test_id_303_to_the_document_in_the_asked_type(site, entity, accept):
 @pytest.mark.parametrize("entity", ENTITIES[:6])
 def test_doc_answers_directly_with_conneg_vary_and_alternates(site, entity):
     response = get(site, f"/doc/{entity}", "text/turtle")
-    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/turtle")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith(
+        "text/turtle"
+    )
     assert response.headers["Vary"] == "Accept"
     links = response.headers["Link"]
-    for media_type in ("text/html", "application/ld+json", "application/rdf+xml", "application/n-triples"):
+    for media_type in (
+        "text/html",
+        "application/ld+json",
+        "application/rdf+xml",
+        "application/n-triples",
+    ):
         assert f'type="{media_type}"' in links
     assert 'type="text/turtle"' not in links
     by_format = get(site, f"/doc/{entity}?format=jsonld")
@@ -127,7 +163,9 @@ def test_nothing_acceptable_is_406(site):
         assert "text/turtle" in response.json()["message"]
 
 
-@pytest.mark.parametrize("path", ["/id/ncc/zz", "/id/nothing/here", "/doc/ncc/zz", "/doc/member-state/us", "/id/x"])
+@pytest.mark.parametrize(
+    "path", ["/id/ncc/zz", "/id/nothing/here", "/doc/ncc/zz", "/doc/member-state/us", "/id/x"]
+)
 def test_unknown_is_404_in_the_negotiated_format(site, path):
     as_json = get(site, path, "application/ld+json")
     assert as_json.status_code == 404 and as_json.json()["message"]
@@ -176,18 +214,28 @@ def test_inverse_links_are_paged_by_key_and_each_shown_once(site):
         assert response.status_code == 200, url
         soup = BeautifulSoup(response.text, "html.parser")
         for heading in soup.select('section[aria-labelledby="inverse-heading"] h3'):
-            seen += [(heading.text, a["href"]) for a in heading.find_next_sibling("ul").select("li a")]
+            seen += [
+                (heading.text, a["href"]) for a in heading.find_next_sibling("ul").select("li a")
+            ]
         more = soup.select_one('nav[aria-label="Pages of links"] a[rel="next"]')
         url = (path + more["href"]) if more else None
         assert url is None or ("inverse_after=" in url and "offset" not in url)
         pages += 1
     assert pages >= 3
     assert len(seen) == len(set(seen))
-    query = ("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?p ?owner WHERE { ?s ?p <http://ccn.test/id/scheme/jrc-taxonomy> "
-             "FILTER (isIRI(?s)) BIND (IF(CONTAINS(STR(?s), '#'), IRI(STRBEFORE(STR(?s), '#')), ?s) AS ?owner) "
-             "FILTER (?owner != <http://ccn.test/id/scheme/jrc-taxonomy>) } }")
-    expected = int(requests.get(site.url + "/sparql", params={"query": query}, timeout=30,
-                                headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"][0]["n"]["value"])
+    query = (
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?p ?owner WHERE { ?s ?p <http://ccn.test/id/scheme/jrc-taxonomy> "
+        "FILTER (isIRI(?s)) BIND (IF(CONTAINS(STR(?s), '#'), IRI(STRBEFORE(STR(?s), '#')), ?s) AS ?owner) "
+        "FILTER (?owner != <http://ccn.test/id/scheme/jrc-taxonomy>) } }"
+    )
+    expected = int(
+        requests.get(
+            site.url + "/sparql",
+            params={"query": query},
+            timeout=30,
+            headers={"Accept": "application/sparql-results+json"},
+        ).json()["results"]["bindings"][0]["n"]["value"]
+    )
     assert len(seen) == expected
     assert get(site, path + "?inverse_after=not%20iris", "text/html").status_code == 400
 
@@ -202,7 +250,11 @@ def test_the_ncc_page_lists_members_registered_through_it(site):
 
 def test_pages_are_accessible_and_link_machine_variants(site):
     soup = BeautifulSoup(get(site, "/doc/centre/eccc", "text/html").text, "html.parser")
-    assert soup.select_one("header[role=banner]") and soup.select_one("main#main") and soup.select_one("footer")
+    assert (
+        soup.select_one("header[role=banner]")
+        and soup.select_one("main#main")
+        and soup.select_one("footer")
+    )
     assert soup.select_one("h1").text.startswith("European Cybersecurity Industrial")
     assert len(soup.select('link[rel="alternate"]')) == 4
     assert soup.select_one('script[type="application/ld+json"]') is not None
@@ -216,11 +268,18 @@ def test_pages_are_accessible_and_link_machine_variants(site):
 
 
 def test_labels_follow_accept_language(site):
-    german = BeautifulSoup(get(site, "/doc/ncc/de", "text/html", headers={"Accept-Language": "de"}).text, "html.parser")
+    german = BeautifulSoup(
+        get(site, "/doc/ncc/de", "text/html", headers={"Accept-Language": "de"}).text, "html.parser"
+    )
     assert german.select_one("h1").text.startswith("Nationales Koordinierungszentrum")
-    english = BeautifulSoup(get(site, "/doc/ncc/lv", "text/html", headers={"Accept-Language": "en"}).text, "html.parser")
+    english = BeautifulSoup(
+        get(site, "/doc/ncc/lv", "text/html", headers={"Accept-Language": "en"}).text, "html.parser"
+    )
     assert english.select_one("h1").text == "National Coordination Centre of Latvia"
-    latvian = BeautifulSoup(get(site, "/doc/ncc/lv", "text/html", headers={"Accept-Language": "lv, en;q=0.5"}).text, "html.parser")
+    latvian = BeautifulSoup(
+        get(site, "/doc/ncc/lv", "text/html", headers={"Accept-Language": "lv, en;q=0.5"}).text,
+        "html.parser",
+    )
     assert latvian.select_one("h1").text == "Nacionālais koordinācijas centrs"
 
 
@@ -228,7 +287,9 @@ def test_hostile_values_render_inert(site):
     response = get(site, "/doc/organisation/hostile", "text/html")
     assert response.status_code == 200
     text = response.text
-    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert (
+        "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    )
     assert "<img src=x" not in text
     soup = BeautifulSoup(text, "html.parser")
     assert not [a for a in soup.select("a[href]") if a["href"].lower().startswith("javascript:")]

@@ -51,7 +51,10 @@ def test_split_records_gives_owned_blank_nodes_to_their_record():
     [
         ('<http://elsewhere/x> <http://e/p> "v" .', "not an instance IRI"),
         ('[] <http://e/p> "orphan" .', "belongs to 0 records"),
-        (f'<{BASE}id/a/1> <http://e/p> _:b . <{BASE}id/a/2> <http://e/p> _:b . _:b <http://e/q> 1 .', "belongs to 2"),
+        (
+            f"<{BASE}id/a/1> <http://e/p> _:b . <{BASE}id/a/2> <http://e/p> _:b . _:b <http://e/q> 1 .",
+            "belongs to 2",
+        ),
     ],
 )
 @pytest.mark.fast

@@ -14,9 +14,15 @@ import time
 import pytest
 from rdflib import Literal
 
-from ccn_graph.store import ManagedStoreError, OxigraphServer, RemoteStore, StoreUnavailable, WriteUnconfirmed
-from ccn_graph.store.state_mirror import StateMirror
+from ccn_graph.store import (
+    ManagedStoreError,
+    OxigraphServer,
+    RemoteStore,
+    StoreUnavailable,
+    WriteUnconfirmed,
+)
 from ccn_graph.store.managed import SERVER_FILE, read_server_file, request_restart
+from ccn_graph.store.state_mirror import StateMirror
 
 from .conftest import pid_alive, wait_until
 
@@ -41,7 +47,12 @@ def reachable(store) -> bool:
 
 def test_server_runs_on_loopback_with_its_files_in_the_data_dir(server, tmp_path):
     info = json.loads((tmp_path / SERVER_FILE).read_text())
-    assert info == {"supervisor": os.getpid(), "pid": server.pid, "port": server.port, "restarts": 0}
+    assert info == {
+        "supervisor": os.getpid(),
+        "pid": server.pid,
+        "port": server.port,
+        "restarts": 0,
+    }
     assert server.root.startswith("http://127.0.0.1:")
     assert (tmp_path / "store").is_dir()
     cmdline = open(f"/proc/{server.pid}/cmdline").read().split("\0")
@@ -113,9 +124,15 @@ def test_a_write_the_store_does_not_confirm_is_stopped_by_a_restart(tmp_path, ox
     server.start()
     try:
         mirror = StateMirror(tmp_path)
-        store = RemoteStore(server.endpoints, timeout=1, grace=1.0, mirror=mirror, stop_unconfirmed=server.restart)
+        store = RemoteStore(
+            server.endpoints, timeout=1, grace=1.0, mirror=mirror, stop_unconfirmed=server.restart
+        )
         store.write_state("http://e/", "ref-1")
-        store.update("INSERT DATA { GRAPH <http://e/g> { " + " ".join(f"<http://e/s{i}> <http://e/p> {i} ." for i in range(300)) + " } }")
+        store.update(
+            "INSERT DATA { GRAPH <http://e/g> { "
+            + " ".join(f"<http://e/s{i}> <http://e/p> {i} ." for i in range(300))
+            + " } }"
+        )
         before = store.state()
         first = server.pid
         with pytest.raises(WriteUnconfirmed, match="restarted to stop it"):
@@ -161,7 +178,9 @@ def test_stop_ends_the_process_and_forgets_it(tmp_path, oxigraph_bin):
     server.stop()  # idempotent
 
 
-def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(tmp_path, oxigraph_bin, monkeypatch):
+def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(
+    tmp_path, oxigraph_bin, monkeypatch
+):
     """The port is picked free, then bound by the server: on a busy machine another process can
     take it in between. The server then exits at once, and the next port is tried."""
     from ccn_graph.store import managed

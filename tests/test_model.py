@@ -100,10 +100,14 @@ def test_ontology_header(ontology):
     version_iri = ontology.value(ONTOLOGY, OWL.versionIRI)
     version = ontology.value(ONTOLOGY, OWL.versionInfo)
     assert version_iri is not None and str(version_iri).endswith(str(version))
-    assert ontology.value(ONTOLOGY, DCTERMS.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
+    assert ontology.value(ONTOLOGY, DCTERMS.license) == URIRef(
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
     assert ontology.value(ONTOLOGY, DCTERMS.creator) is not None
     assert ontology.value(ONTOLOGY, DCTERMS.publisher) is not None
-    assert ontology.value(ONTOLOGY, DCTERMS.source) == URIRef("http://data.europa.eu/eli/reg/2021/887/oj")
+    assert ontology.value(ONTOLOGY, DCTERMS.source) == URIRef(
+        "http://data.europa.eu/eli/reg/2021/887/oj"
+    )
 
 
 @pytest.mark.fast
@@ -137,7 +141,9 @@ def test_classes_with_instances_have_shapes(ontology, shapes, data):
     targeted = set(shapes.objects(None, SH.targetClass))
     # Types that always come with another, shaped type.
     exempt = {
-        URIRef("http://data.europa.eu/m8g/PublicOrganisation"): "ENISA is also a ccn:Organisation, whose shape applies",
+        URIRef(
+            "http://data.europa.eu/m8g/PublicOrganisation"
+        ): "ENISA is also a ccn:Organisation, whose shape applies",
     }
     subclass = lambda c: {c} | {s for s in ontology.transitive_subjects(RDFS.subClassOf, c)}  # noqa: E731
     covered = set().union(*(subclass(c) for c in targeted))
@@ -156,11 +162,19 @@ def test_every_constraint_speaks_to_a_steward(shapes):
             assert shapes.value(shape, predicate) is not None, f"{shape} lacks {predicate}"
         assert shapes.value(shape, SH.message).language == "en"
     for constraint in shapes.subjects(RDF.type, SH.SPARQLConstraint):
-        assert shapes.value(constraint, SH.message) is not None and shapes.value(constraint, SH.severity) is not None
+        assert (
+            shapes.value(constraint, SH.message) is not None
+            and shapes.value(constraint, SH.severity) is not None
+        )
     for node_shape in shapes.subjects(RDF.type, SH.NodeShape):
-        node_level = any((node_shape, p, None) in shapes for p in (SH.pattern, SH.xone, SH.nodeKind))
+        node_level = any(
+            (node_shape, p, None) in shapes for p in (SH.pattern, SH.xone, SH.nodeKind)
+        )
         if node_level:
-            assert shapes.value(node_shape, SH.message) is not None and shapes.value(node_shape, SH.severity) is not None
+            assert (
+                shapes.value(node_shape, SH.message) is not None
+                and shapes.value(node_shape, SH.severity) is not None
+            )
     severities = set(shapes.objects(None, SH.severity))
     assert {SH.Violation, SH.Warning} <= severities
 
@@ -210,7 +224,9 @@ def test_taxonomy_matches_the_fact_sheet(data):
         concept = URIRef(f"{BASE}id/taxonomy/{row['code']}")
         assert data.value(concept, SKOS.prefLabel) == Literal(row["label"], lang="en"), concept
         parent = data.value(concept, SKOS.broader)
-        assert (str(parent) if parent else "") == (f"{BASE}id/taxonomy/{row['parent']}" if row["parent"] else "")
+        assert (str(parent) if parent else "") == (
+            f"{BASE}id/taxonomy/{row['parent']}" if row["parent"] else ""
+        )
 
 
 def test_eurovoc_matches_point_into_the_eurovoc_extract(data):

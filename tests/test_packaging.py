@@ -17,13 +17,26 @@ def installed(tmp_path_factory):
     """A fresh virtual environment with the project's wheel (and its dependencies) installed."""
     work = tmp_path_factory.mktemp("installed")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(work / "dist"),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     wheel = next((work / "dist").glob("ccn_graph-*.whl"))
     venv.EnvBuilder(with_pip=True).create(work / "venv")
     python = work / "venv" / "bin" / "python"
-    result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], capture_output=True, text=True)
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(wheel)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return work
 
@@ -34,7 +47,9 @@ def test_the_wheel_carries_ontology_shapes_and_data(installed):
     wheel = next((installed / "dist").glob("ccn_graph-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for folder in ("ontology", "shapes", "data"):
-        assert any(n.startswith(f"ccn_graph/bundled/{folder}/") and n.endswith(".ttl") for n in names), folder
+        assert any(
+            n.startswith(f"ccn_graph/bundled/{folder}/") and n.endswith(".ttl") for n in names
+        ), folder
     assert any(n.startswith("server/") for n in names)
 
 
@@ -44,12 +59,22 @@ def test_load_and_serve_from_another_directory(installed, tmp_path):
     elsewhere.mkdir()
     env = cli_env(CCN_DATA_DIR=str(tmp_path / "data"), CCN_BASE_IRI="http://ccn.test/")
     env["PYTHONPATH"] = ""
-    load = subprocess.run([str(script), "load"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    load = subprocess.run(
+        [str(script), "load"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120
+    )
     assert load.returncode == 0, load.stderr
     assert "reference triples" in load.stdout
     check = subprocess.run(
-        [str(installed / "venv" / "bin" / "python"), "-c", "import ccn_graph.reference as r; print(r.bundled_dir('data'))"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+        [
+            str(installed / "venv" / "bin" / "python"),
+            "-c",
+            "import ccn_graph.reference as r; print(r.bundled_dir('data'))",
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert str(installed / "venv") in check.stdout and str(ROOT) not in check.stdout
 

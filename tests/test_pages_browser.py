@@ -12,9 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-
 from .browser import chromium
-from .conftest import loaded_site, ROOT
+from .conftest import ROOT, loaded_site
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 # Installed in every page before its own script runs: what the page's policy refused.
@@ -47,12 +46,18 @@ def violations(browser) -> list[str]:
     and what the console logged of it since the log was last read."""
     heard = browser.execute_script("return window.ccnViolations || null")
     assert heard is not None, "the listener is not in the page"
-    return heard + [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    return heard + [
+        e["message"]
+        for e in browser.get_log("browser")
+        if "Content Security Policy" in e["message"]
+    ]
 
 
 def visit(browser, url: str, name: str, wait_for: str):
     browser.get(url)
-    WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, wait_for)))
+    WebDriverWait(browser, 20).until(
+        conditions.presence_of_element_located((By.CSS_SELECTOR, wait_for))
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / f"{name}.png"))
     heard = browser.execute_script("return window.ccnViolations || null")
@@ -72,7 +77,10 @@ def test_home(site, browser):
 
 def test_ncc_page(site, browser):
     visit(browser, f"{site.url}/doc/ncc/ro", "ncc-ro", "article h1")
-    assert browser.find_element(By.CSS_SELECTOR, "h1").text == "National Coordination Centre of Romania"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "h1").text
+        == "National Coordination Centre of Romania"
+    )
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article h2, article h3")]
     assert any(h.startswith("Community members (") for h in headings) or "Linked from" in headings
     assert browser.find_element(By.CSS_SELECTOR, 'script[type="application/ld+json"]')
@@ -91,7 +99,9 @@ def test_search(site, browser):
     field = browser.find_element(By.CSS_SELECTOR, "form[role=search] input[name=q]")
     field.send_keys("intrusion")
     field.submit()
-    WebDriverWait(browser, 10).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "ol.hits li a")))
+    WebDriverWait(browser, 10).until(
+        conditions.presence_of_element_located((By.CSS_SELECTOR, "ol.hits li a"))
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "search.png"))
     assert "Intrusion detection" in browser.find_element(By.CSS_SELECTOR, "ol.hits").text
@@ -105,18 +115,24 @@ def test_query_page_runs_an_example(site, browser):
         lambda d: "result" in d.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text.lower()
     )
     browser.save_screenshot(str(SHOTS / "query-page-result.png"))
-    assert "European Cybersecurity Industrial" in browser.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
+    assert (
+        "European Cybersecurity Industrial"
+        in browser.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
+    )
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
 
 
-@pytest.mark.parametrize("path, wait_for", [
-    ("/", "svg.network-map a"),
-    ("/sparql", "#yasgui .yasqe"),
-    ("/doc/ncc/ro", "article h1"),
-    ("/validate", "main form"),
-    ("/submit", "#submit-form"),
-])
+@pytest.mark.parametrize(
+    "path, wait_for",
+    [
+        ("/", "svg.network-map a"),
+        ("/sparql", "#yasgui .yasqe"),
+        ("/doc/ncc/ro", "article h1"),
+        ("/validate", "main form"),
+        ("/submit", "#submit-form"),
+    ],
+)
 def test_pages_keep_to_their_content_security_policy(site, browser, path, wait_for):
     visit(browser, f"{site.url}{path}", "policy" + path.replace("/", "-").rstrip("-"), wait_for)
     assert violations(browser) == []
@@ -130,7 +146,9 @@ def test_pages_keep_to_their_content_security_policy(site, browser, path, wait_f
     """)
     assert ran is False
     WebDriverWait(browser, 5).until(lambda b: violations(b))
-    assert browser.execute_script("return window.ccnViolations")[0].startswith("script-src-elem inline")
+    assert browser.execute_script("return window.ccnViolations")[0].startswith(
+        "script-src-elem inline"
+    )
 
 
 def test_query_page_keeps_to_its_content_security_policy(site, browser):
@@ -140,15 +158,25 @@ def test_query_page_keeps_to_its_content_security_policy(site, browser):
     tab = "window.ccnYasgui.getTab()"
     browser.execute_script(f"{tab}.query();")
     WebDriverWait(browser, 20).until(
-        lambda d: "European Cybersecurity Industrial" in d.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
+        lambda d: (
+            "European Cybersecurity Industrial"
+            in d.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
+        )
     )
     headings = "return Array.from(document.querySelectorAll('#yasgui .yasr table th')).map(e => e.offsetWidth)"
     before = browser.execute_script(headings)
     grip = browser.find_element(By.CSS_SELECTOR, "#yasgui .grip-handle .grip-resizable")
-    ActionChains(browser).move_to_element(grip).click_and_hold().move_by_offset(40, 0).release().perform()
-    assert browser.execute_script(headings)[0] > before[0], (before, browser.execute_script(headings))
+    ActionChains(browser).move_to_element(grip).click_and_hold().move_by_offset(
+        40, 0
+    ).release().perform()
+    assert browser.execute_script(headings)[0] > before[0], (
+        before,
+        browser.execute_script(headings),
+    )
     browser.execute_script(f"{tab}.getYasqe().setValue('SELECT * WHERE {{ ?s ?p }}');")
-    icon = WebDriverWait(browser, 10).until(lambda b: b.find_element(By.CSS_SELECTOR, ".parseErrorIcon"))
+    icon = WebDriverWait(browser, 10).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".parseErrorIcon")
+    )
     ActionChains(browser).move_to_element(icon).perform()
     shown = conditions.visibility_of_element_located((By.CSS_SELECTOR, ".yasqe_tooltip"))
     tooltip = WebDriverWait(browser, 10).until(shown)
@@ -164,8 +192,13 @@ def test_query_page_works_without_javascript(site):
         driver.get(f"{site.url}/sparql")
         assert driver.find_element(By.ID, "query-form").is_displayed()
         driver.find_element(By.CSS_SELECTOR, "form#query-form button[type=submit]").click()
-        WebDriverWait(driver, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "table caption")))
-        assert "European Cybersecurity Industrial" in driver.find_element(By.CSS_SELECTOR, "table").text
+        WebDriverWait(driver, 20).until(
+            conditions.presence_of_element_located((By.CSS_SELECTOR, "table caption"))
+        )
+        assert (
+            "European Cybersecurity Industrial"
+            in driver.find_element(By.CSS_SELECTOR, "table").text
+        )
     finally:
         driver.quit()
 
@@ -194,14 +227,20 @@ def test_members_by_facets(site, browser):
     visit(browser, f"{site.url}/members", "members", "aside .facet a")
     total = int(browser.find_element(By.CSS_SELECTOR, "main p").text.split()[0])
     assert total == 60 and len(browser.find_elements(By.CSS_SELECTOR, "ol.hits li")) == 50
-    browser.find_element(By.CSS_SELECTOR, 'nav[aria-label="Pages of members"] a[rel="next"]').click()
-    WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "ol.hits li")))
+    browser.find_element(
+        By.CSS_SELECTOR, 'nav[aria-label="Pages of members"] a[rel="next"]'
+    ).click()
+    WebDriverWait(browser, 20).until(
+        conditions.presence_of_element_located((By.CSS_SELECTOR, "ol.hits li"))
+    )
     assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits li")) == 10
     browser.get(f"{site.url}/members")
     facet = browser.find_element(By.CSS_SELECTOR, "aside .facet li a")
     expected = int(facet.find_element(By.XPATH, "..").text.rsplit("(", 1)[1].rstrip(")"))
     facet.click()
-    WebDriverWait(browser, 20).until(conditions.presence_of_element_located((By.CSS_SELECTOR, "aside .facet strong")))
+    WebDriverWait(browser, 20).until(
+        conditions.presence_of_element_located((By.CSS_SELECTOR, "aside .facet strong"))
+    )
     assert int(browser.find_element(By.CSS_SELECTOR, "main p").text.split()[0]) == expected
     assert len(browser.find_elements(By.CSS_SELECTOR, "ol.hits li")) == min(expected, 50)
 
@@ -217,7 +256,9 @@ def test_history_pages(site, browser):
     rows[-1].find_element(By.CSS_SELECTOR, "td a").click()
     WebDriverWait(browser, 20).until(conditions.url_contains("/doc/ncc/ro/version/1"))
     visit(browser, browser.current_url, "memento-ncc-ro", "p.memento")
-    assert browser.find_element(By.CSS_SELECTOR, "p.memento").text.startswith("This is version 1 of this record")
+    assert browser.find_element(By.CSS_SELECTOR, "p.memento").text.startswith(
+        "This is version 1 of this record"
+    )
     assert browser.find_element(By.CSS_SELECTOR, "h1").text == title
     browser.find_element(By.LINK_TEXT, "See the current one").click()
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/doc/ncc/ro"))

@@ -11,9 +11,9 @@ import pytest
 from rdflib import Graph
 
 from ccn_graph import reference
-from ccn_graph.write import Replace
 from ccn_graph.portal_index import PortalIndex, index_path
 from ccn_graph.stewards import Stewards
+from ccn_graph.write import Replace
 
 from .conftest import BASE, loaded_site, writer_for
 from .test_submissions import member, submit
@@ -52,7 +52,11 @@ def test_random_writes_keep_the_figures_equal_to_a_full_recount(site, tmp_path):
     index = PortalIndex(tmp_path / "index.sqlite", BASE)
     index.rebuild(store, store.generation())
     writer = writer_for(store, tmp_path)
-    writer.listen(lambda outcome: outcome.accepted and index.apply(outcome.written, *outcome.generations, store))
+    writer.listen(
+        lambda outcome: (
+            outcome.accepted and index.apply(outcome.written, *outcome.generations, store)
+        )
+    )
     rng = random.Random(7)
     refs = [f"rnd-{i:03d}" for i in range(60)]
     accepted = 0
@@ -63,9 +67,16 @@ def test_random_writes_keep_the_figures_equal_to_a_full_recount(site, tmp_path):
             records = {graph: Graph()}
         else:
             iso3, ncc, _ = rng.choice(STATES)
-            text = member(ref, f"Random Lab {rng.randrange(1000)}", state=iso3, ncc=ncc,
-                          extra=f"; <http://www.w3.org/2004/02/skos/core#altLabel> \"R{step}\"@en")
-            records = reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE)
+            text = member(
+                ref,
+                f"Random Lab {rng.randrange(1000)}",
+                state=iso3,
+                ncc=ncc,
+                extra=f'; <http://www.w3.org/2004/02/skos/core#altLabel> "R{step}"@en',
+            )
+            records = reference.split_records(
+                Graph().parse(data=text, format="turtle", publicID=BASE), BASE
+            )
         outcome = writer.write(Replace(records), None, label="random")
         assert outcome.accepted, outcome.report.violations[:1]
         accepted += 1
@@ -76,7 +87,9 @@ def test_random_writes_keep_the_figures_equal_to_a_full_recount(site, tmp_path):
     assert index.counts("all")[""] == sparql_count(store, f"?m a <{MEMBER}>")
     for iso3, _, _ in STATES:
         assert index.counts("state").get(COUNTRY + iso3, 0) == sparql_count(
-            store, f"?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{COUNTRY + iso3}>")
+            store,
+            f"?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{COUNTRY + iso3}>",
+        )
 
 
 def test_the_first_view_after_a_write_is_current_without_a_rebuild(site):
@@ -91,7 +104,8 @@ def test_the_first_view_after_a_write_is_current_without_a_rebuild(site):
     assert [r["label"] for r in body["results"]][:1] == ["Freshly Written Lab"]
     ro = app.get("/members", params={"state": COUNTRY + "ROU", "format": "json"}).json()
     assert ro["total"] == sparql_count(
-        store, f"?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{COUNTRY}ROU>")
+        store, f"?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{COUNTRY}ROU>"
+    )
 
 
 def test_an_index_behind_the_store_is_repaired_before_answering(site, tmp_path):
@@ -99,7 +113,9 @@ def test_an_index_behind_the_store_is_repaired_before_answering(site, tmp_path):
     # A write that bypasses the service (as a bulk load, or a write cut short before its index
     # update) leaves the index behind the store's generation.
     text = member("bypass-lab", "Bypassing Lab")
-    store.replace_graphs(reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE))
+    store.replace_graphs(
+        reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE)
+    )
     index = PortalIndex(index_path(data_dir), BASE)
     assert index.generation() != store.generation()
     body = app.get("/search", params={"q": "bypassing", "format": "json"}).json()
@@ -130,13 +146,20 @@ def test_facets_combine_and_count_what_matches(site):
     assert set(everyone["facets"]) >= {"state", "category", "domain", "expertise", "sector", "ncc"}
     domain = everyone["facets"]["domain"][0]
     state = everyone["facets"]["state"][0]
-    both = app.get("/members", params={"domain": domain["value"], "state": state["value"], "format": "json"}).json()
-    expected = sparql_count(store, f"""
-        ?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{state['value']}> ;
+    both = app.get(
+        "/members", params={"domain": domain["value"], "state": state["value"], "format": "json"}
+    ).json()
+    expected = sparql_count(
+        store,
+        f"""
+        ?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{state["value"]}> ;
            <https://w3id.org/ccn-graph/ontology#expertise> ?e .
-        {{ FILTER (?e = <{domain['value']}>) }} UNION {{ ?e <http://www.w3.org/2004/02/skos/core#broader>+ <{domain['value']}> }}""")
+        {{ FILTER (?e = <{domain["value"]}>) }} UNION {{ ?e <http://www.w3.org/2004/02/skos/core#broader>+ <{domain["value"]}> }}""",
+    )
     assert both["total"] == expected > 0
-    assert dict((f["value"], f["count"]) for f in both["facets"]["state"]) == {state["value"]: expected}
+    assert dict((f["value"], f["count"]) for f in both["facets"]["state"]) == {
+        state["value"]: expected
+    }
     page = app.get("/members", params={"domain": domain["value"]}, headers={"Accept": "text/html"})
     assert page.status_code == 200 and "remove" in page.text and domain["label"] in page.text
     link = "/members?state=" + state["value"]
@@ -153,13 +176,18 @@ def test_facet_counts_of_a_narrowed_listing_equal_the_store(site):
     for state in everyone["facets"]["state"][:3]:
         narrowed = app.get("/members", params={"state": state["value"], "format": "json"}).json()
         for facet, predicate in (("category", "category"), ("sector", "sector")):
-            expected = {str(r["v"]): int(r["n"]) for r in store.select(f"""
+            expected = {
+                str(r["v"]): int(r["n"])
+                for r in store.select(f"""
                 SELECT ?v (COUNT(DISTINCT ?m) AS ?n) WHERE {{
-                  ?m a <{MEMBER}> ; <{ccn}memberState> <{state['value']}> ; <{ccn}{predicate}> ?v }} GROUP BY ?v""")}
+                  ?m a <{MEMBER}> ; <{ccn}memberState> <{state["value"]}> ; <{ccn}{predicate}> ?v }} GROUP BY ?v""")
+            }
             assert {f["value"]: f["count"] for f in narrowed["facets"][facet]} == expected
             checked += len(expected)
             value = narrowed["facets"][facet][0]["value"]
-            both = app.get("/members", params={"state": state["value"], facet: value, "format": "json"}).json()
+            both = app.get(
+                "/members", params={"state": state["value"], facet: value, "format": "json"}
+            ).json()
             # A member can have several sectors: the narrowed listing counts the others too.
             assert {f["value"]: f["count"] for f in both["facets"][facet]}[value] == expected[value]
             assert both["total"] == expected[value]
@@ -175,7 +203,9 @@ def test_an_index_of_an_older_layout_is_rebuilt(site, tmp_path):
     reopened = PortalIndex(path, BASE)
     assert reopened.generation() is None and reopened.maintained() == {}
     reopened.ensure(store, store.generation(), contextlib.nullcontext)
-    assert reopened.generation() == store.generation() and reopened.maintained() == reopened.recount()
+    assert (
+        reopened.generation() == store.generation() and reopened.maintained() == reopened.recount()
+    )
 
 
 def test_the_live_index_of_a_restarted_service_equals_a_recount(site, tmp_path):
@@ -192,10 +222,16 @@ def check_index_of_service(data_dir, url, tmp_path) -> None:
     assert requests.get(f"{url}/members?format=json", timeout=60).status_code == 200
     index = PortalIndex(index_path(data_dir), BASE)
     assert index.maintained() == index.recount()
-    query = (f"SELECT ?state (COUNT(DISTINCT ?m) AS ?n) WHERE {{ ?m a <{MEMBER}> ; "
-             "<https://w3id.org/ccn-graph/ontology#memberState> ?state } GROUP BY ?state")
-    rows = requests.get(f"{url}/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"},
-                        timeout=60).json()["results"]["bindings"]
+    query = (
+        f"SELECT ?state (COUNT(DISTINCT ?m) AS ?n) WHERE {{ ?m a <{MEMBER}> ; "
+        "<https://w3id.org/ccn-graph/ontology#memberState> ?state } GROUP BY ?state"
+    )
+    rows = requests.get(
+        f"{url}/sparql",
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    ).json()["results"]["bindings"]
     by_state = {r["state"]["value"]: int(r["n"]["value"]) for r in rows}
     assert index.counts("state") == by_state
     assert index.counts("all").get("", 0) == sum(by_state.values())
@@ -211,17 +247,28 @@ def test_reindex_command_checks_the_maintained_figures(site, managed_server):
 
     _, _, data_dir, _ = site
     endpoints = managed_server.endpoints
-    env = cli_env(CCN_DATA_DIR=str(data_dir), CCN_BASE_IRI=BASE, CCN_STORE_URL=endpoints.query,
-                  CCN_STORE_UPDATE_URL=endpoints.update, CCN_STORE_GSP_URL=endpoints.graph_store)
+    env = cli_env(
+        CCN_DATA_DIR=str(data_dir),
+        CCN_BASE_IRI=BASE,
+        CCN_STORE_URL=endpoints.query,
+        CCN_STORE_UPDATE_URL=endpoints.update,
+        CCN_STORE_GSP_URL=endpoints.graph_store,
+    )
     script = str(Path(sys.executable).with_name("ccn-graph"))
-    clean = subprocess.run([script, "reindex"], env=env, capture_output=True, text=True, timeout=300)
+    clean = subprocess.run(
+        [script, "reindex"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert clean.returncode == 0, clean.stderr
     assert "equal a full recount" in clean.stdout
     with sqlite3.connect(index_path(data_dir)) as db:
         db.execute("UPDATE counts SET n = n + 5 WHERE facet = 'state'")
-    drifted = subprocess.run([script, "reindex"], env=env, capture_output=True, text=True, timeout=300)
+    drifted = subprocess.run(
+        [script, "reindex"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert drifted.returncode == 1 and "differed from the recount" in drifted.stdout, drifted.stdout
-    again = subprocess.run([script, "reindex"], env=env, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [script, "reindex"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert again.returncode == 0, again.stdout
 
 
@@ -232,11 +279,19 @@ def test_an_index_catches_up_from_the_history_with_writes_made_elsewhere(site, t
     index = PortalIndex(tmp_path / "behind.sqlite", BASE)
     index.rebuild(store, store.generation())
     elsewhere = writer_for(store, tmp_path)
-    for ref, name in (("caught-1", "Caught Up Lab"), ("caught-2", "Second Caught Lab"), ("caught-1", "Renamed Caught Lab")):
+    for ref, name in (
+        ("caught-1", "Caught Up Lab"),
+        ("caught-2", "Second Caught Lab"),
+        ("caught-1", "Renamed Caught Lab"),
+    ):
         text = member(ref, name)
-        records = reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE)
+        records = reference.split_records(
+            Graph().parse(data=text, format="turtle", publicID=BASE), BASE
+        )
         assert elsewhere.write(Replace(records), None, label="elsewhere").accepted
-    assert elsewhere.write(Replace({f"{BASE}graph/member/caught-2": Graph()}), None, label="elsewhere").accepted
+    assert elsewhere.write(
+        Replace({f"{BASE}graph/member/caught-2": Graph()}), None, label="elsewhere"
+    ).accepted
     assert index.generation() != store.generation()
     assert index.ensure(store, store.generation(), contextlib.nullcontext) == "caught up"
     hits, _ = index.search("caught lab", limit=10)
@@ -244,7 +299,9 @@ def test_an_index_catches_up_from_the_history_with_writes_made_elsewhere(site, t
     assert_equals_recount(index, store, tmp_path)
     # A write that bypasses the gate leaves no version: the history cannot account for it.
     text = member("past-the-gate", "Past The Gate Lab")
-    store.replace_graphs(reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE))
+    store.replace_graphs(
+        reference.split_records(Graph().parse(data=text, format="turtle", publicID=BASE), BASE)
+    )
     assert index.ensure(store, store.generation(), contextlib.nullcontext) == "rebuilt"
     assert_equals_recount(index, store, tmp_path)
     assert index.ensure(store, store.generation(), contextlib.nullcontext) is None

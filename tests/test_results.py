@@ -17,15 +17,15 @@ pytestmark = pytest.mark.fast
 
 TSV = (
     "?x\t?y\t?z\n"
-    "1\t\"a\\tb\\nc\"\t_:b1\n"
+    '1\t"a\\tb\\nc"\t_:b1\n'
     "<http://e/x>\t\t_:b2\n"
-    "\"2\"^^<http://www.w3.org/2001/XMLSchema#double>\t\"e\"@en\t\"q\\\"uote, with comma\"\n"
-    "true\t\"\u00e9t\u00e9\"\t-1.5e3\n"
+    '"2"^^<http://www.w3.org/2001/XMLSchema#double>\t"e"@en\t"q\\"uote, with comma"\n'
+    'true\t"\u00e9t\u00e9"\t-1.5e3\n'
 )
 NT = (
     '<http://e/a> <http://e/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
     '<http://e/a> <http://e/p> "a\\tb\\nc \\"q\\" <x> & y" .\n'
-    "<http://e/a> <http://www.w3.org/2000/01/rdf-schema#label> \"label\"@en .\n"
+    '<http://e/a> <http://www.w3.org/2000/01/rdf-schema#label> "label"@en .\n'
     "_:n1 <http://e/q> <http://e/a> .\n"
 )
 
@@ -42,7 +42,10 @@ def expected_rows():
     return Result.parse(io.BytesIO(TSV.encode()), format="tsv")
 
 
-@pytest.mark.parametrize("fmt, parser", [(formats.SPARQL_JSON, "json"), (formats.SPARQL_XML, "xml"), (formats.SPARQL_TSV, "tsv")])
+@pytest.mark.parametrize(
+    "fmt, parser",
+    [(formats.SPARQL_JSON, "json"), (formats.SPARQL_XML, "xml"), (formats.SPARQL_TSV, "tsv")],
+)
 def test_select_writers_round_trip(fmt, parser):
     parsed = Result.parse(io.BytesIO(select(fmt.media_type).encode()), format=parser)
     expected = expected_rows()
@@ -72,16 +75,33 @@ def test_select_csv_follows_the_spec():
 def test_select_json_has_types_languages_datatypes():
     body = json.loads(select(formats.SPARQL_JSON.media_type))
     first, second, third, fourth = body["results"]["bindings"]
-    assert first["x"] == {"type": "literal", "value": "1", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}
+    assert first["x"] == {
+        "type": "literal",
+        "value": "1",
+        "datatype": "http://www.w3.org/2001/XMLSchema#integer",
+    }
     assert first["y"] == {"type": "literal", "value": "a\tb\nc"}
     assert first["z"]["type"] == "bnode"
     assert "y" not in second
     assert third["y"] == {"type": "literal", "value": "e", "xml:lang": "en"}
-    assert fourth["x"]["datatype"].endswith("#boolean") and fourth["z"]["datatype"].endswith("#double")
+    assert fourth["x"]["datatype"].endswith("#boolean") and fourth["z"]["datatype"].endswith(
+        "#double"
+    )
     assert "truncated" not in body
 
 
-@pytest.mark.parametrize("fmt", [formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD, formats.RDF_XML, formats.N_QUADS, formats.TRIG], ids=lambda f: f.suffix)
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        formats.TURTLE,
+        formats.N_TRIPLES,
+        formats.JSON_LD,
+        formats.RDF_XML,
+        formats.N_QUADS,
+        formats.TRIG,
+    ],
+    ids=lambda f: f.suffix,
+)
 def test_graph_writers_round_trip(fmt):
     text = graph(fmt.media_type)
     if fmt.is_dataset:
@@ -126,21 +146,28 @@ def test_a_cut_graph_is_marked_or_aborted():
 
 
 def test_lines_split_across_chunks():
-    chunks = [b"?x\n<http://e/a", b">\n\"\xc3", b"\xa9\"\n"]
+    chunks = [b"?x\n<http://e/a", b'>\n"\xc3', b'\xa9"\n']
     assert list(results.read_lines(chunks)) == ["?x", "<http://e/a>", '"é"']
 
 
 def test_a_stream_the_store_breaks_off_is_marked_as_cut_with_its_words():
     heard = []
     lines = ["?s", "<http://ccn.test/a>", "The SPARQL operation has been cancelled"]
-    body = "".join(results.select_writer(formats.SPARQL_JSON.media_type, iter(lines), 100, heard.append))
+    body = "".join(
+        results.select_writer(formats.SPARQL_JSON.media_type, iter(lines), 100, heard.append)
+    )
     parsed = json.loads(body)
     assert [b["s"]["value"] for b in parsed["results"]["bindings"]] == ["http://ccn.test/a"]
     assert parsed["truncated"] is True and "cancelled" in parsed["reason"]
     xml = "".join(results.select_writer(formats.SPARQL_XML.media_type, iter(lines), 100))
     assert "<?ccn-truncated" in xml and "cancelled" in xml
-    triples = ["<http://ccn.test/a> <http://ccn.test/p> <http://ccn.test/b> .", "The SPARQL operation has been cancelled"]
-    nt = "".join(results.graph_writer(formats.N_TRIPLES.media_type, iter(triples), 100, heard.append))
+    triples = [
+        "<http://ccn.test/a> <http://ccn.test/p> <http://ccn.test/b> .",
+        "The SPARQL operation has been cancelled",
+    ]
+    nt = "".join(
+        results.graph_writer(formats.N_TRIPLES.media_type, iter(triples), 100, heard.append)
+    )
     assert nt.splitlines()[-1].startswith("# truncated: the store broke off") and len(heard) == 2
     with pytest.raises(results.ResultTruncated):
         "".join(results.select_writer(formats.SPARQL_CSV.media_type, iter(lines), 100))
@@ -157,8 +184,12 @@ def test_the_turtle_writer_gives_back_the_same_graph():
     skos = Namespace("http://www.w3.org/2004/02/skos/core#")
     graph = Graph()
     node = BNode()
-    graph.add((ex["member/a"], RDF.type, URIRef("https://w3id.org/ccn-graph/ontology#CommunityMember")))
-    graph.add((ex["member/a"], skos.prefLabel, Literal('Quote " back\\slash\nnew line\ttab', lang="en")))
+    graph.add(
+        (ex["member/a"], RDF.type, URIRef("https://w3id.org/ccn-graph/ontology#CommunityMember"))
+    )
+    graph.add(
+        (ex["member/a"], skos.prefLabel, Literal('Quote " back\\slash\nnew line\ttab', lang="en"))
+    )
     graph.add((ex["member/a"], skos.altLabel, Literal("Ünïcödé ‮ 漢字", lang="ro")))
     graph.add((ex["member/a"], skos.note, Literal("42", datatype=XSD.integer)))
     graph.add((ex["member/a"], skos.note, Literal("plain")))
@@ -179,12 +210,20 @@ def test_an_answer_past_its_time_is_cut_and_marked():
 
     heard = []
     lines = ["?s"] + [f"<http://ccn.test/r{i}>" for i in range(1000)]
-    late = results.until(iter(lines), time.monotonic() - 1, "the answer took longer than the limit of 5 seconds")
-    parsed = json.loads("".join(results.select_writer(formats.SPARQL_JSON.media_type, late, 100_000, heard.append)))
-    assert parsed["truncated"] is True and "limit of 5 seconds" in parsed["reason"] and len(heard) == 1
+    late = results.until(
+        iter(lines), time.monotonic() - 1, "the answer took longer than the limit of 5 seconds"
+    )
+    parsed = json.loads(
+        "".join(results.select_writer(formats.SPARQL_JSON.media_type, late, 100_000, heard.append))
+    )
+    assert (
+        parsed["truncated"] is True and "limit of 5 seconds" in parsed["reason"] and len(heard) == 1
+    )
     assert len(parsed["results"]["bindings"]) < 1000
     in_time = results.until(iter(lines), time.monotonic() + 60, "never")
-    parsed = json.loads("".join(results.select_writer(formats.SPARQL_JSON.media_type, in_time, 100_000)))
+    parsed = json.loads(
+        "".join(results.select_writer(formats.SPARQL_JSON.media_type, in_time, 100_000))
+    )
     assert len(parsed["results"]["bindings"]) == 1000 and "truncated" not in parsed
 
 
@@ -201,7 +240,9 @@ def test_sparql_json_results_become_standard_tsv_whatever_the_chunks():
     anywhere, even inside a character."""
     body = SRJ.encode()
     for size in (1, 7, 64, len(body)):
-        out = b"".join(results.tsv_from_json(body[i:i + size] for i in range(0, len(body), size))).decode()
+        out = b"".join(
+            results.tsv_from_json(body[i : i + size] for i in range(0, len(body), size))
+        ).decode()
         assert out.splitlines() == [
             "?s\t?o",
             '<http://e/a>\t"2.5"^^<http://www.w3.org/2001/XMLSchema#decimal>',
@@ -209,19 +250,32 @@ def test_sparql_json_results_become_standard_tsv_whatever_the_chunks():
             '<http://e/a>\t"tab\\there \\"q\\"\\nnew line été"@fr',
             '\t""',
         ], size
-    rows = list(results.select_writer(formats.SPARQL_JSON.media_type, results.read_lines(results.tsv_from_json([body])), 10))
-    assert json.loads("".join(rows))["results"]["bindings"][2]["o"] == {"type": "literal", "value": 'tab\there "q"\nnew line été', "xml:lang": "fr"}
+    rows = list(
+        results.select_writer(
+            formats.SPARQL_JSON.media_type, results.read_lines(results.tsv_from_json([body])), 10
+        )
+    )
+    assert json.loads("".join(rows))["results"]["bindings"][2]["o"] == {
+        "type": "literal",
+        "value": 'tab\there "q"\nnew line été',
+        "xml:lang": "fr",
+    }
     compact = json.dumps(json.loads(body)).encode()  # any layout, not only Virtuoso's
     assert b"".join(results.tsv_from_json([compact])).decode() == out
 
 
 def test_results_that_are_not_sparql_json_are_a_value_error():
-    for broken in (SRJ[:200].encode(), b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri"', b"<sparql/>"):
+    for broken in (
+        SRJ[:200].encode(),
+        b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri"',
+        b"<sparql/>",
+    ):
         with pytest.raises(ValueError):
             list(results.tsv_from_json([broken]))
 
 
-_TRICKY_NT = r'''<http://ex.org/s> <http://ex.org/p> "plain" .
+_TRICKY_NT = (
+    r"""<http://ex.org/s> <http://ex.org/p> "plain" .
 <http://ex.org/s> <http://ex.org/p> "tab\there \"quoted\" back\\slash \u00E9 \U0001F600"@en-GB .
 <http://ex.org/s> <http://ex.org/p> "2026-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .
 _:b0 <http://ex.org/p> _:b1 .
@@ -234,7 +288,10 @@ _:b0 <http://ex.org/p> _:b1 .
 
 # a comment line
 <http://ex.org/s> <http://ex.org/p> "crlf" .\r
-'''.replace("\\r\n", "\r\n").replace("line\n separator", "line\u2028separator").replace("TAB", "\t")
+""".replace("\\r\n", "\r\n")
+    .replace("line\n separator", "line\u2028separator")
+    .replace("TAB", "\t")
+)
 
 
 def test_a_whole_n_triples_document_reads_as_its_lines_do():
@@ -253,7 +310,11 @@ def test_a_whole_n_triples_document_reads_as_its_lines_do():
 
 def test_a_broken_n_triples_line_is_a_value_error_in_a_whole_document():
     with pytest.raises(ValueError, match="not an N-Triples line"):
-        list(results.parse_nt('<http://ex.org/s> <http://ex.org/p> "ok" .\n<http://ex.org/s> oops .\n'))
+        list(
+            results.parse_nt(
+                '<http://ex.org/s> <http://ex.org/p> "ok" .\n<http://ex.org/s> oops .\n'
+            )
+        )
 
 
 def binding_of(term) -> dict:
@@ -271,17 +332,36 @@ def binding_of(term) -> dict:
 
 def test_json_bindings_are_written_as_the_terms_read_whatever_the_cell():
     cells = [
-        "<http://e/x>", "<http://e/\\u00e9t\\u00e9>", "_:b9", '"plain"', '"tab\\there"', '"quote \\" and \\\\ slash"',
-        '"\u2028 and \\u0001 and \u00e9"@fr', '"x"^^<http://www.w3.org/2001/XMLSchema#string>',
-        '"2026-01-01"^^<http://www.w3.org/2001/XMLSchema#date>', "42", "-0.5", "1e3", "false",
-        '"' + "long " * 100 + '"@en', "<http://e/" + "p" * 400 + ">",
+        "<http://e/x>",
+        "<http://e/\\u00e9t\\u00e9>",
+        "_:b9",
+        '"plain"',
+        '"tab\\there"',
+        '"quote \\" and \\\\ slash"',
+        '"\u2028 and \\u0001 and \u00e9"@fr',
+        '"x"^^<http://www.w3.org/2001/XMLSchema#string>',
+        '"2026-01-01"^^<http://www.w3.org/2001/XMLSchema#date>',
+        "42",
+        "-0.5",
+        "1e3",
+        "false",
+        '"' + "long " * 100 + '"@en',
+        "<http://e/" + "p" * 400 + ">",
     ]
-    lines = ["?a\t?b"] + [f"{cells[i % len(cells)]}\t{cells[(i * 7) % len(cells)] if i % 3 else ''}" for i in range(90)]
-    body = json.loads("".join(results.select_writer(formats.SPARQL_JSON.media_type, iter(lines), 1000)))
+    lines = ["?a\t?b"] + [
+        f"{cells[i % len(cells)]}\t{cells[(i * 7) % len(cells)] if i % 3 else ''}"
+        for i in range(90)
+    ]
+    body = json.loads(
+        "".join(results.select_writer(formats.SPARQL_JSON.media_type, iter(lines), 1000))
+    )
     bindings = body["results"]["bindings"]
     assert len(bindings) == 90
     for line, binding in zip(lines[1:], bindings):
-        want = {name: binding_of(results.parse_tsv_term(cell))
-                for name, cell in zip(("a", "b"), line.split("\t")) if cell}
+        want = {
+            name: binding_of(results.parse_tsv_term(cell))
+            for name, cell in zip(("a", "b"), line.split("\t"))
+            if cell
+        }
         assert binding == want
     assert bindings[7]["a"] == {"type": "literal", "value": "x"}

@@ -56,41 +56,50 @@ def test_the_page_policy_runs_no_inline_script():
     assert "'unsafe-inline'" not in PAGE_POLICY and "'unsafe-eval'" not in PAGE_POLICY
     # Images: this site's and data: URLs only; the map draws no tiles from anywhere.
     assert policy["img-src"] == ["'self'", "data:"]
-    assert [v for v in policy["style-src"] if not v.startswith("'sha256-")] == ["'self'", "'unsafe-hashes'"]
+    assert [v for v in policy["style-src"] if not v.startswith("'sha256-")] == [
+        "'self'",
+        "'unsafe-hashes'",
+    ]
     data = directives(DATA_POLICY)
     assert data["default-src"] == ["'none'"] and data["frame-ancestors"] == ["'none'"]
 
 
-@pytest.mark.parametrize("path, accept", [
-    ("/", "text/html"),
-    ("/sparql", "text/html"),
-    ("/doc/ncc/ro", "text/html"),
-    ("/validate", "text/html"),
-    ("/submit", "text/html"),
-    ("/members", "text/html"),
-    ("/doc/ncc/zz", "text/html"),  # a 404 page
-])
+@pytest.mark.parametrize(
+    "path, accept",
+    [
+        ("/", "text/html"),
+        ("/sparql", "text/html"),
+        ("/doc/ncc/ro", "text/html"),
+        ("/validate", "text/html"),
+        ("/submit", "text/html"),
+        ("/members", "text/html"),
+        ("/doc/ncc/zz", "text/html"),  # a 404 page
+    ],
+)
 def test_pages_carry_the_page_policy(site, path, accept):
     response = site.get(path, headers={"Accept": accept})
     assert response.headers["Content-Type"].startswith("text/html")
     assert_secured(response, PAGE_POLICY)
 
 
-@pytest.mark.parametrize("path, accept", [
-    ("/doc/ncc/ro", "text/turtle"),
-    ("/doc/ncc/ro.jsonld", None),
-    ("/doc/ncc/ro.rdf", None),
-    ("/sparql", "text/turtle"),  # the service description
-    ("/sparql?query=ASK%7B%7D", "application/sparql-results+json"),
-    ("/search?q=romania&format=json", None),
-    ("/health", "application/json"),
-    ("/sitemap.xml", None),
-    ("/static/site.css", None),
-    ("/static/sparql.js", None),
-    ("/static/favicon.svg", None),
-    ("/doc/ncc/zz", "application/ld+json"),  # a 404 in JSON
-    ("/doc/ncc/ro", "image/png"),  # a 406
-])
+@pytest.mark.parametrize(
+    "path, accept",
+    [
+        ("/doc/ncc/ro", "text/turtle"),
+        ("/doc/ncc/ro.jsonld", None),
+        ("/doc/ncc/ro.rdf", None),
+        ("/sparql", "text/turtle"),  # the service description
+        ("/sparql?query=ASK%7B%7D", "application/sparql-results+json"),
+        ("/search?q=romania&format=json", None),
+        ("/health", "application/json"),
+        ("/sitemap.xml", None),
+        ("/static/site.css", None),
+        ("/static/sparql.js", None),
+        ("/static/favicon.svg", None),
+        ("/doc/ncc/zz", "application/ld+json"),  # a 404 in JSON
+        ("/doc/ncc/ro", "image/png"),  # a 406
+    ],
+)
 def test_data_and_files_carry_the_data_policy(site, path, accept):
     response = site.get(path, headers={"Accept": accept} if accept else {})
     assert not response.headers["Content-Type"].startswith("text/html")
@@ -99,7 +108,9 @@ def test_data_and_files_carry_the_data_policy(site, path, accept):
 
 def test_redirects_and_preflights_carry_the_headers(site):
     see_other = site.get("/id/ncc/ro", headers={"Accept": "text/turtle"}, allow_redirects=False)
-    assert see_other.status_code == 303 and see_other.headers["Content-Type"].startswith("text/html")
+    assert see_other.status_code == 303 and see_other.headers["Content-Type"].startswith(
+        "text/html"
+    )
     assert_secured(see_other, PAGE_POLICY)  # its few words for a person are a page
     preflight = requests.options(f"{site.url}/sparql", timeout=30)
     assert preflight.status_code == 204 and not preflight.content
@@ -116,7 +127,11 @@ class _InlineCode(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag == "script" and "src" not in attributes and attributes.get("type") != "application/ld+json":
+        if (
+            tag == "script"
+            and "src" not in attributes
+            and attributes.get("type") != "application/ld+json"
+        ):
             self.found.append(f"inline <script> {attrs}")
         if tag == "style":
             self.found.append("<style> element")
@@ -139,7 +154,9 @@ def test_templates_keep_their_script_and_style_in_files(template):
 def test_the_templates_are_found():
     assert len(TEMPLATES) >= 10
     parser = _InlineCode()
-    parser.feed('<p onclick="x()" style="color:red"><script>x()</script><a href="javascript:x()">x</a>')
+    parser.feed(
+        '<p onclick="x()" style="color:red"><script>x()</script><a href="javascript:x()">x</a>'
+    )
     assert len(parser.found) == 4, parser.found
 
 
@@ -148,22 +165,30 @@ def test_the_style_hashes_are_of_styles_yasgui_writes():
     # The three fixed styles YASGUI writes inline (see PAGE_POLICY); a new YASGUI that writes
     # others shows in the browser tests as a violation of the policy.
     script = YASGUI.read_text()
-    resizer = re.search(r"createStyle\(a,`( \.grip-resizable\{table-layout:fixed;\}[^`]*)`", script).group(1)
-    assert "dragCursor:`col-resize`" in script and "createStyle(document.querySelector(`head`),`*{cursor:`" in script
+    resizer = re.search(
+        r"createStyle\(a,`( \.grip-resizable\{table-layout:fixed;\}[^`]*)`", script
+    ).group(1)
+    assert (
+        "dragCursor:`col-resize`" in script
+        and "createStyle(document.querySelector(`head`),`*{cursor:`" in script
+    )
     assert "<strong style='text-decoration:underline'>" in script
     texts = [resizer, "*{cursor:col-resize!important}", "text-decoration:underline"]
     hashes = [base64.b64encode(hashlib.sha256(t.encode()).digest()).decode() for t in texts]
     assert list(YASGUI_STYLE_HASHES) == hashes
 
 
-@pytest.mark.parametrize("path, headers", [
-    ("/doc/ncc/ro", {"Accept": MARKUP}),
-    ("/id/ncc/ro", {"Accept": MARKUP}),
-    ("/members", {"Accept": f"text/{MARKUP}"}),
-    ("/sparql?query=ASK%7B%7D", {"Accept": MARKUP}),
-    ("/doc/ncc/ro?format=" + MARKUP, {}),
-    ("/ontology." + MARKUP.replace("/", ""), {}),
-])
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/doc/ncc/ro", {"Accept": MARKUP}),
+        ("/id/ncc/ro", {"Accept": MARKUP}),
+        ("/members", {"Accept": f"text/{MARKUP}"}),
+        ("/sparql?query=ASK%7B%7D", {"Accept": MARKUP}),
+        ("/doc/ncc/ro?format=" + MARKUP, {}),
+        ("/ontology." + MARKUP.replace("/", ""), {}),
+    ],
+)
 def test_a_406_repeats_no_markup(site, path, headers):
     response = site.get(path, headers=headers)
     assert response.status_code == 406, response.text[:300]

@@ -24,8 +24,16 @@ class Service:
     #: Starts on another port when gunicorn could not bind the one picked (another process took it).
     ATTEMPTS = 5
 
-    def __init__(self, data_dir: Path, *args: str, nice: int | None = None, script: str = CCN_GRAPH,
-                 cwd: Path | None = None, workers: int = 2, **env: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *args: str,
+        nice: int | None = None,
+        script: str = CCN_GRAPH,
+        cwd: Path | None = None,
+        workers: int = 2,
+        **env: str,
+    ) -> None:
         """`nice`: the CPU priority of the service (and so of its workers and store), when it
         should differ from this process's; `script`: the `ccn-graph` to run, from `cwd`."""
         env.setdefault("CCN_BASE_IRI", "http://ccn.test/")
@@ -34,7 +42,9 @@ class Service:
         self.popen = {
             "env": cli_env(CCN_DATA_DIR=str(data_dir), **env),
             "cwd": cwd,
-            "preexec_fn": (lambda: os.setpriority(os.PRIO_PROCESS, 0, nice)) if nice is not None else None,
+            "preexec_fn": (lambda: os.setpriority(os.PRIO_PROCESS, 0, nice))
+            if nice is not None
+            else None,
         }
         self.attempts = 0
         self._start()
@@ -45,7 +55,9 @@ class Service:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.data_dir.parent / f"serve-{self.port}.log"
         self.process = subprocess.Popen(
-            [*self.command, "--port", str(self.port)], stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            [*self.command, "--port", str(self.port)],
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
             **self.popen,
         )
 
@@ -123,7 +135,11 @@ def test_serve_loads_an_empty_store_and_reports_health(data_dir):
         assert service.stop() == 0
     log = service.output()
     assert "loading the bundled reference data" in log
-    lines = [json.loads(line.split("ccn_graph.requests: ", 1)[1]) for line in log.splitlines() if "ccn_graph.requests: " in line]
+    lines = [
+        json.loads(line.split("ccn_graph.requests: ", 1)[1])
+        for line in log.splitlines()
+        if "ccn_graph.requests: " in line
+    ]
     health = [entry for entry in lines if entry["path"] == "/health"]
     assert health and set(health[0]) == {"method", "path", "status", "duration_ms", "cpu_ms"}
     assert 0 <= health[0]["cpu_ms"] <= health[0]["duration_ms"] + 1
@@ -150,7 +166,9 @@ def test_kill_9_of_the_store_gives_503_then_200_within_5_s_and_keeps_data(data_d
             wait_until(recovered, timeout=5, interval=0.01)
         except BaseException:
             log = (data_dir / "oxigraph.log").read_text(errors="replace")[-2000:]
-            pytest.fail(f"no recovery within 5 s; health answers {seen[:20]}\n{service.output()[-3000:]}\n{log}")
+            pytest.fail(
+                f"no recovery within 5 s; health answers {seen[:20]}\n{service.output()[-3000:]}\n{log}"
+            )
         assert time.monotonic() - killed < 5
         # Health asks the store itself: while it is down the answer is 503 at once, not a copy's 200.
         assert 503 in [status for _, status, _ in seen], seen
@@ -209,7 +227,10 @@ def test_serving_with_another_base_stops_with_the_fix(data_dir):
     other = Service(data_dir, CCN_BASE_IRI="https://elsewhere.example/")
     assert other.process.wait(timeout=60) == 2
     output = other.output()
-    assert "http://ccn.test/" in output and "ccn-graph load --reset --base-iri https://elsewhere.example/" in output
+    assert (
+        "http://ccn.test/" in output
+        and "ccn-graph load --reset --base-iri https://elsewhere.example/" in output
+    )
     assert "Traceback" not in output
 
 
@@ -230,8 +251,11 @@ def test_load_command_attaches_to_a_running_service(data_dir):
     try:
         version = service.wait_healthy()["store"]["data_version"]
         out = subprocess.run(
-            [CCN_GRAPH, "load"], env=cli_env(CCN_DATA_DIR=str(data_dir), CCN_BASE_IRI="http://ccn.test/"),
-            capture_output=True, text=True, timeout=60,
+            [CCN_GRAPH, "load"],
+            env=cli_env(CCN_DATA_DIR=str(data_dir), CCN_BASE_IRI="http://ccn.test/"),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert out.returncode == 0, out.stderr
         assert service.health().json()["store"]["data_version"] > version
@@ -241,9 +265,15 @@ def test_load_command_attaches_to_a_running_service(data_dir):
 
 def test_load_then_serve_from_the_command_line(data_dir, tmp_path):
     bulk = tmp_path / "bulk.nt"
-    bulk.write_text("".join(f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(5000)))
+    bulk.write_text("".join(f'<http://e/s{i}> <http://e/p> "{i}" .\n' for i in range(5000)))
     env = cli_env(CCN_DATA_DIR=str(data_dir), CCN_BASE_IRI="http://ccn.test/")
-    out = subprocess.run([CCN_GRAPH, "load", "--file", str(bulk)], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [CCN_GRAPH, "load", "--file", str(bulk)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "5000 triples" in out.stdout
     service = Service(data_dir)

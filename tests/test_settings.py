@@ -25,13 +25,16 @@ def test_defaults_apply_without_environment(tmp_path):
     assert set(settings.sources.values()) == {"default"}
 
 
-@pytest.mark.parametrize("env, base", [
-    ({"CCN_PORT": "8080"}, "http://127.0.0.1:8080/"),
-    ({"CCN_HOST": "0.0.0.0", "CCN_PORT": "9001"}, "http://127.0.0.1:9001/"),
-    ({"CCN_HOST": "::1"}, "http://[::1]:8000/"),
-    ({"CCN_HOST": "ccn.internal", "CCN_PORT": "8080"}, "http://ccn.internal:8080/"),
-    ({"CCN_PORT": "8080", "CCN_BASE_IRI": "https://ccn.example/"}, "https://ccn.example/"),
-])
+@pytest.mark.parametrize(
+    "env, base",
+    [
+        ({"CCN_PORT": "8080"}, "http://127.0.0.1:8080/"),
+        ({"CCN_HOST": "0.0.0.0", "CCN_PORT": "9001"}, "http://127.0.0.1:9001/"),
+        ({"CCN_HOST": "::1"}, "http://[::1]:8000/"),
+        ({"CCN_HOST": "ccn.internal", "CCN_PORT": "8080"}, "http://ccn.internal:8080/"),
+        ({"CCN_PORT": "8080", "CCN_BASE_IRI": "https://ccn.example/"}, "https://ccn.example/"),
+    ],
+)
 @pytest.mark.fast
 def test_the_default_base_iri_is_where_the_service_listens(env, base):
     """Without CCN_BASE_IRI the IRIs a local service mints resolve on its own host and port."""
@@ -71,13 +74,22 @@ def test_bad_values_name_the_setting(name, value, fragment):
 @pytest.mark.fast
 def test_a_child_process_reads_the_same_settings_from_environ(tmp_path):
     """The commands the service runs in a child process get its settings through the environment."""
-    env = {"CCN_PORT": "9000", "CCN_BASE_IRI": "https://ccn.example/", "CCN_AUTOLOAD": "no",
-           "CCN_OPEN_GRAPHS": "https://a.example/g/ https://b.example/", "CCN_QUERY_TIMEOUT": "2.5",
-           "CCN_STORE_PASSWORD": "hunter2", "CCN_DATA_DIR": str(tmp_path)}
+    env = {
+        "CCN_PORT": "9000",
+        "CCN_BASE_IRI": "https://ccn.example/",
+        "CCN_AUTOLOAD": "no",
+        "CCN_OPEN_GRAPHS": "https://a.example/g/ https://b.example/",
+        "CCN_QUERY_TIMEOUT": "2.5",
+        "CCN_STORE_PASSWORD": "hunter2",
+        "CCN_DATA_DIR": str(tmp_path),
+    }
     settings = load_settings(environ=env, overrides={"workers": 3})
     again = load_settings(environ=settings.environ())
     assert again == settings and len(settings.environ()) == len(SETTINGS)
-    assert again.open_graphs == ("https://a.example/g/", "https://b.example/") and again.autoload is False
+    assert (
+        again.open_graphs == ("https://a.example/g/", "https://b.example/")
+        and again.autoload is False
+    )
     inherited = settings.environ(inherit=True)
     assert inherited["PATH"] == os.environ["PATH"] and load_settings(environ=inherited) == settings
 
@@ -100,9 +112,13 @@ def test_rows_mask_secrets():
 def test_settings_command_prints_every_setting_with_source(tmp_path):
     script = Path(sys.executable).with_name("ccn-graph")
     env = cli_env(CCN_PORT="8123", CCN_STORE_PASSWORD="secret-value", XDG_DATA_HOME=str(tmp_path))
-    out = subprocess.run([str(script), "settings", "--help"], capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [str(script), "settings", "--help"], capture_output=True, text=True, env=env
+    )
     assert out.returncode == 0
-    out = subprocess.run([str(script), "settings"], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(
+        [str(script), "settings"], capture_output=True, text=True, env=env, check=True
+    ).stdout
     for setting in SETTINGS:
         assert setting.name in out and setting.help in out
     assert "8123  [environment]" in out
@@ -111,14 +127,18 @@ def test_settings_command_prints_every_setting_with_source(tmp_path):
 
 def test_commands_run_by_the_tests_never_use_the_users_data_dir():
     script = Path(sys.executable).with_name("ccn-graph")
-    out = subprocess.run([str(script), "settings"], capture_output=True, text=True, env=cli_env(), check=True).stdout
+    out = subprocess.run(
+        [str(script), "settings"], capture_output=True, text=True, env=cli_env(), check=True
+    ).stdout
     line = next(line for line in out.splitlines() if "CCN_DATA_DIR" in line)
     assert str(Path.home() / ".local" / "share") not in line and "ccn-cli-home-" in line, line
 
 
 def test_bad_environment_stops_the_cli_with_a_message():
     script = Path(sys.executable).with_name("ccn-graph")
-    out = subprocess.run([str(script), "settings"], capture_output=True, text=True, env=cli_env(CCN_PORT="x"))
+    out = subprocess.run(
+        [str(script), "settings"], capture_output=True, text=True, env=cli_env(CCN_PORT="x")
+    )
     assert out.returncode == 2
     assert "CCN_PORT" in out.stderr and "Traceback" not in out.stderr
 

@@ -88,7 +88,9 @@ def test_invalid_example_breaks_exactly_what_it_says(world, path):
     expected, expected_warnings = expectations(path)
     assert expected, f"{path.name} must name the constraints it breaks (# expect: Shape Component)"
     found, warned, results = judge(world, path)
-    assert found == expected, "\n".join(f"{local(r.rule)} {local(r.component)}: {r.message}" for r in results)
+    assert found == expected, "\n".join(
+        f"{local(r.rule)} {local(r.component)}: {r.message}" for r in results
+    )
     for result in results:
         assert result.message, f"{local(result.shape)} gave a result without a message"
     if expected_warnings is not None:
@@ -98,8 +100,10 @@ def test_invalid_example_breaks_exactly_what_it_says(world, path):
 def test_every_shape_is_exercised_by_an_invalid_example(world):
     validator, _ = world
     named = {
-        local(s) for s in validator.shapes.subjects()
-        if (s, SH.message, None) in validator.shapes and str(s).startswith("https://w3id.org/ccn-graph/shapes#")
+        local(s)
+        for s in validator.shapes.subjects()
+        if (s, SH.message, None) in validator.shapes
+        and str(s).startswith("https://w3id.org/ccn-graph/shapes#")
     }
     covered = set()
     for path in INVALID + VALID:

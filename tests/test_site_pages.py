@@ -9,7 +9,6 @@ from bs4 import BeautifulSoup
 from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
-
 from .conftest import BASE, loaded_site
 
 CCN = "https://w3id.org/ccn-graph/ontology#"
@@ -30,7 +29,10 @@ def html(site, path, **kwargs):
 
 def test_home_shows_live_figures_and_the_map(site):
     soup = html(site, "/")
-    figures = {li.text.split(maxsplit=1)[1].strip(): int(li.strong.text) for li in soup.select("ul.figures li")}
+    figures = {
+        li.text.split(maxsplit=1)[1].strip(): int(li.strong.text)
+        for li in soup.select("ul.figures li")
+    }
     assert figures["National Coordination Centres"] == 27
     assert figures["Community members"] == 40
     svg = soup.select_one("svg.network-map")
@@ -38,7 +40,9 @@ def test_home_shows_live_figures_and_the_map(site):
     assert len(tiles) == 27
     assert all(a["href"].startswith("/doc/ncc/") for a in tiles)
     assert svg.get("role") == "img" and svg.select_one("title")
-    counts = [int(tr.select("td")[1].text) for tr in soup.select("#states-heading ~ table tbody tr")]
+    counts = [
+        int(tr.select("td")[1].text) for tr in soup.select("#states-heading ~ table tbody tr")
+    ]
     assert sum(counts) == 40
     assert soup.select_one('a[href="/sparql"]')
 
@@ -48,7 +52,10 @@ def test_home_shows_live_figures_and_the_map(site):
     [
         ("cryptology", "Cryptology (Cryptography and Cryptanalysis)"),
         ("CRYPTOLOGY", "Cryptology (Cryptography and Cryptanalysis)"),
-        ("nkcs", "Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie und Forschung"),
+        (
+            "nkcs",
+            "Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie und Forschung",
+        ),
         ("Centrul National", "National Coordination Centre of Romania"),
         ("narodni koordinacni", "Národní koordinační centrum"),
         ("penetration", "Penetration Tester"),
@@ -77,7 +84,18 @@ def test_search_page_in_html(site):
     assert soup.select_one("form[role=search] input[name=q]")["value"] == "cryptography"
 
 
-BAD_NUMBERS = ("-1", "", " 1", "1.0", "abc", "\u00b2", "\u0661", "\uff11", "9" * 19, "99999999999999999999")
+BAD_NUMBERS = (
+    "-1",
+    "",
+    " 1",
+    "1.0",
+    "abc",
+    "\u00b2",
+    "\u0661",
+    "\uff11",
+    "9" * 19,
+    "99999999999999999999",
+)
 
 
 @pytest.mark.parametrize("bad", BAD_NUMBERS)
@@ -100,7 +118,13 @@ def test_sitemap_lists_every_entity_document(site):
     assert response.headers["Content-Type"].startswith("application/xml")
     urls = re.findall(r"<loc>([^<]+)</loc>", response.text)
     paths = {u.split("/doc/", 1)[1] for u in urls}
-    assert {"centre/eccc", "ncc/ro", "member-state/ro", "taxonomy/D12.04", "synthetic-member/1-000040"} <= paths
+    assert {
+        "centre/eccc",
+        "ncc/ro",
+        "member-state/ro",
+        "taxonomy/D12.04",
+        "synthetic-member/1-000040",
+    } <= paths
     assert len(urls) == len(set(urls)) >= 27 + 27 + 203 + 40
     sample = site.get("/doc/" + sorted(paths)[0], headers={"Accept": "text/html"})
     assert sample.status_code == 200
@@ -110,22 +134,51 @@ def test_ontology_documentation_has_an_anchor_per_term(site):
     soup = html(site, "/ontology")
     anchors = {article["id"] for article in soup.select("article.term")}
     graph = Graph().parse(data=site.get("/ontology.ttl").text, format="turtle")
-    terms = {str(s)[len(CCN):] for s in graph.subjects(RDF.type, None)
-             if str(s).startswith(CCN) and (s, RDF.type, OWL.Class) in graph or
-             (str(s).startswith(CCN) and ((s, RDF.type, OWL.ObjectProperty) in graph or (s, RDF.type, OWL.DatatypeProperty) in graph))}
+    terms = {
+        str(s)[len(CCN) :]
+        for s in graph.subjects(RDF.type, None)
+        if str(s).startswith(CCN)
+        and (s, RDF.type, OWL.Class) in graph
+        or (
+            str(s).startswith(CCN)
+            and (
+                (s, RDF.type, OWL.ObjectProperty) in graph
+                or (s, RDF.type, OWL.DatatypeProperty) in graph
+            )
+        )
+    }
     assert len(terms) >= 50
     assert terms <= anchors, sorted(terms - anchors)
     member = soup.select_one("#CommunityMember")
     assert "Constraints" in member.text and "Member State" in member.text
 
 
-@pytest.mark.parametrize("path, media_type", [("/ontology.ttl", "text/turtle"), ("/ontology.rdf", "application/rdf+xml"),
-                                              ("/shapes.jsonld", "application/ld+json"), ("/shapes.nt", "application/n-triples")])
+@pytest.mark.parametrize(
+    "path, media_type",
+    [
+        ("/ontology.ttl", "text/turtle"),
+        ("/ontology.rdf", "application/rdf+xml"),
+        ("/shapes.jsonld", "application/ld+json"),
+        ("/shapes.nt", "application/n-triples"),
+    ],
+)
 def test_vocabulary_rdf_variants(site, path, media_type):
     response = site.get(path)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith(media_type)
-    assert len(Graph().parse(data=response.text, format={"text/turtle": "turtle", "application/rdf+xml": "xml",
-                                                         "application/ld+json": "json-ld", "application/n-triples": "nt"}[media_type])) > 100
+    assert (
+        len(
+            Graph().parse(
+                data=response.text,
+                format={
+                    "text/turtle": "turtle",
+                    "application/rdf+xml": "xml",
+                    "application/ld+json": "json-ld",
+                    "application/n-triples": "nt",
+                }[media_type],
+            )
+        )
+        > 100
+    )
 
 
 def test_shapes_documentation(site):

@@ -34,10 +34,16 @@ def endpoint(managed_server, tmp_path_factory):
     with path.open("w") as out:
         generate.write_nquads(out, 30, 1, BASE, projects=5)
     loading.load_file(store, path, BASE)
-    settings = load_settings(environ={}, overrides={
-        "data_dir": str(tmp_path_factory.mktemp("data")), "base_iri": BASE, "result_limit": 50,
-        "query_max_bytes": 20_000, "query_timeout": 10,
-    })
+    settings = load_settings(
+        environ={},
+        overrides={
+            "data_dir": str(tmp_path_factory.mktemp("data")),
+            "base_iri": BASE,
+            "result_limit": 50,
+            "query_max_bytes": 20_000,
+            "query_timeout": 10,
+        },
+    )
     app = LiveApp(create_app(settings, store))
     yield app
     app.close()
@@ -52,6 +58,7 @@ def post(app, body, content_type=formats.FORM_URLENCODED, accept=None, **kwargs)
 
 # -- protocol -------------------------------------------------------------------------------------
 
+
 def test_get_post_form_and_post_direct_agree(endpoint):
     by_get = endpoint.get("/sparql", params={"query": SELECT_NCCS}).json()
     by_form = post(endpoint, {"query": SELECT_NCCS}).json()
@@ -63,13 +70,25 @@ def test_get_post_form_and_post_direct_agree(endpoint):
 def test_default_graph_uri_restricts_the_dataset(endpoint):
     query = f"ASK {{ ?s a <{NCC}> }}"
     ncc_graph = f"{BASE}graph/ncc/ro"
-    assert endpoint.get("/sparql", params={"query": query, "default-graph-uri": ncc_graph}).json()["boolean"] is True
+    assert (
+        endpoint.get("/sparql", params={"query": query, "default-graph-uri": ncc_graph}).json()[
+            "boolean"
+        ]
+        is True
+    )
     taxonomy = f"{BASE}graph/taxonomy"
-    assert endpoint.get("/sparql", params={"query": query, "default-graph-uri": taxonomy}).json()["boolean"] is False
+    assert (
+        endpoint.get("/sparql", params={"query": query, "default-graph-uri": taxonomy}).json()[
+            "boolean"
+        ]
+        is False
+    )
 
 
 def test_relative_iris_resolve_against_the_endpoint(endpoint):
-    response = post(endpoint, {"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"}, accept=formats.N_TRIPLES.media_type)
+    response = post(
+        endpoint, {"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"}, accept=formats.N_TRIPLES.media_type
+    )
     assert f"<{endpoint.url}/s>" in response.text
 
 
@@ -85,7 +104,11 @@ ACCEPT_CASES = [
     ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/rdf+xml", formats.RDF_XML.media_type),
     ("DESCRIBE <http://e/x>", "application/ld+json", formats.JSON_LD.media_type),
     ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/n-quads", formats.N_QUADS.media_type),
-    ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/trig;q=0.9, application/n-triples", formats.N_TRIPLES.media_type),
+    (
+        "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1",
+        "application/trig;q=0.9, application/n-triples",
+        formats.N_TRIPLES.media_type,
+    ),
 ]
 
 
@@ -99,10 +122,19 @@ def test_negotiation(endpoint, query, accept, media_type):
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 
-@pytest.mark.parametrize("name, media_type", [("json", formats.SPARQL_JSON.media_type), ("xml", formats.SPARQL_XML.media_type),
-                                              ("csv", formats.SPARQL_CSV.media_type), ("tsv", formats.SPARQL_TSV.media_type)])
+@pytest.mark.parametrize(
+    "name, media_type",
+    [
+        ("json", formats.SPARQL_JSON.media_type),
+        ("xml", formats.SPARQL_XML.media_type),
+        ("csv", formats.SPARQL_CSV.media_type),
+        ("tsv", formats.SPARQL_TSV.media_type),
+    ],
+)
 def test_format_parameter_wins_over_accept(endpoint, name, media_type):
-    response = endpoint.get("/sparql", params={"query": SELECT_NCCS, "format": name}, headers={"Accept": "text/html"})
+    response = endpoint.get(
+        "/sparql", params={"query": SELECT_NCCS, "format": name}, headers={"Accept": "text/html"}
+    )
     assert response.headers["Content-Type"].split(";")[0] == media_type
 
 
@@ -115,7 +147,12 @@ def test_406_lists_what_is_on_offer(endpoint):
 
 def test_every_select_format_parses_to_the_same_rows(endpoint):
     expected = None
-    for fmt, parser in ((formats.SPARQL_JSON, "json"), (formats.SPARQL_XML, "xml"), (formats.SPARQL_TSV, "tsv"), (formats.SPARQL_CSV, "csv")):
+    for fmt, parser in (
+        (formats.SPARQL_JSON, "json"),
+        (formats.SPARQL_XML, "xml"),
+        (formats.SPARQL_TSV, "tsv"),
+        (formats.SPARQL_CSV, "csv"),
+    ):
         body = post(endpoint, {"query": SELECT_NCCS}, accept=fmt.media_type).content
         rows = [str(r[0]) for r in Result.parse(io.BytesIO(body), format=parser)]
         assert len(rows) == 27
@@ -124,13 +161,18 @@ def test_every_select_format_parses_to_the_same_rows(endpoint):
 
 
 def test_cors_preflight(endpoint):
-    response = requests.options(f"{endpoint.url}/sparql", headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"}, timeout=10)
+    response = requests.options(
+        f"{endpoint.url}/sparql",
+        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
 
 
 # -- read-only and refusals ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "kwargs",
@@ -157,7 +199,9 @@ def test_malformed_queries_get_400_with_the_parsers_message(endpoint):
 def test_a_refusal_that_repeats_the_word_timeout_is_still_a_400(endpoint):
     """The store's error is read by its status: its text repeats the query (a function named
     .../timeout), which once made a 400 look like the time limit (503)."""
-    response = endpoint.get("/sparql", params={"query": "SELECT (<http://example.org/timeout>(1) AS ?x) {}"})
+    response = endpoint.get(
+        "/sparql", params={"query": "SELECT (<http://example.org/timeout>(1) AS ?x) {}"}
+    )
     assert response.status_code == 400, response.text
     assert "timeout" in response.json()["message"]
 
@@ -169,9 +213,16 @@ def test_oversized_queries_get_413(endpoint):
 
 def test_5000_deep_brackets_get_400_and_the_store_stays_up(endpoint, managed_server):
     pid = managed_server.pid
-    response = post(endpoint, {"query": "SELECT * WHERE " + "{" * 5000 + "}" * 5000}, )
+    response = post(
+        endpoint,
+        {"query": "SELECT * WHERE " + "{" * 5000 + "}" * 5000},
+    )
     assert response.status_code in (400, 413)
-    response = requests.post(f"{endpoint.url}/sparql", data={"query": "SELECT * WHERE " + "{" * 5000 + "}" * 5000}, timeout=10)
+    response = requests.post(
+        f"{endpoint.url}/sparql",
+        data={"query": "SELECT * WHERE " + "{" * 5000 + "}" * 5000},
+        timeout=10,
+    )
     assert response.status_code != 500
     assert managed_server.pid == pid and pid_alive(pid)
     assert post(endpoint, {"query": "ASK {}"}).json()["boolean"] is True
@@ -227,8 +278,11 @@ SERVICE_SPELLINGS = [
 def test_nothing_is_fetched(endpoint, canary, template):
     port, hits = canary
     url = f"http://127.0.0.1:{port}/sparql"
-    for send in (lambda q: post(endpoint, {"query": q}), lambda q: endpoint.get("/sparql", params={"query": q}),
-                 lambda q: post(endpoint, q.encode(), content_type=formats.SPARQL_QUERY)):
+    for send in (
+        lambda q: post(endpoint, {"query": q}),
+        lambda q: endpoint.get("/sparql", params={"query": q}),
+        lambda q: post(endpoint, q.encode(), content_type=formats.SPARQL_QUERY),
+    ):
         response = send(template.format(url=url))
         assert response.status_code in (400, 403), response.text
     time.sleep(0.3)
@@ -236,6 +290,7 @@ def test_nothing_is_fetched(endpoint, canary, template):
 
 
 # -- result limit ----------------------------------------------------------------------------------
+
 
 def test_a_result_over_the_limit_is_marked_in_json(endpoint):
     query = "SELECT ?s WHERE { ?s a ?t }"
@@ -257,7 +312,10 @@ def test_a_result_within_the_limit_is_whole(endpoint):
 
 # -- service description and page ------------------------------------------------------------------
 
-@pytest.mark.parametrize("accept", ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"])
+
+@pytest.mark.parametrize(
+    "accept", ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"]
+)
 def test_service_description(endpoint, accept):
     for method in (requests.get, requests.head):
         response = method(f"{endpoint.url}/sparql", headers={"Accept": accept}, timeout=10)
@@ -277,13 +335,17 @@ def test_service_description(endpoint, accept):
         assert graph.value(node, SD.name) is not None
     dataset = graph.value(service, SD.defaultDataset)
     assert (dataset, RDF.type, SD.Dataset) in graph
-    assert str(graph.value(dataset, URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso"))).endswith("/void")
+    assert str(
+        graph.value(dataset, URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso"))
+    ).endswith("/void")
 
 
 def test_query_page_works_without_javascript(endpoint):
     from bs4 import BeautifulSoup
 
-    page = BeautifulSoup(endpoint.get("/sparql", headers={"Accept": "text/html"}).text, "html.parser")
+    page = BeautifulSoup(
+        endpoint.get("/sparql", headers={"Accept": "text/html"}).text, "html.parser"
+    )
     form = page.select_one("form#query-form")
     assert form is not None and form.get("method") == "get"
     assert page.select_one("textarea[name=query]").text.startswith("# The Competence Centre")
@@ -294,7 +356,10 @@ def test_query_page_works_without_javascript(endpoint):
         response = requests.get(endpoint.url + link["href"], timeout=30)
         assert response.status_code == 200, link.text
         result = BeautifulSoup(response.text, "html.parser")
-        assert result.select_one("[role=alert]") is None, (link.text, result.select_one("[role=alert]"))
+        assert result.select_one("[role=alert]") is None, (
+            link.text,
+            result.select_one("[role=alert]"),
+        )
         assert result.select_one("table caption") is not None
         assert result.select("a[type]"), "download links per format"
 
@@ -302,7 +367,11 @@ def test_query_page_works_without_javascript(endpoint):
 def test_every_example_query_returns_rows(endpoint):
     empty = []
     for example in queries.examples():
-        response = post(endpoint, {"query": example.text}, accept="application/sparql-results+json, application/n-triples;q=0.9")
+        response = post(
+            endpoint,
+            {"query": example.text},
+            accept="application/sparql-results+json, application/n-triples;q=0.9",
+        )
         assert response.status_code == 200, (example.name, response.text)
         if response.headers["Content-Type"].startswith(formats.SPARQL_JSON.media_type):
             if not response.json()["results"]["bindings"]:
@@ -314,12 +383,15 @@ def test_every_example_query_returns_rows(endpoint):
 
 
 def test_results_page_escapes_hostile_values(endpoint):
-    hostile = '<script>alert(1)</script>'
-    response = endpoint.get("/sparql", params={"query": f'SELECT ?x {{ BIND("{hostile}" AS ?x) }}', "format": "html"})
+    hostile = "<script>alert(1)</script>"
+    response = endpoint.get(
+        "/sparql", params={"query": f'SELECT ?x {{ BIND("{hostile}" AS ?x) }}', "format": "html"}
+    )
     assert hostile not in response.text and "&lt;script&gt;" in response.text
 
 
 # -- real clients ----------------------------------------------------------------------------------
+
 
 def test_sparqlwrapper_client(endpoint):
     from SPARQLWrapper import JSON, SPARQLWrapper
@@ -352,6 +424,7 @@ def test_metrics_count_requests_and_refusals(endpoint):
 
 # -- time limit -------------------------------------------------------------------------------------
 
+
 def _metric(text: str, name: str) -> float:
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
 
@@ -362,11 +435,18 @@ def test_a_runaway_query_is_stopped_and_the_endpoint_keeps_answering(tmp_path, o
     server.start()
     try:
         store = RemoteStore(server.endpoints, timeout=limit, grace=2)
-        settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path), "base_iri": BASE, "query_timeout": limit})
+        settings = load_settings(
+            environ={},
+            overrides={"data_dir": str(tmp_path), "base_iri": BASE, "query_timeout": limit},
+        )
         app = LiveApp(create_app(settings, store, on_query_deadline=server.restart))
         try:
             values = " ".join(str(i) for i in range(100))
-            query = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{k} {{ {values} }}" for k in range(5)) + " }"
+            query = (
+                "SELECT (COUNT(*) AS ?n) WHERE { "
+                + " ".join(f"VALUES ?v{k} {{ {values} }}" for k in range(5))
+                + " }"
+            )
             old_pid = server.pid
             answers = {}
             # The counter belongs to the process: earlier tests here may have counted timeouts.
@@ -391,7 +471,10 @@ def test_a_runaway_query_is_stopped_and_the_endpoint_keeps_answering(tmp_path, o
             wait_until(lambda: not pid_alive(old_pid), timeout=5)
             wait_until(lambda: server.pid != old_pid and store.status().reachable, timeout=5)
             assert post(app, {"query": "ASK {}"}).json()["boolean"] is True
-            assert _metric(app.get("/metrics").text, "ccn_sparql_timeouts_total") == timeouts_before + 1
+            assert (
+                _metric(app.get("/metrics").text, "ccn_sparql_timeouts_total")
+                == timeouts_before + 1
+            )
         finally:
             app.close()
     finally:

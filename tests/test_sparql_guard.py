@@ -29,9 +29,18 @@ def refused(text: str, **limits) -> QueryRefused:
         ("PREFIX service: <http://e/> SELECT * { service:load ?p ?o }", "SELECT"),
         ("SELECT * { ?s <http://e/SERVICE> ?o } # SERVICE in a comment", "SELECT"),
         ('SELECT * { ?s ?p """a "quoted" SERVICE\nacross lines""" }', "SELECT"),
-        ("SELECT (COUNT(*) AS ?n) { ?s a ?t ; ?p 1.5e3, -2, .5 . FILTER(?n >= 2 && !BOUND(?x) || ?y != 'q') }", "SELECT"),
-        ("SELECT * { ?s ^<http://e/p>/<http://e/q>* ?o . ?o <http://e/r>? ?z . ?s <http://e/t>|<http://e/u> [] }", "SELECT"),
-        ('SELECT * { ?s ?p "x"@en-GB, "1"^^<http://www.w3.org/2001/XMLSchema#int>, _:b1 }', "SELECT"),
+        (
+            "SELECT (COUNT(*) AS ?n) { ?s a ?t ; ?p 1.5e3, -2, .5 . FILTER(?n >= 2 && !BOUND(?x) || ?y != 'q') }",
+            "SELECT",
+        ),
+        (
+            "SELECT * { ?s ^<http://e/p>/<http://e/q>* ?o . ?o <http://e/r>? ?z . ?s <http://e/t>|<http://e/u> [] }",
+            "SELECT",
+        ),
+        (
+            'SELECT * { ?s ?p "x"@en-GB, "1"^^<http://www.w3.org/2001/XMLSchema#int>, _:b1 }',
+            "SELECT",
+        ),
         ("SELECT * { VALUES (?a ?b) { (1 UNDEF) } }", "SELECT"),
     ],
 )
@@ -105,7 +114,10 @@ def test_nesting_at_the_bound_passes():
     assert analyse(text, **LIMITS).form == "SELECT"
 
 
-@pytest.mark.parametrize("text", ["SELECT * { ?s ?p ?o } \x00", "SELECT * { ?s ?p ?o } `", 'SELECT * { ?s ?p "unterminated }'])
+@pytest.mark.parametrize(
+    "text",
+    ["SELECT * { ?s ?p ?o } \x00", "SELECT * { ?s ?p ?o } `", 'SELECT * { ?s ?p "unterminated }'],
+)
 def test_what_cannot_be_tokenised_is_refused(text):
     error = refused(text)
     assert (error.status, error.reason) == (400, "untokenisable")
@@ -124,4 +136,16 @@ def test_base_is_noticed():
 
 def test_tokens_of_a_query():
     kinds = [k for k, _ in tokens('PREFIX ex: <http://e/> SELECT ?x { ex:a ex:b "c"@en }')]
-    assert kinds == ["word", "pname", "iri", "word", "var", "punct", "pname", "pname", "string", "langtag", "punct"]
+    assert kinds == [
+        "word",
+        "pname",
+        "iri",
+        "word",
+        "var",
+        "punct",
+        "pname",
+        "pname",
+        "string",
+        "langtag",
+        "punct",
+    ]

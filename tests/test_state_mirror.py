@@ -16,7 +16,9 @@ from .conftest import BASE, wait_until
 
 
 def mirrored(managed_server, folder) -> RemoteStore:
-    return RemoteStore(managed_server.endpoints, timeout=5, backend="managed-oxigraph", mirror=StateMirror(folder))
+    return RemoteStore(
+        managed_server.endpoints, timeout=5, backend="managed-oxigraph", mirror=StateMirror(folder)
+    )
 
 
 def test_a_write_in_one_process_is_seen_at_once_by_another(managed_server, tmp_path):
@@ -26,7 +28,9 @@ def test_a_write_in_one_process_is_seen_at_once_by_another(managed_server, tmp_p
     first = reader.state()
     assert first is not None and StateMirror(tmp_path).read() == first  # the copy is kept
     for _ in range(5):
-        writer.update("INSERT DATA { GRAPH <http://ccn.test/graph/x> { <http://ccn.test/id/x> a <http://ccn.test/T> } }")
+        writer.update(
+            "INSERT DATA { GRAPH <http://ccn.test/graph/x> { <http://ccn.test/id/x> a <http://ccn.test/T> } }"
+        )
         assert reader.state() == writer._ask_state()  # the store's own answer, not an old copy
     assert reader.state().data_version > first.data_version
 
@@ -37,9 +41,13 @@ def test_the_copy_is_what_a_read_returns(managed_server, tmp_path):
     loading.load_reference_data(store, BASE)
     real = store.state()
     # A copy saying otherwise is believed: reads do not ask the store.
-    StateMirror(tmp_path).path.write_text('{"base": "http://ccn.test/", "version": 999, "reference": null, "loaded": null}')
+    StateMirror(tmp_path).path.write_text(
+        '{"base": "http://ccn.test/", "version": 999, "reference": null, "loaded": null}'
+    )
     assert store.state().data_version == 999
-    store.update("INSERT DATA { GRAPH <http://ccn.test/graph/y> { <http://ccn.test/id/y> a <http://ccn.test/T> } }")
+    store.update(
+        "INSERT DATA { GRAPH <http://ccn.test/graph/y> { <http://ccn.test/id/y> a <http://ccn.test/T> } }"
+    )
     assert store.state().data_version == real.data_version + 1
 
 

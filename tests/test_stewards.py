@@ -60,7 +60,11 @@ def test_a_refusal_takes_as_long_for_an_unknown_identifier(tmp_path):
         known.append(refusal_seconds(registry, wrong_secret(token)))
         unknown.append(refusal_seconds(registry, unknown_identifier(token)))
         gone.append(refusal_seconds(registry, revoked))
-    known, unknown, gone = statistics.median(known), statistics.median(unknown), statistics.median(gone)
+    known, unknown, gone = (
+        statistics.median(known),
+        statistics.median(unknown),
+        statistics.median(gone),
+    )
     # Hashing costs tens of milliseconds; skipping it for an unknown identifier made a refusal
     # some twenty times faster.
     assert known > 0.005, known

@@ -25,7 +25,9 @@ def seed(store) -> None:
     store.write_state(EX, "test")
     store.replace_graphs(
         {
-            G1: turtle('ex:a ex:name "Alpha"@en ; ex:knows ex:b . ex:a ex:note [ ex:text "owned" ] .'),
+            G1: turtle(
+                'ex:a ex:name "Alpha"@en ; ex:knows ex:b . ex:a ex:note [ ex:text "owned" ] .'
+            ),
             G2: turtle('ex:b ex:name "Beta" ; ex:size 3 .'),
         }
     )
@@ -53,8 +55,12 @@ def test_ask(store):
 
 def test_construct_returns_graph_with_blank_nodes(store):
     seed(store)
-    graph = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": URIRef(G1)})
-    expected = turtle('ex:a ex:name "Alpha"@en ; ex:knows ex:b . ex:a ex:note [ ex:text "owned" ] .')
+    graph = store.construct(
+        "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": URIRef(G1)}
+    )
+    expected = turtle(
+        'ex:a ex:name "Alpha"@en ; ex:knows ex:b . ex:a ex:note [ ex:text "owned" ] .'
+    )
     assert isomorphic(graph, expected)
 
 
@@ -77,7 +83,9 @@ def test_replace_graphs_replaces_whole_graphs(store):
 def test_every_write_raises_the_data_version(store):
     seed(store)
     before = store.state().data_version
-    store.update("INSERT DATA { GRAPH <http://example.org/graph/one> { <http://example.org/x> <http://example.org/p> 1 } }")
+    store.update(
+        "INSERT DATA { GRAPH <http://example.org/graph/one> { <http://example.org/x> <http://example.org/p> 1 } }"
+    )
     store.replace_graphs({G2: turtle("ex:y ex:p 2 .")})
     assert store.state().data_version == before + 2
 
@@ -87,7 +95,9 @@ def test_failed_update_writes_nothing(store):
     before = store.state().data_version
     count = store.triple_count()
     with pytest.raises(StoreRequestError):
-        store.update("INSERT DATA { GRAPH <http://example.org/graph/one> { <http://example.org/x> <http://example.org/p> 1 } } ; THIS IS NOT SPARQL")
+        store.update(
+            "INSERT DATA { GRAPH <http://example.org/graph/one> { <http://example.org/x> <http://example.org/p> 1 } } ; THIS IS NOT SPARQL"
+        )
     assert store.triple_count() == count
     assert store.state().data_version == before
 
@@ -101,12 +111,14 @@ def test_a_hostile_literal_stays_a_literal(store):
     )
     rows = store.select("SELECT ?v WHERE { <http://example.org/z> <http://example.org/v> ?v }")
     assert rows == [{"v": Literal(hostile)}]
-    assert store.ask("ASK { ?s <http://example.org/name> \"Beta\" }")
+    assert store.ask('ASK { ?s <http://example.org/name> "Beta" }')
 
 
 def test_a_hostile_iri_is_refused_before_reaching_the_store(store):
     with pytest.raises(InvalidIRI):
-        store.select("SELECT * WHERE { ?s ?p ?o }", {"s": URIRef("http://e/> } ; DROP ALL ; <http://e/")})
+        store.select(
+            "SELECT * WHERE { ?s ?p ?o }", {"s": URIRef("http://e/> } ; DROP ALL ; <http://e/")}
+        )
 
 
 def test_invalid_query_is_a_request_error(store):
@@ -117,7 +129,9 @@ def test_invalid_query_is_a_request_error(store):
 @pytest.mark.parametrize("fmt", formats.RESULT_FORMATS, ids=lambda f: f.suffix)
 def test_query_stream_passes_results_through_in_each_format(store, fmt):
     seed(store)
-    stream = store.query_stream("SELECT ?n WHERE { ?s <http://example.org/name> ?n } ORDER BY ?n", fmt.media_type)
+    stream = store.query_stream(
+        "SELECT ?n WHERE { ?s <http://example.org/name> ?n } ORDER BY ?n", fmt.media_type
+    )
     assert stream.media_type == fmt.media_type
     body = stream.read().decode("utf-8")
     assert "Alpha" in body and "Beta" in body
@@ -125,10 +139,17 @@ def test_query_stream_passes_results_through_in_each_format(store, fmt):
         assert len(json.loads(body)["results"]["bindings"]) == 2
 
 
-@pytest.mark.parametrize("fmt", [formats.TURTLE, formats.N_TRIPLES, formats.RDF_XML, formats.JSON_LD], ids=lambda f: f.suffix)
+@pytest.mark.parametrize(
+    "fmt",
+    [formats.TURTLE, formats.N_TRIPLES, formats.RDF_XML, formats.JSON_LD],
+    ids=lambda f: f.suffix,
+)
 def test_query_stream_serialises_graphs_in_each_format(store, fmt):
     seed(store)
-    stream = store.query_stream("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://example.org/graph/two> { ?s ?p ?o } }", fmt.media_type)
+    stream = store.query_stream(
+        "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://example.org/graph/two> { ?s ?p ?o } }",
+        fmt.media_type,
+    )
     assert stream.media_type == fmt.media_type
     graph = Graph().parse(data=stream.read().decode("utf-8"), format=fmt.rdflib_name)
     assert isomorphic(graph, turtle('ex:b ex:name "Beta" ; ex:size 3 .'))
@@ -137,7 +158,7 @@ def test_query_stream_serialises_graphs_in_each_format(store, fmt):
 def test_load_file_replaces_the_graph(store, tmp_path):
     seed(store)
     path = tmp_path / "bulk.nt"
-    path.write_text("".join(f"<{EX}s{i}> <{EX}p> \"{i}\" .\n" for i in range(1000)))
+    path.write_text("".join(f'<{EX}s{i}> <{EX}p> "{i}" .\n' for i in range(1000)))
     store.load_file(path, formats.N_TRIPLES, G1)
     store.load_file(path, formats.N_TRIPLES, G1)
     assert len(store.read_graph(G1)) == 1000
@@ -164,7 +185,9 @@ def test_clear_empties_everything(store):
 def test_load_file_adds_a_dataset_to_the_graphs_it_names(store, tmp_path):
     seed(store)
     path = tmp_path / "bulk.nq"
-    path.write_text("".join(f"<{EX}s{i}> <{EX}p> \"{i}\" <{EX}graph/q{i % 3}> .\n" for i in range(300)))
+    path.write_text(
+        "".join(f'<{EX}s{i}> <{EX}p> "{i}" <{EX}graph/q{i % 3}> .\n' for i in range(300))
+    )
     store.load_file(path, formats.N_QUADS)
     store.load_file(path, formats.N_QUADS)
     assert [len(store.read_graph(f"{EX}graph/q{i}")) for i in range(3)] == [100, 100, 100]
@@ -175,7 +198,9 @@ def test_dataset_stream_gives_every_quad(store):
     from ccn_graph import results
 
     seed(store)
-    quads = [results.parse_nq_line(line) for line in results.read_lines(store.dataset_stream().chunks)]
+    quads = [
+        results.parse_nq_line(line) for line in results.read_lines(store.dataset_stream().chunks)
+    ]
     quads = [q for q in quads if q is not None]
     graphs = {q[3][1] for q in quads if q[3] is not None}
     assert {G1, G2} <= graphs

@@ -28,12 +28,19 @@ def _quads(store) -> set[str]:
 
 def test_the_virtuoso_profile_reads_and_writes_like_the_standard_one(remote_oxigraph):
     root = remote_oxigraph
-    standard = RemoteStore(Endpoints.for_profile("standard", f"{root}/query", f"{root}/update", f"{root}/store"), timeout=5)
+    standard = RemoteStore(
+        Endpoints.for_profile("standard", f"{root}/query", f"{root}/update", f"{root}/store"),
+        timeout=5,
+    )
     # Virtuoso's graph exclusion pragma is its own syntax (tested on Virtuoso below); the rest of
     # the profile is standard protocol, which Oxigraph answers.
-    virtuoso = RemoteStore(dataclasses.replace(
-        Endpoints.for_profile("virtuoso", f"{root}/query", f"{root}/update", f"{root}/store"),
-        exclude_system_graphs=False), timeout=5)
+    virtuoso = RemoteStore(
+        dataclasses.replace(
+            Endpoints.for_profile("virtuoso", f"{root}/query", f"{root}/update", f"{root}/store"),
+            exclude_system_graphs=False,
+        ),
+        timeout=5,
+    )
     assert virtuoso.endpoints.query_as_form and virtuoso.endpoints.dataset_by_graphs
     assert not standard.endpoints.query_as_form and not standard.endpoints.dataset_by_graphs
     standard.clear()
@@ -47,20 +54,31 @@ def test_the_virtuoso_profile_reads_and_writes_like_the_standard_one(remote_oxig
         rows = store.select("SELECT ?o WHERE { <http://e/s> <http://e/p> ?o }")
         assert {r["o"] for r in rows} == {Literal('a "quoted"\nline', lang="en")}
         assert store.ask("ASK { GRAPH <http://e/g2> { ?s <http://e/r> 3 } }")
-        assert len(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://e/g1> { ?s ?p ?o } }")) == 3
+        assert (
+            len(
+                store.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://e/g1> { ?s ?p ?o } }")
+            )
+            == 3
+        )
+
     # The whole dataset, by one Graph Store GET or graph by graph: the same quads (blank nodes
     # aside, which each read labels anew).
     def named(lines):
         return {line for line in lines if "_:" not in line}
 
-    assert named(_quads(virtuoso)) == named(_quads(standard)) and len(_quads(virtuoso)) == len(_quads(standard)) == 6
+    assert (
+        named(_quads(virtuoso)) == named(_quads(standard))
+        and len(_quads(virtuoso)) == len(_quads(standard)) == 6
+    )
     standard.clear()
 
 
 @pytest.mark.fast
 def test_the_profile_is_a_setting():
-    settings = load_settings(environ={"CCN_STORE_URL": "http://store:8890/sparql", "CCN_STORE_PROFILE": "Virtuoso"},
-                             overrides={"base_iri": BASE})
+    settings = load_settings(
+        environ={"CCN_STORE_URL": "http://store:8890/sparql", "CCN_STORE_PROFILE": "Virtuoso"},
+        overrides={"base_iri": BASE},
+    )
     store = open_store(settings)
     assert store.endpoints.query_as_form and store.endpoints.dataset_by_graphs
     store.close()
@@ -109,7 +127,9 @@ def test_virtuoso_keeps_its_own_graphs_out_of_ours(showing_own_graphs):
     assert virtuoso.graph_names() == ["http://e/g"] and virtuoso.triple_count() == 1
     virtuoso.clear()
     assert virtuoso.graph_names() == [] and virtuoso.triple_count() == 0
-    assert virtuoso.ask(f"ASK {{ GRAPH <{VIRTRDF}> {{ ?s ?p ?o }} }}"), "clearing our graphs dropped Virtuoso's own"
+    assert virtuoso.ask(f"ASK {{ GRAPH <{VIRTRDF}> {{ ?s ?p ?o }} }}"), (
+        "clearing our graphs dropped Virtuoso's own"
+    )
 
 
 def test_virtuoso_set_up_as_deployed_hides_its_own_graphs(virtuoso, virtuoso_server):
@@ -119,17 +139,23 @@ def test_virtuoso_set_up_as_deployed_hides_its_own_graphs(virtuoso, virtuoso_ser
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
     virtuoso.replace_graphs({"http://e/g": graph})
     own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
-    no_pragma = RemoteStore(dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2)
+    no_pragma = RemoteStore(
+        dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2
+    )
     assert not no_pragma.ask(own)
     assert not virtuoso._shows_system_graphs()
     # (Virtuoso answers exactly `SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }` from its list of
     # graph names, private ones included; their triples stay hidden.)
-    by_graph = virtuoso.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    by_graph = virtuoso.select(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
     assert [(str(row["g"]), int(row["n"])) for row in by_graph] == [("http://e/g", 1)]
     assert int(virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]) == 1
 
 
-def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(showing_own_graphs, virtuoso_server):
+def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(
+    showing_own_graphs, virtuoso_server
+):
     """A Virtuoso not set up so shows its own graphs in the default graph of every query: a query
     that names no graph sees ours only (the pragma); one that names its graphs gets what it names."""
     virtuoso = showing_own_graphs
@@ -137,7 +163,9 @@ def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(sho
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
     virtuoso.replace_graphs({"http://e/g": graph})
     own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
-    asked_directly = RemoteStore(dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2)
+    asked_directly = RemoteStore(
+        dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2
+    )
     assert asked_directly.ask(own), "Virtuoso's default graph holds its own graphs"
     assert virtuoso._shows_system_graphs()
     assert not virtuoso.ask(own)
@@ -146,8 +174,11 @@ def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(sho
     assert int(counted[0]["n"]) == 1
     named = virtuoso.select("SELECT (COUNT(*) AS ?n) FROM <http://e/g> WHERE { ?s ?p ?o }")
     assert int(named[0]["n"]) == 1
-    stream = virtuoso.query_stream("SELECT ?o WHERE { ?s ?p ?o }", formats.SPARQL_JSON.media_type,
-                                   default_graphs=["http://e/g"])
+    stream = virtuoso.query_stream(
+        "SELECT ?o WHERE { ?s ?p ?o }",
+        formats.SPARQL_JSON.media_type,
+        default_graphs=["http://e/g"],
+    )
     assert b'"o"' in stream.read()
     assert virtuoso.ask('ASK { GRAPH <http://e/g> { ?s ?p "o" } }')
     assert virtuoso.ask('ASK { ?s ?p "o" GRAPH ?g { ?s ?p "o" } }')
@@ -170,13 +201,24 @@ def test_virtuoso_takes_a_large_write_with_blank_nodes_in_parts(virtuoso):
     virtuoso.replace_graphs({"http://e/big": big, **small})
     assert len(virtuoso.graph_names()) == 151 and virtuoso.triple_count() == 3000 + 750
     # Each blank node still joins its two triples (rdflib's isomorphism check is slow on 1,500).
-    pairs = virtuoso.select("SELECT ?s ?v WHERE { GRAPH <http://e/big> { ?s <http://e/has> ?b . ?b <http://e/value> ?v } }")
-    assert {(str(r["s"]), int(r["v"])) for r in pairs} == {(f"http://e/big/{i}", i) for i in range(1500)}
+    pairs = virtuoso.select(
+        "SELECT ?s ?v WHERE { GRAPH <http://e/big> { ?s <http://e/has> ?b . ?b <http://e/value> ?v } }"
+    )
+    assert {(str(r["s"]), int(r["v"])) for r in pairs} == {
+        (f"http://e/big/{i}", i) for i in range(1500)
+    }
     assert isomorphic(virtuoso.read_graph("http://e/g/149"), small["http://e/g/149"])
-    assert virtuoso.state() is None or before is None or virtuoso.state().data_version > before.data_version
+    assert (
+        virtuoso.state() is None
+        or before is None
+        or virtuoso.state().data_version > before.data_version
+    )
     # Replacing again replaces: nothing of the first write is left beside the second.
     virtuoso.replace_graphs({"http://e/big": small["http://e/g/000"], "http://e/g/001": Graph()})
-    assert len(virtuoso.read_graph("http://e/big")) == 5 and "http://e/g/001" not in virtuoso.graph_names()
+    assert (
+        len(virtuoso.read_graph("http://e/big")) == 5
+        and "http://e/g/001" not in virtuoso.graph_names()
+    )
 
 
 def test_virtuoso_results_in_the_standard_tsv(virtuoso):
@@ -184,11 +226,18 @@ def test_virtuoso_results_in_the_standard_tsv(virtuoso):
     graph = Graph()
     node = BNode()
     s = URIRef("http://e/s")
-    for value in (Literal("tab\there", lang="fr"), Literal("2.50", datatype=XSD.decimal), node, URIRef("http://e/o")):
+    for value in (
+        Literal("tab\there", lang="fr"),
+        Literal("2.50", datatype=XSD.decimal),
+        node,
+        URIRef("http://e/o"),
+    ):
         graph.add((s, URIRef("http://e/p"), value))
     virtuoso.replace_graphs({"http://e/g": graph})
-    body = virtuoso.query_stream("SELECT ?o ?none WHERE { <http://e/s> <http://e/p> ?o } ORDER BY ?o",
-                                 formats.SPARQL_TSV.media_type).read()
+    body = virtuoso.query_stream(
+        "SELECT ?o ?none WHERE { <http://e/s> <http://e/p> ?o } ORDER BY ?o",
+        formats.SPARQL_TSV.media_type,
+    ).read()
     lines = body.decode().splitlines()
     assert lines[0] == "?o\t?none" and len(lines) == 5
     cells = {line.split("\t")[0] for line in lines[1:]}
@@ -209,9 +258,15 @@ def test_virtuoso_stops_a_query_at_the_limit_and_no_cut_result_passes_as_whole(v
     virtuoso.replace_graphs({"http://e/g": graph})
     started = time.monotonic()
     with pytest.raises(QueryTimeout):
-        virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://e/g> { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }")
+        virtuoso.select(
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://e/g> { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }"
+        )
     assert time.monotonic() - started < 2 + 5
     # One it estimates past its own bound on planning (MaxQueryCostEstimationTime) is refused at once.
     with pytest.raises(QueryTimeout):
-        virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
-    assert virtuoso.ask("ASK { GRAPH <http://e/g> { <http://e/s1> ?p ?o } }"), "the store stopped answering after the limit"
+        virtuoso.select(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+        )
+    assert virtuoso.ask("ASK { GRAPH <http://e/g> { <http://e/s1> ?p ?o } }"), (
+        "the store stopped answering after the limit"
+    )

@@ -12,15 +12,33 @@ from server.urls import document_url, members_url
 
 pytestmark = pytest.mark.fast
 
-PATHS = ["member/a", "synthetic-member/1-000042.ttl", "taxonomy/D12", "ncc/ro", "member/é space", "member/a?b#c",
-         "member/x%2Fy", "member/semi;colon=1&x", "member/!$'()*+,:@"]
-PARAMS = [{}, {"state": "http://publications.europa.eu/resource/authority/country/ROU"},
-          {"state": "http://a.example/x y", "domain": "http://ccn.test/id/taxonomy/D12", "after": "Zürich Lab\x1fhttp://x/#1"},
-          {"category": "a&b=c?d#e", "after": None}]
+PATHS = [
+    "member/a",
+    "synthetic-member/1-000042.ttl",
+    "taxonomy/D12",
+    "ncc/ro",
+    "member/é space",
+    "member/a?b#c",
+    "member/x%2Fy",
+    "member/semi;colon=1&x",
+    "member/!$'()*+,:@",
+]
+PARAMS = [
+    {},
+    {"state": "http://publications.europa.eu/resource/authority/country/ROU"},
+    {
+        "state": "http://a.example/x y",
+        "domain": "http://ccn.test/id/taxonomy/D12",
+        "after": "Zürich Lab\x1fhttp://x/#1",
+    },
+    {"category": "a&b=c?d#e", "after": None},
+]
 
 
 def test_the_same_text_as_url_for(tmp_path):
-    app = create_app(load_settings(environ={}, overrides={"data_dir": str(tmp_path)}), EmbeddedStore())
+    app = create_app(
+        load_settings(environ={}, overrides={"data_dir": str(tmp_path)}), EmbeddedStore()
+    )
     for root in ("", "/ccn"):
         with app.test_request_context("/", base_url=f"http://ccn.test{root}/"):
             assert len(PATHS) >= 9 and len(PARAMS) >= 4

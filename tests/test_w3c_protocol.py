@@ -76,7 +76,9 @@ def endpoint(tmp_path_factory, oxigraph_bin, engine):
                 store.load_file(data / item["file"], formats.N_TRIPLES, item["graph"])
                 seen.add(item["graph"])
     assert len(seen) == 3
-    settings = load_settings(environ={}, overrides={"data_dir": str(folder), "base_iri": "http://ccn.test/"})
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(folder), "base_iri": "http://ccn.test/"}
+    )
     app = LiveApp(create_app(settings, store))
     yield app
     app.close()
@@ -88,9 +90,14 @@ def endpoint(tmp_path_factory, oxigraph_bin, engine):
 def update_endpoint(tmp_path_factory, oxigraph_bin, engine):
     """/update and /sparql over a disposable store, with a network steward; (app, token)."""
     folder, server, store = disposable_store(tmp_path_factory, oxigraph_bin, engine, "w3c-update")
-    settings = load_settings(environ={}, overrides={
-        "data_dir": str(folder), "base_iri": "http://ccn.test/", "open_graphs": SUITE_GRAPHS,
-    })
+    settings = load_settings(
+        environ={},
+        overrides={
+            "data_dir": str(folder),
+            "base_iri": "http://ccn.test/",
+            "open_graphs": SUITE_GRAPHS,
+        },
+    )
     token = Stewards(folder).add("Conformance", ("network",))
     app = LiveApp(create_app(settings, store))
     yield app, token
@@ -101,7 +108,9 @@ def update_endpoint(tmp_path_factory, oxigraph_bin, engine):
 
 def check(response: requests.Response, expect: dict) -> None:
     classes = {f"StatusCode{response.status_code // 100}xx"}
-    assert classes & set(expect["status"]), f"status {response.status_code}, expected {expect['status']}: {response.text[:300]}"
+    assert classes & set(expect["status"]), (
+        f"status {response.status_code}, expected {expect['status']}: {response.text[:300]}"
+    )
     kind = expect.get("expectedFormat")
     media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     if kind == "boolean":
@@ -113,8 +122,15 @@ def check(response: requests.Response, expect: dict) -> None:
         if "expectedBoolean" in expect:
             assert answer is expect["expectedBoolean"]
     elif kind == "tabular":
-        parsers = {f.media_type: n for f, n in ((formats.SPARQL_JSON, "json"), (formats.SPARQL_XML, "xml"),
-                                                 (formats.SPARQL_CSV, "csv"), (formats.SPARQL_TSV, "tsv"))}
+        parsers = {
+            f.media_type: n
+            for f, n in (
+                (formats.SPARQL_JSON, "json"),
+                (formats.SPARQL_XML, "xml"),
+                (formats.SPARQL_CSV, "csv"),
+                (formats.SPARQL_TSV, "tsv"),
+            )
+        }
         assert media_type in parsers, media_type
         Result.parse(io.BytesIO(response.content), format=parsers[media_type])
     elif kind == "RDF":
@@ -133,10 +149,14 @@ def send(base_url: str, route: str, request: dict, headers: dict) -> requests.Re
     """One request of the suite, with its method, query string, headers and body as written."""
     path = request["path"]
     assert path.startswith("/sparql/")
-    url = base_url + route + path[len("/sparql/"):]
+    url = base_url + route + path[len("/sparql/") :]
     body = request.get("body") or None
     encoding = request.get("bodyEncoding", "UTF-8")
-    data = body.encode("utf-16" if encoding.upper() == "UTF-16" else "utf-8") if body is not None else None
+    data = (
+        body.encode("utf-16" if encoding.upper() == "UTF-16" else "utf-8")
+        if body is not None
+        else None
+    )
     if data is not None and not any(h.lower() == "content-type" for h in headers):
         # requests would add none either; make sure it does not guess one.
         headers["Content-Type"] = ""
@@ -189,7 +209,9 @@ def test_service_description_returns_rdf_has_endpoint_and_names_graphs(endpoint)
     named = list(graph.subjects(RDF.type, URIRef(SD + "NamedGraph")))
     assert len(named) == 3
     assert all(graph.value(n, URIRef(SD + "name")) is not None for n in named)
-    manifest = Graph().parse(suites_path("w3c-sparql", "sparql11", "service-description", "manifest.ttl"))
+    manifest = Graph().parse(
+        suites_path("w3c-sparql", "sparql11", "service-description", "manifest.ttl")
+    )
     assert len(set(manifest.subjects(RDF.type, None))) >= 3
 
 
@@ -220,13 +242,19 @@ def gsp_endpoint(update_endpoint):
     """The update instance, with the suite's graphs removed before each test (each test expects a
     fresh store: several first PUT person/1 and expect 201 Created)."""
     app, token = update_endpoint
-    cleared = requests.post(f"{app.url}/update", data={"update": "DROP SILENT ALL"},
-                            headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    cleared = requests.post(
+        f"{app.url}/update",
+        data={"update": "DROP SILENT ALL"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert cleared.status_code == 200, cleared.text
     return app, token
 
 
-@pytest.mark.parametrize("test", suite_cases(GSP_DIGEST, lambda path: json.loads(path.read_text()), lambda t: t["id"]))
+@pytest.mark.parametrize(
+    "test", suite_cases(GSP_DIGEST, lambda path: json.loads(path.read_text()), lambda t: t["id"])
+)
 def test_graph_store_protocol(gsp_endpoint, test):
     reason = gsp_not_applicable(test)
     if reason:
@@ -239,12 +267,23 @@ def test_graph_store_protocol(gsp_endpoint, test):
         headers = dict(request.get("headers", {}))
         headers["Authorization"] = f"Bearer {token}"
         body = request.get("body")
-        response = requests.request(request["method"], app.url + "/graphs" + path[len("/gsp"):],
-                                    data=body.encode() if body else None, headers=headers, timeout=30)
+        response = requests.request(
+            request["method"],
+            app.url + "/graphs" + path[len("/gsp") :],
+            data=body.encode() if body else None,
+            headers=headers,
+            timeout=30,
+        )
         expect = request["expect"]
-        assert response.status_code in {statuses[s] for s in expect["status"]}, (response.status_code, response.text[:300])
+        assert response.status_code in {statuses[s] for s in expect["status"]}, (
+            response.status_code,
+            response.text[:300],
+        )
         for name, value in expect.get("headers", {}).items():
-            assert response.headers.get(name, "").replace(" ", "").lower() == value.replace(" ", "").lower()
+            assert (
+                response.headers.get(name, "").replace(" ", "").lower()
+                == value.replace(" ", "").lower()
+            )
         if expect.get("body"):
             expected = Graph().parse(data=expect["body"], format="turtle")
             got = Graph().parse(data=response.text, format="turtle")

@@ -46,7 +46,9 @@ class VirtuosoServer:
     def _pick_ports(self) -> None:
         self.isql_port, self.http_port = free_port(), free_port()
         root = f"http://127.0.0.1:{self.http_port}"
-        self.endpoints = Endpoints.for_profile("virtuoso", f"{root}/sparql", f"{root}/sparql", f"{root}/sparql-graph-crud")
+        self.endpoints = Endpoints.for_profile(
+            "virtuoso", f"{root}/sparql", f"{root}/sparql", f"{root}/sparql-graph-crud"
+        )
 
     def start(self, set_up: bool = True) -> None:
         """Start the server; `set_up`: run deploy/virtuoso.sql on it (else it is as Virtuoso comes,
@@ -72,14 +74,23 @@ class VirtuosoServer:
             ini.set(section, key, value)
         with (self.folder / "virtuoso.ini").open("w") as handle:
             ini.write(handle)
-        self.process = subprocess.Popen(["virtuoso-t", "-f", "-c", "virtuoso.ini"], cwd=self.folder,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            ["virtuoso-t", "-f", "-c", "virtuoso.ini"],
+            cwd=self.folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
         def ready() -> str | bool:
             if self.process.poll() is not None:
                 if not last:
                     return "exited"
-                log = (self.folder / "virtuoso.log").read_text(errors="replace")[-2000:] if (self.folder / "virtuoso.log").exists() else ""
+                log = (
+                    (self.folder / "virtuoso.log").read_text(errors="replace")[-2000:]
+                    if (self.folder / "virtuoso.log").exists()
+                    else ""
+                )
                 raise RuntimeError(f"Virtuoso exited with {self.process.returncode}: {log}")
             # Only then is it Virtuoso that answers there.
             if not {self.isql_port, self.http_port} <= listening_ports(self.process.pid):
@@ -92,16 +103,26 @@ class VirtuosoServer:
 
     def isql(self, statements: str, timeout: float = 60) -> None:
         """Run SQL statements as Virtuoso's administrator."""
-        subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statements}"],
-                       check=True, stdout=subprocess.DEVNULL, timeout=timeout)
+        subprocess.run(
+            ["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statements}"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=timeout,
+        )
 
     def isql_file(self, path: Path, timeout: float = 60) -> None:
         """Run the SQL statements of `path` as Virtuoso's administrator; raises RuntimeError if one
         fails (isql itself goes on and exits 0)."""
-        done = subprocess.run(["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", str(path)],
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            ["isql-vt", f"127.0.0.1:{self.isql_port}", "dba", "dba", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if done.returncode or "*** Error" in done.stdout + done.stderr:
-            raise RuntimeError(f"{path.name} failed on Virtuoso: {(done.stderr or done.stdout)[-1500:]}")
+            raise RuntimeError(
+                f"{path.name} failed on Virtuoso: {(done.stderr or done.stdout)[-1500:]}"
+            )
 
     def stop(self) -> None:
         if self.process is None:

@@ -17,7 +17,17 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from ccn_graph.iris import check_iri
 
-__all__ = ["Example", "Term", "Terms", "bind", "examples", "load", "replace_graphs_update", "sparql_term", "write_triples"]
+__all__ = [
+    "Example",
+    "Term",
+    "Terms",
+    "bind",
+    "examples",
+    "load",
+    "replace_graphs_update",
+    "sparql_term",
+    "write_triples",
+]
 
 Term = URIRef | Literal
 _XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
@@ -41,7 +51,10 @@ def load(name: str) -> str:
     """The text of ``queries/{name}.rq`` less its comments (they are for readers of the file: the
     store would parse them on every request, and some are longer than the query)."""
     text = resources.files(__name__).joinpath(f"{name}.rq").read_text(encoding="utf-8")
-    return "\n".join(line for line in _TOKENS.sub(_no_comment, text).splitlines() if line.strip()) + "\n"
+    return (
+        "\n".join(line for line in _TOKENS.sub(_no_comment, text).splitlines() if line.strip())
+        + "\n"
+    )
 
 
 def _no_comment(match: re.Match[str]) -> str:
@@ -105,7 +118,9 @@ def bind(query: str, bindings: Mapping[str, Term | Terms] | None = None) -> str:
     if not bindings:
         return query
     written = {
-        name: " ".join(sparql_term(t) for t in term) if isinstance(term, (list, tuple)) else sparql_term(term)
+        name: " ".join(sparql_term(t) for t in term)
+        if isinstance(term, (list, tuple))
+        else sparql_term(term)
         for name, term in bindings.items()
     }
     used: set[str] = set()
@@ -139,7 +154,9 @@ def write_triples(triples: Iterable[tuple[Node, Node, Node]]) -> str:
     return "".join(f"{write(s)} {write(p)} {write(o)} .\n" for s, p, o in triples)
 
 
-def replace_graphs_update(graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]], *, as_template: bool = False) -> str:
+def replace_graphs_update(
+    graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]], *, as_template: bool = False
+) -> str:
     """One SPARQL Update that replaces each named graph by its triples (none: drops it); with
     `as_template`, the triples are inserted by ``INSERT { … } WHERE { }`` rather than ``INSERT
     DATA`` (the same triples: one solution, and a template's blank nodes are fresh per solution)."""
@@ -151,6 +168,9 @@ def replace_graphs_update(graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]
         if body:
             blocks.append(f"GRAPH {sparql_term(URIRef(iri))} {{\n{body}}}")
     if blocks:
-        operations.append(("INSERT {\n" if as_template else "INSERT DATA {\n") + "\n".join(blocks)
-                          + ("\n} WHERE { }" if as_template else "\n}"))
+        operations.append(
+            ("INSERT {\n" if as_template else "INSERT DATA {\n")
+            + "\n".join(blocks)
+            + ("\n} WHERE { }" if as_template else "\n}")
+        )
     return " ;\n".join(operations)

@@ -88,12 +88,19 @@ def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
             # An Oxigraph server with a time limit holds a thread per query that long: bound what it
             # is sent when told (its --timeout-s should be CCN_QUERY_TIMEOUT).
             budget=QueryBudget(settings.store_query_budget, settings.query_timeout + 1.0)
-            if settings.store_query_budget else None,
+            if settings.store_query_budget
+            else None,
         )
     if managed is None:
         raise ValueError("a managed store needs the endpoints of its running server")
     # Our own store gets 2 s past its limit to say it stopped a query; then it is restarted.
     # Our own store is written only through this data dir, so its state can be read from a copy.
-    return RemoteStore(managed, timeout=settings.query_timeout, grace=2.0, backend="managed-oxigraph",
-                       mirror=StateMirror(Path(settings.data_dir)), budget=query_budget(settings.query_timeout, settings.store_query_budget),
-                       stop_unconfirmed=functools.partial(request_restart, Path(settings.data_dir)))
+    return RemoteStore(
+        managed,
+        timeout=settings.query_timeout,
+        grace=2.0,
+        backend="managed-oxigraph",
+        mirror=StateMirror(Path(settings.data_dir)),
+        budget=query_budget(settings.query_timeout, settings.store_query_budget),
+        stop_unconfirmed=functools.partial(request_restart, Path(settings.data_dir)),
+    )

@@ -177,7 +177,9 @@ class Store(abc.ABC):
         self, query: str, bindings: Mapping[str, queries.Term] | None = None
     ) -> list[dict[str, URIRef | Literal | BNode]]:
         """Rows of a SELECT query, each a mapping from variable name to term (unbound: absent)."""
-        body = self.query_stream(queries.bind(query, bindings), formats.SPARQL_JSON.media_type).read()
+        body = self.query_stream(
+            queries.bind(query, bindings), formats.SPARQL_JSON.media_type
+        ).read()
         return [
             {name: _term_from_json(value) for name, value in row.items()}
             for row in json.loads(body)["results"]["bindings"]
@@ -185,7 +187,9 @@ class Store(abc.ABC):
 
     def ask(self, query: str, bindings: Mapping[str, queries.Term] | None = None) -> bool:
         """The boolean answer of an ASK query."""
-        body = self.query_stream(queries.bind(query, bindings), formats.SPARQL_JSON.media_type).read()
+        body = self.query_stream(
+            queries.bind(query, bindings), formats.SPARQL_JSON.media_type
+        ).read()
         return bool(json.loads(body)["boolean"])
 
     def construct(self, query: str, bindings: Mapping[str, queries.Term] | None = None) -> Graph:
@@ -194,8 +198,10 @@ class Store(abc.ABC):
         # The store's N-Triples are read line by line into a graph without contexts: a third of
         # the cost of rdflib's parser into its default store, on every entity document.
         graph = Graph(store=SimpleMemory())
-        graph.addN((_rdflib(s), _rdflib(p), _rdflib(o), graph)
-                   for s, p, o in results.parse_nt(body.decode("utf-8")))
+        graph.addN(
+            (_rdflib(s), _rdflib(p), _rdflib(o), graph)
+            for s, p, o in results.parse_nt(body.decode("utf-8"))
+        )
         return graph
 
     def read_graph(self, graph_iri: str) -> Graph:
@@ -219,8 +225,12 @@ class Store(abc.ABC):
             return None
         row = rows[0]
         reference, loaded = row.get("reference"), row.get("loaded")
-        return StoreState(str(row["base"]), int(row["version"]), str(reference) if reference else None,
-                          str(loaded) if loaded else None)
+        return StoreState(
+            str(row["base"]),
+            int(row["version"]),
+            str(reference) if reference else None,
+            str(loaded) if loaded else None,
+        )
 
     def generation(self) -> str | None:
         """`StoreState.generation` of the current state (None for a store never loaded): what
@@ -248,7 +258,9 @@ class Store(abc.ABC):
                     triples = self.triple_count()
                 except StoreBusy:
                     # Answering, only sent as many queries as it can hold: reachable, count unknown.
-                    return StoreStatus(reachable=True, triples=cached[1] if cached else None, state=state)
+                    return StoreStatus(
+                        reachable=True, triples=cached[1] if cached else None, state=state
+                    )
                 if state is not None:
                     self._triples_at = (state.generation, triples)
         except StoreUnavailable as exc:
@@ -312,7 +324,9 @@ class Store(abc.ABC):
 
 
 def _bump() -> str:
-    return queries.bind(queries.load("bump_data_version"), {"state_graph": URIRef(STORE_STATE_GRAPH)})
+    return queries.bind(
+        queries.load("bump_data_version"), {"state_graph": URIRef(STORE_STATE_GRAPH)}
+    )
 
 
 def _term_from_json(value: dict[str, str]) -> URIRef | Literal | BNode:

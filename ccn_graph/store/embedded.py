@@ -35,7 +35,9 @@ def syntax_error(body: bytes, fmt: formats.RdfFormat, base: str) -> str | None:
     The store is Oxigraph: what its parser refuses could not be written, whatever a laxer parser
     made of it. Nothing is fetched (no document loader is given for JSON-LD contexts)."""
     try:
-        for _ in pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.from_media_type(fmt.media_type), base_iri=base):
+        for _ in pyoxigraph.parse(
+            body, format=pyoxigraph.RdfFormat.from_media_type(fmt.media_type), base_iri=base
+        ):
             pass
     except (SyntaxError, ValueError) as exc:
         return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
@@ -55,7 +57,7 @@ def _pieces(lines: Iterable[bytes]) -> Iterable[bytes]:
     last_graph, whole = b"", False
     for line in lines:
         if not whole:
-            graph = line[line.rfind(b"<"):]
+            graph = line[line.rfind(b"<") :]
             if len(piece) >= _PIECE_LINES and graph != last_graph:
                 yield b"".join(piece)
                 piece = []

@@ -32,8 +32,12 @@ class Exchange:
     or `close` it. Its connection serves the next request only once the body has been read to
     the end; a response left half-read closes its connection."""
 
-    def __init__(self, response: http.client.HTTPResponse, connection: http.client.HTTPConnection,
-                 owner: KeepAlive) -> None:
+    def __init__(
+        self,
+        response: http.client.HTTPResponse,
+        connection: http.client.HTTPConnection,
+        owner: KeepAlive,
+    ) -> None:
         self._response = response
         self._connection = connection
         self._owner = owner
@@ -98,7 +102,9 @@ class KeepAlive:
             self._local.last = {}
         return table
 
-    def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None) -> Exchange:
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None
+    ) -> Exchange:
         """Send one request on this thread's connection to the URL's host (opened if need be) and
         read the status line and headers; returns with the body unread."""
         parts = urllib.parse.urlsplit(url)
@@ -107,7 +113,9 @@ class KeepAlive:
         table = self._connections()
         connection = table.get(key)
         previous = self._local.last.get(key)
-        if connection is not None and (previous is not None and not previous.isclosed() or _spoken(connection)):
+        if connection is not None and (
+            previous is not None and not previous.isclosed() or _spoken(connection)
+        ):
             # The last answer on it was left unread (its bytes are still coming), or the server
             # spoke unasked: it closed the connection, maybe with a word first (Oxigraph answers
             # a connection idle past its time limit with a 500 and closes it), never our answer.
@@ -132,7 +140,9 @@ class KeepAlive:
         except (ConnectionError, http.client.RemoteDisconnected) as exc:
             self.discard(connection)
             if reused:
-                raise ReusedConnectionDropped(f"a kept-alive connection was dropped: {exc}") from exc
+                raise ReusedConnectionDropped(
+                    f"a kept-alive connection was dropped: {exc}"
+                ) from exc
             raise
         except BaseException:
             self.discard(connection)

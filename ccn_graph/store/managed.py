@@ -55,7 +55,9 @@ def query_budget(query_timeout: float, limit: int = 0) -> QueryBudget:
     """What the managed server can be sent (see `query_budget`): `limit` queries per time limit,
     or (0) three quarters of the threads a process may hold here, since it holds a thread per query
     for its whole time limit; the rest is left for its connections, its own threads and files."""
-    return QueryBudget(limit or max(1, thread_room() * 3 // 4), timeout_seconds(query_timeout) + 1.0)
+    return QueryBudget(
+        limit or max(1, thread_room() * 3 // 4), timeout_seconds(query_timeout) + 1.0
+    )
 
 
 class ManagedStoreError(StoreError):
@@ -192,8 +194,13 @@ class OxigraphServer:
             except ManagedStoreError:
                 if attempt == _PORT_TRIES - 1 or not self._port_was_taken(log_size):
                     raise
-                log.warning("port %s was taken before the oxigraph server bound it; trying another", self.port)
-        self._supervisor = threading.Thread(target=self._supervise, name="oxigraph-supervisor", daemon=True)
+                log.warning(
+                    "port %s was taken before the oxigraph server bound it; trying another",
+                    self.port,
+                )
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="oxigraph-supervisor", daemon=True
+        )
         self._supervisor.start()
         if self.memory_mb:
             threading.Thread(target=self._watch_memory, name="oxigraph-memory", daemon=True).start()
@@ -286,7 +293,12 @@ class OxigraphServer:
             )
         finally:
             log_file.close()
-        info = {"supervisor": os.getpid(), "pid": self._process.pid, "port": self.port, "restarts": self.restarts}
+        info = {
+            "supervisor": os.getpid(),
+            "pid": self._process.pid,
+            "port": self.port,
+            "restarts": self.restarts,
+        }
         # Written whole or not at all: other processes read it to find the store (and its pid).
         temporary = self.data_dir / f".{SERVER_FILE}.{os.getpid()}"
         temporary.write_text(json.dumps(info))
@@ -342,8 +354,12 @@ class OxigraphServer:
             except (OSError, ValueError, IndexError):
                 continue
             if resident > threshold:
-                log.warning("oxigraph server (pid %s) holds %d MB, past 90%% of CCN_STORE_MEMORY_MB=%d; restarting it",
-                            process.pid, resident // 2**20, self.memory_mb)
+                log.warning(
+                    "oxigraph server (pid %s) holds %d MB, past 90%% of CCN_STORE_MEMORY_MB=%d; restarting it",
+                    process.pid,
+                    resident // 2**20,
+                    self.memory_mb,
+                )
                 with self._lock:
                     if self._process is process and process.poll() is None:
                         process.kill()
@@ -354,7 +370,11 @@ class OxigraphServer:
             process = self._process
             if process is None or process.poll() is None:
                 continue
-            log.warning("oxigraph server (pid %s) exited with status %s; restarting", process.pid, process.returncode)
+            log.warning(
+                "oxigraph server (pid %s) exited with status %s; restarting",
+                process.pid,
+                process.returncode,
+            )
             # Back off when it keeps dying at once, so a broken store does not spin the CPU.
             time.sleep(min(5.0, 0.2 * (2**failures) - 0.2))
             try:

@@ -197,7 +197,9 @@ class RemoteStore(Store):
             self._session_pid = os.getpid()
         return self._session
 
-    def _send(self, method: str, url: str, *, read_only: bool = False, **kwargs) -> requests.Response:
+    def _send(
+        self, method: str, url: str, *, read_only: bool = False, **kwargs
+    ) -> requests.Response:
         """One request; a `read_only` one is sent again while the store is restarting (see
         `_again`), anything else fails at once with `StoreUnavailable`."""
         if self.mirror is not None and method not in ("GET", "HEAD"):
@@ -212,7 +214,8 @@ class RemoteStore(Store):
                     self.stop_unconfirmed()
                     raise WriteUnconfirmed(
                         f"{exc}; the store was restarted to stop it, so it is either whole or absent: "
-                        "look at the record (or its history) before sending it again") from None
+                        "look at the record (or its history) before sending it again"
+                    ) from None
         started = time.monotonic()
         while True:
             try:
@@ -232,17 +235,33 @@ class RemoteStore(Store):
             if never_sent(exc):
                 raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
             if method not in ("GET", "HEAD"):
-                lost = f"no answer within {timeout:g} s" if isinstance(exc, requests.Timeout) else _reason(exc)
-                raise WriteUnconfirmed(f"the store did not confirm a write ({lost}): it may have been applied") from None
+                lost = (
+                    f"no answer within {timeout:g} s"
+                    if isinstance(exc, requests.Timeout)
+                    else _reason(exc)
+                )
+                raise WriteUnconfirmed(
+                    f"the store did not confirm a write ({lost}): it may have been applied"
+                ) from None
             if isinstance(exc, requests.Timeout):
-                raise QueryTimeout(f"the store did not answer within {timeout:g} s", stopped=False) from None
+                raise QueryTimeout(
+                    f"the store did not answer within {timeout:g} s", stopped=False
+                ) from None
             raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
         if response.status_code >= 400:
             _raise_for(response)
         return response
 
-    def _read(self, method: str, url: str, headers: dict[str, str], *, body: bytes | None = None,
-              query: bool = False, patient: bool = True) -> Exchange:
+    def _read(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        body: bytes | None = None,
+        query: bool = False,
+        patient: bool = True,
+    ) -> Exchange:
         """One read on a kept-alive connection (`keepalive`), sent again while the store restarts
         (see `_again`; not `patient`: only on a stale connection). The body is left unread. A
         `query` that outlives its deadline raises `QueryTimeout`; anything else that fails on the
@@ -253,15 +272,19 @@ class RemoteStore(Store):
                 return self._reads.request(method, url, {**headers, **self._read_headers}, body)
             except TimeoutError:
                 if query:
-                    raise QueryTimeout(f"the store did not answer within {self.timeout + self.grace:g} s",
-                                       stopped=False) from None
+                    raise QueryTimeout(
+                        f"the store did not answer within {self.timeout + self.grace:g} s",
+                        stopped=False,
+                    ) from None
                 raise StoreUnavailable(f"the store did not answer at {url} in time") from None
             except ReusedConnectionDropped as exc:
                 # Sent once more on a fresh connection, which a store alive but restarted since
                 # answers at once. A store that died of this very request refuses it (its
                 # restart takes longer than this), so it is not waited for: never killed twice.
                 if not patient:
-                    raise StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}") from None
+                    raise StoreUnavailable(
+                        f"cannot reach the store at {url}: {_reason(exc)}"
+                    ) from None
                 patient = False
             except (OSError, http.client.HTTPException) as exc:
                 unavailable = StoreUnavailable(f"cannot reach the store at {url}: {_reason(exc)}")
@@ -300,7 +323,9 @@ class RemoteStore(Store):
         if response.status >= 500:
             _raise_for_status(response.status, text)
         if response.status >= 400:
-            raise StoreRequestError(f"the store answered {response.status} for its state graph: {text.strip()[:300]}")
+            raise StoreRequestError(
+                f"the store answered {response.status} for its state graph: {text.strip()[:300]}"
+            )
         values = {}
         for line in text.splitlines():
             triple = results.parse_nt_line(line)
@@ -308,7 +333,9 @@ class RemoteStore(Store):
                 values[triple[1][1]] = triple[2][1]
         if _BASE not in values or _VERSION not in values:
             return None
-        return StoreState(values[_BASE], int(values[_VERSION]), values.get(_REFERENCE), values.get(_LOADED))
+        return StoreState(
+            values[_BASE], int(values[_VERSION]), values.get(_REFERENCE), values.get(_LOADED)
+        )
 
     def query_stream(
         self,
@@ -318,12 +345,26 @@ class RemoteStore(Store):
         named_graphs: Sequence[str] = (),
     ) -> QueryStream:
         if self.budget is not None and not self.budget.take(self.budget_patience):
-            raise StoreBusy(f"it was sent as many queries as it can hold ({self.budget.limit} in "
-                            f"{self.budget.window:g} s); try again in a few seconds")
-        dataset = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
-        if (self.endpoints.exclude_system_graphs and not dataset and self._shows_system_graphs()
-                and not _names_graphs(query)):
-            query = "".join(f"DEFINE input:default-graph-exclude <{g}>\n" for g in self.endpoints.system_graphs) + query
+            raise StoreBusy(
+                f"it was sent as many queries as it can hold ({self.budget.limit} in "
+                f"{self.budget.window:g} s); try again in a few seconds"
+            )
+        dataset = [("default-graph-uri", g) for g in default_graphs] + [
+            ("named-graph-uri", g) for g in named_graphs
+        ]
+        if (
+            self.endpoints.exclude_system_graphs
+            and not dataset
+            and self._shows_system_graphs()
+            and not _names_graphs(query)
+        ):
+            query = (
+                "".join(
+                    f"DEFINE input:default-graph-exclude <{g}>\n"
+                    for g in self.endpoints.system_graphs
+                )
+                + query
+            )
         if self.endpoints.timeout_param:
             dataset.append((self.endpoints.timeout_param, str(int(self.timeout * 1000))))
         url = self.endpoints.query
@@ -331,29 +372,45 @@ class RemoteStore(Store):
         if as_tsv:
             accept = formats.SPARQL_JSON.media_type
         if self.endpoints.query_as_form:
-            response = self._read("POST", url, {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
-                                  body=urllib.parse.urlencode([("query", query), *dataset]).encode(), query=True)
+            response = self._read(
+                "POST",
+                url,
+                {"Accept": accept, "Content-Type": formats.FORM_URLENCODED},
+                body=urllib.parse.urlencode([("query", query), *dataset]).encode(),
+                query=True,
+            )
         else:
             # The query as the body itself (SPARQL 1.1 Protocol §2.1.3), the dataset in the URL:
             # form-encoding a query costs more than its round trip.
             if dataset:
                 url += ("&" if "?" in url else "?") + urllib.parse.urlencode(dataset)
-            response = self._read("POST", url, {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
-                                  body=query.encode(), query=True)
+            response = self._read(
+                "POST",
+                url,
+                {"Accept": accept, "Content-Type": formats.SPARQL_QUERY},
+                body=query.encode(),
+                query=True,
+            )
         if response.status >= 400:
             text = _whole_text(response, url)
-            _raise_for_status(response.status, text, self.endpoints.timeout_texts, self.endpoints.refusal_texts)
+            _raise_for_status(
+                response.status, text, self.endpoints.timeout_texts, self.endpoints.refusal_texts
+            )
         marker = self.endpoints.cut_marker
         if marker and response.headers.get(marker[0], "").strip() == marker[1]:
             response.close()
-            raise QueryTimeout(f"the store stopped the query at its time limit of {self.timeout:g} s")
+            raise QueryTimeout(
+                f"the store stopped the query at its time limit of {self.timeout:g} s"
+            )
         media_type = response.headers.get("Content-Type", accept).split(";", 1)[0].strip()
 
         def chunks():
             try:
                 yield from response.stream(_CHUNK)
             except (OSError, http.client.HTTPException) as exc:
-                raise StoreUnavailable(f"the store stopped sending results: {_reason(exc)}") from None
+                raise StoreUnavailable(
+                    f"the store stopped sending results: {_reason(exc)}"
+                ) from None
 
         def as_standard_tsv(answer):
             try:
@@ -375,8 +432,11 @@ class RemoteStore(Store):
         if asked is not None and time.monotonic() - asked[0] < _SYSTEM_GRAPHS_SECONDS:
             return asked[1]
         # With a dataset, the question itself is sent without asking this again.
-        answer = self.query_stream(queries.load("system_graphs_shown"), formats.SPARQL_JSON.media_type,
-                                   named_graphs=self.endpoints.system_graphs).read()
+        answer = self.query_stream(
+            queries.load("system_graphs_shown"),
+            formats.SPARQL_JSON.media_type,
+            named_graphs=self.endpoints.system_graphs,
+        ).read()
         shown = bool(json.loads(answer)["boolean"])
         self._system_graphs_asked = (time.monotonic(), shown)
         return shown
@@ -389,14 +449,19 @@ class RemoteStore(Store):
         # The read deadline is per read, not for the whole: only a store that stops sending (a
         # connection gone half-open) ends it, and then no dump build waits for ever.
         response = self._send(
-            "GET", self.endpoints.graph_store, headers={"Accept": formats.N_QUADS.media_type}, stream=True
+            "GET",
+            self.endpoints.graph_store,
+            headers={"Accept": formats.N_QUADS.media_type},
+            stream=True,
         )
 
         def chunks():
             try:
                 yield from response.iter_content(_CHUNK)
             except requests.RequestException as exc:
-                raise StoreUnavailable(f"the store stopped sending the dataset: {_reason(exc)}") from None
+                raise StoreUnavailable(
+                    f"the store stopped sending the dataset: {_reason(exc)}"
+                ) from None
 
         return QueryStream(formats.N_QUADS.media_type, chunks(), response.close)
 
@@ -407,7 +472,11 @@ class RemoteStore(Store):
         update, and a graph larger than the bound is dropped and then loaded whole through the
         Graph Store Protocol (two requests)."""
         limit = self.endpoints.max_update_triples
-        if limit is None or sum(len(graph) for graph in graphs.values()) <= limit and len(graphs) <= limit // 10:
+        if (
+            limit is None
+            or sum(len(graph) for graph in graphs.values()) <= limit
+            and len(graphs) <= limit // 10
+        ):
             super().replace_graphs(graphs)
             return
         part: dict[str, Graph] = {}
@@ -437,7 +506,9 @@ class RemoteStore(Store):
         if not self.endpoints.system_graphs:
             return super().triple_count()
         rows = self.select(queries.load("count_triples_by_graph"))
-        return sum(int(row["triples"]) for row in rows if str(row["g"]) not in self.endpoints.system_graphs)
+        return sum(
+            int(row["triples"]) for row in rows if str(row["g"]) not in self.endpoints.system_graphs
+        )
 
     def clear(self) -> None:
         """Remove every triple of every graph but the store's own (`Endpoints.system_graphs`)."""
@@ -463,11 +534,19 @@ class RemoteStore(Store):
                     raise ValueError(f"{path.name}, line {number}: {exc}") from None
                 if split is not None:
                     if split[1] is None:
-                        raise ValueError(f"{path.name}, line {number}: a triple outside any named graph")
+                        raise ValueError(
+                            f"{path.name}, line {number}: a triple outside any named graph"
+                        )
                     graphs.setdefault(split[1], []).append(f"{split[0]} .\n")
         for name, triples in graphs.items():
-            self._send("POST", self.endpoints.graph_store, params={"graph": name}, data="".join(triples).encode(),
-                       headers={"Content-Type": formats.N_TRIPLES.media_type}, timeout=None).close()
+            self._send(
+                "POST",
+                self.endpoints.graph_store,
+                params={"graph": name},
+                data="".join(triples).encode(),
+                headers={"Content-Type": formats.N_TRIPLES.media_type},
+                timeout=None,
+            ).close()
 
     def _dataset_by_graphs(self) -> QueryStream:
         """Every quad, graph by graph (the names by a query, each graph by a Graph Store GET), for
@@ -477,7 +556,9 @@ class RemoteStore(Store):
         def chunks():
             for name in names:
                 lines = self.read_graph(name).serialize(format="nt11").splitlines()
-                yield "".join(f"{line[:-1].rstrip()} <{name}> .\n" for line in lines if line.strip()).encode()
+                yield "".join(
+                    f"{line[:-1].rstrip()} <{name}> .\n" for line in lines if line.strip()
+                ).encode()
 
         return QueryStream(formats.N_QUADS.media_type, chunks())
 
@@ -494,7 +575,11 @@ class RemoteStore(Store):
             self._send(
                 "POST",
                 self.endpoints.graph_store,
-                params={**({"graph": graph_iri} if graph_iri else {}), **dict(self.endpoints.bulk_load_params)} or None,
+                params={
+                    **({"graph": graph_iri} if graph_iri else {}),
+                    **dict(self.endpoints.bulk_load_params),
+                }
+                or None,
                 data=body,
                 headers={"Content-Type": fmt.media_type},
                 timeout=None,
@@ -559,8 +644,9 @@ def _raise_for(response: requests.Response) -> None:
     _raise_for_status(response.status_code, text)
 
 
-def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = (),
-                      refusal_texts: Sequence[str] = ()) -> None:
+def _raise_for_status(
+    status: int, text: str, timeout_texts: Sequence[str] = (), refusal_texts: Sequence[str] = ()
+) -> None:
     text = text.strip()[:2000]
     lowered = text.lower()
     # By the answer's status first: a 4xx, or Oxigraph's 500 for a query it cannot evaluate,
@@ -568,7 +654,8 @@ def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = (),
     # no time limit). A time limit is the engine's own code for it (`timeout_texts`), or a 408,
     # 503 or 504 that says so (Oxigraph itself cuts a stopped query's 200 short instead).
     if any(words in text for words in timeout_texts) or (
-            status in (408, 503, 504) and ("timeout" in lowered or "timed out" in lowered)):
+        status in (408, 503, 504) and ("timeout" in lowered or "timed out" in lowered)
+    ):
         raise QueryTimeout(f"the store stopped the query at its time limit: {text}")
     if status == 500 and any(words in text for words in refusal_texts):
         raise StoreRequestError(text)
@@ -585,6 +672,8 @@ def _raise_for_status(status: int, text: str, timeout_texts: Sequence[str] = (),
 def _names_graphs(query: str) -> bool:
     """Whether `query` has a FROM clause or a GRAPH pattern (or cannot be read: the store says why)."""
     try:
-        return any(kind == "word" and value.upper() in ("FROM", "GRAPH") for kind, value in tokens(query))
+        return any(
+            kind == "word" and value.upper() in ("FROM", "GRAPH") for kind, value in tokens(query)
+        )
     except QueryRefused:
         return True

@@ -41,7 +41,9 @@ class StateMirror:
         """The state the copy holds, or None when there is no usable copy."""
         try:
             data = json.loads(self.path.read_text())
-            return StoreState(data["base"], int(data["version"]), data.get("reference"), data.get("loaded"))
+            return StoreState(
+                data["base"], int(data["version"]), data.get("reference"), data.get("loaded")
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -56,8 +58,16 @@ class StateMirror:
                 state = ask()
                 if state is not None:
                     temporary = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
-                    temporary.write_text(json.dumps({"base": state.base_iri, "version": state.data_version,
-                                                     "reference": state.reference_version, "loaded": state.loaded_at}))
+                    temporary.write_text(
+                        json.dumps(
+                            {
+                                "base": state.base_iri,
+                                "version": state.data_version,
+                                "reference": state.reference_version,
+                                "loaded": state.loaded_at,
+                            }
+                        )
+                    )
                     os.replace(temporary, self.path)
                 return state
             finally:

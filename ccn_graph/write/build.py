@@ -25,7 +25,9 @@ def lock_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / "write.lock"
 
 
-def build_writer(settings: Settings, store: Store, ontology: Graph | None = None, shapes: Graph | None = None) -> Writer:
+def build_writer(
+    settings: Settings, store: Store, ontology: Graph | None = None, shapes: Graph | None = None
+) -> Writer:
     """The writer over `store` for `settings`, with `ontology` and `shapes` (the bundled ones,
     parsed here, when not given)."""
     if ontology is None or shapes is None:
@@ -40,5 +42,7 @@ def build_writer(settings: Settings, store: Store, ontology: Graph | None = None
         max_blank_nodes=settings.max_blank_nodes,
         max_records=settings.max_write_records,
         max_triples=settings.max_write_triples,
-        update_limits=UpdateLimits(settings.query_timeout, settings.environ(inherit=True), Path(settings.data_dir)),
+        update_limits=UpdateLimits(
+            settings.query_timeout, settings.environ(inherit=True), Path(settings.data_dir)
+        ),
     )

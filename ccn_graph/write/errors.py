@@ -3,7 +3,15 @@ on. Raised by `Writer.write` before anything is written; the service renders the
 
 from __future__ import annotations
 
-__all__ = ["BadWrite", "NotAllowed", "NothingToDelete", "Stale", "TooCostly", "WorkedOutTooLong", "WriteRefused"]
+__all__ = [
+    "BadWrite",
+    "NotAllowed",
+    "NothingToDelete",
+    "Stale",
+    "TooCostly",
+    "WorkedOutTooLong",
+    "WriteRefused",
+]
 
 
 class WriteRefused(Exception):

@@ -30,9 +30,14 @@ class SubmissionLog:
     def entry(outcome: WriteOutcome) -> dict:
         """What is kept of `outcome` (and shown to its steward)."""
         return {
-            "id": outcome.id, "status": "accepted" if outcome.accepted else "rejected", "steward": outcome.author,
-            "time": outcome.time.isoformat(timespec="seconds"), "graphs": list(outcome.graphs),
-            "triples_added": outcome.added, "triples_removed": outcome.removed, "activity": outcome.activity,
+            "id": outcome.id,
+            "status": "accepted" if outcome.accepted else "rejected",
+            "steward": outcome.author,
+            "time": outcome.time.isoformat(timespec="seconds"),
+            "graphs": list(outcome.graphs),
+            "triples_added": outcome.added,
+            "triples_removed": outcome.removed,
+            "activity": outcome.activity,
         }
 
     def __call__(self, outcome: WriteOutcome) -> None:

@@ -55,18 +55,37 @@ _STATE_KINDS = ("member", "ncc")
 _KEPT_BY_THE_SERVICE = ("activity", "version", "steward")
 #: Terms of what the service keeps (provenance activities, versions, the history's count): the
 #: pages and feeds read who changed what from them, so no steward writes them anywhere.
-SERVICE_TERMS = frozenset({
-    *history.TERMS, PROV.generated, PROV.endedAtTime, PROV.startedAtTime, PROV.wasAssociatedWith,
-    PROV.wasGeneratedBy, PROV.generatedAtTime, URIRef(_CCN + "triplesAdded"), URIRef(_CCN + "triplesRemoved"),
-    URIRef(_CCN + "shapesVersion"), URIRef(_CCN + "warning"),
-})
+SERVICE_TERMS = frozenset(
+    {
+        *history.TERMS,
+        PROV.generated,
+        PROV.endedAtTime,
+        PROV.startedAtTime,
+        PROV.wasAssociatedWith,
+        PROV.wasGeneratedBy,
+        PROV.generatedAtTime,
+        URIRef(_CCN + "triplesAdded"),
+        URIRef(_CCN + "triplesRemoved"),
+        URIRef(_CCN + "shapesVersion"),
+        URIRef(_CCN + "warning"),
+    }
+)
 _SERVICE_CLASSES = frozenset({PROV.Activity, URIRef(_CCN + "RecordVersion")})
 #: Classes no owned node (a fragment or skolemised node) of a record may have, besides the kinds'
 #: own: what catalogues, vocabularies and counts take for a thing of their own.
-_NOT_FOR_OWNED_NODES = frozenset({
-    URIRef(_CCN + "GoverningBoard"), URIRef(_CCN + "StrategicAdvisoryGroup"), DCAT.Catalog, DCAT.Dataset,
-    DCAT.Distribution, DCAT.DataService, SKOS.Concept, SKOS.ConceptScheme, SKOS.Collection,
-})
+_NOT_FOR_OWNED_NODES = frozenset(
+    {
+        URIRef(_CCN + "GoverningBoard"),
+        URIRef(_CCN + "StrategicAdvisoryGroup"),
+        DCAT.Catalog,
+        DCAT.Dataset,
+        DCAT.Distribution,
+        DCAT.DataService,
+        SKOS.Concept,
+        SKOS.ConceptScheme,
+        SKOS.Collection,
+    }
+)
 _MEMBER_STATE = URIRef(_CCN + "memberState")
 #: A kind or ref as written in a record's IRI: a plain name.
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
@@ -75,7 +94,9 @@ _CODES = {v: k for k, v in MEMBER_STATES.items()}
 
 def _state_code(iri) -> str | None:
     text = str(iri)
-    return _CODES.get(text[len(COUNTRY_AUTHORITY):]) if text.startswith(COUNTRY_AUTHORITY) else None
+    return (
+        _CODES.get(text[len(COUNTRY_AUTHORITY) :]) if text.startswith(COUNTRY_AUTHORITY) else None
+    )
 
 
 class Scope:
@@ -105,7 +126,7 @@ class Scope:
         entity = entity_for_record(self.base, graph_iri)
         if entity is None:
             return None
-        parts = entity[len(f"{self.base}id/"):].split("/")
+        parts = entity[len(f"{self.base}id/") :].split("/")
         if len(parts) != 2 or not all(_PLAIN.fullmatch(part) for part in parts):
             return None
         return parts[0]
@@ -117,69 +138,100 @@ class Scope:
                 raise NotAllowed(f"only a network steward may write {graph_iri}")
             return
         prefix = f"{self.base}graph/"
-        rest = graph_iri[len(prefix):] if graph_iri.startswith(prefix) else ""
+        rest = graph_iri[len(prefix) :] if graph_iri.startswith(prefix) else ""
         kind = rest.split("/", 1)[0]
         if kind in _KEPT_BY_THE_SERVICE:
-            raise NotAllowed(f"{graph_iri} is kept by the service itself (its {kind} records); no steward writes it")
+            raise NotAllowed(
+                f"{graph_iri} is kept by the service itself (its {kind} records); no steward writes it"
+            )
         if self.kind(graph_iri) is None:
-            raise NotAllowed(f"{graph_iri} is not a record graph ({prefix}{{type}}/{{ref}}, the ref without '/'); "
-                             "only record graphs can be written")
+            raise NotAllowed(
+                f"{graph_iri} is not a record graph ({prefix}{{type}}/{{ref}}, the ref without '/'); "
+                "only record graphs can be written"
+            )
 
-    def check(self, author: Steward | None, records: Mapping[str, Graph], before: Mapping[str, Graph]) -> None:
+    def check(
+        self, author: Steward | None, records: Mapping[str, Graph], before: Mapping[str, Graph]
+    ) -> None:
         """Raises `NotAllowed` or `BadWrite` unless `author` may replace `before` by `records`
         (graph → triples); returns when it may."""
         for graph_iri, graph in records.items():
             self.check_target(graph_iri, author)
             for term in SERVICE_TERMS:
                 if (None, term, None) in graph:
-                    raise NotAllowed(f"<{term}> is written by the service only (provenance and history), never in "
-                                     f"{graph_iri}")
+                    raise NotAllowed(
+                        f"<{term}> is written by the service only (provenance and history), never in "
+                        f"{graph_iri}"
+                    )
             for cls in _SERVICE_CLASSES:
                 if (None, RDF.type, cls) in graph:
-                    raise NotAllowed(f"<{cls}> nodes are written by the service only, never in {graph_iri}")
+                    raise NotAllowed(
+                        f"<{cls}> nodes are written by the service only, never in {graph_iri}"
+                    )
             if self.is_open(graph_iri):
                 # Records, activities, versions and stewards are described in their own graphs
                 # only: read through the union, a triple here would change them past their shapes
                 # and history ("last changed by" an agent renamed here).
                 for subject in set(graph.subjects()):
                     if str(subject).startswith(f"{self.base}id/"):
-                        raise NotAllowed(f"{subject} is described in its own graph only, never in {graph_iri}")
+                        raise NotAllowed(
+                            f"{subject} is described in its own graph only, never in {graph_iri}"
+                        )
                 continue
             self._check_record(author, graph_iri, graph, before.get(graph_iri, Graph()))
 
-    def _check_record(self, author: Steward | None, graph_iri: str, graph: Graph, old: Graph) -> None:
+    def _check_record(
+        self, author: Steward | None, graph_iri: str, graph: Graph, old: Graph
+    ) -> None:
         entity = URIRef(entity_for_record(self.base, graph_iri))
         kind = self.kind(graph_iri)
         for subject in set(graph.subjects()):
-            if not isinstance(subject, URIRef) or record_graph_for(self.base, str(subject)) != graph_iri:
-                raise BadWrite(f"{subject.n3()} is not a node of the record {graph_iri} (its entity <{entity}> or "
-                               f"<{entity}#…>); write each record's triples in its own graph")
+            if (
+                not isinstance(subject, URIRef)
+                or record_graph_for(self.base, str(subject)) != graph_iri
+            ):
+                raise BadWrite(
+                    f"{subject.n3()} is not a node of the record {graph_iri} (its entity <{entity}> or "
+                    f"<{entity}#…>); write each record's triples in its own graph"
+                )
             if subject != entity:
                 claimed = set(graph.objects(subject, RDF.type)) & self._record_classes
                 if claimed:
-                    raise NotAllowed(f"{subject} is a node of the record <{entity}>, and only the record's entity may "
-                                     f"be a <{min(claimed)}>; give it a record of its own")
+                    raise NotAllowed(
+                        f"{subject} is a node of the record <{entity}>, and only the record's entity may "
+                        f"be a <{min(claimed)}>; give it a record of its own"
+                    )
         expected = KIND_CLASSES.get(kind)
         for version in (graph, old) if len(graph) else (old,):
             if not len(version):
                 continue
             types = set(version.objects(entity, RDF.type))
             if expected is not None and expected not in types:
-                raise NotAllowed(f"{entity} is a record of kind '{kind}' by its IRI, so it must be a <{expected}>; "
-                                 f"it says {'it is ' + ', '.join(f'<{t}>' for t in sorted(types)) if types else 'nowhere what it is'}")
+                raise NotAllowed(
+                    f"{entity} is a record of kind '{kind}' by its IRI, so it must be a <{expected}>; "
+                    f"it says {'it is ' + ', '.join(f'<{t}>' for t in sorted(types)) if types else 'nowhere what it is'}"
+                )
             if author is None or author.network:
                 continue
             if not types:
-                raise NotAllowed(f"{entity} says nowhere what it is (no rdf:type); only a network steward may write it")
+                raise NotAllowed(
+                    f"{entity} says nowhere what it is (no rdf:type); only a network steward may write it"
+                )
             if kind not in _STATE_KINDS:
-                raise NotAllowed(f"{entity} is not a National Coordination Centre or a Community member; only a "
-                                 "network steward may write it")
+                raise NotAllowed(
+                    f"{entity} is not a National Coordination Centre or a Community member; only a "
+                    "network steward may write it"
+                )
             states = {_state_code(s) for s in version.objects(entity, _MEMBER_STATE)} or {None}
             for code in states:
                 if not author.may_write(code):
-                    raise NotAllowed(f"{entity} belongs to Member State {code or '(none)'}, outside this steward's "
-                                     f"scope ({', '.join(author.scope)})")
+                    raise NotAllowed(
+                        f"{entity} belongs to Member State {code or '(none)'}, outside this steward's "
+                        f"scope ({', '.join(author.scope)})"
+                    )
         if author is not None and not author.network and kind not in _STATE_KINDS:
             # Also when there is nothing to judge the record by (an empty write of a new graph).
-            raise NotAllowed(f"{graph_iri} holds a record of kind '{kind}'; only a network steward may write it "
-                             "(a Member-State steward writes member and NCC records)")
+            raise NotAllowed(
+                f"{graph_iri} holds a record of kind '{kind}'; only a network steward may write it "
+                "(a Member-State steward writes member and NCC records)"
+            )

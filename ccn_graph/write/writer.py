@@ -95,9 +95,20 @@ class Writer:
     bound). `update_limits`: how SPARQL Updates are worked out (None: refused).
     """
 
-    def __init__(self, store: Store, gate: Gate, scope: Scope, base: str, *, lock_path: Path | None,
-                 shapes_version: str = "", max_blank_nodes: int = 0, max_records: int = 0, max_triples: int = 0,
-                 update_limits: UpdateLimits | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        gate: Gate,
+        scope: Scope,
+        base: str,
+        *,
+        lock_path: Path | None,
+        shapes_version: str = "",
+        max_blank_nodes: int = 0,
+        max_records: int = 0,
+        max_triples: int = 0,
+        update_limits: UpdateLimits | None = None,
+    ) -> None:
         self.store = store
         self.gate = gate
         self.scope = scope
@@ -144,18 +155,33 @@ class Writer:
         if limits is None:
             raise BadWrite("SPARQL Update is not taken here")
         try:
-            effect = updates.evaluate(self.store, update, self.base, work_dir=limits.work_dir,
-                                      time_limit=limits.time_limit, environ=dict(limits.environ))
+            effect = updates.evaluate(
+                self.store,
+                update,
+                self.base,
+                work_dir=limits.work_dir,
+                time_limit=limits.time_limit,
+                environ=dict(limits.environ),
+            )
         except updates.UpdateTimeout as exc:
             raise WorkedOutTooLong(str(exc)) from None
         except updates.UpdateRefused as exc:
             raise BadWrite(str(exc)) from None
         return effect.graphs
 
-    def write(self, change: Change, author: Steward | None, *, label: str,
-              expected: Collection[str] | None = None, sources: tuple[str, ...] = (),
-              activity_id: str | None = None, extra: Mapping[str, object] | None = None,
-              exists: bool | None = None, dry_run: bool = False) -> WriteOutcome:
+    def write(
+        self,
+        change: Change,
+        author: Steward | None,
+        *,
+        label: str,
+        expected: Collection[str] | None = None,
+        sources: tuple[str, ...] = (),
+        activity_id: str | None = None,
+        extra: Mapping[str, object] | None = None,
+        exists: bool | None = None,
+        dry_run: bool = False,
+    ) -> WriteOutcome:
         """Apply `change` for `author` (a steward; None: the service itself), all or nothing.
 
         `expected`: the versions (`record_etag`) the author would write over (If-Match: any of
@@ -185,8 +211,17 @@ class Writer:
             new = change.new_graphs(self, current)
             now = dt.datetime.now(dt.UTC).replace(microsecond=0)
             if not new:
-                return WriteOutcome(activity_id, True, _empty_report(), (), name, label, now, unchanged=True,
-                                    extra=dict(extra or {}))
+                return WriteOutcome(
+                    activity_id,
+                    True,
+                    _empty_report(),
+                    (),
+                    name,
+                    label,
+                    now,
+                    unchanged=True,
+                    extra=dict(extra or {}),
+                )
             for iri in new:
                 try:
                     check_iri(iri)
@@ -196,8 +231,13 @@ class Writer:
             self._check_size_and_values(new, author)
             try:
                 new = blank_nodes.skolemise(
-                    new, {g: None if self.scope.is_open(g) else entity_for_record(self.base, g) for g in new},
-                    self.max_blank_nodes)
+                    new,
+                    {
+                        g: None if self.scope.is_open(g) else entity_for_record(self.base, g)
+                        for g in new
+                    },
+                    self.max_blank_nodes,
+                )
             except blank_nodes.TooManyBlankNodes as exc:
                 raise TooCostly(str(exc)) from None
             before = current(new)
@@ -207,26 +247,60 @@ class Writer:
                     raise BadWrite("If-Match and If-None-Match apply to a write of one record only")
                 held = before[next(iter(new))]
                 if expected is not None and record_etag(held) not in expected:
-                    raise Stale("the record changed since you read it (If-Match no longer holds); read it again "
-                                "and send your change again")
+                    raise Stale(
+                        "the record changed since you read it (If-Match no longer holds); read it again "
+                        "and send your change again"
+                    )
                 if exists is True and not len(held):
-                    raise Stale("there is no such record yet (If-Match: * holds only for one that exists)")
+                    raise Stale(
+                        "there is no such record yet (If-Match: * holds only for one that exists)"
+                    )
                 if exists is False and len(held):
-                    raise Stale("the record exists already (If-None-Match: * holds only for a new one)")
+                    raise Stale(
+                        "the record exists already (If-None-Match: * holds only for a new one)"
+                    )
             existed = any(len(graph) for graph in before.values())
             if all(history.same(before[g], new[g]) for g in new):
-                return WriteOutcome(activity_id, True, _empty_report(), tuple(new), name, label, now, existed=existed,
-                                    unchanged=True, extra=dict(extra or {}))
+                return WriteOutcome(
+                    activity_id,
+                    True,
+                    _empty_report(),
+                    tuple(new),
+                    name,
+                    label,
+                    now,
+                    existed=existed,
+                    unchanged=True,
+                    extra=dict(extra or {}),
+                )
             report = self.gate.check(new)
             if not report.conforms or dry_run:
-                outcome = WriteOutcome(activity_id, False, report, tuple(new), name, label, now, existed=existed,
-                                       extra=dict(extra or {}))
+                outcome = WriteOutcome(
+                    activity_id,
+                    False,
+                    report,
+                    tuple(new),
+                    name,
+                    label,
+                    now,
+                    existed=existed,
+                    extra=dict(extra or {}),
+                )
                 if not dry_run:
                     self._tell(outcome)
                 return outcome
-            outcome = self._merge(new, before, report, activity_id=activity_id, author=author, label=label,
-                                  sources=sources, generation_before=generation_before, existed=existed,
-                                  extra=dict(extra or {}))
+            outcome = self._merge(
+                new,
+                before,
+                report,
+                activity_id=activity_id,
+                author=author,
+                label=label,
+                sources=sources,
+                generation_before=generation_before,
+                existed=existed,
+                extra=dict(extra or {}),
+            )
             self._tell(outcome)
             return outcome
 
@@ -234,22 +308,39 @@ class Writer:
         """Raises `TooCostly` past a steward's bounds, `BadWrite` for a value not of its datatype."""
         if author is not None:
             if self.max_records and len(graphs) > self.max_records:
-                raise TooCostly(f"the write names {len(graphs)} records; a steward's write holds at most "
-                                f"{self.max_records}: send them in several writes")
+                raise TooCostly(
+                    f"the write names {len(graphs)} records; a steward's write holds at most "
+                    f"{self.max_records}: send them in several writes"
+                )
             triples = sum(len(graph) for graph in graphs.values())
             if self.max_triples and triples > self.max_triples:
-                raise TooCostly(f"the write holds {triples} triples; a steward's write holds at most "
-                                f"{self.max_triples}: send the records in several writes")
+                raise TooCostly(
+                    f"the write holds {triples} triples; a steward's write holds at most "
+                    f"{self.max_triples}: send the records in several writes"
+                )
         for graph_iri, graph in graphs.items():
             for s, p, o in graph:
                 if isinstance(o, Literal) and ill_typed(o):
-                    raise BadWrite(f'"{o}" (on <{s}> <{p}> in {graph_iri}) is not an '
-                                   f"xsd:{o.datatype.removeprefix(str(XSD))}: write it in that datatype's form, "
-                                   "or as a plain string")
+                    raise BadWrite(
+                        f'"{o}" (on <{s}> <{p}> in {graph_iri}) is not an '
+                        f"xsd:{o.datatype.removeprefix(str(XSD))}: write it in that datatype's form, "
+                        "or as a plain string"
+                    )
 
-    def _merge(self, records: Mapping[str, Graph], before: Mapping[str, Graph], report: ValidationReport, *,
-               activity_id: str, author: Steward | None, label: str, sources: tuple[str, ...],
-               generation_before: str | None, existed: bool, extra: dict) -> WriteOutcome:
+    def _merge(
+        self,
+        records: Mapping[str, Graph],
+        before: Mapping[str, Graph],
+        report: ValidationReport,
+        *,
+        activity_id: str,
+        author: Steward | None,
+        label: str,
+        sources: tuple[str, ...],
+        generation_before: str | None,
+        existed: bool,
+        extra: dict,
+    ) -> WriteOutcome:
         """Write `records`, the activity and the versions in one update (the lock is held)."""
         added = sum(len(records[g] - before[g]) for g in records)
         removed = sum(len(before[g] - records[g]) for g in records)
@@ -257,7 +348,14 @@ class Writer:
         heads = history.heads(self.store, records)
         when = heads.time_of_next(dt.datetime.now(dt.UTC).replace(microsecond=0))
         versions, history_state, _ = history.version_nodes(
-            self.base, heads, before, records, activity=activity_iri, time=when, loaded_at=_loaded_at(self.store))
+            self.base,
+            heads,
+            before,
+            records,
+            activity=activity_iri,
+            time=when,
+            loaded_at=_loaded_at(self.store),
+        )
         activity = Graph()
         activity += versions
         node = URIRef(activity_iri)
@@ -268,9 +366,17 @@ class Writer:
         activity.add((node, URIRef(ONTOLOGY_NS + "triplesAdded"), Literal(added)))
         activity.add((node, URIRef(ONTOLOGY_NS + "triplesRemoved"), Literal(removed)))
         if self.shapes_version:
-            activity.add((node, URIRef(ONTOLOGY_NS + "shapesVersion"), Literal(self.shapes_version)))
+            activity.add(
+                (node, URIRef(ONTOLOGY_NS + "shapesVersion"), Literal(self.shapes_version))
+            )
         for warning in report.warnings:
-            activity.add((node, URIRef(ONTOLOGY_NS + "warning"), Literal(f"{warning.focus}: {warning.message}")))
+            activity.add(
+                (
+                    node,
+                    URIRef(ONTOLOGY_NS + "warning"),
+                    Literal(f"{warning.focus}: {warning.message}"),
+                )
+            )
         if author is not None:
             agent_node = URIRef(steward_iri(self.base, author.name))
             activity.add((node, PROV.wasAssociatedWith, agent_node))
@@ -287,9 +393,23 @@ class Writer:
         self.store.replace_graphs(graphs)
         generation_after = self.store.generation()
         etags = {g: record_etag(graph) for g, graph in self.current(records).items()}
-        return WriteOutcome(activity_id, True, report, tuple(records), author.name if author else None, label, when,
-                            activity_iri, added=added, removed=removed, existed=existed, etags=etags,
-                            written=graphs, generations=(generation_before, generation_after), extra=extra)
+        return WriteOutcome(
+            activity_id,
+            True,
+            report,
+            tuple(records),
+            author.name if author else None,
+            label,
+            when,
+            activity_iri,
+            added=added,
+            removed=removed,
+            existed=existed,
+            etags=etags,
+            written=graphs,
+            generations=(generation_before, generation_after),
+            extra=extra,
+        )
 
     def _tell(self, outcome: WriteOutcome) -> None:
         for listener in self._listeners:

@@ -10,8 +10,13 @@ from ccn_graph.stewards import Stewards
 from ..conftest import wait_until
 from ..test_service import Service
 
-LIMITS = {"query_max_bytes": 20_000, "query_max_depth": 64, "max_body": 2 * 1024 * 1024, "query_timeout": 5,
-          "store_memory_mb": 1024}
+LIMITS = {
+    "query_max_bytes": 20_000,
+    "query_max_depth": 64,
+    "max_body": 2 * 1024 * 1024,
+    "query_timeout": 5,
+    "store_memory_mb": 1024,
+}
 
 
 @pytest.fixture(scope="package")
@@ -19,8 +24,12 @@ def service(tmp_path_factory):
     data = tmp_path_factory.mktemp("robust") / "data"
     data.mkdir()
     stewards = Stewards(data)
-    tokens = {"ro": stewards.add("NCC Romania", ("RO",)), "network": stewards.add("Network", ("network",)),
-              "bad": "not-a-token-" + "0" * 40, "": ""}
+    tokens = {
+        "ro": stewards.add("NCC Romania", ("RO",)),
+        "network": stewards.add("Network", ("network",)),
+        "bad": "not-a-token-" + "0" * 40,
+        "": "",
+    }
     running = Service(data, **{f"CCN_{name.upper()}": str(value) for name, value in LIMITS.items()})
     try:
         running.wait_healthy(timeout=120)

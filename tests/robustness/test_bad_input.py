@@ -28,7 +28,12 @@ def processes(running: Service, data) -> tuple[int, int, frozenset[tuple[int, st
     out = set()
     for pid in running.descendants():
         try:
-            command = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+            command = (
+                open(f"/proc/{pid}/cmdline", "rb")
+                .read()
+                .replace(b"\0", b" ")
+                .decode(errors="replace")
+            )
         except OSError:
             continue
         if "ccn_graph.cli dumps" not in command:
@@ -47,7 +52,9 @@ def has_message(body: bytes, content_type: str) -> bool:
     return len(body.strip()) >= 10
 
 
-def send(port: int, case: Case, tokens: dict, local: threading.local) -> tuple[int | None, bool, float, str]:
+def send(
+    port: int, case: Case, tokens: dict, local: threading.local
+) -> tuple[int | None, bool, float, str]:
     """(status or None, whether the answer has a message, seconds, error) for one case."""
     headers = dict(case.headers)
     if case.auth:
@@ -56,7 +63,9 @@ def send(port: int, case: Case, tokens: dict, local: threading.local) -> tuple[i
     for attempt in range(3):
         connection = getattr(local, "connection", None)
         if connection is None:
-            connection = local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=ANSWER_TIMEOUT)
+            connection = local.connection = http.client.HTTPConnection(
+                "127.0.0.1", port, timeout=ANSWER_TIMEOUT
+            )
         try:
             connection.request(case.method, case.path, body=case.body or None, headers=headers)
             response = connection.getresponse()
@@ -67,10 +76,17 @@ def send(port: int, case: Case, tokens: dict, local: threading.local) -> tuple[i
             location = response.getheader("Location")
             if 300 <= response.status < 400 and location and case.method == "GET" and not attempt:
                 # A redirect is no answer yet: where it leads must refuse the input.
-                case = dataclasses.replace(case, path=urllib.parse.urlsplit(location)._replace(scheme="", netloc="").geturl())
+                case = dataclasses.replace(
+                    case,
+                    path=urllib.parse.urlsplit(location)._replace(scheme="", netloc="").geturl(),
+                )
                 continue
-            return (response.status, has_message(body, response.getheader("Content-Type", "")),
-                    time.perf_counter() - started, "")
+            return (
+                response.status,
+                has_message(body, response.getheader("Content-Type", "")),
+                time.perf_counter() - started,
+                "",
+            )
         except TimeoutError:
             connection.close()
             local.connection = None
@@ -103,8 +119,14 @@ def send_raw(port: int, raw: bytes) -> tuple[int | None, bool, str]:
     if not head.startswith(b"HTTP/1."):
         return None, False, f"no answer: {data[:80]!r}"
     status = int(head.split()[1])
-    content_type = next((line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")[1:]
-                         if line.lower().startswith(b"content-type:")), "")
+    content_type = next(
+        (
+            line.split(b":", 1)[1].strip().decode()
+            for line in head.split(b"\r\n")[1:]
+            if line.lower().startswith(b"content-type:")
+        ),
+        "",
+    )
     return status, has_message(body, content_type), ""
 
 
@@ -139,11 +161,19 @@ def test_the_bad_input_corpus_gets_4xx_with_messages_and_nothing_breaks(service)
     raw = [(kind, send_raw(running.port, body)) for kind, body in raw_requests(LIMITS)]
     seconds = time.perf_counter() - started
 
-    statuses = collections.Counter(outcome[0] for _, outcome in results) + collections.Counter(r[0] for _, r in raw)
-    wrong = [(case.kind, case.method, case.path[:80], outcome) for case, outcome in results
-             if outcome[0] is None or not 400 <= outcome[0] < 500 or not outcome[1]]
-    wrong += [(kind, "raw", "", outcome) for kind, outcome in raw
-              if outcome[0] is None or not 400 <= outcome[0] < 500 or not outcome[1]]
+    statuses = collections.Counter(outcome[0] for _, outcome in results) + collections.Counter(
+        r[0] for _, r in raw
+    )
+    wrong = [
+        (case.kind, case.method, case.path[:80], outcome)
+        for case, outcome in results
+        if outcome[0] is None or not 400 <= outcome[0] < 500 or not outcome[1]
+    ]
+    wrong += [
+        (kind, "raw", "", outcome)
+        for kind, outcome in raw
+        if outcome[0] is None or not 400 <= outcome[0] < 500 or not outcome[1]
+    ]
     after = processes(running, data)
     log = running.output()
     suite = "bad input"
@@ -152,18 +182,46 @@ def test_the_bad_input_corpus_gets_4xx_with_messages_and_nothing_breaks(service)
     figures = [
         record(suite, "requests sent", total, ">= 5,000", total >= 5000),
         record(suite, "kinds of input", len(kinds), ">= 40", len(kinds) >= 40),
-        record(suite, "responses with status 5xx", sum(n for s, n in statuses.items() if s and s >= 500), "0",
-               not any(s and s >= 500 for s in statuses)),
-        record(suite, "hangs (no answer within 20 s)", sum(1 for _, o in results if o[3] == "hang")
-               + sum(1 for _, o in raw if o[2] == "hang"), "0",
-               not any(o[3] == "hang" for _, o in results) and not any(o[2] == "hang" for _, o in raw)),
+        record(
+            suite,
+            "responses with status 5xx",
+            sum(n for s, n in statuses.items() if s and s >= 500),
+            "0",
+            not any(s and s >= 500 for s in statuses),
+        ),
+        record(
+            suite,
+            "hangs (no answer within 20 s)",
+            sum(1 for _, o in results if o[3] == "hang") + sum(1 for _, o in raw if o[2] == "hang"),
+            "0",
+            not any(o[3] == "hang" for _, o in results) and not any(o[2] == "hang" for _, o in raw),
+        ),
         record(suite, "answers that are not a 4xx with a message", len(wrong), "0", not wrong),
-        record(suite, "processes lost or restarted (service, store, workers)", sorted(before[2] ^ after[2]), "none",
-               before == after),
-        record(suite, "tracebacks in the service log", log.count("Traceback"), "0", "Traceback" not in log),
-        record(suite, "slowest answer (s)", round(max(o[2] for _, o in results), 2), f"< {ANSWER_TIMEOUT}", True),
+        record(
+            suite,
+            "processes lost or restarted (service, store, workers)",
+            sorted(before[2] ^ after[2]),
+            "none",
+            before == after,
+        ),
+        record(
+            suite,
+            "tracebacks in the service log",
+            log.count("Traceback"),
+            "0",
+            "Traceback" not in log,
+        ),
+        record(
+            suite,
+            "slowest answer (s)",
+            round(max(o[2] for _, o in results), 2),
+            f"< {ANSWER_TIMEOUT}",
+            True,
+        ),
         record(suite, "seconds for the corpus", round(seconds, 1), "informative", True),
     ]
     by_kind = collections.Counter(kind for kind, *_ in wrong)
-    assert all(figures), "\n".join([str(dict(by_kind)), str(dict(statuses))] + [repr(w) for w in wrong[:60]])
+    assert all(figures), "\n".join(
+        [str(dict(by_kind)), str(dict(statuses))] + [repr(w) for w in wrong[:60]]
+    )
     assert running.health().status_code == 200

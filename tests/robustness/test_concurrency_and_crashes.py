@@ -32,16 +32,27 @@ SKOS_ALT = "; <http://www.w3.org/2004/02/skos/core#altLabel> "
 
 def post(url: str, token: str, body: str, timeout: float = 30) -> int | None:
     try:
-        return requests.post(f"{url}/submissions", data=body.encode(), timeout=timeout,
-                             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle",
-                                      "Accept": "application/json"}).status_code
+        return requests.post(
+            f"{url}/submissions",
+            data=body.encode(),
+            timeout=timeout,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "text/turtle",
+                "Accept": "application/json",
+            },
+        ).status_code
     except requests.RequestException:
         return None
 
 
 def read_record(url: str, ref: str) -> Graph | None:
-    response = requests.get(f"{url}/graphs", params={"graph": f"{BASE}graph/member/{ref}"}, timeout=30,
-                            headers={"Accept": "application/n-triples"})
+    response = requests.get(
+        f"{url}/graphs",
+        params={"graph": f"{BASE}graph/member/{ref}"},
+        timeout=30,
+        headers={"Accept": "application/n-triples"},
+    )
     if response.status_code == 404:
         return None
     assert response.status_code == 200, response.text[:200]
@@ -52,8 +63,14 @@ def test_100_rounds_of_16_concurrent_replacements_leave_one_version_each(service
     running, tokens, _ = service
     rounds, exact, answered = 100, 0, 0
     for round_ in range(rounds):
-        versions = [member("contested", f"Round {round_} version {i}", extra=f'{SKOS_ALT}"alias {round_}-{i}"@en')
-                    for i in range(16)]
+        versions = [
+            member(
+                "contested",
+                f"Round {round_} version {i}",
+                extra=f'{SKOS_ALT}"alias {round_}-{i}"@en',
+            )
+            for i in range(16)
+        ]
         statuses = [None] * 16
 
         def send(i, versions=versions, statuses=statuses):
@@ -66,12 +83,23 @@ def test_100_rounds_of_16_concurrent_replacements_leave_one_version_each(service
             thread.join()
         answered += statuses.count(201)
         stored = read_record(running.url, "contested")
-        exact += any(isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE)) for v in versions)
+        exact += any(
+            isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE))
+            for v in versions
+        )
     suite = "concurrency"
     figures = [
         record(suite, "rounds of 16 concurrent replacements", rounds, "100", rounds == 100),
-        record(suite, "replacements answered 201", answered, f"{rounds * 16}", answered == rounds * 16),
-        record(suite, "rounds that left exactly one whole version", exact, f"{rounds}/{rounds}", exact == rounds),
+        record(
+            suite, "replacements answered 201", answered, f"{rounds * 16}", answered == rounds * 16
+        ),
+        record(
+            suite,
+            "rounds that left exactly one whole version",
+            exact,
+            f"{rounds}/{rounds}",
+            exact == rounds,
+        ),
     ]
     assert all(figures)
 
@@ -86,14 +114,30 @@ def store_pid(data) -> int | None:
 def cut(cycle: int, running: Service, data, outcomes: dict) -> bool | Service:
     """Let a merge of this cycle land, then kill -9 the store (even cycles) or the whole service
     (odd ones) in the middle of the next; True when the store came back, or the new Service."""
-    wait_until(lambda: sum(1 for r, s in list(outcomes.items()) if r.startswith(f"cut-{cycle:03d}") and s == 201) >= 1,
-               timeout=60)
+    wait_until(
+        lambda: (
+            sum(
+                1
+                for r, s in list(outcomes.items())
+                if r.startswith(f"cut-{cycle:03d}") and s == 201
+            )
+            >= 1
+        ),
+        timeout=60,
+    )
     time.sleep((cycle % 7) * 0.007)
     if cycle % 2 == 0:
         old = store_pid(data)
         os.kill(old, signal.SIGKILL)
-        return bool(wait_until(lambda: store_pid(data) not in (None, old)
-                               and (running.health() or requests.Response()).status_code == 200, timeout=30))
+        return bool(
+            wait_until(
+                lambda: (
+                    store_pid(data) not in (None, old)
+                    and (running.health() or requests.Response()).status_code == 200
+                ),
+                timeout=30,
+            )
+        )
     old = store_pid(data)
     running.process.kill()
     running.process.wait()
@@ -146,9 +190,15 @@ def test_100_merges_cut_by_kill_9_of_the_store_or_the_service(tmp_path):
             if status == 201 and size != complete:
                 missing.append(ref)
         check_index_of_service(data, running.url, tmp_path)
-        counted = requests.get(f"{running.url}/sparql", timeout=30, headers={"Accept": "application/sparql-results+json"},
-                               params={"query": "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a "
-                                                "<https://w3id.org/ccn-graph/ontology#CommunityMember> }"}).json()
+        counted = requests.get(
+            f"{running.url}/sparql",
+            timeout=30,
+            headers={"Accept": "application/sparql-results+json"},
+            params={
+                "query": "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a "
+                "<https://w3id.org/ccn-graph/ontology#CommunityMember> }"
+            },
+        ).json()
         present = int(counted["results"]["bindings"][0]["n"]["value"])
         versions = versions_by_record(running.url)
         kept, counted_versions = history_counts(running.url)
@@ -156,29 +206,56 @@ def test_100_merges_cut_by_kill_9_of_the_store_or_the_service(tmp_path):
         running.stop()
     # A record and its version are written by one update: each record that is there has exactly its
     # one version (created), and no version names a record that is not there.
-    unversioned = [ref for ref, size in sizes.items() if size == complete and versions.get(ref, 0) != 1]
+    unversioned = [
+        ref for ref, size in sizes.items() if size == complete and versions.get(ref, 0) != 1
+    ]
     orphaned = [ref for ref in versions if sizes.get(ref, 0) == 0]
     suite = "crashes"
     figures = [
-        record(suite, "merges cut by kill -9 (store / service)", f"{kills} ({kills // 2} / {kills // 2})", "100",
-               kills == 100),
+        record(
+            suite,
+            "merges cut by kill -9 (store / service)",
+            f"{kills} ({kills // 2} / {kills // 2})",
+            "100",
+            kills == 100,
+        ),
         record(suite, "clean restarts", f"{clean}/{kills}", f"{kills}/{kills}", clean == kills),
         record(suite, "merges attempted", len(outcomes), ">= 200", len(outcomes) >= 200),
         record(suite, "partial records", len(partial), "0", not partial),
-        record(suite, "acknowledged merges missing", f"{len(missing)} of {len(acknowledged)}", "0", not missing),
-        record(suite, "members present >= acknowledged", f"{present} >= {len(acknowledged)}", "holds",
-               present >= len(acknowledged)),
+        record(
+            suite,
+            "acknowledged merges missing",
+            f"{len(missing)} of {len(acknowledged)}",
+            "0",
+            not missing,
+        ),
+        record(
+            suite,
+            "members present >= acknowledged",
+            f"{present} >= {len(acknowledged)}",
+            "holds",
+            present >= len(acknowledged),
+        ),
         record(suite, "records without their version", len(unversioned), "0", not unversioned),
         record(suite, "versions without their record", len(orphaned), "0", not orphaned),
-        record(suite, "history's count = version nodes", f"{kept} = {counted_versions}", "holds",
-               kept == counted_versions and kept > 0),
+        record(
+            suite,
+            "history's count = version nodes",
+            f"{kept} = {counted_versions}",
+            "holds",
+            kept == counted_versions and kept > 0,
+        ),
     ]
     assert all(figures), (partial[:5], missing[:5], unversioned[:5], orphaned[:5])
 
 
 def _select(url: str, query: str) -> list[dict]:
-    response = requests.get(f"{url}/sparql", params={"query": query}, timeout=60,
-                            headers={"Accept": "application/sparql-results+json"})
+    response = requests.get(
+        f"{url}/sparql",
+        params={"query": query},
+        timeout=60,
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert response.status_code == 200, response.text[:300]
     return response.json()["results"]["bindings"]
 
@@ -186,15 +263,24 @@ def _select(url: str, query: str) -> list[dict]:
 def versions_by_record(url: str) -> dict[str, int]:
     """How many versions the history keeps of each record ``cut-…``, by its ref."""
     prefix = f"{BASE}graph/member/"
-    rows = _select(url, "SELECT ?g (COUNT(?v) AS ?n) WHERE { ?v <https://w3id.org/ccn-graph/ontology#versionOf> ?g "
-                        f'FILTER (STRSTARTS(STR(?g), "{prefix}cut-")) }} GROUP BY ?g')
-    return {r["g"]["value"][len(prefix):]: int(r["n"]["value"]) for r in rows}
+    rows = _select(
+        url,
+        "SELECT ?g (COUNT(?v) AS ?n) WHERE { ?v <https://w3id.org/ccn-graph/ontology#versionOf> ?g "
+        f'FILTER (STRSTARTS(STR(?g), "{prefix}cut-")) }} GROUP BY ?g',
+    )
+    return {r["g"]["value"][len(prefix) :]: int(r["n"]["value"]) for r in rows}
 
 
 def history_counts(url: str) -> tuple[int, int]:
     """(the count the history keeps, the version nodes there are)."""
-    kept = _select(url, "SELECT ?n WHERE { GRAPH ?g { ?g <https://w3id.org/ccn-graph/ontology#versionCount> ?n } }")
-    nodes = _select(url, "SELECT (COUNT(?v) AS ?n) WHERE { ?v <https://w3id.org/ccn-graph/ontology#sequence> ?s }")
+    kept = _select(
+        url,
+        "SELECT ?n WHERE { GRAPH ?g { ?g <https://w3id.org/ccn-graph/ontology#versionCount> ?n } }",
+    )
+    nodes = _select(
+        url,
+        "SELECT (COUNT(?v) AS ?n) WHERE { ?v <https://w3id.org/ccn-graph/ontology#sequence> ?s }",
+    )
     return int(kept[0]["n"]["value"]), int(nodes[0]["n"]["value"])
 
 
@@ -204,5 +290,13 @@ def test_a_record_is_one_of_its_versions(service):
     versions = [member("checked", "Checked version 1")]
     assert post(running.url, tokens["ro"], versions[0]) == 201
     stored = read_record(running.url, "checked")
-    stored.add((URIRef(f"{BASE}id/member/checked"), URIRef("http://www.w3.org/2004/02/skos/core#note"), URIRef("urn:x")))
-    assert not any(isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE)) for v in versions)
+    stored.add(
+        (
+            URIRef(f"{BASE}id/member/checked"),
+            URIRef("http://www.w3.org/2004/02/skos/core#note"),
+            URIRef("urn:x"),
+        )
+    )
+    assert not any(
+        isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE)) for v in versions
+    )

@@ -83,8 +83,9 @@ def test_oxigraph_holds_a_thread_per_query_for_its_time_limit(tmp_path, oxigraph
 def test_past_the_budget_queries_get_503_and_everything_else_keeps_answering(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    service = Service(data, CCN_STORE_QUERY_BUDGET=str(BUDGET), CCN_QUERY_TIMEOUT=str(TIMEOUT),
-                      CCN_CACHE_MB="0")
+    service = Service(
+        data, CCN_STORE_QUERY_BUDGET=str(BUDGET), CCN_QUERY_TIMEOUT=str(TIMEOUT), CCN_CACHE_MB="0"
+    )
     try:
         service.wait_healthy(timeout=120)
         store_pid = int(json.loads((data / "oxigraph-server.json").read_text())["pid"])
@@ -97,7 +98,9 @@ def test_past_the_budget_queries_get_503_and_everything_else_keeps_answering(tmp
         def flood():
             session = requests.Session()
             for _ in range(50):
-                response = session.get(f"{service.url}/sparql", params=ASK, headers=JSON, timeout=30)
+                response = session.get(
+                    f"{service.url}/sparql", params=ASK, headers=JSON, timeout=30
+                )
                 statuses.append(response.status_code)
                 if response.status_code == 503:
                     refusals.append(response)
@@ -109,21 +112,57 @@ def test_past_the_budget_queries_get_503_and_everything_else_keeps_answering(tmp
         for thread in floods:
             thread.join()
         answered, refused = statuses.count(200), statuses.count(503)
-        record("query budget", "queries sent in the flood", len(statuses), ">= 200", len(statuses) >= 200)
-        record("query budget", "answered (within the budget)", answered, f"<= {BUDGET}", 0 < answered <= BUDGET)
-        record("query budget", "refused with 503", refused, "the rest", answered + refused == len(statuses))
-        record("query budget", "store threads added", peak[0] - before, f"<= {BUDGET} + {CONNECTIONS}",
-               peak[0] - before <= BUDGET + CONNECTIONS)
-        assert len(statuses) >= 200 and 0 < answered <= BUDGET and answered + refused == len(statuses)
+        record(
+            "query budget",
+            "queries sent in the flood",
+            len(statuses),
+            ">= 200",
+            len(statuses) >= 200,
+        )
+        record(
+            "query budget",
+            "answered (within the budget)",
+            answered,
+            f"<= {BUDGET}",
+            0 < answered <= BUDGET,
+        )
+        record(
+            "query budget",
+            "refused with 503",
+            refused,
+            "the rest",
+            answered + refused == len(statuses),
+        )
+        record(
+            "query budget",
+            "store threads added",
+            peak[0] - before,
+            f"<= {BUDGET} + {CONNECTIONS}",
+            peak[0] - before <= BUDGET + CONNECTIONS,
+        )
+        assert (
+            len(statuses) >= 200 and 0 < answered <= BUDGET and answered + refused == len(statuses)
+        )
         assert peak[0] - before <= BUDGET + CONNECTIONS
         sample = refusals[0]
-        assert sample.headers["Retry-After"] and "as many queries as it can hold" in sample.json()["message"]
+        assert (
+            sample.headers["Retry-After"]
+            and "as many queries as it can hold" in sample.json()["message"]
+        )
         # Meanwhile what needs no query is answered...
         assert requests.get(f"{service.url}/static/site.css", timeout=10).status_code == 200
-        assert requests.get(f"{service.url}/sparql", headers={"Accept": "text/html"}, timeout=10).status_code == 200
+        assert (
+            requests.get(
+                f"{service.url}/sparql", headers={"Accept": "text/html"}, timeout=10
+            ).status_code
+            == 200
+        )
         # ...and once the window has passed, queries are answered again.
         time.sleep(TIMEOUT + 1.5)
-        assert requests.get(f"{service.url}/sparql", params=ASK, headers=JSON, timeout=30).status_code == 200
+        assert (
+            requests.get(f"{service.url}/sparql", params=ASK, headers=JSON, timeout=30).status_code
+            == 200
+        )
         wait_until(lambda: threads_of(store_pid) <= before + 5, timeout=TIMEOUT + 10)
     finally:
         assert service.stop() == 0
@@ -138,9 +177,15 @@ def _linux_only():
 
 @pytest.mark.fast
 def test_a_remote_store_is_bounded_only_when_told(tmp_path):
-    base = {"store_url": "http://127.0.0.1:9/query", "base_iri": "http://ccn.test/", "data_dir": str(tmp_path)}
+    base = {
+        "store_url": "http://127.0.0.1:9/query",
+        "base_iri": "http://ccn.test/",
+        "data_dir": str(tmp_path),
+    }
     assert open_store(load_settings(environ={}, overrides=base)).budget is None
-    bounded = open_store(load_settings(environ={}, overrides={**base, "store_query_budget": 3, "query_timeout": 7}))
+    bounded = open_store(
+        load_settings(environ={}, overrides={**base, "store_query_budget": 3, "query_timeout": 7})
+    )
     assert bounded.budget.limit == 3 and bounded.budget.window == 8
 
 
@@ -154,7 +199,9 @@ def test_a_store_out_of_threads_is_busy_not_broken():
     assert not isinstance(raised.value, StoreUnavailable)
 
 
-def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(request, oxigraph_bin, tmp_path):
+def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(
+    request, oxigraph_bin, tmp_path
+):
     """The budget's patience belongs to the request, not the thread: gunicorn's threads serve
     reads and writes in turn, and a write after a read on the same thread was refused with 503
     instead of waiting its turn. Flask's test client serves every request on this one thread."""
@@ -172,16 +219,32 @@ def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(request, ox
     request.addfinalizer(server.stop)
     store = RemoteStore(server.endpoints, timeout=10, budget=QueryBudget(4, window=2.0))
     loading.load_reference_data(store, BASE)
-    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path), "base_iri": BASE, "cache_mb": 0})
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(tmp_path), "base_iri": BASE, "cache_mb": 0}
+    )
     token = Stewards(tmp_path).add("NCC Romania", ("RO",))
     client = create_app(settings, store).test_client()
-    reads = [client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code for _ in range(8)]
+    reads = [
+        client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code
+        for _ in range(8)
+    ]
     assert 503 in reads, reads  # the budget is spent by reads, which are refused at once
     started = time.monotonic()
-    written = client.post("/submissions", data=member("after-reads", "After Reads Lab"),
-                          headers={"Authorization": f"Bearer {token}", "Content-Type": "text/turtle",
-                                   "Accept": "application/json"})
+    written = client.post(
+        "/submissions",
+        data=member("after-reads", "After Reads Lab"),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "text/turtle",
+            "Accept": "application/json",
+        },
+    )
     assert written.status_code == 201, written.get_data(as_text=True)[:300]
     assert time.monotonic() - started < 30
-    assert record("query budget", "a write after spent reads on one thread", written.status_code, "201 (waits)",
-                  written.status_code == 201)
+    assert record(
+        "query budget",
+        "a write after spent reads on one thread",
+        written.status_code,
+        "201 (waits)",
+        written.status_code == 201,
+    )
