@@ -25,9 +25,10 @@ from pathlib import Path
 import requests
 from rdflib import Graph, URIRef
 
-from ccn_graph import generate, queries  # noqa: E402
+from ccn_graph.importers import generate  # noqa: E402
+from ccn_graph.model.stewards import Stewards  # noqa: E402
 from ccn_graph.settings import load_settings  # noqa: E402
-from ccn_graph.stewards import Stewards  # noqa: E402
+from ccn_graph.sparql import queries  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

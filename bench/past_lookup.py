@@ -26,8 +26,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ccn_graph.model.stewards import Stewards  # noqa: E402
 from ccn_graph.settings import load_settings  # noqa: E402
-from ccn_graph.stewards import Stewards  # noqa: E402
 from ccn_graph.store import managed_server, open_store  # noqa: E402
 from server import create_app  # noqa: E402
 from tests.conftest import LiveApp  # noqa: E402

@@ -45,8 +45,9 @@ from rdflib import URIRef
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ccn_graph import generate, loading, queries  # noqa: E402
-from ccn_graph.stewards import Stewards  # noqa: E402
+from ccn_graph.importers import generate, loading  # noqa: E402
+from ccn_graph.model.stewards import Stewards  # noqa: E402
+from ccn_graph.sparql import queries  # noqa: E402
 from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
 from tests.test_submissions import member  # noqa: E402
 from tests.virtuoso import VirtuosoServer, missing  # noqa: E402

@@ -18,24 +18,16 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from ccn_graph import (
-    __version__,
-    catalogue_feed,
-    client,
-    cordis,
-    dumps,
-    formats,
-    generate,
-    ingest,
-    loading,
-    rdf_input,
-    reference,
-    updates,
-)
-from ccn_graph.iris import graph_iri
-from ccn_graph.portal_index import PortalIndex, index_path
+from ccn_graph import __version__
+from ccn_graph.importers import cordis, generate, loading
+from ccn_graph.index.portal_index import PortalIndex, index_path
+from ccn_graph.model import reference
+from ccn_graph.model.iris import graph_iri
+from ccn_graph.model.stewards import StewardError, Stewards
+from ccn_graph.publish import catalogue_feed, dumps
+from ccn_graph.rdfio import formats, rdf_input
+from ccn_graph.runtime import client
 from ccn_graph.settings import Settings, SettingsError, load_settings
-from ccn_graph.stewards import StewardError, Stewards
 from ccn_graph.store import (
     EmbeddedStore,
     Endpoints,
@@ -47,9 +39,9 @@ from ccn_graph.store import (
     open_store,
     read_server_file,
 )
-from ccn_graph.validation import Validator
-from ccn_graph.write import WriteRefused
+from ccn_graph.write import WriteRefused, ingest, updates
 from ccn_graph.write.build import build_writer
+from ccn_graph.write.validation import Validator
 
 __all__ = ["Command", "CommandError", "add_store_flags", "build_parser", "main", "store_session"]
 
@@ -258,7 +250,7 @@ def _add_work_out_update_args(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_work_out_update(args: argparse.Namespace, settings: Settings) -> int:
     """The new lines of each named graph one update (from stdin) changes, as JSON to stdout: the
-    service runs it in a child process that it kills at its time limit (see ccn_graph/updates.py).
+    service runs it in a child process that it kills at its time limit (see ccn_graph/write/updates.py).
     A refused update exits 2 with the reason (`UpdateRefused` is a ValueError)."""
     changed = updates.changed_lines(args.dataset, sys.stdin.read(), args.base_iri)
     json.dump({graph: sorted(lines) for graph, lines in changed.items()}, sys.stdout)
@@ -283,7 +275,7 @@ def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
     """Load the graph at a past moment (N-Quads, from stdin) into a new store folder, for
     `query-past`; or start from another moment's folder, remove the graphs that differ, and load
     them as they were. The service runs it in a child process that it kills at its time limit
-    (see ccn_graph/past.py)."""
+    (see ccn_graph/history/past.py)."""
     if args.out.exists():
         raise CommandError(f"{args.out} exists already: give a folder to make")
     if args.start_from is not None:
@@ -307,7 +299,7 @@ def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_query_past(args: argparse.Namespace, settings: Settings) -> int:
     """One query (from stdin) over a store folder of the graph at a past moment, results to
     stdout: the service runs it in a child process that it kills at its time limit (see
-    ccn_graph/past.py)."""
+    ccn_graph/history/past.py)."""
     if not args.dataset.is_dir():
         raise CommandError(f"{args.dataset} is not a store folder (see build-past)")
     store = EmbeddedStore(args.dataset, read_only=True)

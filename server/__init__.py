@@ -27,10 +27,10 @@ def create_app(
     """
     from pathlib import Path
 
-    from ccn_graph import reference
-    from ccn_graph.cache import ResponseCache
-    from ccn_graph.portal_index import PortalIndex, index_path
-    from ccn_graph.stewards import Stewards
+    from ccn_graph.index.portal_index import PortalIndex, index_path
+    from ccn_graph.model import reference
+    from ccn_graph.model.stewards import Stewards
+    from ccn_graph.runtime.cache import ResponseCache
     from ccn_graph.write import SubmissionLog
     from ccn_graph.write.build import build_writer
     from server import (

@@ -1,4 +1,4 @@
-"""Answers served from the per-version cache (`ccn_graph.cache`), for the views that opt in.
+"""Answers served from the per-version cache (`ccn_graph.runtime.cache`), for the views that opt in.
 
 The key is what decides an answer: path, query string (and host, for views that name it), and the ``Accept`` and ``Accept-Language``
 headers. The data version is read before the view runs, so a kept answer reflects at least that
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Response, make_response, request
 
-from ccn_graph.cache import CachedResponse, ResponseCache
+from ccn_graph.runtime.cache import CachedResponse, ResponseCache
 from server import context
 
 _NOT_KEPT = {"content-length", "date", "set-cookie", "ccn-cache"}

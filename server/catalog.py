@@ -24,9 +24,11 @@ from flask import (
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
-from ccn_graph import catalogue_feed, dumps, formats, queries, results
-from ccn_graph.catalogue import PROFILES, catalogue_graph
-from ccn_graph.iris import bind_prefixes
+from ccn_graph.model.iris import bind_prefixes
+from ccn_graph.publish import catalogue_feed, dumps
+from ccn_graph.publish.catalogue import PROFILES, catalogue_graph
+from ccn_graph.rdfio import formats
+from ccn_graph.sparql import queries, results
 from server import context
 from server.caching import cached
 from server.errors import error_response
@@ -303,7 +305,7 @@ _AS = "https://www.w3.org/ns/activitystreams#"
 @blueprint.route("/catalog/feed", defaults={"number": None}, methods=["GET", "HEAD"])
 @blueprint.route("/catalog/feed/<int:number>", methods=["GET", "HEAD"])
 def catalog_feed(number: int | None):
-    """The catalogue's changes (`ccn_graph.catalogue_feed`) as an LDES in TriG or N-Quads: the
+    """The catalogue's changes (`ccn_graph.publish.catalogue_feed`) as an LDES in TriG or N-Quads: the
     stream (`/catalog/feed`) and its pages of `FEED_PAGE` activities (`/catalog/feed/{n}`), each
     activity's entity description in the named graph of the activity; full pages never change."""
     try:

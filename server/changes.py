@@ -18,10 +18,11 @@ from flask import Blueprint, Response, render_template, request, url_for
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
-from ccn_graph import formats, history
-from ccn_graph.iris import PREFIXES, bind_prefixes, document_path
-from ccn_graph.jsonld import write_jsonld
-from ccn_graph.turtle import write_turtle
+from ccn_graph import history
+from ccn_graph.model.iris import PREFIXES, bind_prefixes, document_path
+from ccn_graph.rdfio import formats
+from ccn_graph.rdfio.jsonld import write_jsonld
+from ccn_graph.rdfio.turtle import write_turtle
 from server import context
 from server.caching import cached
 from server.errors import error_response

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ccn_graph import cli, loading, reference
+from ccn_graph import cli
+from ccn_graph.importers import loading
+from ccn_graph.model import reference
 from ccn_graph.settings import Settings
 from ccn_graph.store import Store, managed_server, open_store
 from ccn_graph.store.managed import request_restart

@@ -8,7 +8,7 @@ from flask import Flask, Response
 from jinja2.utils import htmlsafe_json_dumps
 from werkzeug.exceptions import HTTPException
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 from ccn_graph.store import StoreUnavailable, WriteUnconfirmed
 from ccn_graph.write import WorkedOutTooLong, WriteRefused
 

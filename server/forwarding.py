@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from ccn_graph import client
+from ccn_graph.runtime import client
 from server import context
 from server.errors import error_response
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from rdflib import URIRef
 
-from ccn_graph import formats, queries
-from ccn_graph.figures import figures
-from ccn_graph.iris import document_path
+from ccn_graph.model.iris import document_path
+from ccn_graph.publish.figures import figures
+from ccn_graph.rdfio import formats
+from ccn_graph.sparql import queries
 from server import context, network_map
 from server.caching import cached
 from server.errors import error_response

@@ -14,9 +14,8 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID
 
-from ccn_graph import formats, history, queries
-from ccn_graph.describe import Change, Description, describe, exists
-from ccn_graph.iris import (
+from ccn_graph import history
+from ccn_graph.model.iris import (
     PREFIXES,
     InvalidIRI,
     bind_prefixes,
@@ -25,8 +24,11 @@ from ccn_graph.iris import (
     entity_iri,
     record_graph_for,
 )
-from ccn_graph.jsonld import write_jsonld
-from ccn_graph.turtle import write_turtle
+from ccn_graph.publish.describe import Change, Description, describe, exists
+from ccn_graph.rdfio import formats
+from ccn_graph.rdfio.jsonld import write_jsonld
+from ccn_graph.rdfio.turtle import write_turtle
+from ccn_graph.sparql import queries
 from server import context
 from server.caching import cached
 from server.errors import error_response

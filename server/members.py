@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ccn_graph import formats
-from ccn_graph.portal_index import FACETS
+from ccn_graph.index.portal_index import FACETS
+from ccn_graph.rdfio import formats
 from server import context
 from server.caching import cached
 from server.errors import error_response

@@ -18,9 +18,11 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from ccn_graph import formats, history, queries
-from ccn_graph.describe import Description
-from ccn_graph.iris import entity_iri, record_graph_for
+from ccn_graph import history
+from ccn_graph.model.iris import entity_iri, record_graph_for
+from ccn_graph.publish.describe import Description
+from ccn_graph.rdfio import formats
+from ccn_graph.sparql import queries
 from server import context, linked_data
 from server.caching import cached
 from server.errors import error_response

@@ -20,7 +20,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 from server import context
 
 blueprint = Blueprint("metrics", __name__)

@@ -17,7 +17,7 @@ from flask import Request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 
 __all__ = ["NotAcceptable", "choose"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 
 __all__ = ["DATA_POLICY", "PAGE_POLICY", "YASGUI_STYLE_HASHES", "init_app"]
 

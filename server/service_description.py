@@ -5,7 +5,7 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, VOID
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 from ccn_graph.store import Store
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

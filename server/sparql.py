@@ -2,10 +2,10 @@
 
 Query via GET ``query=``, POST form or POST ``application/sparql-query``, with
 ``default-graph-uri`` / ``named-graph-uri``. Without a query: the service description (RDF) or the
-query page (HTML). Every query is checked first (`ccn_graph.sparql_guard`: size, nesting, no
+query page (HTML). Every query is checked first (`ccn_graph.sparql.sparql_guard`: size, nesting, no
 updates, nothing that fetches), then run under the time limit and streamed back, counted against
-the result limit (`ccn_graph.results`). With ``at=`` a time, over the graph as it was then
-(`ccn_graph.past`).
+the result limit (`ccn_graph.sparql.results`). With ``at=`` a time, over the graph as it was then
+(`ccn_graph.history.past`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ from flask import (
     url_for,
 )
 
-from ccn_graph import children, formats, history, queries, results
-from ccn_graph.iris import check_iri
-from ccn_graph.past import PastBusy, PastStore
-from ccn_graph.sparql_guard import QueryInfo, QueryRefused, analyse
+from ccn_graph import history
+from ccn_graph.history.past import PastBusy, PastStore
+from ccn_graph.model.iris import check_iri
+from ccn_graph.rdfio import formats
+from ccn_graph.runtime import children
+from ccn_graph.sparql import queries, results
+from ccn_graph.sparql.sparql_guard import QueryInfo, QueryRefused, analyse
 from ccn_graph.store import QueryTimeout, StoreRequestError, StoreUnavailable
 from server import context, metrics, service_description
 from server.caching import cached
@@ -175,7 +178,7 @@ def endpoint():
 
 def _past() -> PastStore | Response | None:
     """With ``at=`` (an ISO 8601 or RFC 1123 time): the graph as it was then (see
-    ccn_graph/past.py), under the same limits; None without."""
+    ccn_graph/history/past.py), under the same limits; None without."""
     asked = request.values.get("at")
     if asked is None:
         return None

@@ -4,7 +4,7 @@ The public ``/sparql`` stays read-only (DESIGN decision 4). Here a steward's upd
 form, or an ``application/sparql-update`` body, with ``using-graph-uri`` / ``using-named-graph-uri``
 — is checked (`sparql_guard.prepare_update`: size, nesting, nothing that fetches), then written
 through the one write path (`ccn_graph.write.Update`): under the write lock it is evaluated on a
-working copy (`ccn_graph.updates`); the graphs it changed must be record graphs holding their own
+working copy (`ccn_graph.write.updates`); the graphs it changed must be record graphs holding their own
 record (or, for network stewards, graphs under ``CCN_OPEN_GRAPHS``), within the steward's scope,
 and conform to the shapes; then they are replaced in one atomic write with a provenance activity.
 Otherwise nothing is written.
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
-from ccn_graph import formats
-from ccn_graph.iris import check_iri
-from ccn_graph.sparql_guard import QueryRefused, prepare_update
+from ccn_graph.model.iris import check_iri
+from ccn_graph.rdfio import formats
+from ccn_graph.sparql.sparql_guard import QueryRefused, prepare_update
 from ccn_graph.write import Update
 from server import context
 from server.errors import error_response

@@ -17,12 +17,12 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
-from ccn_graph import formats, history, reference
-from ccn_graph.ingest import record_etag
-from ccn_graph.iris import check_iri, entity_iri, record_graph_for
-from ccn_graph.rdf_input import InputError, decompress, focus_lines, parse_graph
-from ccn_graph.stewards import Steward, Stewards
-from ccn_graph.validation import ValidationReport
+from ccn_graph import history
+from ccn_graph.model import reference
+from ccn_graph.model.iris import check_iri, entity_iri, record_graph_for
+from ccn_graph.model.stewards import Steward, Stewards
+from ccn_graph.rdfio import formats
+from ccn_graph.rdfio.rdf_input import InputError, decompress, focus_lines, parse_graph
 from ccn_graph.write import (
     Add,
     Delete,
@@ -32,6 +32,8 @@ from ccn_graph.write import (
     WriteOutcome,
     Writer,
 )
+from ccn_graph.write.ingest import record_etag
+from ccn_graph.write.validation import ValidationReport
 from server import context
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose

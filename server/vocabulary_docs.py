@@ -10,8 +10,8 @@ from flask import Blueprint, Response, render_template, request
 from rdflib import URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from ccn_graph import formats
-from ccn_graph.iris import ONTOLOGY_NS, PREFIXES, bind_prefixes
+from ccn_graph.model.iris import ONTOLOGY_NS, PREFIXES, bind_prefixes
+from ccn_graph.rdfio import formats
 from server import context
 from server.errors import error_response
 from server.negotiation import NotAcceptable, choose

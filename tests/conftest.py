@@ -329,7 +329,7 @@ def loaded_site(
 ):
     """The real app over HTTP, on the session's managed store loaded with the reference data and
     `members` synthetic members (and `projects` projects). Returns (LiveApp, store, data dir)."""
-    from ccn_graph import generate, loading
+    from ccn_graph.importers import generate, loading
     from server import create_app
 
     store = RemoteStore(managed_server.endpoints, timeout=10)

@@ -22,12 +22,16 @@ ONLY_IN = {
     "pyoxigraph": {"ccn_graph/store/embedded.py"},
     # The store's HTTP client, the client of our own service for `ccn-graph submit`, and what
     # their failures say about a request (sent or not).
-    "requests": {"ccn_graph/store/remote.py", "ccn_graph/client.py", "ccn_graph/http_failures.py"},
+    "requests": {
+        "ccn_graph/store/remote.py",
+        "ccn_graph/runtime/client.py",
+        "ccn_graph/runtime/http_failures.py",
+    },
     "SPARQLWrapper": {"ccn_graph/store/remote.py"},
-    "pyshacl": {"ccn_graph/validation.py"},
+    "pyshacl": {"ccn_graph/write/validation.py"},
     # The child processes: the managed store's server, and the short-lived commands (the dumps
     # builder, queries over the past).
-    "subprocess": {"ccn_graph/store/managed.py", "ccn_graph/children.py"},
+    "subprocess": {"ccn_graph/store/managed.py", "ccn_graph/runtime/children.py"},
     "gunicorn": {"server/serving.py"},
     "prometheus_client": {"server/metrics.py"},
 }
@@ -121,7 +125,7 @@ def test_module_follows_the_house_rules(path):
     for engine, allowed in ONLY_IN.items():
         if engine in used:
             assert name in allowed, f"{engine} may only be used in {sorted(allowed)}, not {name}"
-    if not name.startswith("ccn_graph/queries/"):
+    if not name.startswith("ccn_graph/sparql/queries/"):
         for text in strings(tree):
             assert not SPARQL.search(text), (
                 f"SPARQL text in {name}: {text[:60]!r}; put it in a .rq file"
@@ -131,10 +135,10 @@ def test_module_follows_the_house_rules(path):
             assert (name, text) in SPLICED_ALLOWED and spliced.count(text) == 1, (
                 f"query text spliced in {name}: {text[:60]!r}; put it in a .rq file"
             )
-    if name != "ccn_graph/formats.py":
+    if name != "ccn_graph/rdfio/formats.py":
         for text in strings(tree):
             assert not MEDIA_TYPE.match(text), (
-                f"media type {text!r} in {name}; use ccn_graph.formats"
+                f"media type {text!r} in {name}; use ccn_graph.rdfio.formats"
             )
     if name != "ccn_graph/settings.py" and name not in ENVIRONMENT_WRITERS:
         source = path.read_text()

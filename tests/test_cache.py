@@ -7,9 +7,9 @@ import urllib.parse
 
 import pytest
 
-from ccn_graph.cache import CachedResponse, ResponseCache
+from ccn_graph.model.stewards import Stewards
+from ccn_graph.runtime.cache import CachedResponse, ResponseCache
 from ccn_graph.settings import load_settings
-from ccn_graph.stewards import Stewards
 from server import create_app
 
 from .conftest import BASE, LiveApp, loaded_site
@@ -200,7 +200,7 @@ def test_stale_answers_go_a_few_at_a_time(tmp_path):
     quarters of its bound."""
     import sqlite3
 
-    from ccn_graph.cache import _STALE_PER_PUT
+    from ccn_graph.runtime.cache import _STALE_PER_PUT
 
     cache = ResponseCache(
         tmp_path / "c.sqlite", max_bytes=100_000, max_entry=1_000, touch_seconds=0

@@ -12,8 +12,9 @@ import requests
 from rdflib import Dataset, Graph, URIRef, namespace
 from rdflib.compare import isomorphic
 
-from ccn_graph import dumps, loading
-from ccn_graph.stewards import Stewards
+from ccn_graph.importers import loading
+from ccn_graph.model.stewards import Stewards
+from ccn_graph.publish import dumps
 
 from .conftest import BASE, loaded_site, suites_path
 from .test_submissions import member
@@ -247,7 +248,7 @@ def test_void_describes_the_graph(site):
 @pytest.mark.fast
 def test_rebuilds_are_paced(tmp_path):
     """A rebuild may start `CCN_DUMPS_EVERY` seconds after the previous one started, not sooner."""
-    from ccn_graph import dumps
+    from ccn_graph.publish import dumps
 
     assert dumps.seconds_until_due(tmp_path, 60) == 0  # never built
     (tmp_path / ".started").touch()
@@ -307,7 +308,7 @@ def catalogue_changes(app) -> list[tuple[int, str, str, Graph]]:
 
 
 def test_the_catalogue_publishes_its_own_changes_as_a_dcat_ap_feed(site):
-    from ccn_graph import catalogue_feed
+    from ccn_graph.publish import catalogue_feed
 
     app, store, token = site
     before = catalogue_changes(app)

@@ -13,8 +13,9 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDF
 
-from ccn_graph import generate, history, loading
-from ccn_graph.iris import STORE_STATE_GRAPH, entity_for_record, provenance_graph_prefix
+from ccn_graph import history
+from ccn_graph.importers import generate, loading
+from ccn_graph.model.iris import STORE_STATE_GRAPH, entity_for_record, provenance_graph_prefix
 from server.changes import FEED_PAGE
 
 from .conftest import BASE

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from ccn_graph import cordis, loading, reference
+from ccn_graph.importers import cordis, loading
+from ccn_graph.model import reference
 from ccn_graph.store import RemoteStore
 from ccn_graph.write import Replace
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from ccn_graph import loading
+from ccn_graph.importers import loading
 from ccn_graph.store import Endpoints, RemoteStore
 from server import create_app
 

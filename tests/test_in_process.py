@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 
-from ccn_graph import formats, loading
+from ccn_graph.importers import loading
+from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
 from ccn_graph.store import EmbeddedStore
 from server import create_app

@@ -12,8 +12,9 @@ import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from ccn_graph import history, loading
-from ccn_graph.stewards import Stewards
+from ccn_graph import history
+from ccn_graph.importers import loading
+from ccn_graph.model.stewards import Stewards
 from ccn_graph.store import RemoteStore
 from ccn_graph.store.managed import OxigraphServer
 

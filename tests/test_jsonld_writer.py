@@ -9,7 +9,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD
 
-from ccn_graph.jsonld import write_jsonld
+from ccn_graph.rdfio.jsonld import write_jsonld
 
 pytestmark = pytest.mark.fast
 

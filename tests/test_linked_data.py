@@ -8,7 +8,8 @@ from bs4 import BeautifulSoup
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF, SKOS
 
-from ccn_graph import formats, generate, loading
+from ccn_graph.importers import generate, loading
+from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
 from ccn_graph.store import RemoteStore
 from server import create_app

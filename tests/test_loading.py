@@ -6,8 +6,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
-from ccn_graph import loading, reference
-from ccn_graph.iris import graph_iri
+from ccn_graph.importers import loading
+from ccn_graph.model import reference
+from ccn_graph.model.iris import graph_iri
 
 BASE = "http://ccn.test/"
 
@@ -107,7 +108,7 @@ def test_load_file_picks_format_from_suffix(store, tmp_path):
 
 def test_generated_members_load_into_their_own_record_graphs(store, tmp_path):
 
-    from ccn_graph import generate
+    from ccn_graph.importers import generate
 
     loading.load_reference_data(store, BASE)
     path = tmp_path / "members.nq"

@@ -12,9 +12,10 @@ from owlrl.Namespaces import ERRNS
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 
-from ccn_graph import generate, reference
-from ccn_graph.iris import ONTOLOGY_NS, graph_iri
-from ccn_graph.validation import Validator
+from ccn_graph.importers import generate
+from ccn_graph.model import reference
+from ccn_graph.model.iris import ONTOLOGY_NS, graph_iri
+from ccn_graph.write.validation import Validator
 
 from .conftest import facts_path
 

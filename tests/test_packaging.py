@@ -68,7 +68,7 @@ def test_load_and_serve_from_another_directory(installed, tmp_path):
         [
             str(installed / "venv" / "bin" / "python"),
             "-c",
-            "import ccn_graph.reference as r; print(r.bundled_dir('data'))",
+            "import ccn_graph.model.reference as r; print(r.bundled_dir('data'))",
         ],
         cwd=elsewhere,
         env=env,

@@ -204,7 +204,7 @@ def test_query_page_works_without_javascript(site):
 
 
 def test_submission_form_shows_the_report(site, browser, tmp_path):
-    from ccn_graph.stewards import Stewards
+    from ccn_graph.model.stewards import Stewards
 
     from .test_submissions import member
 

@@ -10,9 +10,9 @@ import sqlite3
 import pytest
 from rdflib import Graph
 
-from ccn_graph import reference
-from ccn_graph.portal_index import PortalIndex, index_path
-from ccn_graph.stewards import Stewards
+from ccn_graph.index.portal_index import PortalIndex, index_path
+from ccn_graph.model import reference
+from ccn_graph.model.stewards import Stewards
 from ccn_graph.write import Replace
 
 from .conftest import BASE, loaded_site, writer_for

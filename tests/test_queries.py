@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef, namespace
 
-from ccn_graph import queries
-from ccn_graph.iris import InvalidIRI
+from ccn_graph.model.iris import InvalidIRI
+from ccn_graph.sparql import queries
 
 pytestmark = pytest.mark.fast
 
@@ -151,7 +151,7 @@ def test_every_bundled_query_parses():
 
 def test_every_bundled_query_is_used():
     """A query file nothing loads is a query nobody keeps right."""
-    root = Path(queries.__file__).parent.parent.parent
+    root = Path(queries.__file__).parents[3]
     code = "".join(
         path.read_text()
         for folder in ("ccn_graph", "server")

@@ -10,7 +10,8 @@ from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
-from ccn_graph import formats, results
+from ccn_graph.rdfio import formats
+from ccn_graph.sparql import results
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.fast
@@ -177,8 +178,8 @@ def test_the_turtle_writer_gives_back_the_same_graph():
     from rdflib import Literal, Namespace, URIRef
     from rdflib.namespace import RDF, XSD
 
-    from ccn_graph.iris import PREFIXES
-    from ccn_graph.turtle import write_turtle
+    from ccn_graph.model.iris import PREFIXES
+    from ccn_graph.rdfio.turtle import write_turtle
 
     ex = Namespace("http://ccn.test/id/")
     skos = Namespace("http://www.w3.org/2004/02/skos/core#")

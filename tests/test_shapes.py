@@ -14,9 +14,10 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from ccn_graph import reference, validation
-from ccn_graph.iris import graph_iri
-from ccn_graph.validation import Validator
+from ccn_graph.model import reference
+from ccn_graph.model.iris import graph_iri
+from ccn_graph.write import validation
+from ccn_graph.write.validation import Validator
 
 pytestmark = pytest.mark.fast
 
@@ -115,7 +116,7 @@ def test_every_shape_is_exercised_by_an_invalid_example(world):
 
 
 def test_sparql_constraints_judge_each_graph_afresh(world):
-    """The shapes' SPARQL constraints are parsed once (ccn_graph/validation.py) and judge each
+    """The shapes' SPARQL constraints are parsed once (ccn_graph/write/validation.py) and judge each
     data graph on its own: a violation found in one graph is not carried into the next."""
     bad = EXAMPLES / "invalid" / "registration-ends-before-it-begins.ttl"
     good = VALID[0]

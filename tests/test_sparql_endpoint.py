@@ -13,8 +13,10 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 from rdflib.query import Result
 
-from ccn_graph import formats, generate, loading, queries
+from ccn_graph.importers import generate, loading
+from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
+from ccn_graph.sparql import queries
 from ccn_graph.store import OxigraphServer, RemoteStore
 from server import create_app
 

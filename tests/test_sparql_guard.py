@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccn_graph.sparql_guard import QueryRefused, analyse, tokens
+from ccn_graph.sparql.sparql_guard import QueryRefused, analyse, tokens
 
 pytestmark = pytest.mark.fast
 

@@ -8,9 +8,9 @@ import pytest
 import requests
 from rdflib import URIRef
 
-from ccn_graph import updates
-from ccn_graph.sparql_guard import QueryRefused, prepare_update
+from ccn_graph.sparql.sparql_guard import QueryRefused, prepare_update
 from ccn_graph.store import EmbeddedStore
+from ccn_graph.write import updates
 
 from .conftest import BASE, cli_env
 from .test_submissions import dump, member, steward_world, submit

@@ -8,7 +8,7 @@ import os
 import signal
 import time
 
-from ccn_graph import loading
+from ccn_graph.importers import loading
 from ccn_graph.store import RemoteStore
 from ccn_graph.store.state_mirror import StateMirror
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ccn_graph.stewards import Steward, StewardError, Stewards
+from ccn_graph.model.stewards import Steward, StewardError, Stewards
 
 pytestmark = pytest.mark.fast
 

@@ -8,8 +8,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from ccn_graph import formats
-from ccn_graph.iris import InvalidIRI
+from ccn_graph.model.iris import InvalidIRI
+from ccn_graph.rdfio import formats
 from ccn_graph.store import StoreRequestError
 
 EX = "http://example.org/"
@@ -195,7 +195,7 @@ def test_load_file_adds_a_dataset_to_the_graphs_it_names(store, tmp_path):
 
 
 def test_dataset_stream_gives_every_quad(store):
-    from ccn_graph import results
+    from ccn_graph.sparql import results
 
     seed(store)
     quads = [

@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 from rdflib.query import Result
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
 from ccn_graph.store import QueryTimeout, RemoteStore, open_store
 from ccn_graph.store.remote import Endpoints

@@ -13,9 +13,9 @@ import pytest
 import requests
 from rdflib import Graph, URIRef
 
-from ccn_graph import loading
+from ccn_graph.importers import loading
+from ccn_graph.model.stewards import Stewards
 from ccn_graph.settings import load_settings
-from ccn_graph.stewards import Stewards
 from ccn_graph.store import RemoteStore
 from server import create_app
 

@@ -18,9 +18,9 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 from rdflib.query import Result
 
-from ccn_graph import formats
+from ccn_graph.model.stewards import Stewards
+from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
-from ccn_graph.stewards import Stewards
 from ccn_graph.store import OxigraphServer, RemoteStore
 from server import create_app
 

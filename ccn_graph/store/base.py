@@ -28,8 +28,9 @@ from rdflib import Graph
 from rdflib.plugins.stores.memory import SimpleMemory
 from rdflib.term import BNode, Literal, URIRef
 
-from ccn_graph import formats, queries, results
-from ccn_graph.iris import STORE_STATE_GRAPH, check_iri
+from ccn_graph.model.iris import STORE_STATE_GRAPH, check_iri
+from ccn_graph.rdfio import formats
+from ccn_graph.sparql import queries, results
 
 __all__ = [
     "QueryStream",

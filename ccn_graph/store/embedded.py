@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import pyoxigraph
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 from ccn_graph.store.base import (
     QueryStream,
     RequestSyntaxError,

@@ -21,10 +21,11 @@ from pathlib import Path
 import requests
 from rdflib import Graph, URIRef
 
-from ccn_graph import formats, queries, results
-from ccn_graph.http_failures import never_sent
-from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH
-from ccn_graph.sparql_guard import QueryRefused, tokens
+from ccn_graph.model.iris import ONTOLOGY_NS, STORE_STATE_GRAPH
+from ccn_graph.rdfio import formats
+from ccn_graph.runtime.http_failures import never_sent
+from ccn_graph.sparql import queries, results
+from ccn_graph.sparql.sparql_guard import QueryRefused, tokens
 from ccn_graph.store.base import (
     QueryStream,
     QueryTimeout,

@@ -7,12 +7,12 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
 
-from ccn_graph import reference
-from ccn_graph.ingest import Gate
+from ccn_graph.model import reference
 from ccn_graph.settings import Settings
 from ccn_graph.store import Store
-from ccn_graph.validation import Validator
+from ccn_graph.write.ingest import Gate
 from ccn_graph.write.scope import Scope
+from ccn_graph.write.validation import Validator
 from ccn_graph.write.writer import UpdateLimits, Writer
 
 __all__ = ["build_writer", "lock_path"]

@@ -60,7 +60,7 @@ class Delete:
 @dataclasses.dataclass(frozen=True)
 class Update:
     """A SPARQL 1.1 Update, checked already (`sparql_guard.prepare_update`): the graphs it changes
-    become what it makes of them, worked out on a copy of the data (`ccn_graph.updates`)."""
+    become what it makes of them, worked out on a copy of the data (`ccn_graph.write.updates`)."""
 
     text: str
 

@@ -25,14 +25,14 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, PROV, RDF, RDFS, SKOS
 
 from ccn_graph import history
-from ccn_graph.iris import (
+from ccn_graph.model.iris import (
     COUNTRY_AUTHORITY,
     MEMBER_STATES,
     ONTOLOGY_NS,
     entity_for_record,
     record_graph_for,
 )
-from ccn_graph.stewards import Steward
+from ccn_graph.model.stewards import Steward
 from ccn_graph.write.errors import BadWrite, NotAllowed
 
 __all__ = ["KIND_CLASSES", "SERVICE_TERMS", "Scope"]

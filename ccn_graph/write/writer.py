@@ -25,9 +25,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from ccn_graph import blank_nodes, history, updates
-from ccn_graph.ingest import Gate, file_lock, record_etag
-from ccn_graph.iris import (
+from ccn_graph import history
+from ccn_graph.model.iris import (
     ONTOLOGY_NS,
     InvalidIRI,
     check_iri,
@@ -35,13 +34,16 @@ from ccn_graph.iris import (
     provenance_graph_prefix,
     steward_iri,
 )
-from ccn_graph.rdf_input import ill_typed
-from ccn_graph.stewards import Steward
+from ccn_graph.model.stewards import Steward
+from ccn_graph.rdfio import blank_nodes
+from ccn_graph.rdfio.rdf_input import ill_typed
 from ccn_graph.store import Store
-from ccn_graph.validation import ValidationReport
+from ccn_graph.write import updates
 from ccn_graph.write.changes import Change
 from ccn_graph.write.errors import BadWrite, Stale, TooCostly, WorkedOutTooLong
+from ccn_graph.write.ingest import Gate, file_lock, record_etag
 from ccn_graph.write.scope import Scope
+from ccn_graph.write.validation import ValidationReport
 
 __all__ = ["UpdateLimits", "WriteOutcome", "Writer"]
 
@@ -149,7 +151,7 @@ class Writer:
         return {iri: self.store.read_graph(iri) for iri in graphs}
 
     def work_out(self, update: str) -> dict[str, Graph]:
-        """The new content of each graph `update` changes (`ccn_graph.updates`), nothing written.
+        """The new content of each graph `update` changes (`ccn_graph.write.updates`), nothing written.
         Raises `BadWrite` for an update that cannot be applied, `WorkedOutTooLong` past the limit."""
         limits = self.update_limits
         if limits is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccn_graph.stewards import Stewards
+from ccn_graph.model.stewards import Stewards
 
 from ..conftest import wait_until
 from ..test_service import Service

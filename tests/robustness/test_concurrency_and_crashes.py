@@ -19,7 +19,7 @@ import requests
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
-from ccn_graph.stewards import Stewards
+from ccn_graph.model.stewards import Stewards
 
 from ..conftest import BASE, pid_alive, wait_until
 from ..figures import record

@@ -205,8 +205,8 @@ def test_a_write_on_a_thread_that_served_a_read_waits_for_the_budget(
     """The budget's patience belongs to the request, not the thread: gunicorn's threads serve
     reads and writes in turn, and a write after a read on the same thread was refused with 503
     instead of waiting its turn. Flask's test client serves every request on this one thread."""
-    from ccn_graph import loading
-    from ccn_graph.stewards import Stewards
+    from ccn_graph.importers import loading
+    from ccn_graph.model.stewards import Stewards
     from server import create_app
 
     from ..conftest import BASE

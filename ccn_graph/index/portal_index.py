@@ -35,9 +35,10 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from ccn_graph import history, queries, results
-from ccn_graph.iris import ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
-from ccn_graph.search import Hit, fold
+from ccn_graph import history
+from ccn_graph.index.search import Hit, fold
+from ccn_graph.model.iris import ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
+from ccn_graph.sparql import queries, results
 from ccn_graph.store import Store
 
 __all__ = ["FACETS", "MemberPage", "PortalIndex", "index_path"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from ccn_graph.iris import check_iri
+from ccn_graph.model.iris import check_iri
 
 __all__ = ["QueryInfo", "QueryRefused", "analyse", "prepare_update"]
 

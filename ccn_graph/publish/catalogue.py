@@ -16,8 +16,8 @@ from __future__ import annotations
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
 
-from ccn_graph.dumps import Manifest
-from ccn_graph.iris import ONTOLOGY_NS, SHAPES_NS
+from ccn_graph.model.iris import ONTOLOGY_NS, SHAPES_NS
+from ccn_graph.publish.dumps import Manifest
 
 __all__ = ["catalogue_graph"]
 

@@ -23,9 +23,10 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 
-from ccn_graph import history, queries
-from ccn_graph.catalogue import catalogue_graph
-from ccn_graph.dumps import Manifest
+from ccn_graph import history
+from ccn_graph.publish.catalogue import catalogue_graph
+from ccn_graph.publish.dumps import Manifest
+from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 
 __all__ = ["FEED_FILE", "activities", "describe_entities", "record", "recorder"]
@@ -112,8 +113,6 @@ def recorder(store: Store, base: str, root: Path) -> Callable[[Manifest], None]:
         names = {
             str(r["code"]): str(r["name"]) for r in store.select(queries.load("member_state_names"))
         }
-        record(
-            root, catalogue_graph(base, manifest, loaded, names), dt.datetime.now(dt.UTC)
-        )
+        record(root, catalogue_graph(base, manifest, loaded, names), dt.datetime.now(dt.UTC))
 
     return published

@@ -15,9 +15,9 @@ import functools
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from ccn_graph import queries
-from ccn_graph.iris import ONTOLOGY_NS, record_graph_for
-from ccn_graph.portal_index import MemberPage, PortalIndex
+from ccn_graph.index.portal_index import MemberPage, PortalIndex
+from ccn_graph.model.iris import ONTOLOGY_NS, record_graph_for
+from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 
 __all__ = ["INVERSE_PAGE", "Change", "Description", "InverseLink", "describe", "exists"]

@@ -13,13 +13,15 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
-from ccn_graph import formats, history, reference
-from ccn_graph.iris import (
+from ccn_graph import history
+from ccn_graph.model import reference
+from ccn_graph.model.iris import (
     check_iri,
     entity_for_record,
     graph_iri,
     provenance_graph_prefix,
 )
+from ccn_graph.rdfio import formats
 from ccn_graph.store import Store, StoreState
 
 __all__ = ["BaseMismatch", "LoadReport", "check_base", "load_file", "load_reference_data"]

@@ -43,8 +43,9 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, XSD
 
-from ccn_graph import iris, queries
-from ccn_graph.iris import ONTOLOGY_NS
+from ccn_graph.model import iris
+from ccn_graph.model.iris import ONTOLOGY_NS
+from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 from ccn_graph.write import Replace, WriteOutcome, Writer
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from ccn_graph import queries
-from ccn_graph.iris import ONTOLOGY_NS, check_iri, record_graph_for
+from ccn_graph.model.iris import ONTOLOGY_NS, check_iri, record_graph_for
+from ccn_graph.sparql import queries
 from ccn_graph.store import Store
-from ccn_graph.validation import ValidationReport, Validator
+from ccn_graph.write.validation import ValidationReport, Validator
 
 __all__ = ["Gate", "file_lock", "record_etag"]
 

@@ -15,7 +15,7 @@ from importlib import resources
 
 from rdflib.term import BNode, Literal, Node, URIRef
 
-from ccn_graph.iris import check_iri
+from ccn_graph.model.iris import check_iri
 
 __all__ = [
     "Example",

@@ -18,8 +18,8 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.term import BNode, URIRef
 
-from ccn_graph import formats
-from ccn_graph.iris import graph_iri, record_graph_for
+from ccn_graph.model.iris import graph_iri, record_graph_for
+from ccn_graph.rdfio import formats
 
 __all__ = [
     "ReferenceDataError",
@@ -30,7 +30,8 @@ __all__ = [
     "split_records",
 ]
 
-_PACKAGE = Path(__file__).resolve().parent
+# The ccn_graph package (this module sits in its model/ room).
+_PACKAGE = Path(__file__).resolve().parent.parent
 _FOLDERS = ("ontology", "shapes", "data")
 
 

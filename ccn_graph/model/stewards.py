@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from ccn_graph.iris import MEMBER_STATES, steward_iri
+from ccn_graph.model.iris import MEMBER_STATES, steward_iri
 
 __all__ = ["NETWORK", "Steward", "StewardError", "Stewards"]
 

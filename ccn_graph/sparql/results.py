@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
-from ccn_graph import formats
+from ccn_graph.rdfio import formats
 
 __all__ = [
     "ResultTruncated",

@@ -48,8 +48,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from ccn_graph import children, history
-from ccn_graph.iris import STORE_STATE_GRAPH, check_iri, provenance_graph_prefix
+from ccn_graph import history
+from ccn_graph.model.iris import STORE_STATE_GRAPH, check_iri, provenance_graph_prefix
+from ccn_graph.runtime import children
 from ccn_graph.store import Store
 from ccn_graph.store.base import QueryStream, QueryTimeout, StoreRequestError, StoreUnavailable
 

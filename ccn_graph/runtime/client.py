@@ -7,8 +7,8 @@ from pathlib import Path
 
 import requests
 
-from ccn_graph import formats
-from ccn_graph.http_failures import never_sent
+from ccn_graph.rdfio import formats
+from ccn_graph.runtime.http_failures import never_sent
 
 __all__ = ["AnswerLost", "Unreachable", "forward", "submit"]
 

@@ -28,8 +28,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 
-from ccn_graph import children, formats, history, queries
-from ccn_graph.iris import STORE_STATE_GRAPH, provenance_graph_prefix
+from ccn_graph import history
+from ccn_graph.model.iris import STORE_STATE_GRAPH, provenance_graph_prefix
+from ccn_graph.rdfio import formats
+from ccn_graph.runtime import children
+from ccn_graph.sparql import queries
 from ccn_graph.store import EmbeddedStore, RequestSyntaxError, Store, StoreRequestError
 
 __all__ = [

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from ccn_graph import queries
-from ccn_graph.portal_index import PortalIndex
+from ccn_graph.index.portal_index import PortalIndex
+from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 
 __all__ = ["Figures", "figures"]

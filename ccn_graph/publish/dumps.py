@@ -25,14 +25,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ccn_graph import children, formats, queries, results
-from ccn_graph.iris import (
+from ccn_graph.model.iris import (
     COUNTRY_AUTHORITY,
     MEMBER_STATES,
     STORE_STATE_GRAPH,
     graph_iri,
 )
+from ccn_graph.rdfio import formats
+from ccn_graph.runtime import children
 from ccn_graph.settings import Settings
+from ccn_graph.sparql import queries, results
 from ccn_graph.store import Endpoints, Store
 
 __all__ = [

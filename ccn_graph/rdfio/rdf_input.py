@@ -22,8 +22,8 @@ from rdflib import Dataset, Graph
 from rdflib.namespace import XSD
 from rdflib.term import Literal, URIRef
 
-from ccn_graph import formats
-from ccn_graph.iris import InvalidIRI, check_iri
+from ccn_graph.model.iris import InvalidIRI, check_iri
+from ccn_graph.rdfio import formats
 from ccn_graph.store.embedded import syntax_error
 
 __all__ = ["InputError", "decompress", "focus_lines", "ill_typed", "parse_graph"]

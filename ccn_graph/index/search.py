@@ -1,5 +1,5 @@
 """What a search answers with, and how names are folded for it (the index itself is the portal
-index's full-text table, `ccn_graph.portal_index`)."""
+index's full-text table, `ccn_graph.index.portal_index`)."""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ from typing import TextIO
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
-from ccn_graph import reference
-from ccn_graph.iris import ONTOLOGY_NS
+from ccn_graph.model import reference
+from ccn_graph.model.iris import ONTOLOGY_NS
 
 __all__ = ["SYNTHETIC_TYPE", "generate_members", "write_nquads"]
 

@@ -28,8 +28,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
-from ccn_graph import blank_nodes, queries, results
-from ccn_graph.iris import ONTOLOGY_NS, check_iri, entity_for_record
+from ccn_graph.model.iris import ONTOLOGY_NS, check_iri, entity_for_record
+from ccn_graph.rdfio import blank_nodes
+from ccn_graph.sparql import queries, results
 from ccn_graph.store import Store
 
 __all__ = [

@@ -1,0 +1,1 @@
+"""Data brought in: the reference data loaded, CORDIS projects, synthetic members."""

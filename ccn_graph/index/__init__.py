@@ -1,0 +1,1 @@
+"""The portal's derived index (SQLite) and the search it answers."""

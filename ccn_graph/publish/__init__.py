@@ -1,0 +1,1 @@
+"""What the graph publishes besides answers: the catalogue, its feed, dumps, figures, entity descriptions."""
