@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test test-fast bench load-test load settings clean update-yasgui
+.PHONY: serve test test-fast lint bench load-test load settings clean update-yasgui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(VENV)/.installed-test
 # through Flask's test client over the embedded store); no servers, browser or ../shared.
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m fast $(PYTEST_ARGS)
+
+# ruff's findings and formatting, with the settings in pyproject.toml (the version pinned there).
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The benchmark at 10,000 members, with its peers: rdflib-endpoint from PyPI, Virtuoso from Debian
 # (installed when this runs as root and it is missing; the report says when a peer is absent).
