@@ -80,7 +80,10 @@ def main() -> int:
             )
             assert response.status_code == 201, response.text
         entity = f"{args.base_iri}id/synthetic-member/1-000042"
-        query = f"SELECT ?name WHERE {{ <{entity}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?name }}"
+        query = (
+            f"SELECT ?name WHERE {{ <{entity}> "
+            "<http://www.w3.org/2004/02/skos/core#prefLabel> ?name }"
+        )
 
         def lookup(when: dt.datetime) -> float:
             started = time.perf_counter()
@@ -111,14 +114,17 @@ def main() -> int:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     lines = [
-        f"# `/sparql?at=`: a one-triple lookup over the graph as it was ({triples:,} triples in the store)",
+        "# `/sparql?at=`: a one-triple lookup over the graph as it was "
+        f"({triples:,} triples in the store)",
         "",
-        f"`python bench/past_lookup.py --data-dir DIR --changes {args.changes}`, {dt.date.today()}: the store of "
+        f"`python bench/past_lookup.py --data-dir DIR --changes {args.changes}`, "
+        f"{dt.date.today()}: the store of "
         "`ccn-graph load` with the reference data and synthetic members, then "
-        f"{args.changes} new members submitted through the gate; the real app over HTTP, on the managed "
-        "Oxigraph server, 2 cores shared with the client.",
+        f"{args.changes} new members submitted through the gate; the real app over HTTP, on the "
+        "managed Oxigraph server, 2 cores shared with the client.",
         "",
-        "| moment asked | first (the copy is built) | again (shared) | another time of the same moment |",
+        "| moment asked | first (the copy is built) | again (shared) "
+        "| another time of the same moment |",
         "|---|---|---|---|",
         *(
             f"| {name} | {first:.2f} s | {again:.2f} s | {other:.2f} s |"

@@ -299,7 +299,8 @@ class Virtuoso(VirtuosoServer):
         self.url = self.endpoints.query
         started = time.perf_counter()
         self.isql(
-            f"ld_dir('{dump.parent}', '{dump.name}', '{BASE}graph/default'); rdf_loader_run(); checkpoint;",
+            f"ld_dir('{dump.parent}', '{dump.name}', '{BASE}graph/default'); "
+            "rdf_loader_run(); checkpoint;",
             timeout=1800,
         )
         self.load_seconds = time.perf_counter() - started
@@ -417,7 +418,9 @@ def main() -> int:
             for concurrency in (1, 4, 16):
                 try:
                     value = throughput(
-                        lambda i: target.ask(texts[i % len(texts)]), concurrency, args.seconds
+                        lambda i, target=target, texts=texts: target.ask(texts[i % len(texts)]),
+                        concurrency,
+                        args.seconds,
                     )
                 except Exception as exc:
                     value = str(exc)[:120]
@@ -445,7 +448,8 @@ def main() -> int:
 
 
 def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
-    """Medians of entity documents, the HTML page and search; entity Turtle throughput vs Oxigraph."""
+    """Medians of entity documents, the HTML page and search; entity Turtle throughput vs
+    Oxigraph."""
     ref = f"1-{min(members, 42):06d}"
     iri = f"{BASE}id/synthetic-member/{ref}"
     construct = queries.bind(
@@ -471,15 +475,18 @@ def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
         assert response.status_code == 200, (url, response.status_code)
         return response
 
-    direct = lambda *_: get(
-        oxigraph.endpoints.query, params={"query": construct}, headers={"Accept": TURTLE}
-    )  # noqa: E731
+    def direct():
+        return get(
+            oxigraph.endpoints.query, params={"query": construct}, headers={"Accept": TURTLE}
+        )
+
     out = {"direct_turtle": timed(direct)}
     for label, app in (("cold", cold), ("warm", warm)):
-        out[f"{label}_turtle"] = timed(lambda *_: get(f"{app.url}/doc/synthetic-member/{ref}.ttl"))
-        out[f"{label}_html"] = timed(lambda *_: get(f"{app.url}/doc/synthetic-member/{ref}.html"))
+        doc = f"{app.url}/doc/synthetic-member/{ref}"
+        out[f"{label}_turtle"] = timed(lambda doc=doc: get(f"{doc}.ttl"))
+        out[f"{label}_html"] = timed(lambda doc=doc: get(f"{doc}.html"))
         out[f"{label}_search"] = timed(
-            lambda *_: get(f"{app.url}/search", params={"q": "Synthetic member 1-0000"})
+            lambda url=f"{app.url}/search": get(url, params={"q": "Synthetic member 1-0000"})
         )
     out["throughput"] = {}
     local = threading.local()
@@ -526,7 +533,8 @@ def portal_pages(app: App, members: int) -> dict:
     pages = {
         "home": f"{app.url}/",
         "NCC page (with its first members)": f"{app.url}/doc/ncc/ro",
-        "facet listing": f"{app.url}/members?state=http%3A%2F%2Fpublications.europa.eu%2Fresource%2Fauthority%2Fcountry%2FROU"
+        "facet listing": f"{app.url}/members?state="
+        "http%3A%2F%2Fpublications.europa.eu%2Fresource%2Fauthority%2Fcountry%2FROU"
         f"&domain={urllib.parse.quote(BASE + 'id/taxonomy/D12', safe='')}",
         "search": f"{app.url}/search?q=synthetic+member+1-0004",
         "taxonomy concept page": f"{app.url}/doc/taxonomy/D12",
@@ -624,8 +632,8 @@ def cold_overhead(geo: dict[str, list[float]]) -> list[str]:
         floor, own = ratio(relay, direct), ratio(ours, relay)
         if floor is not None and own is not None:
             line += (
-                f" The hop alone (a bare relay: `bench/relay.py`): ×{floor:.2f}; CCN Graph over that "
-                f"relay: ×{own:.2f}."
+                f" The hop alone (a bare relay: `bench/relay.py`): ×{floor:.2f}; "
+                f"CCN Graph over that relay: ×{own:.2f}."
             )
         out.append(line)
     return out + [""] if out else []
@@ -636,8 +644,9 @@ def report(rows: dict) -> str:
         f"# CCN Graph benchmark — {rows['members']:,} members",
         "",
         f"Run {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} on {os.cpu_count()} cores; "
-        f"{rows.get('triples', 0):,} triples. Produced by `bench/run.py`; ratios compare runs of the same "
-        "session. The client runs on the same machine, so at high concurrency it competes with the servers.",
+        f"{rows.get('triples', 0):,} triples. Produced by `bench/run.py`; ratios compare runs of "
+        "the same session. The client runs on the same machine, so at high concurrency it competes "
+        "with the servers.",
         "",
     ]
     latency = rows.get("latency", {})
@@ -683,9 +692,9 @@ def report(rows: dict) -> str:
         if OVER_VIRTUOSO in names:
             lines += [
                 "",
-                "(Virtuoso 7: as it comes, its own graphs shown. CCN Graph and the bare relay run on a second "
-                "Virtuoso set up as docs/deploy.md says, its own graphs private: what that costs Virtuoso is "
-                "counted in their ratios.)",
+                "(Virtuoso 7: as it comes, its own graphs shown. CCN Graph and the bare relay run "
+                "on a second Virtuoso set up as docs/deploy.md says, its own graphs private: what "
+                "that costs Virtuoso is counted in their ratios.)",
             ]
         lines.append("")
         lines += cold_overhead(geo)
@@ -720,18 +729,21 @@ def report(rows: dict) -> str:
             ("html", "entity page, HTML"),
             ("search", "search"),
         ):
+            cold, warm = docs["cold_" + key], docs["warm_" + key]
             lines.append(
-                f"| {title} | {ms(statistics.median(docs['cold_' + key]))} / {ms(p95(docs['cold_' + key]))} | "
-                f"{ms(statistics.median(docs['warm_' + key]))} / {ms(p95(docs['warm_' + key]))} |"
+                f"| {title} | {ms(statistics.median(cold))} / {ms(p95(cold))} | "
+                f"{ms(statistics.median(warm))} / {ms(p95(warm))} |"
             )
         lines.append(
-            f"| Oxigraph CONSTRUCT of the same document (direct) | {ms(statistics.median(docs['direct_turtle']))} | |"
+            "| Oxigraph CONSTRUCT of the same document (direct) | "
+            f"{ms(statistics.median(docs['direct_turtle']))} | |"
         )
         t = docs["throughput"]
         ratio = t["CCN Graph .ttl, cache on"] / t["Oxigraph CONSTRUCT"]
         lines += [
             "",
-            f"Entity Turtle at concurrency 4: CCN Graph (cache on) {t['CCN Graph .ttl, cache on']:.0f}/s, "
+            "Entity Turtle at concurrency 4: "
+            f"CCN Graph (cache on) {t['CCN Graph .ttl, cache on']:.0f}/s, "
             f"Oxigraph CONSTRUCT {t['Oxigraph CONSTRUCT']:.0f}/s (×{ratio:.2f}).",
             "",
         ]
@@ -753,10 +765,10 @@ def report(rows: dict) -> str:
         lines += [
             "## Writes and load",
             "",
-            f"- One-member submission (validate + merge), cache on: median {ms(statistics.median(s))} ms, "
-            f"p95 {ms(p95(s))} ms over {len(s)}.",
-            f"- Load (Oxigraph bulk loader through `ccn-graph load --file`): {rows['load'][0]:,.0f} triples/s "
-            f"({rows['load'][1]:.1f} s)."
+            "- One-member submission (validate + merge), cache on: "
+            f"median {ms(statistics.median(s))} ms, p95 {ms(p95(s))} ms over {len(s)}.",
+            "- Load (Oxigraph bulk loader through `ccn-graph load --file`): "
+            f"{rows['load'][0]:,.0f} triples/s ({rows['load'][1]:.1f} s)."
             + (
                 f" Virtuoso's bulk loader: {rows['virtuoso_load']:,.0f} triples/s."
                 if rows.get("virtuoso_load")

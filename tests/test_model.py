@@ -117,7 +117,7 @@ def test_every_term_is_typed_labelled_defined(ontology):
     assert len(terms) >= 40
     for term in terms:
         assert ontology.value(term, RDF.type) is not None, term
-        labels = [l for l in ontology.objects(term, RDFS.label) if l.language == "en"]
+        labels = [label for label in ontology.objects(term, RDFS.label) if label.language == "en"]
         assert labels, f"{term} has no English rdfs:label"
         assert ontology.value(term, SKOS.definition) is not None, f"{term} has no skos:definition"
         assert ontology.value(term, RDFS.isDefinedBy) == ONTOLOGY, term
@@ -269,7 +269,7 @@ def test_generation_is_deterministic_flagged_and_kept_apart():
     dataset, quads = flatten(text)
     members = set(dataset.subjects(RDF.type, URIRef(CCN + "CommunityMember")))
     assert len(members) == 50
-    for s, p, o, g in quads:
+    for s, _, _, g in quads:
         assert str(g).startswith(f"{BASE}graph/synthetic-member/")
         assert str(s).startswith(f"{BASE}id/synthetic-member/")
     for member in members:

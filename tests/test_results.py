@@ -54,8 +54,8 @@ def test_select_writers_round_trip(fmt, parser):
     rows = [tuple(r) for r in parsed]
     want = [tuple(r) for r in expected]
     assert len(rows) == len(want) == 4
-    for got, exp in zip(rows, want):
-        for g, e in zip(got, exp):
+    for got, exp in zip(rows, want, strict=True):
+        for g, e in zip(got, exp, strict=True):
             if e is None:
                 assert g is None
             elif isinstance(e, BNode):
@@ -358,10 +358,10 @@ def test_json_bindings_are_written_as_the_terms_read_whatever_the_cell():
     )
     bindings = body["results"]["bindings"]
     assert len(bindings) == 90
-    for line, binding in zip(lines[1:], bindings):
+    for line, binding in zip(lines[1:], bindings, strict=True):
         want = {
             name: binding_of(results.parse_tsv_term(cell))
-            for name, cell in zip(("a", "b"), line.split("\t"))
+            for name, cell in zip(("a", "b"), line.split("\t"), strict=True)
             if cell
         }
         assert binding == want

@@ -303,8 +303,9 @@ def test_a_result_over_the_limit_is_marked_in_json(endpoint):
 
 
 def test_a_result_over_the_limit_in_csv_is_aborted_not_shortened(endpoint):
+    # Without stream=True, requests reads the whole body before it returns: the cut shows here.
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        post(endpoint, {"query": "SELECT ?s WHERE { ?s a ?t }"}, accept="text/csv").content
+        post(endpoint, {"query": "SELECT ?s WHERE { ?s a ?t }"}, accept="text/csv")
 
 
 def test_a_result_within_the_limit_is_whole(endpoint):

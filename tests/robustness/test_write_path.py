@@ -95,7 +95,7 @@ def test_50_rounds_of_16_concurrent_appends_keep_every_acknowledged_triple(servi
             headers={"Accept": "application/n-triples"},
             timeout=30,
         ).text
-        for label, status in zip(labels, statuses):
+        for label, status in zip(labels, statuses, strict=True):
             if status == 204:
                 acknowledged += 1
                 missing += f'"{label}"@en' not in stored
