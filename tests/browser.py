@@ -20,7 +20,8 @@ def chromium():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("chromium and chromium-driver are missing: .ci/run installs them")
         pytest.skip(
-            "Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
+            "Debian's chromium and chromium-driver are not installed "
+            "(apt-get install chromium chromium-driver)"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

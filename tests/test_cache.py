@@ -1,4 +1,5 @@
-"""The per-version answer cache: hits, never stale after a write, shared across processes, bounded."""
+"""The per-version answer cache: hits, never stale after a write, shared across processes,
+bounded."""
 
 from __future__ import annotations
 
@@ -182,8 +183,9 @@ def test_a_cache_file_of_the_older_layout_is_started_afresh(tmp_path):
     path = tmp_path / "c.sqlite"
     old = sqlite3.connect(path)
     old.execute(
-        "CREATE TABLE entries (key TEXT PRIMARY KEY, version TEXT NOT NULL, status INTEGER NOT NULL, "
-        "headers TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL, used REAL NOT NULL)"
+        "CREATE TABLE entries (key TEXT PRIMARY KEY, version TEXT NOT NULL, "
+        "status INTEGER NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL, "
+        "size INTEGER NOT NULL, used REAL NOT NULL)"
     )
     old.execute("INSERT INTO entries VALUES ('k', '1', 200, '{}', x'00', 1, 0)")
     old.commit()

@@ -77,7 +77,8 @@ PROFILES = {
 
 
 def authority_tables() -> Graph:
-    """The EU authority tables (compact) and ADMS SKOS: the controlled-vocabulary profile's background."""
+    """The EU authority tables (compact) and ADMS SKOS: the controlled-vocabulary profile's
+    background."""
     folder = suites_path("eu-vocabularies", "authority-tables")
     graph = shapes(*sorted(folder.glob("*.compact.en.ttl")))
     graph.parse(folder / "original-rdfxml" / "ADMS_SKOS_v1.00.rdf", format="xml")
@@ -94,7 +95,7 @@ def test_catalogue_has_no_violation_in_any_profile(site, profile):
     data = catalogue(app, profile.split()[0])
     if with_background == "tables":
         # As the EU validator does, the tables are merged into the data graph. (pyshacl's own
-        # ont_graph mixing clones the SKOS concept graph recursively and did not finish in 5 min.)
+        # ont_graph mixing clones the SKOS concept graph recursively, too slowly for a test.)
         data += authority_tables()
         background_graph = None
     else:

@@ -37,8 +37,9 @@ def member(ref: str, name: str, cc: str, state: str, extra: str = "") -> str:
 {m} a ccn:CommunityMember ; skos:prefLabel {name} ; ccn:memberState country:{state} ;
     ccn:category <id/member-category/industry> ; ccn:fieldOfActivity <id/field-of-activity/b> ;
     ccn:expertise <id/taxonomy/D02> ; ccn:registration <id/member/{ref}#registration> {extra} .
-<id/member/{ref}#registration> a ccn:Registration ; org:member {m} ; org:organization <id/community/ccc> ;
-    ccn:assessedBy <id/ncc/{cc}> ; ccn:registeredBy <id/centre/eccc> ; org:memberDuring <id/member/{ref}#period> .
+<id/member/{ref}#registration> a ccn:Registration ; org:member {m} ;
+    org:organization <id/community/ccc> ; ccn:assessedBy <id/ncc/{cc}> ;
+    ccn:registeredBy <id/centre/eccc> ; org:memberDuring <id/member/{ref}#period> .
 <id/member/{ref}#period> a time:Interval ; time:hasBeginning <id/member/{ref}#start> .
 <id/member/{ref}#start> a time:Instant ; time:inXSDDate "2023-01-01"^^xsd:date .
 """
@@ -129,7 +130,8 @@ def test_imported_graph_answers_who_works_on_what(world):
     project = URIRef(f"{BASE}id/project/900000001")
     rows = store.select(
         """PREFIX ccn: <https://w3id.org/ccn-graph/ontology#>
-        SELECT ?who ?role WHERE { ?p ccn:participation ?x . ?x ccn:participant ?who ; ccn:role/<http://www.w3.org/2004/02/skos/core#notation> ?role }
+        SELECT ?who ?role WHERE { ?p ccn:participation ?x . ?x ccn:participant ?who ;
+            ccn:role/<http://www.w3.org/2004/02/skos/core#notation> ?role }
         ORDER BY ?role""",
         {"p": project},
     )
@@ -139,12 +141,15 @@ def test_imported_graph_answers_who_works_on_what(world):
         (f"{BASE}id/organisation/cordis-999000003", "associatedPartner"),
     }
     assert store.ask(
-        "ASK { ?p <https://w3id.org/ccn-graph/ontology#topic> <http://ccn.test/id/topic/HORIZON-CL3-2021-CS-01-01> ; "
-        "<https://w3id.org/ccn-graph/ontology#fundingProgramme> <http://ccn.test/id/programme/horizon-europe> }",
+        "ASK { ?p <https://w3id.org/ccn-graph/ontology#topic> "
+        "<http://ccn.test/id/topic/HORIZON-CL3-2021-CS-01-01> ; "
+        "<https://w3id.org/ccn-graph/ontology#fundingProgramme> "
+        "<http://ccn.test/id/programme/horizon-europe> }",
         {"p": project},
     )
     amount = store.select(
-        "SELECT ?v WHERE { ?p <https://w3id.org/ccn-graph/ontology#euContribution>/<https://schema.org/value> ?v }",
+        "SELECT ?v WHERE { ?p "
+        "<https://w3id.org/ccn-graph/ontology#euContribution>/<https://schema.org/value> ?v }",
         {"p": URIRef(f"{BASE}id/project/900000002")},
     )
     assert amount[0]["v"] == Literal(
@@ -172,7 +177,8 @@ def test_an_import_records_its_activity_with_its_sources(world, tmp_path):
         first.outcome.activity.replace("/id/activity/", "/graph/activity/")
     )
     said = list(activity_graph.predicate_objects(URIRef(first.outcome.activity)))
-    # type, label, time, triples added and removed, shapes version, one per graph, one per source file
+    # type, label, time, triples added and removed, shapes version, one per graph, one per source
+    # file
     assert len(said) == 6 + len(first.outcome.graphs) + 2
 
 

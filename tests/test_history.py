@@ -303,7 +303,8 @@ def test_no_history_for_what_is_not_a_record(world):
     assert app.get("/doc/member/hist-lab/version/99").status_code == 404
     assert app.get("/doc/member/hist-lab/version/x").status_code == 404
     assert app.get("/timemap/member/hist-lab", params={"page": "0"}).status_code == 400
-    # Digits `str.isdigit` takes and `int` does not, and numbers past 64 bits: refused, with a message.
+    # Digits `str.isdigit` takes and `int` does not, and numbers past 64 bits: refused, with a
+    # message.
     for number in ("\u00b2", "\u0661", "9" * 25):
         version = app.get(f"/doc/member/hist-lab/version/{number}")
         assert (
@@ -341,7 +342,8 @@ def test_sparql_over_the_graph_as_it_was(world):
         headers={"Accept": "application/sparql-results+json"},
         params={
             "at": mementos[0][1].isoformat(),
-            "query": f"ASK {{ <{BASE}id/ncc/ro> a <https://w3id.org/ccn-graph/ontology#NationalCoordinationCentre> }}",
+            "query": f"ASK {{ <{BASE}id/ncc/ro> a "
+            "<https://w3id.org/ccn-graph/ontology#NationalCoordinationCentre> }",
         },
     )
     assert ncc.json()["boolean"] is True
@@ -375,7 +377,8 @@ def test_sparql_over_the_past_refuses_a_bad_time_and_keeps_the_time_limit(world)
 
 
 def test_a_steward_reverts_a_record_through_the_gate(world):
-    """(Last of the tests on this module's world: it writes. The ones after start worlds of their own.)"""
+    """(Last of the tests on this module's world: it writes. The ones after start worlds of their
+    own.)"""
     app, store, tokens = world
     url = f"{app.url}/doc/member/hist-lab/version/2/revert"
     assert requests.post(url, timeout=30).status_code == 401
@@ -484,7 +487,8 @@ def test_the_record_graphs_of_a_bulk_file_are_found_exactly():
     record = f"{BASE}graph/member/"
     lines = [
         f"<{BASE}id/member/a> <http://p> <{record}a> <{record}a> .\n",
-        f'<{BASE}id/member/a> <http://p> "2"^^<http://www.w3.org/2001/XMLSchema#integer> <{record}a> .\n',
+        f'<{BASE}id/member/a> <http://p> "2"^^<http://www.w3.org/2001/XMLSchema#integer> '
+        f"<{record}a> .\n",
         f"<{BASE}id/member/b> <http://p> <{record}b> .\n",
         f'<{BASE}id/member/b> <http://p> "x <{record}d> y" .\n',
         f'<{BASE}id/member/c> <http://p> "lit" <{record}c> .\n',

@@ -225,8 +225,9 @@ def test_inverse_links_are_paged_by_key_and_each_shown_once(site):
     assert pages >= 3
     assert len(seen) == len(set(seen))
     query = (
-        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?p ?owner WHERE { ?s ?p <http://ccn.test/id/scheme/jrc-taxonomy> "
-        "FILTER (isIRI(?s)) BIND (IF(CONTAINS(STR(?s), '#'), IRI(STRBEFORE(STR(?s), '#')), ?s) AS ?owner) "
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?p ?owner WHERE { "
+        "?s ?p <http://ccn.test/id/scheme/jrc-taxonomy> FILTER (isIRI(?s)) "
+        "BIND (IF(CONTAINS(STR(?s), '#'), IRI(STRBEFORE(STR(?s), '#')), ?s) AS ?owner) "
         "FILTER (?owner != <http://ccn.test/id/scheme/jrc-taxonomy>) } }"
     )
     expected = int(

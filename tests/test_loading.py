@@ -53,7 +53,8 @@ def test_split_records_gives_owned_blank_nodes_to_their_record():
         ('<http://elsewhere/x> <http://e/p> "v" .', "not an instance IRI"),
         ('[] <http://e/p> "orphan" .', "belongs to 0 records"),
         (
-            f"<{BASE}id/a/1> <http://e/p> _:b . <{BASE}id/a/2> <http://e/p> _:b . _:b <http://e/q> 1 .",
+            f"<{BASE}id/a/1> <http://e/p> _:b . <{BASE}id/a/2> <http://e/p> _:b . "
+            "_:b <http://e/q> 1 .",
             "belongs to 2",
         ),
     ],
@@ -118,7 +119,8 @@ def test_generated_members_load_into_their_own_record_graphs(store, tmp_path):
     graphs = [g for g in store.graph_names() if g.startswith(f"{BASE}graph/synthetic-member/")]
     assert len(graphs) == 20
     rows = store.select(
-        "SELECT (COUNT(?m) AS ?n) WHERE { ?m a <https://w3id.org/ccn-graph/ontology#CommunityMember> ; "
+        "SELECT (COUNT(?m) AS ?n) WHERE { "
+        "?m a <https://w3id.org/ccn-graph/ontology#CommunityMember> ; "
         "<https://w3id.org/ccn-graph/ontology#synthetic> true }"
     )
     assert int(rows[0]["n"]) == 20

@@ -20,8 +20,8 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 LISTEN = """
 window.ccnViolations = [];
 document.addEventListener("securitypolicyviolation", function (event) {
-  window.ccnViolations.push(event.violatedDirective + " " + event.blockedURI + " at " + event.sourceFile
-    + ":" + event.lineNumber + ":" + event.columnNumber);
+  window.ccnViolations.push(event.violatedDirective + " " + event.blockedURI
+    + " at " + event.sourceFile + ":" + event.lineNumber + ":" + event.columnNumber);
 });
 """
 
@@ -163,7 +163,10 @@ def test_query_page_keeps_to_its_content_security_policy(site, browser):
             in d.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
         )
     )
-    headings = "return Array.from(document.querySelectorAll('#yasgui .yasr table th')).map(e => e.offsetWidth)"
+    headings = (
+        "return Array.from(document.querySelectorAll('#yasgui .yasr table th'))"
+        ".map(e => e.offsetWidth)"
+    )
     before = browser.execute_script(headings)
     grip = browser.find_element(By.CSS_SELECTOR, "#yasgui .grip-handle .grip-resizable")
     ActionChains(browser).move_to_element(grip).click_and_hold().move_by_offset(

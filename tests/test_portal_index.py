@@ -88,7 +88,8 @@ def test_random_writes_keep_the_figures_equal_to_a_full_recount(site, tmp_path):
     for iso3, _, _ in STATES:
         assert index.counts("state").get(COUNTRY + iso3, 0) == sparql_count(
             store,
-            f"?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{COUNTRY + iso3}>",
+            f"?m a <{MEMBER}> ; "
+            f"<https://w3id.org/ccn-graph/ontology#memberState> <{COUNTRY + iso3}>",
         )
 
 
@@ -154,7 +155,8 @@ def test_facets_combine_and_count_what_matches(site):
         f"""
         ?m a <{MEMBER}> ; <https://w3id.org/ccn-graph/ontology#memberState> <{state["value"]}> ;
            <https://w3id.org/ccn-graph/ontology#expertise> ?e .
-        {{ FILTER (?e = <{domain["value"]}>) }} UNION {{ ?e <http://www.w3.org/2004/02/skos/core#broader>+ <{domain["value"]}> }}""",
+        {{ FILTER (?e = <{domain["value"]}>) }}
+        UNION {{ ?e <http://www.w3.org/2004/02/skos/core#broader>+ <{domain["value"]}> }}""",
     )
     assert both["total"] == expected > 0
     assert dict((f["value"], f["count"]) for f in both["facets"]["state"]) == {
@@ -180,7 +182,8 @@ def test_facet_counts_of_a_narrowed_listing_equal_the_store(site):
                 str(r["v"]): int(r["n"])
                 for r in store.select(f"""
                 SELECT ?v (COUNT(DISTINCT ?m) AS ?n) WHERE {{
-                  ?m a <{MEMBER}> ; <{ccn}memberState> <{state["value"]}> ; <{ccn}{predicate}> ?v }} GROUP BY ?v""")
+                  ?m a <{MEMBER}> ; <{ccn}memberState> <{state["value"]}> ;
+                     <{ccn}{predicate}> ?v }} GROUP BY ?v""")
             }
             assert {f["value"]: f["count"] for f in narrowed["facets"][facet]} == expected
             checked += len(expected)

@@ -206,7 +206,8 @@ def test_the_turtle_writer_gives_back_the_same_graph():
 
 
 def test_an_answer_past_its_time_is_cut_and_marked():
-    """The time limit holds for sending the answer too (rows with big values take long to pass on)."""
+    """The time limit holds for sending the answer too (rows with big values take long to pass
+    on)."""
     import time
 
     heard = []
@@ -228,12 +229,17 @@ def test_an_answer_past_its_time_is_cut_and_marked():
     assert len(parsed["results"]["bindings"]) == 1000 and "truncated" not in parsed
 
 
-SRJ = """{ "head": { "link": [], "vars": ["s", "o"] },
-  "results": { "distinct": false, "ordered": true, "bindings": [
-    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#decimal", "value": "2.5" }},
-    { "o": { "type": "bnode", "value": "nodeID://b10001" }},
-    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "literal", "xml:lang": "fr", "value": "tab\\there \\"q\\"\\nnew line \\u00e9t\u00e9" }},
-    { "o": { "type": "literal", "value": "" }} ] } }"""
+# Virtuoso's layout: one binding a line, so the lines are kept as they are.
+SRJ = (
+    '{ "head": { "link": [], "vars": ["s", "o"] },\n'
+    '  "results": { "distinct": false, "ordered": true, "bindings": [\n'
+    '    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "typed-literal", '
+    '"datatype": "http://www.w3.org/2001/XMLSchema#decimal", "value": "2.5" }},\n'
+    '    { "o": { "type": "bnode", "value": "nodeID://b10001" }},\n'
+    '    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "literal", '
+    '"xml:lang": "fr", "value": "tab\\there \\"q\\"\\nnew line \\u00e9t\u00e9" }},\n'
+    '    { "o": { "type": "literal", "value": "" }} ] } }'
+)
 
 
 def test_sparql_json_results_become_standard_tsv_whatever_the_chunks():

@@ -54,7 +54,8 @@ def test_home_shows_live_figures_and_the_map(site):
         ("CRYPTOLOGY", "Cryptology (Cryptography and Cryptanalysis)"),
         (
             "nkcs",
-            "Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie und Forschung",
+            "Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie "
+            "und Forschung",
         ),
         ("Centrul National", "National Coordination Centre of Romania"),
         ("narodni koordinacni", "Národní koordinační centrum"),

@@ -381,7 +381,8 @@ def test_every_example_query_returns_rows(endpoint):
                 empty.append(example.name)
         elif not response.text.strip():
             empty.append(example.name)
-    # Real projects are not in the reference data; the synthetic ones have no Romanian DIGITAL participants necessarily.
+    # Real projects are not in the reference data; the synthetic ones have no Romanian DIGITAL
+    # participants necessarily.
     assert set(empty) <= {"08-intrusion-detection", "10-members-in-digital-europe"}, empty
 
 
@@ -425,7 +426,7 @@ def test_metrics_count_requests_and_refusals(endpoint):
     assert "ccn_sparql_query_seconds_bucket" in text
 
 
-# -- time limit -------------------------------------------------------------------------------------
+# -- time limit ------------------------------------------------------------------------------------
 
 
 def _metric(text: str, name: str) -> float:

@@ -30,11 +30,13 @@ def refused(text: str, **limits) -> QueryRefused:
         ("SELECT * { ?s <http://e/SERVICE> ?o } # SERVICE in a comment", "SELECT"),
         ('SELECT * { ?s ?p """a "quoted" SERVICE\nacross lines""" }', "SELECT"),
         (
-            "SELECT (COUNT(*) AS ?n) { ?s a ?t ; ?p 1.5e3, -2, .5 . FILTER(?n >= 2 && !BOUND(?x) || ?y != 'q') }",
+            "SELECT (COUNT(*) AS ?n) { ?s a ?t ; ?p 1.5e3, -2, .5 . "
+            "FILTER(?n >= 2 && !BOUND(?x) || ?y != 'q') }",
             "SELECT",
         ),
         (
-            "SELECT * { ?s ^<http://e/p>/<http://e/q>* ?o . ?o <http://e/r>? ?z . ?s <http://e/t>|<http://e/u> [] }",
+            "SELECT * { ?s ^<http://e/p>/<http://e/q>* ?o . ?o <http://e/r>? ?z . "
+            "?s <http://e/t>|<http://e/u> [] }",
             "SELECT",
         ),
         (

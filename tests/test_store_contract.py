@@ -84,7 +84,8 @@ def test_every_write_raises_the_data_version(store):
     seed(store)
     before = store.state().data_version
     store.update(
-        "INSERT DATA { GRAPH <http://example.org/graph/one> { <http://example.org/x> <http://example.org/p> 1 } }"
+        "INSERT DATA { GRAPH <http://example.org/graph/one> { "
+        "<http://example.org/x> <http://example.org/p> 1 } }"
     )
     store.replace_graphs({G2: turtle("ex:y ex:p 2 .")})
     assert store.state().data_version == before + 2
@@ -96,7 +97,8 @@ def test_failed_update_writes_nothing(store):
     count = store.triple_count()
     with pytest.raises(StoreRequestError):
         store.update(
-            "INSERT DATA { GRAPH <http://example.org/graph/one> { <http://example.org/x> <http://example.org/p> 1 } } ; THIS IS NOT SPARQL"
+            "INSERT DATA { GRAPH <http://example.org/graph/one> { "
+            "<http://example.org/x> <http://example.org/p> 1 } } ; THIS IS NOT SPARQL"
         )
     assert store.triple_count() == count
     assert store.state().data_version == before

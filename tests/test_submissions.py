@@ -1,4 +1,5 @@
-"""Steward submissions and /validate over real HTTP: auth, scope, the gate, atomicity, concurrency."""
+"""Steward submissions and /validate over real HTTP: auth, scope, the gate, atomicity,
+concurrency."""
 
 from __future__ import annotations
 
@@ -216,7 +217,8 @@ def test_an_invalid_submission_is_422_and_writes_nothing(world):
         ),
         # A record that says nowhere what it is would escape the Member-State check.
         ("ro", PREFIXES + '<id/fake/untyped> skos:prefLabel "X"@en .', "says nowhere what it is"),
-        # The history is read from these terms and graphs: a forged version would be served as a past record.
+        # The history is read from these terms and graphs: a forged version would be served as a
+        # past record.
         (
             "network",
             PREFIXES + "<id/fake/v1> a ccn:CommunityMember ; ccn:versionOf <graph/centre/eccc> ; "
@@ -463,7 +465,7 @@ def test_validate_is_open_and_writes_nothing(world):
 
 
 def test_validate_takes_a_smaller_body_than_submissions(world):
-    """/validate is open to anyone and validating costs seconds per hundred kilobytes: it takes
+    """/validate is open to anyone and validating costs time with every kilobyte: it takes
     CCN_VALIDATE_MAX_BODY (here 100 kB, of CCN_MAX_BODY's 200 kB), and says how to check a larger
     file; a steward's submission of the same size is taken."""
     app, _, tokens, _ = world

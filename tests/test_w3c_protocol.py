@@ -222,11 +222,20 @@ def gsp_digest() -> list[dict]:
 def gsp_not_applicable(test: dict) -> str | None:
     """Why a Graph Store Protocol test does not apply here (README §1b: report it), or None."""
     if "DirectGraphIdentification" in test["requires"]:
-        return "not applicable: direct graph identification is not offered; graphs are named with ?graph="
+        return (
+            "not applicable: direct graph identification is not offered; "
+            "graphs are named with ?graph="
+        )
     if "POSTGraphCreation" in test["requires"]:
-        return "not applicable: POST graph creation is not offered; a record graph is named by its entity"
+        return (
+            "not applicable: POST graph creation is not offered; "
+            "a record graph is named by its entity"
+        )
     if any(r["path"].endswith("?default") for r in test["requests"]):
-        return "not applicable: the default graph is the union of the named graphs, read but not written"
+        return (
+            "not applicable: the default graph is the union of the named graphs, "
+            "read but not written"
+        )
     return None
 
 

@@ -30,21 +30,27 @@ PREFIXES = """@prefix ccn: <https://w3id.org/ccn-graph/ontology#> .
 QUERIES = (
     "SELECT ?s ?label WHERE { ?s a <https://w3id.org/ccn-graph/ontology#CommunityMember> ; "
     "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label } ORDER BY ?label LIMIT 10",
-    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\nSELECT (COUNT(*) AS ?n) WHERE { ?c skos:broader+ ?d . "
+    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+    "SELECT (COUNT(*) AS ?n) WHERE { ?c skos:broader+ ?d . "
     'FILTER (STRSTARTS(STR(?d), "http://ccn.test/")) }',
     "ASK { ?s ?p ?o }",
     "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5",
     "DESCRIBE <http://ccn.test/id/ncc/ro>",
-    "SELECT ?state (COUNT(?m) AS ?n) WHERE { ?m <https://w3id.org/ccn-graph/ontology#memberState> ?state "
-    "OPTIONAL { ?m <http://www.w3.org/2004/02/skos/core#altLabel> ?alt } } GROUP BY ?state HAVING (COUNT(?m) > 0)",
-    'SELECT * WHERE { VALUES ?x { 1 2 "three"@en } BIND (?x AS ?y) { SELECT ?z WHERE { ?z ?q ?w } LIMIT 1 } }',
+    "SELECT ?state (COUNT(?m) AS ?n) WHERE { "
+    "?m <https://w3id.org/ccn-graph/ontology#memberState> ?state "
+    "OPTIONAL { ?m <http://www.w3.org/2004/02/skos/core#altLabel> ?alt } } "
+    "GROUP BY ?state HAVING (COUNT(?m) > 0)",
+    'SELECT * WHERE { VALUES ?x { 1 2 "three"@en } BIND (?x AS ?y) '
+    "{ SELECT ?z WHERE { ?z ?q ?w } LIMIT 1 } }",
 )
 UPDATES = (
-    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\nINSERT DATA { GRAPH <http://ccn.test/graph/member/x> "
+    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+    "INSERT DATA { GRAPH <http://ccn.test/graph/member/x> "
     '{ <http://ccn.test/id/member/x> skos:altLabel "x"@en } }',
     "DELETE { ?s <http://www.w3.org/2004/02/skos/core#altLabel> ?o } WHERE { ?s "
     '<http://www.w3.org/2004/02/skos/core#altLabel> ?o FILTER (LANG(?o) = "fr") }',
-    'WITH <http://ccn.test/graph/member/x> DELETE { ?s ?p ?o } INSERT { ?s ?p "y" } WHERE { ?s ?p ?o }',
+    "WITH <http://ccn.test/graph/member/x> "
+    'DELETE { ?s ?p ?o } INSERT { ?s ?p "y" } WHERE { ?s ?p ?o }',
 )
 MEMBER = (
     PREFIXES
@@ -406,7 +412,8 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
         '<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
         '<!DOCTYPE r [<!ENTITY e SYSTEM "http://127.0.0.1:9/e">]>',
         '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>',
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+        '<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>',
     ):
         out += _document_requests(
             "document: entity declarations",
@@ -475,7 +482,8 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
                     auth,
                 )
             )
-    # (An empty PUT to /graphs is no mistake: it empties the record, as the Graph Store Protocol says.)
+    # (An empty PUT to /graphs is no mistake: it empties the record, as the Graph Store Protocol
+    # says.)
     out += _document_requests("document: empty", "text/turtle", b"")[:2]
     for graph in ("not an iri", "http://elsewhere.example/g", BASE + "graph/member/<x>", "", "%00"):
         out.append(
@@ -556,7 +564,8 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
                 "network",
             )
         )
-    # Numbers `str.isdigit` takes and `int` or SQLite do not: superscripts, other scripts, past 64 bits.
+    # Numbers `str.isdigit` takes and `int` or SQLite do not: superscripts, other scripts, past 64
+    # bits.
     for number in ("%C2%B2", "%D9%A1%C2%B2", "%EF%BC%91", "9" * 25):
         out.append(Case("query string: number", "GET", f"/search?q=eccc&offset={number}"))
         out.append(Case("query string: number", "GET", f"/sitemap.xml?page={number}"))
@@ -620,7 +629,10 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
 def raw_requests(limits: dict[str, int]) -> list[tuple[str, bytes]]:
     """Requests whose HTTP framing itself is wrong (sent on a socket as they are): (kind, bytes)."""
     turtle = _documents()["text/turtle"]
-    head = "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: text/turtle\r\nAccept: application/json\r\n"
+    head = (
+        "POST /validate HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: text/turtle\r\nAccept: application/json\r\n"
+    )
     chunks = b"".join(
         b"%x\r\n%s\r\n" % (len(turtle[i : i + 100]), turtle[i : i + 100])
         for i in range(0, len(turtle), 100)

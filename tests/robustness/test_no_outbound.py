@@ -18,8 +18,10 @@ import requests
 from ..figures import record
 
 PREFIXES = (
-    "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
-    "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix ccn: <https://w3id.org/ccn-graph/ontology#> .\n"
+    "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+    "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+    "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+    "@prefix ccn: <https://w3id.org/ccn-graph/ontology#> .\n"
 )
 
 
@@ -127,7 +129,8 @@ def attempts(canary: Canary) -> list[tuple[str, str, str, dict, bytes, str]]:
             f"LOAD <{target}>",
             f"LOAD SILENT <{target}> INTO GRAPH <http://ccn.test/graph/member/x>",
             f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
-            f"INSERT {{ GRAPH <http://ccn.test/graph/member/x> {{ ?s ?p ?o }} }} USING <{target}> WHERE {{ ?s ?p ?o }}",
+            "INSERT { GRAPH <http://ccn.test/graph/member/x> { ?s ?p ?o } } "
+            f"USING <{target}> WHERE {{ ?s ?p ?o }}",
         ):
             for token in ("network", ""):
                 out.append(
@@ -146,7 +149,8 @@ def attempts(canary: Canary) -> list[tuple[str, str, str, dict, bytes, str]]:
                 "POST",
                 f"/update?using-graph-uri={q(target)}",
                 {"Content-Type": "application/sparql-update"},
-                b"INSERT { GRAPH <http://ccn.test/graph/member/x> { ?s ?p ?o } } WHERE { ?s ?p ?o }",
+                b"INSERT { GRAPH <http://ccn.test/graph/member/x> { ?s ?p ?o } } "
+                b"WHERE { ?s ?p ?o }",
                 "network",
             )
         )
@@ -154,9 +158,10 @@ def attempts(canary: Canary) -> list[tuple[str, str, str, dict, bytes, str]]:
         turtle = [
             f"@base <{target}> .\n" + PREFIXES + member + " .",
             PREFIXES + member + f" ; owl:imports <{target}> .",
-            PREFIXES
-            + f"<id/member/canary> a sh:NodeShape ; sh:targetNode <id/ncc/ro> ; sh:sparql [ sh:select "
-            f'"SELECT $this WHERE {{ SERVICE <{target}> {{ $this ?p ?o }} }}" ] ; sh:shapesGraph <{target}> .',
+            PREFIXES + "<id/member/canary> a sh:NodeShape ; sh:targetNode <id/ncc/ro> ; "
+            'sh:sparql [ sh:select "SELECT $this WHERE { '
+            f'SERVICE <{target}> {{ $this ?p ?o }} }}" ] ; '
+            f"sh:shapesGraph <{target}> .",
             PREFIXES + member + f" ; owl:sameAs <{target}> ; skos:exactMatch <{target}> .",
         ]
         jsonld = [

@@ -1,6 +1,7 @@
 """A flood of cheap queries: the managed Oxigraph server holds a thread per query for its whole
 time limit, so past the query budget (`CCN_STORE_QUERY_BUDGET`) queries get 503 at once, the
-store's threads stay bounded, and everything else keeps answering (ccn_graph/store/query_budget.py)."""
+store's threads stay bounded, and everything else keeps answering
+(ccn_graph/store/query_budget.py)."""
 
 from __future__ import annotations
 

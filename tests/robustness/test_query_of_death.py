@@ -18,19 +18,24 @@ from .conftest import LIMITS
 DEATHS = {
     "cross product, counted": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
     "cross product, streamed": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-    "huge ORDER BY": "SELECT ?c ?f ?i WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY DESC(STR(?c)) ?f ?i LIMIT 1",
-    "GROUP_CONCAT of a cross product": "SELECT (GROUP_CONCAT(CONCAT(STR(?c), STR(?f), STR(?i))) AS ?all) "
-    "WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-    "DISTINCT over a cross product": "SELECT DISTINCT ?c ?f ?i WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } LIMIT 1",
-    "property path explosion": "SELECT (COUNT(*) AS ?n) WHERE { ?x (!<urn:x:none>|^!<urn:x:none>)* ?y . ?y ?p ?z }",
+    "huge ORDER BY": "SELECT ?c ?f ?i WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } "
+    "ORDER BY DESC(STR(?c)) ?f ?i LIMIT 1",
+    "GROUP_CONCAT of a cross product": "SELECT (GROUP_CONCAT(CONCAT(STR(?c), STR(?f), STR(?i))) "
+    "AS ?all) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "DISTINCT over a cross product": "SELECT DISTINCT ?c ?f ?i "
+    "WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } LIMIT 1",
+    "property path explosion": "SELECT (COUNT(*) AS ?n) "
+    "WHERE { ?x (!<urn:x:none>|^!<urn:x:none>)* ?y . ?y ?p ?z }",
     "nested paths": "SELECT (COUNT(*) AS ?n) WHERE { ?x (<http://www.w3.org/2004/02/skos/core#broader>*/"
     "!<urn:x:none>*)* ?y . ?z ?q ?y }",
     "string blow-up": "SELECT (STRLEN(GROUP_CONCAT(?big)) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
-    "BIND (CONCAT(STR(?c), STR(?c), STR(?c), STR(?c), STR(?c), STR(?c), STR(?c), STR(?c)) AS ?big) }",
+    "BIND (CONCAT(STR(?c), STR(?c), STR(?c), STR(?c), STR(?c), STR(?c), STR(?c), STR(?c)) "
+    "AS ?big) }",
 }
 CHEAP = (
     "ASK { ?s ?p ?o }",
-    "SELECT ?s WHERE { ?s a <https://w3id.org/ccn-graph/ontology#NationalCoordinationCentre> } LIMIT 5",
+    "SELECT ?s WHERE { ?s a <https://w3id.org/ccn-graph/ontology#NationalCoordinationCentre> } "
+    "LIMIT 5",
 )
 
 

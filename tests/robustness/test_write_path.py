@@ -1,6 +1,7 @@
 """The write path under attack, through the real service (`ccn-graph serve`, gunicorn workers, the
 managed Oxigraph): every acknowledged write kept, scope judged by record ownership, the cost of a
-write bounded whatever its blank nodes, ordinary updates never a 500. Each case was a defect once."""
+write bounded whatever its blank nodes, ordinary updates never a 500. Each case was a defect
+once."""
 
 from __future__ import annotations
 
@@ -324,8 +325,9 @@ def test_interchangeable_blank_nodes_cost_little_and_hold_up_nobody(service):
 
 
 def test_ordinary_graph_updates_on_an_own_record_are_never_a_500(service):
-    """DROP, CLEAR, MOVE, COPY, ADD of a steward's own record (and of one that is not there): applied,
-    or refused with a 4xx and a reason. The syntax probe once raised on its empty store: 500."""
+    """DROP, CLEAR, MOVE, COPY, ADD of a steward's own record (and of one that is not there):
+    applied, or refused with a 4xx and a reason. The syntax probe once raised on its empty store:
+    500."""
     running, tokens, _ = service
     own, other = f"{BASE}graph/member/upd-own", f"{BASE}graph/member/upd-other"
     cases = [
@@ -514,7 +516,8 @@ def test_review_findings_stay_fixed(service):
         "RDF-star through /update",
         update(
             url,
-            f"INSERT DATA {{ GRAPH <{own}> {{ << <{BASE}id/member/review-own> <http://ex/p> 1 >> <http://ex/p> 1 }} }}",
+            f"INSERT DATA {{ GRAPH <{own}> {{ "
+            f"<< <{BASE}id/member/review-own> <http://ex/p> 1 >> <http://ex/p> 1 }} }}",
             ro,
         ),
         400,
@@ -523,7 +526,8 @@ def test_review_findings_stay_fixed(service):
         "an ill-typed date through /update",
         update(
             url,
-            f"INSERT DATA {{ GRAPH <{own}> {{ <{BASE}id/member/review-own> <http://purl.org/dc/terms/modified> "
+            f"INSERT DATA {{ GRAPH <{own}> {{ <{BASE}id/member/review-own> "
+            "<http://purl.org/dc/terms/modified> "
             f'"garbage"^^<http://www.w3.org/2001/XMLSchema#dateTime> }} }}',
             ro,
         ),
