@@ -35,10 +35,11 @@ def site(managed_server, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    driver = chromium()
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LISTEN})
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LISTEN})
+        yield driver
+    # Each browser's profile folder went with it: runs used to leave one in /tmp every time.
+    assert not driver.ccn_profile.exists(), driver.ccn_profile
 
 
 def violations(browser) -> list[str]:
@@ -189,8 +190,7 @@ def test_query_page_keeps_to_its_content_security_policy(site, browser):
 
 
 def test_query_page_works_without_javascript(site):
-    driver = chromium()
-    try:
+    with chromium() as driver:
         driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
         driver.get(f"{site.url}/sparql")
         assert driver.find_element(By.ID, "query-form").is_displayed()
@@ -202,8 +202,14 @@ def test_query_page_works_without_javascript(site):
             "European Cybersecurity Industrial"
             in driver.find_element(By.CSS_SELECTOR, "table").text
         )
-    finally:
-        driver.quit()
+
+
+def test_a_browser_leaves_no_profile_folder_behind():
+    with chromium() as driver:
+        profile = driver.ccn_profile
+        driver.get("data:text/html,<title>x</title>")
+        assert profile.is_dir() and any(profile.iterdir()), profile
+    assert not profile.exists(), sorted(p.name for p in profile.rglob("*"))[:20]
 
 
 def test_submission_form_shows_the_report(site, browser, tmp_path):
