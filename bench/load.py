@@ -1,9 +1,9 @@
 """A bounded load test on loopback: mixed reads at 200 requests/s for 60 s against the real
 service (`ccn-graph serve`, the default 4 workers) over 10,000 members, while one submission per
 second is merged. Targets: 0 errors, p95 < 200 ms, and no triple lost (every merge is there
-afterwards and the record graphs hold exactly what was sent). `make load-test` runs it three times
-(each on fresh data) and writes bench/reports/load-10k.md; it exits 1 when a target is missed in
-any run.
+afterwards and the record graphs hold exactly what was sent). `make load-test` runs it three
+times, each on fresh data, and writes bench/reports/load-10k.md; it exits 1 when a target is
+missed in any run.
 
 The client is open-loop: request i is due at start + i/200 s and its latency counts from then, so a
 slow server cannot hide its backlog by slowing the client down (no coordinated omission).

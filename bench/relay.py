@@ -1,5 +1,5 @@
-"""The least any service that relays queries to a store over HTTP does: the floor of the cold
-overhead.
+"""The least any service that relays queries to a store over HTTP does: the floor of the
+cold overhead.
 
     CCN_STORE_URL=http://127.0.0.1:7878/query CCN_PORT=8100 python bench/relay.py
 

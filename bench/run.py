@@ -448,8 +448,8 @@ def main() -> int:
 
 
 def documents(oxigraph, cold: App, warm: App, members: int) -> dict:
-    """Medians of entity documents, the HTML page and search; entity Turtle throughput vs
-    Oxigraph."""
+    """Medians of entity documents, the HTML page and search; entity Turtle throughput against
+    Oxigraph's."""
     ref = f"1-{min(members, 42):06d}"
     iri = f"{BASE}id/synthetic-member/{ref}"
     construct = queries.bind(

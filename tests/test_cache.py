@@ -1,5 +1,5 @@
-"""The per-version answer cache: hits, never stale after a write, shared across processes,
-bounded."""
+"""The per-version answer cache: hits, never stale after a write, shared across
+processes, bounded."""
 
 from __future__ import annotations
 

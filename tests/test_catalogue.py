@@ -77,8 +77,8 @@ PROFILES = {
 
 
 def authority_tables() -> Graph:
-    """The EU authority tables (compact) and ADMS SKOS: the controlled-vocabulary profile's
-    background."""
+    """The EU authority tables (compact) and ADMS SKOS: the background of the
+    controlled-vocabulary profile."""
     folder = suites_path("eu-vocabularies", "authority-tables")
     graph = shapes(*sorted(folder.glob("*.compact.en.ttl")))
     graph.parse(folder / "original-rdfxml" / "ADMS_SKOS_v1.00.rdf", format="xml")

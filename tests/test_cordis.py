@@ -177,8 +177,8 @@ def test_an_import_records_its_activity_with_its_sources(world, tmp_path):
         first.outcome.activity.replace("/id/activity/", "/graph/activity/")
     )
     said = list(activity_graph.predicate_objects(URIRef(first.outcome.activity)))
-    # type, label, time, triples added and removed, shapes version, one per graph, one per source
-    # file
+    # type, label, time, triples added and removed, shapes version; one per graph, one per
+    # source file
     assert len(said) == 6 + len(first.outcome.graphs) + 2
 
 

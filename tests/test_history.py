@@ -303,8 +303,8 @@ def test_no_history_for_what_is_not_a_record(world):
     assert app.get("/doc/member/hist-lab/version/99").status_code == 404
     assert app.get("/doc/member/hist-lab/version/x").status_code == 404
     assert app.get("/timemap/member/hist-lab", params={"page": "0"}).status_code == 400
-    # Digits `str.isdigit` takes and `int` does not, and numbers past 64 bits: refused, with a
-    # message.
+    # Digits `str.isdigit` takes and `int` does not, and numbers past 64 bits: refused, with
+    # a message.
     for number in ("\u00b2", "\u0661", "9" * 25):
         version = app.get(f"/doc/member/hist-lab/version/{number}")
         assert (
@@ -377,8 +377,8 @@ def test_sparql_over_the_past_refuses_a_bad_time_and_keeps_the_time_limit(world)
 
 
 def test_a_steward_reverts_a_record_through_the_gate(world):
-    """(Last of the tests on this module's world: it writes. The ones after start worlds of their
-    own.)"""
+    """(Last of the tests on this module's world: it writes. The ones after start worlds of
+    their own.)"""
     app, store, tokens = world
     url = f"{app.url}/doc/member/hist-lab/version/2/revert"
     assert requests.post(url, timeout=30).status_code == 401

@@ -25,8 +25,8 @@ def app_over(store, data_dir):
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    """The test client of an app over an embedded store with the reference data, and the load's
-    report."""
+    """The test client of an app over an embedded store with the reference data, and the
+    load's report."""
     store = EmbeddedStore()
     report = loading.load_reference_data(store, BASE)
     yield app_over(store, tmp_path_factory.mktemp("data")).test_client(), store, report

@@ -64,8 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self):
         self.handle_one_request()
         if self.path == "/then-hang-up":
-            # As Oxigraph does with a connection idle past its time limit: a word unasked, then
-            # close.
+            # As Oxigraph does with a connection idle past its time limit: a word unasked,
+            # then close.
             time.sleep(0.2)
             self.wfile.write(
                 b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nstale"

@@ -206,8 +206,8 @@ def test_the_turtle_writer_gives_back_the_same_graph():
 
 
 def test_an_answer_past_its_time_is_cut_and_marked():
-    """The time limit holds for sending the answer too (rows with big values take long to pass
-    on)."""
+    """The time limit holds for sending the answer too (rows with big values take long to
+    pass on)."""
     import time
 
     heard = []

@@ -171,8 +171,8 @@ def test_kill_9_of_the_store_gives_503_then_200_within_5_s_and_keeps_data(data_d
                 f"{service.output()[-3000:]}\n{log}"
             )
         assert time.monotonic() - killed < 5
-        # Health asks the store itself: while it is down the answer is 503 at once, not a copy's
-        # 200.
+        # Health asks the store itself: while it is down the answer is 503 at once, not a
+        # copy's 200.
         assert 503 in [status for _, status, _ in seen], seen
         assert all(took < 1 for _, _, took in seen), seen
         after = service.health().json()["store"]

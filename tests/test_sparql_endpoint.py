@@ -381,8 +381,8 @@ def test_every_example_query_returns_rows(endpoint):
                 empty.append(example.name)
         elif not response.text.strip():
             empty.append(example.name)
-    # Real projects are not in the reference data; the synthetic ones have no Romanian DIGITAL
-    # participants necessarily.
+    # Real projects are not in the reference data, and the synthetic ones need not have a
+    # Romanian participant in DIGITAL.
     assert set(empty) <= {"08-intrusion-detection", "10-members-in-digital-europe"}, empty
 
 

@@ -1,5 +1,5 @@
-"""SPARQL Update for stewards at /update, over real HTTP: the gate holds for updates as for
-files."""
+"""SPARQL Update for stewards at /update, over real HTTP: the gate holds for updates as
+for files."""
 
 from __future__ import annotations
 

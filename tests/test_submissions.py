@@ -1,5 +1,5 @@
-"""Steward submissions and /validate over real HTTP: auth, scope, the gate, atomicity,
-concurrency."""
+"""Steward submissions and /validate over real HTTP: auth, scope, the gate,
+atomicity, concurrency."""
 
 from __future__ import annotations
 
@@ -217,8 +217,8 @@ def test_an_invalid_submission_is_422_and_writes_nothing(world):
         ),
         # A record that says nowhere what it is would escape the Member-State check.
         ("ro", PREFIXES + '<id/fake/untyped> skos:prefLabel "X"@en .', "says nowhere what it is"),
-        # The history is read from these terms and graphs: a forged version would be served as a
-        # past record.
+        # The history is read from these terms and graphs: a forged version would be
+        # served as a past record.
         (
             "network",
             PREFIXES + "<id/fake/v1> a ccn:CommunityMember ; ccn:versionOf <graph/centre/eccc> ; "

@@ -482,8 +482,8 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
                     auth,
                 )
             )
-    # (An empty PUT to /graphs is no mistake: it empties the record, as the Graph Store Protocol
-    # says.)
+    # (An empty PUT to /graphs is no mistake: it empties the record, as the Graph Store
+    # Protocol says.)
     out += _document_requests("document: empty", "text/turtle", b"")[:2]
     for graph in ("not an iri", "http://elsewhere.example/g", BASE + "graph/member/<x>", "", "%00"):
         out.append(
@@ -564,8 +564,8 @@ def cases(seed: int, *, limits: dict[str, int], mutants: int = 900) -> list[Case
                 "network",
             )
         )
-    # Numbers `str.isdigit` takes and `int` or SQLite do not: superscripts, other scripts, past 64
-    # bits.
+    # Numbers `str.isdigit` takes and `int` or SQLite do not: superscripts, other scripts,
+    # past 64 bits.
     for number in ("%C2%B2", "%D9%A1%C2%B2", "%EF%BC%91", "9" * 25):
         out.append(Case("query string: number", "GET", f"/search?q=eccc&offset={number}"))
         out.append(Case("query string: number", "GET", f"/sitemap.xml?page={number}"))

@@ -1,7 +1,7 @@
 """The write path under attack, through the real service (`ccn-graph serve`, gunicorn workers, the
 managed Oxigraph): every acknowledged write kept, scope judged by record ownership, the cost of a
-write bounded whatever its blank nodes, ordinary updates never a 500. Each case was a defect
-once."""
+write bounded whatever its blank nodes, ordinary updates never a 500. Each case was once a
+defect."""
 
 from __future__ import annotations
 
@@ -326,8 +326,8 @@ def test_interchangeable_blank_nodes_cost_little_and_hold_up_nobody(service):
 
 def test_ordinary_graph_updates_on_an_own_record_are_never_a_500(service):
     """DROP, CLEAR, MOVE, COPY, ADD of a steward's own record (and of one that is not there):
-    applied, or refused with a 4xx and a reason. The syntax probe once raised on its empty store:
-    500."""
+    applied, or refused with a 4xx and a reason. The syntax probe once raised on its empty
+    store: a 500."""
     running, tokens, _ = service
     own, other = f"{BASE}graph/member/upd-own", f"{BASE}graph/member/upd-other"
     cases = [
