@@ -42,7 +42,8 @@ NCC_NAMES = {
     "BE": [("National Coordination Centre for investments in cybersecurity", "en")],
     "HR": [
         (
-            "Nacionalno koordinacijsko središte za industriju, tehnologiju i istraživanja u području kibernetičke sigurnosti",
+            "Nacionalno koordinacijsko središte za industriju, tehnologiju i istraživanja u "
+            "području kibernetičke sigurnosti",
             "hr",
         ),
         ("NKS", "hr"),
@@ -57,12 +58,14 @@ NCC_NAMES = {
     "DK": [("NCC-DK", "en")],
     "DE": [
         (
-            "Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie und Forschung",
+            "Nationales Koordinierungszentrum für Cybersicherheit in Industrie, Technologie und "
+            "Forschung",
             "de",
         ),
         ("NKCS", "de"),
         (
-            "German National Coordination Centre for Cyber Security in Industry, Technology and Research",
+            "German National Coordination Centre for Cyber Security in Industry, Technology and "
+            "Research",
             "en",
         ),
     ],
@@ -93,9 +96,18 @@ NCC_NOTES = {
     "BE": "The English name is the heading of the Centre for Cybersecurity Belgium's NCC page.",
     "HU": "Being set up under a draft decree (November 2025).",
     "LU": "The English name is the wording of a press article.",
-    "NL": "Being set up (in oprichting) in 2022; the Ministry of Economic Affairs (EZK) is responsible and RVO recruited the set-up lead in 2021; the host is not known.",
-    "RO": "Centrul Național de Coordonare is the generic Romanian term used in the press; the host is not known.",
-    "LV": "Not to be confused with Latvia's National Cybersecurity Center under its NIS2 law (since 1 September 2024), a different body.",
+    "NL": (
+        "Being set up (in oprichting) in 2022; the Ministry of Economic Affairs (EZK) is "
+        "responsible and RVO recruited the set-up lead in 2021; the host is not known."
+    ),
+    "RO": (
+        "Centrul Național de Coordonare is the generic Romanian term used in the press; the host "
+        "is not known."
+    ),
+    "LV": (
+        "Not to be confused with Latvia's National Cybersecurity Center under its NIS2 law (since "
+        "1 September 2024), a different body."
+    ),
 }
 NETWORK_SOURCES = (
     "<http://data.europa.eu/eli/reg/2021/887/oj>",
@@ -106,7 +118,8 @@ HOSTS = {
     "AT": (
         "Cybersicherheitsbehörde",
         "de",
-        "Designated to exercise the NCC function by NISG 2026 §6(1); the host before 2026 is not confirmed.",
+        "Designated to exercise the NCC function by NISG 2026 §6(1); the host before 2026 is not "
+        "confirmed.",
         None,
     ),
     "BE": ("Centre for Cybersecurity Belgium (CCB)", "en", None, None),
@@ -132,14 +145,16 @@ HOSTS = {
     "EE": (
         "Riigi Infosüsteemi Amet (RIA)",
         "et",
-        "Inferred: the ECCC letter of 25 July 2024 to NCC coordinators is registered in RIA's document register (unit: Teaduse ja arenduse koordineerimisosakond).",
+        "Inferred: the ECCC letter of 25 July 2024 to NCC coordinators is registered in RIA's "
+        "document register (unit: Teaduse ja arenduse koordineerimisosakond).",
         "Estonian Information System Authority",
     ),
     "FI": ("Traficom – National Cyber Security Centre Finland (NCSC-FI)", "en", None, None),
     "DE": (
         "BSI",
         "de",
-        "Head office (Kopfstelle) of the NKCS, a joint virtual institution of BMWK, BMI, BMVg and BMBF with BSI, DLR-PT and FI CODE.",
+        "Head office (Kopfstelle) of the NKCS, a joint virtual institution of BMWK, BMI, BMVg and "
+        "BMBF with BSI, DLR-PT and FI CODE.",
         None,
     ),
     "IT": (
@@ -160,7 +175,8 @@ HOSTS = {
     "PL": (
         "Cyber Security Department",
         "en",
-        "Title of the ECCC NCC page 'Cyber Security Department - Poland'; the parent ministry is not stated in the text seen.",
+        "Title of the ECCC NCC page 'Cyber Security Department - Poland'; the parent ministry is "
+        "not stated in the text seen.",
         None,
     ),
     "PT": (
@@ -215,7 +231,8 @@ def website(cell: str) -> str | None:
 
 
 def city(cell: str) -> tuple[str, str | None] | None:
-    """(city, full address or None) from cells like 'Bonn (c/o BSI, Godesberger Allee 87, 53175 Bonn)'."""
+    """(city, full address or None) from cells like
+    'Bonn (c/o BSI, Godesberger Allee 87, 53175 Bonn)'."""
     if not known(cell):
         return None
     match = re.fullmatch(r"([^()]+?)\s*\((.+)\)", cell.strip())
@@ -232,9 +249,11 @@ def country_names() -> dict[str, str]:
 
 def build_member_states(rows: list[dict], names: dict[str, str]) -> str:
     lines = [
-        "# The 27 Member States of the European Union, identified by the EU country authority table.",
+        "# The 27 Member States of the European Union, identified by the EU country authority "
+        "table.",
         "# Source of the IRIs and English names: the Publications Office's country authority table",
-        "# <http://publications.europa.eu/resource/authority/country>; ISO 3166-1 alpha-2 codes from the",
+        "# <http://publications.europa.eu/resource/authority/country>; ISO 3166-1 alpha-2 codes "
+        "from the",
         "# project's NCC fact sheet. Generated by scripts/build_reference_data.py.",
         PREFIXES,
     ]
@@ -251,10 +270,14 @@ def build_member_states(rows: list[dict], names: dict[str, str]) -> str:
 
 def build_nccs(rows: list[dict], names: dict[str, str]) -> str:
     lines = [
-        "# The National Coordination Centres, one per Member State (Article 6 of Regulation (EU) 2021/887).",
-        "# Names, hosts, websites and cities only as the project's NCC fact sheet gives them, each node",
-        "# with the sources and confidence the fact sheet gives; facts it marks unknown are left out.",
-        '# rdfs:label is a description ("National Coordination Centre of …"), not a name; names are',
+        "# The National Coordination Centres, one per Member State (Article 6 of Regulation (EU) "
+        "2021/887).",
+        "# Names, hosts, websites and cities only as the project's NCC fact sheet gives them, "
+        "each node",
+        "# with the sources and confidence the fact sheet gives; facts it marks unknown are left "
+        "out.",
+        '# rdfs:label is a description ("National Coordination Centre of …"), not a name; names '
+        "are",
         "# skos:prefLabel / skos:altLabel. Generated by scripts/build_reference_data.py.",
         PREFIXES,
     ]
@@ -333,7 +356,8 @@ EUROVOC = {
     "D02": "http://eurovoc.europa.eu/6778",  # cryptography
     "D02.04": "http://eurovoc.europa.eu/6370",  # electronic signature
     "D03": "http://eurovoc.europa.eu/5181",  # data protection
-    "T05": "http://eurovoc.europa.eu/c_57f3c49f",  # critical infrastructure security (alt: … protection)
+    # critical infrastructure security (alt: … protection)
+    "T05": "http://eurovoc.europa.eu/c_57f3c49f",
 }
 
 KIND = {"domain": "ccn:ResearchDomain", "sector": "ccn:Sector", "technology": "ccn:Technology"}
@@ -343,14 +367,20 @@ COLLECTION = {"domain": "domains", "sector": "sectors", "technology": "technolog
 def build_taxonomy(rows: list[dict], ids: dict[str, dict]) -> str:
     lines = [
         "# The JRC European Cybersecurity Taxonomy (Nai-Fovino et al., A Proposal for a European",
-        "# Cybersecurity Taxonomy, EUR 29868 EN, 2019, doi:10.2760/106002) as implemented in the ECCC",
-        "# ATLAS: 15 research domains with 150 sub-domains, 15 sectors, 23 technologies and use cases.",
-        "# Codes (D01…, S01…, T01…) are local, not official JRC notations. Labels and ATLAS identifiers",
+        "# Cybersecurity Taxonomy, EUR 29868 EN, 2019, doi:10.2760/106002) as implemented in the "
+        "ECCC",
+        "# ATLAS: 15 research domains with 150 sub-domains, 15 sectors, 23 technologies and use "
+        "cases.",
+        "# Codes (D01…, S01…, T01…) are local, not official JRC notations. Labels and ATLAS "
+        "identifiers",
         "# from the project's taxonomy fact sheet. Generated by scripts/build_reference_data.py.",
         PREFIXES,
         "<id/scheme/jrc-taxonomy> a skos:ConceptScheme ;",
         '    skos:prefLabel "JRC European Cybersecurity Taxonomy"@en ;',
-        "    dcterms:description \"The taxonomy of cybersecurity research domains, sectors, and technologies and use cases proposed by the European Commission's Joint Research Centre and used by the ECCC ATLAS and the National Coordination Centres' registration forms.\"@en ;",
+        '    dcterms:description "The taxonomy of cybersecurity research domains, sectors, and '
+        "technologies and use cases proposed by the European Commission's Joint Research Centre "
+        "and used by the ECCC ATLAS and the National Coordination Centres' registration "
+        'forms."@en ;',
         "    dcterms:source <https://doi.org/10.2760/106002> ;",
         "    skos:hasTopConcept "
         + ", ".join(f"<id/taxonomy/{r['code']}>" for r in rows if not r["parent"])
