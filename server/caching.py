@@ -22,6 +22,18 @@ from server import context
 
 _NOT_KEPT = {"content-length", "date", "set-cookie", "ccn-cache"}
 
+__all__ = ["StreamedAnswer", "cached"]
+
+
+class StreamedAnswer(Response):
+    """A streamed answer that may learn only while it is sent that it is not whole (a result the
+    store broke off): the view calls `cut`, and the cache does not keep it."""
+
+    whole = True
+
+    def cut(self) -> None:
+        self.whole = False
+
 
 def cached(
     view: Callable | None = None,
@@ -41,7 +53,7 @@ def cached(
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        cache: ResponseCache | None = context.app_extension("cache")
+        cache: ResponseCache | None = context.services().cache
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
         current = (version() if version else context.generation()) or "empty"
@@ -99,7 +111,6 @@ def _tee(
             else:
                 parts = None
         yield data
-    # A view may learn only while streaming that its answer is not to be kept (a result the
-    # store broke off).
-    if parts is not None and not getattr(response, "ccn_do_not_keep", False):
+    whole = response.whole if isinstance(response, StreamedAnswer) else True
+    if parts is not None and whole:
         cache.put(key, version, _entry(response, b"".join(parts)))

@@ -12,7 +12,7 @@ from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
-from server.errors import error_response
+from server.problems import BadRequest
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 # At most 18 digits: any such number fits the 64-bit integers of SQLite and the stores.
@@ -78,5 +78,4 @@ def init_app(app: Flask) -> None:
     def _well_formed():
         problem = _problem()
         if problem:
-            return error_response(400, "Bad Request", problem)
-        return None
+            raise BadRequest(problem)
