@@ -1,11 +1,12 @@
 """Answers served from the per-version cache (`ccn_graph.runtime.cache`), for the views that opt in.
 
-The key is what decides an answer: path, query string (and host, for views that name it), and the ``Accept`` and ``Accept-Language``
-headers. The data version is read before the view runs, so a kept answer reflects at least that
-version; a write moves the store to a new version, under which nothing is kept yet. Only complete
-``200`` answers are kept — a streamed answer is kept once it has been sent whole and within the size
-bound. Every answer gets an ``ETag`` (the view's own, or one derived from version and key) and
-``304`` for a matching ``If-None-Match``. ``CCN-Cache: hit|miss`` tells which it was.
+The key is what decides an answer: path, query string (and host, for views that name it), and
+the ``Accept`` and ``Accept-Language`` headers. The data version is read before the view runs, so
+a kept answer reflects at least that version; a write moves the store to a new version, under
+which nothing is kept yet. Only complete ``200`` answers are kept — a streamed answer is kept once
+it has been sent whole and within the size bound. Every answer gets an ``ETag`` (the view's own,
+or one derived from version and key) and ``304`` for a matching ``If-None-Match``.
+``CCN-Cache: hit|miss`` tells which it was.
 """
 
 from __future__ import annotations

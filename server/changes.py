@@ -99,7 +99,8 @@ def stream():
                 _stream(base),
                 DCTERMS.description,
                 Literal(
-                    f"Every version of every record, oldest first, {FEED_PAGE} a page; {total} so far.",
+                    f"Every version of every record, oldest first, {FEED_PAGE} a page; "
+                    f"{total} so far.",
                     lang="en",
                 ),
             )
@@ -189,7 +190,8 @@ def _page_graph(base: str, number: int, full: bool, members: list[history.Versio
     graph.add((node, RDF.type, TREE.Node))
     graph.add((node, DCTERMS.isPartOf, _stream(base)))
     if full and members:
-        # Every later version is at least as recent as this page's last (history's times never go back).
+        # Every later version is at least as recent as this page's last (history's times never
+        # go back).
         relation = URIRef(f"{node}#next")
         graph.add((node, TREE.relation, relation))
         graph.add((relation, RDF.type, TREE.GreaterThanOrEqualToRelation))

@@ -32,13 +32,13 @@ PAGE_POLICY = "; ".join(
     (
         "default-src 'none'",
         "script-src 'self'",
-        # Our own style sheets, and three fixed styles YASGUI 4.6.2 writes inline, each allowed by its
-        # hash and nothing else inline: the style sheet of its result table's column resizer, the
-        # cursor while a column is dragged, and a style attribute in the editor's syntax-error tooltip
-        # (an attribute, hence 'unsafe-hashes'; text-decoration:underline). The map is an SVG drawn on
-        # the server with presentation attributes, no styles; YASGUI's other styles are set through the
-        # DOM (element.style), which a policy does not govern. tests/test_security_headers.py checks
-        # the hashes against the vendored script.
+        # Our own style sheets, and three fixed styles YASGUI 4.6.2 writes inline, each allowed by
+        # its hash and nothing else inline: the style sheet of its result table's column resizer,
+        # the cursor while a column is dragged, and a style attribute in the editor's syntax-error
+        # tooltip (an attribute, hence 'unsafe-hashes'; text-decoration:underline). The map is an
+        # SVG drawn on the server with presentation attributes, no styles; YASGUI's other styles
+        # are set through the DOM (element.style), which a policy does not govern.
+        # tests/test_security_headers.py checks the hashes against the vendored script.
         "style-src 'self' 'unsafe-hashes' "
         + " ".join(f"'sha256-{h}'" for h in YASGUI_STYLE_HASHES),
         # The favicon and YASGUI's editor, which makes a one-pixel data: image while a selection is

@@ -99,8 +99,9 @@ def document(path: str):
                 "inverse_after= takes the key of the last link shown (its property and owner "
                 "IRIs, separated by a space): follow a 'More links' link."
             ) from None
+    version = state.data_version if state else 0
     etag = hashlib.sha256(
-        f"{state.data_version if state else 0}|{iri}|{media_type}|{after}|{request.accept_languages}".encode()
+        f"{version}|{iri}|{media_type}|{after}|{request.accept_languages}".encode()
     ).hexdigest()[:32]
     if request.if_none_match and request.if_none_match.contains(etag):
         response = Response(status=304)
@@ -168,7 +169,8 @@ def memento_links(path: str, iri: str) -> list[str]:
         return []
     return [
         f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
-        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; type="{formats.LINK_FORMAT.media_type}"',
+        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; '
+        f'type="{formats.LINK_FORMAT.media_type}"',
     ]
 
 

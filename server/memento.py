@@ -1,10 +1,12 @@
 """Memento (RFC 7089) for every record's document: TimeGates, TimeMaps and mementos.
 
-URI-R  ``/doc/{path}``                the document (every variant); names its TimeGate and TimeMap
-URI-G  ``/timegate/{path}``           ``302`` to the memento for ``Accept-Datetime`` (the latest without one)
-URI-T  ``/timemap/{path}``            ``application/link-format`` (JSON or HTML by ``Accept``), 1,000
-                                      mementos a page (``?page=n``)
-URI-M  ``/doc/{path}/version/{n}``    version n, in every variant (``.ttl``, ``.jsonld`` … as for /doc/)
+URI-R  ``/doc/{path}``              the document (every variant); names its TimeGate and TimeMap
+URI-G  ``/timegate/{path}``         ``302`` to the memento for ``Accept-Datetime`` (the latest
+                                    without one)
+URI-T  ``/timemap/{path}``          ``application/link-format`` (JSON or HTML by ``Accept``),
+                                    1,000 mementos a page (``?page=n``)
+URI-M  ``/doc/{path}/version/{n}``  version n, in every variant (``.ttl``, ``.jsonld`` … as for
+                                    /doc/)
 
 The versions come from the store's history (`ccn_graph.history`): the current version is the
 record graph itself, older ones their kept snapshots.
@@ -62,7 +64,8 @@ def _links(
     out = [
         f'<{document_url(path)}>; rel="original"',
         f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
-        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; type="{formats.LINK_FORMAT.media_type}"',
+        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; '
+        f'type="{formats.LINK_FORMAT.media_type}"',
     ]
     marks: dict[int, list[str]] = {}
     marks.setdefault(kept[0].number, []).append("first")
@@ -205,7 +208,8 @@ def memento(path: str, number: str):
 
 
 def _add_labels(store, graph: Graph) -> None:
-    """The names of what a kept version links to (as they are now), so that a page can name its links."""
+    """The names of what a kept version links to (as they are now), so that a page can name its
+    links."""
     things = sorted(
         {o for o in graph.objects() if isinstance(o, URIRef)} - set(graph.subjects()), key=str
     )

@@ -33,89 +33,14 @@ from server.errors import problem_for
 from server.headers import declare
 from server.negotiation import NotAcceptable, choose
 from server.pages.sparql import result_table
-from server.problems import Problem, problem
-from server.request_checks import strict_form
+from server.problems import Problem
+from server.sparql_protocol import read_request, refusal
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("sparql", __name__)
 
 _METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
 _HTML_ROWS = 1000
-
-
-def _refusal(status: int, reason: str, message: str, **options) -> Problem:
-    """A request the endpoint refuses, by `reason` (the ``error`` code, the problem type and the
-    label it is counted under: see `endpoint`)."""
-    return problem(status, message, code=reason, kind=reason, **options)
-
-
-def _one(values: list[str], name: str) -> str | None:
-    if len(values) > 1:
-        raise _refusal(400, "protocol", f"Give the {name} parameter once, not {len(values)} times.")
-    return values[0] if values else None
-
-
-def _read_request() -> tuple[str | None, list[str], list[str]]:
-    """(query or None, default graphs, named graphs) as the SPARQL 1.1 Protocol carries them."""
-    args = request.args
-    if request.method in ("GET", "HEAD"):
-        if "update" in args:
-            raise _refusal(403, "update", _read_only("update"))
-        return (
-            _one(args.getlist("query"), "query"),
-            args.getlist("default-graph-uri"),
-            args.getlist("named-graph-uri"),
-        )
-    media_type = request.mimetype
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        raise _refusal(415, "charset", f"Send the request in UTF-8, not {charset}.")
-    if media_type == formats.FORM_URLENCODED:
-        try:
-            form = strict_form()
-        except ValueError as exc:
-            raise _refusal(400, "encoding", str(exc)) from None
-        if "update" in form:
-            raise _refusal(403, "update", _read_only("update"))
-        if "query" in args:
-            raise _refusal(
-                400, "protocol", "Send the query in the form body or in the URL, not in both."
-            )
-        return (
-            _one(form.getlist("query"), "query"),
-            form.getlist("default-graph-uri") + args.getlist("default-graph-uri"),
-            form.getlist("named-graph-uri") + args.getlist("named-graph-uri"),
-        )
-    if media_type == formats.SPARQL_QUERY:
-        try:
-            text = request.get_data(cache=False).decode("utf-8")
-        except UnicodeDecodeError:
-            raise _refusal(400, "encoding", "The query is not valid UTF-8.") from None
-        if "query" in args:
-            raise _refusal(
-                400, "protocol", "Send the query in the body or in the URL, not in both."
-            )
-        return text, args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
-    if media_type == formats.SPARQL_UPDATE:
-        raise _refusal(403, "update", _read_only("update"))
-    if not media_type:
-        raise _refusal(
-            400,
-            "content_type",
-            f"Say what the body is: Content-Type {formats.FORM_URLENCODED} or {formats.SPARQL_QUERY}.",
-        )
-    raise _refusal(
-        415,
-        "content_type",
-        f"A query is sent as {formats.FORM_URLENCODED} or {formats.SPARQL_QUERY}, not {media_type}.",
-    )
-
-
-def _read_only(what: str) -> str:
-    return (
-        f"This endpoint is read-only and does not accept an {what}. Changes to the graph go through "
-        "the submission API: POST /submissions with a steward's token."
-    )
 
 
 @blueprint.route("/sparql", methods=_METHODS)
@@ -136,7 +61,7 @@ def _count(refused: Problem) -> None:
 def _answer() -> Response:
     if request.method == "OPTIONS":
         return Response(status=204)
-    query, default_graphs, named_graphs = _read_request()
+    query, default_graphs, named_graphs = read_request()
     if query is None:
         return _no_query()
     settings = context.settings()
@@ -145,7 +70,7 @@ def _answer() -> Response:
             query, max_bytes=settings.query_max_bytes, max_depth=settings.query_max_depth
         )
     except QueryRefused as exc:
-        raise _refusal(exc.status, exc.reason, str(exc)) from None
+        raise refusal(exc.status, exc.reason, str(exc)) from None
     media_type = _choose(_offers(info))
     past = _past()
     source = past if past is not None else context.store()
@@ -159,7 +84,7 @@ def _choose(offers) -> str:
     try:
         return choose(request, offers, html=True)
     except NotAcceptable as exc:
-        raise _refusal(406, "not_acceptable", str(exc), members={"available": exc.offers}) from None
+        raise refusal(406, "not_acceptable", str(exc), members={"available": exc.offers}) from None
 
 
 def _past() -> PastStore | None:
@@ -170,7 +95,7 @@ def _past() -> PastStore | None:
         return None
     when = history.parse_http_date(asked) or _iso_time(asked)
     if when is None:
-        raise _refusal(
+        raise refusal(
             400,
             "at",
             "at= takes a time such as 2026-10-01T12:00:00Z (or an RFC 1123 date); "
@@ -226,12 +151,12 @@ def _start(source: Store | PastStore, query: str, info: QueryInfo, default_graph
     try:
         return source.query_stream(query, _store_media_type(info), default_graphs, named_graphs)
     except StoreRequestError as exc:
-        raise _refusal(400, "invalid", f"The query was refused: {exc}") from None
+        raise refusal(400, "invalid", f"The query was refused: {exc}") from None
     except QueryTimeout as exc:
         metrics.TIMEOUTS.inc()
         if not exc.stopped:
             context.services().on_query_deadline()
-        raise _refusal(
+        raise refusal(
             503,
             "timeout",
             f"The query ran longer than this endpoint's limit of {settings.query_timeout:g} "
@@ -240,11 +165,11 @@ def _start(source: Store | PastStore, query: str, info: QueryInfo, default_graph
             headers=retry,
         ) from None
     except PastBusy as exc:
-        raise _refusal(
+        raise refusal(
             503, "busy", f"{_sentence(exc)}: try again in a few seconds.", headers=retry
         ) from None
     except children.OutOfMemory as exc:
-        raise _refusal(
+        raise refusal(
             503,
             "memory",
             f"{_sentence(exc)}. Narrow it down (a LIMIT, more specific patterns) and try again.",
@@ -272,7 +197,7 @@ def _run(
         try:
             answer = bool(json.loads(stream.read())["boolean"])
         except (ValueError, KeyError, StoreUnavailable):
-            raise _refusal(
+            raise refusal(
                 502, "store", "The store sent an answer that is not a SPARQL boolean result."
             ) from None
         body = _ask_body(answer, media_type)

@@ -1,13 +1,13 @@
 """``/update``: SPARQL 1.1 Update for stewards, through the same gate as every submission.
 
-The public ``/sparql`` stays read-only (DESIGN decision 4). Here a steward's update — ``update=`` in a
-form, or an ``application/sparql-update`` body, with ``using-graph-uri`` / ``using-named-graph-uri``
-— is checked (`sparql_guard.prepare_update`: size, nesting, nothing that fetches), then written
-through the one write path (`ccn_graph.write.Update`): under the write lock it is evaluated on a
-working copy (`ccn_graph.write.updates`); the graphs it changed must be record graphs holding their own
-record (or, for network stewards, graphs under ``CCN_OPEN_GRAPHS``), within the steward's scope,
-and conform to the shapes; then they are replaced in one atomic write with a provenance activity.
-Otherwise nothing is written.
+The public ``/sparql`` stays read-only (DESIGN decision 4). Here a steward's update — ``update=``
+in a form, or an ``application/sparql-update`` body, with ``using-graph-uri`` /
+``using-named-graph-uri`` — is checked (`sparql_guard.prepare_update`: size, nesting, nothing that
+fetches), then written through the one write path (`ccn_graph.write.Update`): under the write lock
+it is evaluated on a working copy (`ccn_graph.write.updates`); the graphs it changed must be
+record graphs holding their own record (or, for network stewards, graphs under
+``CCN_OPEN_GRAPHS``), within the steward's scope, and conform to the shapes; then they are replaced
+in one atomic write with a provenance activity. Otherwise nothing is written.
 """
 
 from __future__ import annotations
@@ -67,16 +67,19 @@ def _read_request() -> tuple[str, list[str], list[str]]:
     if not request.mimetype:
         raise _refused(
             400,
-            f"Say what the body is: Content-Type {formats.FORM_URLENCODED} or {formats.SPARQL_UPDATE}.",
+            f"Say what the body is: Content-Type {formats.FORM_URLENCODED} or "
+            f"{formats.SPARQL_UPDATE}.",
         )
     raise _refused(
         415,
-        f"An update is sent as {formats.FORM_URLENCODED} or {formats.SPARQL_UPDATE}, not {request.mimetype}.",
+        f"An update is sent as {formats.FORM_URLENCODED} or {formats.SPARQL_UPDATE}, "
+        f"not {request.mimetype}.",
     )
 
 
 def _with_base(update: str) -> str:
-    """Relative IRIs resolve against this endpoint's URL, as the protocol lets the service choose."""
+    """Relative IRIs resolve against this endpoint's URL, as the protocol lets the service
+    choose."""
     try:
         return f"BASE <{check_iri(request.base_url)}>\n{update}"
     except ValueError:

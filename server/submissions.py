@@ -11,18 +11,16 @@ of it holds.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from rdflib import Graph
-from werkzeug.exceptions import HTTPException
 
 from ccn_graph import history
 from ccn_graph.model import reference
 from ccn_graph.model.iris import check_iri, entity_iri, record_graph_for
 from ccn_graph.model.stewards import Steward, Stewards
 from ccn_graph.rdfio import formats
-from ccn_graph.rdfio.rdf_input import InputError, decompress, focus_lines, parse_graph
+from ccn_graph.rdfio.rdf_input import InputError, focus_lines, parse_graph
 from ccn_graph.write import (
     Add,
     Delete,
@@ -46,6 +44,7 @@ from server.problems import (
     ServiceUnavailable,
     Unauthorized,
 )
+from server.request_checks import read_bodies, read_body
 
 blueprint = Blueprint("submissions", __name__)
 REPORT_OFFERS = (formats.JSON_FORMAT, formats.TURTLE)
@@ -75,59 +74,6 @@ def authenticated_steward() -> Steward:
             headers={"WWW-Authenticate": 'Bearer realm="ccn-graph"'},
         )
     return steward
-
-
-def _read_body(limit: int | None = None) -> tuple[bytes, str, str]:
-    """(body, media type, text for line numbers) from a direct body or an uploaded file, of at
-    most `limit` bytes (`CCN_MAX_BODY` by default)."""
-    return _read_bodies(limit)[0]
-
-
-def _read_bodies(limit: int | None = None) -> list[tuple[bytes, str, str]]:
-    """What `_read_body` gives, for each file of a multipart body (the form's ``file``, or every
-    file part, as a Graph Store Protocol POST may send several)."""
-    limit = limit or context.settings().max_body
-    if request.mimetype != "multipart/form-data":
-        body = decompress(_read_limited(limit), request.headers.get("Content-Encoding"), limit)
-        return [(body, request.mimetype, body.decode("utf-8", errors="replace"))]
-    uploads = [request.files["file"]] if "file" in request.files else list(request.files.values())
-    uploads = [u for u in uploads if u.filename]
-    if not uploads:
-        raise InputError(400, "Choose a file to validate.")
-    out, total = [], 0
-    for upload in uploads:
-        body = upload.read(limit + 1)
-        total += len(body)
-        if total > limit:
-            raise InputError(413, f"The files are larger than {limit} bytes.")
-        suffix = Path(upload.filename).suffix
-        fmt = formats.rdf_format_for_suffix(suffix) if suffix else None
-        media_type = request.form.get("format") or (fmt.media_type if fmt else upload.mimetype)
-        out.append((body, media_type, body.decode("utf-8", errors="replace")))
-    return out
-
-
-def _read_limited(limit: int) -> bytes:
-    """The request body, refused past `limit` bytes however it is sent (Content-Length or chunked)."""
-    if request.content_length is not None and request.content_length > limit:
-        raise InputError(413, f"The body is larger than {limit} bytes.")
-    parts, size = [], 0
-    while True:
-        try:
-            chunk = request.stream.read(65536)
-        except HTTPException:
-            raise
-        except Exception as exc:
-            raise InputError(
-                400, f"The body could not be read: {exc or type(exc).__name__}."
-            ) from None
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise InputError(413, f"The body is larger than {limit} bytes.")
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def _lines(text: str, media_type: str, report: ValidationReport) -> dict[str, int]:
@@ -182,7 +128,7 @@ def validate():
     the stewards' submissions, which share the validator."""
     settings = context.settings()
     try:
-        body, media_type, text = _read_body(settings.validate_max_body)
+        body, media_type, text = read_body(settings.validate_max_body)
         if not body.strip():
             raise InputError(400, "The body is empty: send the RDF to validate.")
         graph = parse_graph(body, media_type, settings.base_iri)
@@ -215,7 +161,7 @@ _validating = threading.Lock()
 def submit():
     steward = authenticated_steward()
     base = context.settings().base_iri
-    body, media_type, text = _read_body()
+    body, media_type, text = read_body()
     graph = parse_graph(body, media_type, base)
     if not len(graph):
         raise BadRequest("The submission holds no triples.")
@@ -265,7 +211,8 @@ def preconditions() -> dict:
         tags = request.if_match.as_set()
         if not tags:
             raise Stale(
-                "If-Match names only weak tags, which never match a write; send the record's ETag as it came"
+                "If-Match names only weak tags, which never match a write; send the record's "
+                "ETag as it came"
             )
         out["expected"] = frozenset(tags)
     if request.if_none_match and request.if_none_match.star_tag:
@@ -357,7 +304,7 @@ def write_graph():
         )
         return _no_content(outcome_response(outcome, "", "", replaced_status=204))
     new = Graph()
-    bodies = _read_bodies()
+    bodies = read_bodies()
     for body, media_type, _ in bodies:
         new += parse_graph(body, media_type, base)
     # The report's line numbers are those of the last file sent.

@@ -1,7 +1,8 @@
 """``/ontology`` and ``/shapes``: the vocabulary and the shapes, as HTML documentation and as RDF.
 
 Every term of the ontology has an anchor (``/ontology#Term``), so that a permanent-identifier
-redirect of ``https://w3id.org/ccn-graph/ontology#Term`` to a deployment's ``/ontology`` lands on it.
+redirect of ``https://w3id.org/ccn-graph/ontology#Term`` to a deployment's ``/ontology`` lands on
+it.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from server import context
+
 from .browser import chromium
 from .conftest import ROOT, loaded_site
 
@@ -20,8 +22,8 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 LISTEN = """
 window.ccnViolations = [];
 document.addEventListener("securitypolicyviolation", function (event) {
-  window.ccnViolations.push(event.violatedDirective + " " + event.blockedURI + " at " + event.sourceFile
-    + ":" + event.lineNumber + ":" + event.columnNumber);
+  window.ccnViolations.push(event.violatedDirective + " " + event.blockedURI + " at "
+    + event.sourceFile + ":" + event.lineNumber + ":" + event.columnNumber);
 });
 """
 
@@ -163,7 +165,10 @@ def test_query_page_keeps_to_its_content_security_policy(site, browser):
             in d.find_element(By.CSS_SELECTOR, "#yasgui .yasr").text
         )
     )
-    headings = "return Array.from(document.querySelectorAll('#yasgui .yasr table th')).map(e => e.offsetWidth)"
+    headings = (
+        "return Array.from(document.querySelectorAll('#yasgui .yasr table th'))"
+        ".map(e => e.offsetWidth)"
+    )
     before = browser.execute_script(headings)
     grip = browser.find_element(By.CSS_SELECTOR, "#yasgui .grip-handle .grip-resizable")
     ActionChains(browser).move_to_element(grip).click_and_hold().move_by_offset(
@@ -208,7 +213,7 @@ def test_submission_form_shows_the_report(site, browser, tmp_path):
 
     from .test_submissions import member
 
-    data_dir = site.app.extensions["ccn_graph"]["settings"].data_dir
+    data_dir = context.services(site.app).settings.data_dir
     token = Stewards(data_dir).add("Browser steward", ("RO",))
     path = tmp_path / "member.ttl"
     path.write_text(member("browser-lab", category=False))
