@@ -8,10 +8,11 @@ from ccn_graph.model.iris import document_path
 from ccn_graph.publish.figures import figures
 from ccn_graph.rdfio import formats
 from ccn_graph.sparql import queries
-from server import context, network_map
+from server import context
 from server.caching import cached
 from server.headers import declare
 from server.negotiation import choose
+from server.pages.home import home_view
 from server.pages.search import search_json, search_view
 from server.problems import BadRequest
 from server.request_checks import whole_number
@@ -21,45 +22,11 @@ PAGE = 20
 SITEMAP_PAGE = 50_000
 
 
-def _doc_href(iri: str) -> str:
-    path = document_path(context.settings().base_iri, iri)
-    return url_for("linked_data.document", path=path) if path else iri
-
-
 @blueprint.get("/")
 @cached
 def home():
     data = figures(context.store(), context.portal())
-    svg = network_map.render(data.nccs, data.members_by_state, _doc_href)
-    names = {n["state"]: n["name"] for n in data.nccs}
-    by_state = sorted(
-        (
-            (names.get(s, s), c, _doc_href(s), url_for("members.members", state=s))
-            for s, c in data.members_by_state.items()
-        ),
-        key=lambda r: (-r[1], r[0]),
-    )
-    links = [
-        (rule, label)
-        for rule, label in (
-            ("/sparql", "Query the graph in SPARQL"),
-            ("/ontology", "The ontology"),
-            ("/shapes", "The shapes"),
-            ("/catalog", "The DCAT-AP catalogue"),
-            ("/dumps/", "Downloads"),
-            ("/validate", "Validate your data"),
-        )
-        if any(r.rule.rstrip("/") == rule.rstrip("/") for r in current_app.url_map.iter_rules())
-    ]
-    return render_template(
-        "home.html",
-        totals=data.totals,
-        by_state=by_state,
-        by_domain=data.members_by_domain,
-        svg=svg,
-        links=links,
-        domain_href=_doc_href,
-    )
+    return render_template("home.html", **home_view(data))
 
 
 @blueprint.get("/search")

@@ -1,4 +1,4 @@
-"""The headers every answer carries (server/security_headers.py), the pages' script kept in files,
+"""The headers every answer carries (server/headers.py), the pages' script kept in files,
 and errors that repeat part of the request without its markup."""
 
 from __future__ import annotations
