@@ -47,6 +47,7 @@ _HTML_ROWS = 1000
 @declare(vary=("Accept",), cors=True, preflight=(tuple(_METHODS), ("Content-Type", "Accept")))
 @cached(per_host=True)
 def endpoint():
+    """The answer, or the refusal, counted by its reason in `/metrics`."""
     try:
         return _answer()
     except Problem as refused:
