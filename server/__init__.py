@@ -25,87 +25,75 @@ def create_app(
     (the serve command passes the managed store's restart). `metrics_dir` is the folder where
     worker processes share their metrics, if there are several.
     """
-    from pathlib import Path
+    from server import context
+    from server.services import build_services
 
-    from ccn_graph.index.portal_index import PortalIndex, index_path
-    from ccn_graph.model import reference
-    from ccn_graph.model.stewards import Stewards
-    from ccn_graph.runtime.cache import ResponseCache
-    from ccn_graph.write import SubmissionLog
-    from ccn_graph.write.build import build_writer
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    services = build_services(settings, store, on_query_deadline, metrics_dir)
+    context.install(app, services)
+    _follow_writes(services)
+    _install_hooks(app)
+    _register_blueprints(app)
+    return app
+
+
+def _follow_writes(services) -> None:
+    """What follows a write, in this order, under its lock: the portal index, the submission log,
+    then the dumps (scheduled, built later)."""
+
+    def changed(outcome) -> bool:
+        return outcome.accepted and not outcome.unchanged
+
+    services.writer.listen(
+        lambda outcome: (
+            changed(outcome)
+            and services.portal.apply(outcome.written, *outcome.generations, services.store)
+        )
+    )
+    services.writer.listen(services.submissions_log)
+    services.writer.listen(lambda outcome: changed(outcome) and services.dumps.request())
+
+
+def _install_hooks(app: Flask) -> None:
+    """What runs around every request; in this order, as each one's before and after hooks
+    depend on those installed before it."""
+    from server import errors, forwarding, headers, metrics, request_checks, request_log
+
+    request_log.init_app(app)
+    errors.init_app(app)
+    request_checks.init_app(app)
+    forwarding.init_app(app)
+    headers.init_app(app)
+    metrics.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
     from server import (
         catalog,
         changes,
-        errors,
-        forwarding,
         health,
         home,
         linked_data,
         members,
         memento,
-        metrics,
-        request_checks,
-        request_log,
-        security_headers,
         sparql,
         sparql_update,
         submissions,
         vocabulary_docs,
     )
-    from server.vocabulary import Vocabulary
 
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
-    portal = PortalIndex(index_path(Path(settings.data_dir)), settings.base_iri)
-    ontology, shapes = reference.ontology_and_shapes(settings.base_iri)
-    writer = build_writer(settings, store, ontology, shapes)
-    submissions_log = SubmissionLog(Path(settings.data_dir) / "submissions")
-    app.extensions["ccn_graph"] = {
-        "settings": settings,
-        "store": store,
-        "on_query_deadline": on_query_deadline,
-        "vocabulary": Vocabulary(ontology, shapes),
-        "portal": portal,
-        "writer": writer,
-        "submissions_log": submissions_log,
-        "stewards": Stewards(Path(settings.data_dir)),
-        "cache": ResponseCache(
-            Path(settings.data_dir) / "cache" / "responses.sqlite", settings.cache_mb * 1024 * 1024
-        )
-        if settings.cache_mb
-        else None,
-    }
-    # What follows a write, in this order, under its lock: the portal index, the submission log,
-    # then the dumps (scheduled, built later).
-    writer.listen(
-        lambda outcome: (
-            outcome.accepted
-            and not outcome.unchanged
-            and portal.apply(outcome.written, *outcome.generations, store)
-        )
-    )
-    writer.listen(submissions_log)
-    writer.listen(
-        lambda outcome: (
-            outcome.accepted and not outcome.unchanged and catalog.rebuild_in_background(app)
-        )
-    )
-    request_log.init_app(app)
-    errors.init_app(app)
-    request_checks.init_app(app)
-    forwarding.init_app(app)
-    security_headers.init_app(app)
-
-    metrics.init_app(app, metrics_dir)
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(sparql.blueprint)
-    app.register_blueprint(linked_data.blueprint)
-    app.register_blueprint(memento.blueprint)
-    app.register_blueprint(changes.blueprint)
-    app.register_blueprint(vocabulary_docs.blueprint)
-    app.register_blueprint(home.blueprint)
-    app.register_blueprint(members.blueprint)
-    app.register_blueprint(submissions.blueprint)
-    app.register_blueprint(sparql_update.blueprint)
-    app.register_blueprint(catalog.blueprint)
-    return app
+    for module in (
+        health,
+        sparql,
+        linked_data,
+        memento,
+        changes,
+        vocabulary_docs,
+        home,
+        members,
+        submissions,
+        sparql_update,
+        catalog,
+    ):
+        app.register_blueprint(module.blueprint)

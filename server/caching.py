@@ -1,11 +1,12 @@
 """Answers served from the per-version cache (`ccn_graph.runtime.cache`), for the views that opt in.
 
-The key is what decides an answer: path, query string (and host, for views that name it), and the ``Accept`` and ``Accept-Language``
-headers. The data version is read before the view runs, so a kept answer reflects at least that
-version; a write moves the store to a new version, under which nothing is kept yet. Only complete
-``200`` answers are kept — a streamed answer is kept once it has been sent whole and within the size
-bound. Every answer gets an ``ETag`` (the view's own, or one derived from version and key) and
-``304`` for a matching ``If-None-Match``. ``CCN-Cache: hit|miss`` tells which it was.
+The key is what decides an answer: path, query string (and host, for views that name it), and
+the ``Accept`` and ``Accept-Language`` headers. The data version is read before the view runs, so
+a kept answer reflects at least that version; a write moves the store to a new version, under
+which nothing is kept yet. Only complete ``200`` answers are kept — a streamed answer is kept once
+it has been sent whole and within the size bound. Every answer gets an ``ETag`` (the view's own,
+or one derived from version and key) and ``304`` for a matching ``If-None-Match``.
+``CCN-Cache: hit|miss`` tells which it was.
 """
 
 from __future__ import annotations
@@ -21,6 +22,18 @@ from ccn_graph.runtime.cache import CachedResponse, ResponseCache
 from server import context
 
 _NOT_KEPT = {"content-length", "date", "set-cookie", "ccn-cache"}
+
+__all__ = ["StreamedAnswer", "cached"]
+
+
+class StreamedAnswer(Response):
+    """A streamed answer that may learn only while it is sent that it is not whole (a result the
+    store broke off): the view calls `cut`, and the cache does not keep it."""
+
+    whole = True
+
+    def cut(self) -> None:
+        self.whole = False
 
 
 def cached(
@@ -41,7 +54,7 @@ def cached(
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        cache: ResponseCache | None = context.app_extension("cache")
+        cache: ResponseCache | None = context.services().cache
         if cache is None or request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
         current = (version() if version else context.generation()) or "empty"
@@ -99,7 +112,6 @@ def _tee(
             else:
                 parts = None
         yield data
-    # A view may learn only while streaming that its answer is not to be kept (a result the
-    # store broke off).
-    if parts is not None and not getattr(response, "ccn_do_not_keep", False):
+    whole = response.whole if isinstance(response, StreamedAnswer) else True
+    if parts is not None and whole:
         cache.put(key, version, _entry(response, b"".join(parts)))

@@ -7,15 +7,12 @@ asks for the catalogue.
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     has_request_context,
     render_template,
     request,
@@ -30,9 +27,11 @@ from ccn_graph.publish.catalogue import PROFILES, catalogue_graph
 from ccn_graph.rdfio import formats
 from ccn_graph.sparql import queries, results
 from server import context
+from server.background import build_now, dumps_root
 from server.caching import cached
-from server.errors import error_response
-from server.negotiation import NotAcceptable, choose
+from server.headers import declare
+from server.negotiation import choose
+from server.problems import BadRequest, NotFound
 from server.request_checks import whole_number
 
 blueprint = Blueprint("catalog", __name__)
@@ -42,11 +41,7 @@ SUFFIXES = formats.document_suffixes()
 
 
 def _root() -> Path:
-    return _root_of(context.settings())
-
-
-def _root_of(settings) -> Path:
-    return Path(settings.data_dir) / "dumps"
+    return dumps_root(context.settings())
 
 
 def manifest(*, build: bool = False) -> dumps.Manifest:
@@ -58,12 +53,9 @@ def manifest(*, build: bool = False) -> dumps.Manifest:
     published = dumps.current_manifest(_root())
     stale = published is not None and state is not None and published.version != state.data_version
     if published is None or (stale and build):
-        base = context.settings().base_iri
-        published = dumps.build_dumps(
-            store, base, _root(), catalogue_feed.recorder(store, base, _root())
-        )
+        published = build_now(context.settings(), store)
     elif stale and has_request_context():
-        rebuild_in_background(current_app._get_current_object())
+        context.services().dumps.request()
     return published
 
 
@@ -74,63 +66,13 @@ def published_version() -> str:
     return f"dumps {manifest().version}@{state.loaded_at if state else ''}"
 
 
-def rebuild_in_background(app) -> None:
-    """Rebuild the dumps for the new data version without delaying the response, at the earliest
-    `CCN_DUMPS_EVERY` seconds after the previous rebuild started.
-
-    The build runs in a child process at the lowest CPU priority (`dumps.build_in_child`): at
-    10,000 members it is 40 s of Python, which in this process would hold the interpreter the
-    pages need. One rebuild at a time per process, and across processes the dumps' lock file;
-    writes that arrive meanwhile are picked up by a rebuild that follows it. A store in this
-    process (embedded) is built from here, in a thread.
-    """
-    settings = app.extensions["ccn_graph"]["settings"]
-    endpoints = getattr(app.extensions["ccn_graph"]["store"], "endpoints", None)
-
-    def run():
-        while True:
-            # Writes that arrive while this waits are gathered into one rebuild.
-            time.sleep(dumps.seconds_until_due(_root_of(settings), settings.dumps_every))
-            with app.app_context():
-                try:
-                    # Wait for a build under way (here or in another process) before judging.
-                    dumps.wait_while_building(_root())
-                    published = dumps.current_manifest(_root())
-                    state = context.store().state()
-                    if not state or (published and published.version == state.data_version):
-                        return
-                    if endpoints is not None:
-                        dumps.build_in_child(settings, endpoints)
-                    else:
-                        manifest(build=True)
-                except Exception:  # a failed rebuild is retried by the next write or request
-                    app.logger.exception("rebuilding the dumps failed")
-                    return
-
-    # One rebuild at a time per app (a process serves one; a test process many, each its own).
-    rebuilding = app.extensions["ccn_graph"].setdefault("dumps_rebuilding", threading.Lock())
-
-    def guarded():
-        if not rebuilding.acquire(blocking=False):
-            return  # the running one goes on until it has caught up
-        try:
-            run()
-        finally:
-            rebuilding.release()
-
-    threading.Thread(target=guarded, name="dumps", daemon=True).start()
-
-
 def _serialize(graph: Graph, media_type: str) -> Response:
     """Byte-stable: sorted N-Triples, then written in the asked format."""
     lines = sorted(line for line in graph.serialize(format="nt11").splitlines() if line.strip())
     if media_type == formats.TURTLE.media_type:
         bind_prefixes(graph)
     writer = results.graph_writer(media_type, iter(lines), len(lines) + 1)
-    response = Response("".join(writer), content_type=f"{media_type}; charset=utf-8")
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return Response("".join(writer), content_type=f"{media_type}; charset=utf-8")
 
 
 def _names() -> dict[str, str]:
@@ -142,26 +84,22 @@ def _names() -> dict[str, str]:
 
 @blueprint.route("/catalog", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/catalog.<suffix>", methods=["GET", "HEAD"])
+@declare(vary=("Accept",), cors=True)
 @cached(version=published_version)
 def catalog(suffix):
-    try:
-        if suffix:
-            media_type = SUFFIXES.get(suffix)
-        else:
-            media_type = choose(request, formats.DOCUMENT_FORMATS, html=True)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+    if suffix:
+        media_type = SUFFIXES.get(suffix)
+    else:
+        media_type = choose(request, formats.DOCUMENT_FORMATS, html=True)
     if media_type is None:
-        return error_response(404, "Not Found", f"The catalogue comes as {', '.join(SUFFIXES)}.")
+        raise NotFound(f"The catalogue comes as {', '.join(SUFFIXES)}.")
     profile = request.args.get("profile", "3.0.1")
     if profile not in PROFILES:
-        return error_response(
-            400, "Bad Request", f"profile= is one of {', '.join(PROFILES)} (DCAT-AP versions)."
-        )
+        raise BadRequest(f"profile= is one of {', '.join(PROFILES)} (DCAT-AP versions).")
     page_text = request.args.get("page")
     page = whole_number(page_text)
     if page_text is not None and page is None:
-        return error_response(400, "Bad Request", "page= takes a page number from 1.")
+        raise BadRequest("page= takes a page number from 1.")
     settings = context.settings()
     published = manifest()
     state = context.store().state()
@@ -170,7 +108,7 @@ def catalog(suffix):
     if page is not None:
         graph = _page(graph, settings.base_iri, page)
         if graph is None:
-            return error_response(404, "Not Found", "There is no such page of the catalogue.")
+            raise NotFound("There is no such page of the catalogue.")
     if media_type == formats.HTML:
         return Response(
             render_template("catalog.html", manifest=published, base=settings.base_iri),
@@ -218,14 +156,12 @@ def _page(graph: Graph, base: str, number: int) -> Graph | None:
 @blueprint.route("/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/void.<suffix>", methods=["GET", "HEAD"])
 @blueprint.route("/.well-known/void", defaults={"suffix": None}, methods=["GET", "HEAD"])
+@declare(vary=("Accept",), cors=True)
 @cached(version=published_version)
 def void(suffix):
-    try:
-        media_type = SUFFIXES.get(suffix) if suffix else choose(request, formats.DOCUMENT_FORMATS)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+    media_type = SUFFIXES.get(suffix) if suffix else choose(request, formats.DOCUMENT_FORMATS)
     if media_type is None or media_type == formats.HTML:
-        return error_response(404, "Not Found", "VoID comes as ttl, nt, jsonld or rdf.")
+        raise NotFound("VoID comes as ttl, nt, jsonld or rdf.")
     base = context.settings().base_iri
     published = manifest()
     stats = published.statistics
@@ -304,20 +240,19 @@ _AS = "https://www.w3.org/ns/activitystreams#"
 
 @blueprint.route("/catalog/feed", defaults={"number": None}, methods=["GET", "HEAD"])
 @blueprint.route("/catalog/feed/<int:number>", methods=["GET", "HEAD"])
+@declare(vary=("Accept",), cors=True)
 def catalog_feed(number: int | None):
-    """The catalogue's changes (`ccn_graph.publish.catalogue_feed`) as an LDES in TriG or N-Quads: the
-    stream (`/catalog/feed`) and its pages of `FEED_PAGE` activities (`/catalog/feed/{n}`), each
-    activity's entity description in the named graph of the activity; full pages never change."""
-    try:
-        media_type = choose(request, _FEED_OFFERS)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+    """The catalogue's changes (`ccn_graph.publish.catalogue_feed`) as an LDES in TriG or
+    N-Quads: the stream (`/catalog/feed`) and its pages of `FEED_PAGE` activities
+    (`/catalog/feed/{n}`), each activity's entity description in the named graph of the
+    activity; full pages never change."""
+    media_type = choose(request, _FEED_OFFERS)
     manifest()  # the catalogue is recorded once its first dumps are published
     base = context.settings().base_iri
     recorded = catalogue_feed.activities(_root())
     pages = len(recorded) // FEED_PAGE + 1
     if number is not None and not 1 <= number <= pages:
-        return error_response(404, "Not Found", f"The catalogue's feed has {pages} page(s) so far.")
+        raise NotFound(f"The catalogue's feed has {pages} page(s) so far.")
     stream = f"<{base}catalog/feed>"
     default = [
         f"{stream} <{RDF.type}> <{_LDES}EventStream>",
@@ -327,48 +262,58 @@ def catalog_feed(number: int | None):
         f"{stream} <{DCTERMS.conformsTo}> <https://semiceu.github.io/LDES-DCAT-AP-feeds/>",
     ]
     named: dict[str, list[str]] = {}
-    full = False
+    full = number is not None and len(recorded) >= number * FEED_PAGE
     if number is not None:
-        shown = recorded[(number - 1) * FEED_PAGE : number * FEED_PAGE]
-        full = len(recorded) >= number * FEED_PAGE
-        page = f"<{base}catalog/feed/{number}>"
-        default.append(f"{page} <{RDF.type}> <{_TREE}Node>")
-        if full:
-            relation = f"<{base}catalog/feed/{number}#next>"
-            default += [
-                f"{page} <{_TREE}relation> {relation}",
-                f"{relation} <{RDF.type}> <{_TREE}GreaterThanOrEqualToRelation>",
-                f"{relation} <{_TREE}node> <{base}catalog/feed/{number + 1}>",
-                f"{relation} <{_TREE}path> <{_AS}published>",
-                f'{relation} <{_TREE}value> "{shown[-1]["published"]}"^^<{XSD.dateTime}>',
-            ]
-        for activity in shown:
-            node = f"<{base}id/catalog-change/{activity['sequence']}>"
-            default += [
-                f"{stream} <{_TREE}member> {node}",
-                f"{node} <{RDF.type}> <{_AS}{activity['type']}>",
-                f"{node} <{_AS}object> <{activity['object']}>",
-                f'{node} <{_AS}published> "{activity["published"]}"^^<{XSD.dateTime}>',
-            ]
-            # The entity as it then was, in the activity's own graph.
-            named[node] = [
-                line.rstrip()[:-1].rstrip()
-                for line in activity.get("description", "").splitlines()
-                if line
-            ]
-    if media_type == formats.N_QUADS.media_type:
-        text = "".join(f"{t} .\n" for t in sorted(default))
-        text += "".join(f"{t} {g} .\n" for g in sorted(named) for t in sorted(named[g]))
-    else:
-        text = "".join(f"{t} .\n" for t in sorted(default))
-        text += "".join(
-            f"\n{g} {{\n" + "".join(f"  {t} .\n" for t in sorted(named[g])) + "}\n"
-            for g in sorted(named)
-        )
-    response = Response(text, content_type=f"{media_type}; charset=utf-8")
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
+        _feed_page(base, number, recorded, full, default, named)
+    response = Response(
+        _quads(default, named, media_type), content_type=f"{media_type}; charset=utf-8"
+    )
     response.headers["Cache-Control"] = (
         "public, max-age=31536000, immutable" if full else "public, max-age=10"
     )
     return response
+
+
+def _feed_page(
+    base: str, number: int, recorded: list, full: bool, default: list, named: dict
+) -> None:
+    """Add page `number` of the feed: its node and relation to `default`, each activity's
+    entity description to `named`."""
+    stream = f"<{base}catalog/feed>"
+    shown = recorded[(number - 1) * FEED_PAGE : number * FEED_PAGE]
+    page = f"<{base}catalog/feed/{number}>"
+    default.append(f"{page} <{RDF.type}> <{_TREE}Node>")
+    if full:
+        relation = f"<{base}catalog/feed/{number}#next>"
+        default += [
+            f"{page} <{_TREE}relation> {relation}",
+            f"{relation} <{RDF.type}> <{_TREE}GreaterThanOrEqualToRelation>",
+            f"{relation} <{_TREE}node> <{base}catalog/feed/{number + 1}>",
+            f"{relation} <{_TREE}path> <{_AS}published>",
+            f'{relation} <{_TREE}value> "{shown[-1]["published"]}"^^<{XSD.dateTime}>',
+        ]
+    for activity in shown:
+        node = f"<{base}id/catalog-change/{activity['sequence']}>"
+        default += [
+            f"{stream} <{_TREE}member> {node}",
+            f"{node} <{RDF.type}> <{_AS}{activity['type']}>",
+            f"{node} <{_AS}object> <{activity['object']}>",
+            f'{node} <{_AS}published> "{activity["published"]}"^^<{XSD.dateTime}>',
+        ]
+        # The entity as it then was, in the activity's own graph.
+        named[node] = [
+            line.rstrip()[:-1].rstrip()
+            for line in activity.get("description", "").splitlines()
+            if line
+        ]
+
+
+def _quads(default: list[str], named: dict[str, list[str]], media_type: str) -> str:
+    """The statements, sorted, as N-Quads or TriG."""
+    text = "".join(f"{t} .\n" for t in sorted(default))
+    if media_type == formats.N_QUADS.media_type:
+        return text + "".join(f"{t} {g} .\n" for g in sorted(named) for t in sorted(named[g]))
+    return text + "".join(
+        f"\n{g} {{\n" + "".join(f"  {t} .\n" for t in sorted(named[g])) + "}\n"
+        for g in sorted(named)
+    )

@@ -25,8 +25,9 @@ from ccn_graph.rdfio.jsonld import write_jsonld
 from ccn_graph.rdfio.turtle import write_turtle
 from server import context
 from server.caching import cached
-from server.errors import error_response
-from server.negotiation import NotAcceptable, choose
+from server.headers import declare
+from server.negotiation import choose
+from server.problems import NotFound
 from server.urls import document_url
 
 blueprint = Blueprint("changes", __name__)
@@ -59,13 +60,11 @@ def _pages(total: int) -> int:
 
 
 @blueprint.route("/changes", methods=["GET", "HEAD"])
+@declare(vary=("Accept",), cors=True)
 @cached(params=("format",))
 def stream():
     """The event stream: what it is and where its pages start and end."""
-    try:
-        media_type = _negotiate()
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+    media_type = _negotiate()
     base = context.settings().base_iri
     total = history.count(context.store())
     pages = _pages(total)
@@ -100,7 +99,8 @@ def stream():
                 _stream(base),
                 DCTERMS.description,
                 Literal(
-                    f"Every version of every record, oldest first, {FEED_PAGE} a page; {total} so far.",
+                    f"Every version of every record, oldest first, {FEED_PAGE} a page; "
+                    f"{total} so far.",
                     lang="en",
                 ),
             )
@@ -118,22 +118,19 @@ def stream():
 
 
 @blueprint.route("/changes/<int:number>", methods=["GET", "HEAD"])
+@declare(vary=("Accept",), cors=True)
 @cached(params=("format",))
 def page(number: int):
-    """Page `number`: the versions with sequence numbers (number-1)·FEED_PAGE+1 … number·FEED_PAGE."""
-    try:
-        media_type = _negotiate()
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+    """Page `number`: the versions with sequence numbers (number-1)·FEED_PAGE+1 …
+    number·FEED_PAGE."""
+    media_type = _negotiate()
     store = context.store()
     base = context.settings().base_iri
     total = history.count(store)
     pages = _pages(total)
     if number < 1 or number > pages:
-        return error_response(
-            404,
-            "Not Found",
-            f"The change feed has {pages} page(s) so far: /changes/1 … /changes/{pages}.",
+        raise NotFound(
+            f"The change feed has {pages} page(s) so far: /changes/1 … /changes/{pages}."
         )
     first = (number - 1) * FEED_PAGE + 1
     members = history.by_sequence(store, first, min(total, number * FEED_PAGE))
@@ -173,9 +170,7 @@ def page(number: int):
 def _answer(body: str, media_type: str, cache: str, links: list[str]) -> Response:
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
     response.headers["Cache-Control"] = cache
-    response.headers["Vary"] = "Accept"
     response.headers["Link"] = ", ".join(links)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -195,7 +190,8 @@ def _page_graph(base: str, number: int, full: bool, members: list[history.Versio
     graph.add((node, RDF.type, TREE.Node))
     graph.add((node, DCTERMS.isPartOf, _stream(base)))
     if full and members:
-        # Every later version is at least as recent as this page's last (history's times never go back).
+        # Every later version is at least as recent as this page's last (history's times never
+        # go back).
         relation = URIRef(f"{node}#next")
         graph.add((node, TREE.relation, relation))
         graph.add((relation, RDF.type, TREE.GreaterThanOrEqualToRelation))

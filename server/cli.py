@@ -52,7 +52,7 @@ def prepare_store(store: Store, settings: Settings) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from server import create_app
+    from server import context, create_app
     from server.serving import run_gunicorn
 
     server = None
@@ -75,12 +75,13 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         app = create_app(
             settings, store, on_query_deadline=on_deadline, metrics_dir=_metrics_dir(settings)
         )
-        extensions = app.extensions["ccn_graph"]
-        if extensions["portal"].generation() != store.generation():
+        services = context.services(app)
+        if services.portal.generation() != store.generation():
             log.info(
-                "bringing the portal index up to the store (after a bulk load or an interrupted write)"
+                "bringing the portal index up to the store "
+                "(after a bulk load or an interrupted write)"
             )
-            extensions["portal"].ensure(store, store.generation(), extensions["writer"].write_lock)
+            services.portal.ensure(store, store.generation(), services.writer.write_lock)
         log.info(
             "serving CCN Graph at http://%s:%s/ (base IRI %s)",
             settings.host,

@@ -1,15 +1,28 @@
-"""Access to the settings and store of the current app, for views."""
+"""Access to the app's services (`server.services.Services`) and the store as this request
+reads it, for views."""
 
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 
 from ccn_graph.settings import Settings
 from ccn_graph.store import Store, StoreState
+from server.services import Services
+
+_KEY = "ccn_graph"
+
+
+def install(app: Flask, services: Services) -> None:
+    app.extensions[_KEY] = services
+
+
+def services(app: Flask | None = None) -> Services:
+    """The services of `app` (the current app by default)."""
+    return (app or current_app).extensions[_KEY]
 
 
 def settings() -> Settings:
-    return current_app.extensions["ccn_graph"]["settings"]
+    return services().settings
 
 
 def store() -> Store:
@@ -17,16 +30,12 @@ def store() -> Store:
     once (503 and Retry-After, its thread free for the rest); a write's queries wait their turn,
     since those after the write itself must not fail once the store has it."""
     if "ccn_store" not in g:
-        shared = current_app.extensions["ccn_graph"]["store"]
+        shared = services().store
         reads = has_request_context() and (
             request.method in ("GET", "HEAD") or request.endpoint == "sparql.endpoint"
         )
         g.ccn_store = shared.refusing_when_spent() if reads else shared
     return g.ccn_store
-
-
-def app_extension(name: str):
-    return current_app.extensions["ccn_graph"].get(name)
 
 
 def state() -> StoreState | None:
@@ -45,6 +54,6 @@ def generation() -> str | None:
 
 def portal():
     """The portal index, brought up to the store's generation first (`PortalIndex.ensure`)."""
-    index = current_app.extensions["ccn_graph"]["portal"]
-    index.ensure(store(), generation(), current_app.extensions["ccn_graph"]["writer"].write_lock)
-    return index
+    found = services()
+    found.portal.ensure(store(), generation(), found.writer.write_lock)
+    return found.portal

@@ -14,7 +14,7 @@ from flask import Flask, Response, request
 
 from ccn_graph.runtime import client
 from server import context
-from server.errors import error_response
+from server.problems import GatewayTimeout, ServiceUnavailable
 
 __all__ = ["init_app", "is_write"]
 
@@ -71,23 +71,18 @@ def init_app(app: Flask) -> None:
                 timeout=context.settings().query_timeout + 60,
             )
         except client.Unreachable as exc:
-            response = error_response(
-                503,
-                "Service Unavailable",
+            raise ServiceUnavailable(
                 f"Writes are made by the instance at {writer}, which cannot be reached now "
                 f"({exc}); nothing was written. Try again shortly.",
-            )
-            response.headers["Retry-After"] = "5"
-            return response
+                headers={"Retry-After": "5"},
+            ) from None
         except client.AnswerLost as exc:
             # No Retry-After: sending it again may write it twice.
-            return error_response(
-                504,
-                "Gateway Timeout",
+            raise GatewayTimeout(
                 f"The write was sent to the instance at {writer}, which makes writes, but its "
                 f"answer did not come back ({exc}): it may have been written. Look at the record "
-                f"(or its history) before sending it again, or send it again with If-Match.",
-            )
+                f"(or its history) before sending it again, or send it again with If-Match."
+            ) from None
         response = Response(content, status=status)
         for name, value in answer_headers:
             if name.title() in _RESPONSE_HEADERS or name in _RESPONSE_HEADERS:

@@ -1,18 +1,18 @@
 """Memento (RFC 7089) for every record's document: TimeGates, TimeMaps and mementos.
 
-URI-R  ``/doc/{path}``                the document (every variant); names its TimeGate and TimeMap
-URI-G  ``/timegate/{path}``           ``302`` to the memento for ``Accept-Datetime`` (the latest without one)
-URI-T  ``/timemap/{path}``            ``application/link-format`` (JSON or HTML by ``Accept``), 1,000
-                                      mementos a page (``?page=n``)
-URI-M  ``/doc/{path}/version/{n}``    version n, in every variant (``.ttl``, ``.jsonld`` … as for /doc/)
+URI-R  ``/doc/{path}``              the document (every variant); names its TimeGate and TimeMap
+URI-G  ``/timegate/{path}``         ``302`` to the memento for ``Accept-Datetime`` (the latest
+                                    without one)
+URI-T  ``/timemap/{path}``          ``application/link-format`` (JSON or HTML by ``Accept``),
+                                    1,000 mementos a page (``?page=n``)
+URI-M  ``/doc/{path}/version/{n}``  version n, in every variant (``.ttl``, ``.jsonld`` … as for
+                                    /doc/)
 
 The versions come from the store's history (`ccn_graph.history`): the current version is the
 record graph itself, older ones their kept snapshots.
 """
 
 from __future__ import annotations
-
-import json
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from rdflib import Graph, URIRef
@@ -25,8 +25,11 @@ from ccn_graph.rdfio import formats
 from ccn_graph.sparql import queries
 from server import context, linked_data
 from server.caching import cached
-from server.errors import error_response
-from server.negotiation import NotAcceptable, choose
+from server.headers import declare
+from server.negotiation import choose
+from server.pages import timemap as timemap_page
+from server.pages.timemap import memento_url
+from server.problems import BadRequest, Gone, NotFound
 from server.request_checks import whole_number
 from server.urls import document_url
 
@@ -46,18 +49,10 @@ def _record(path: str) -> tuple[str, str] | None:
     return (iri, record) if record else None
 
 
-def _no_history(path: str) -> Response:
-    return error_response(
-        404,
-        "Not Found",
+def _no_history(path: str) -> NotFound:
+    return NotFound(
         f"CCN Graph keeps no versions of /doc/{path}: it names no record "
         "that was ever written (vocabulary terms come with the reference data).",
-    )
-
-
-def _memento_url(path: str, number: int, suffix: str | None = None) -> str:
-    return url_for(
-        "history.memento", path=path, number=f"{number}.{suffix}" if suffix else str(number)
     )
 
 
@@ -69,7 +64,8 @@ def _links(
     out = [
         f'<{document_url(path)}>; rel="original"',
         f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
-        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; type="{formats.LINK_FORMAT.media_type}"',
+        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; '
+        f'type="{formats.LINK_FORMAT.media_type}"',
     ]
     marks: dict[int, list[str]] = {}
     marks.setdefault(kept[0].number, []).append("first")
@@ -83,151 +79,65 @@ def _links(
     by_number = {v.number: v for v in kept}
     for number, rels in sorted(marks.items()):
         out.append(
-            f'<{_memento_url(path, number)}>; rel="{" ".join(rels)} memento"; '
+            f'<{memento_url(path, number)}>; rel="{" ".join(rels)} memento"; '
             f'datetime="{history.http_date(by_number[number].time)}"'
         )
     return out
 
 
 @blueprint.route("/timegate/<path:path>", methods=["GET", "HEAD"])
+@declare(vary=("accept-datetime",), cors=True, expose=("Link", "Location", "Vary"))
 def timegate(path: str):
     """302 to the memento current at ``Accept-Datetime`` (RFC 7089 §4.1, pattern 2.2)."""
     path, suffix = linked_data.split_suffix(path)
     found = _record(path)
     if found is None:
-        return _no_history(path)
+        raise _no_history(path)
     asked = request.headers.get("Accept-Datetime")
     when = None
     if asked is not None:
         when = history.parse_http_date(asked)
         if when is None:
-            response = error_response(
-                400,
-                "Bad Request",
+            raise BadRequest(
                 f"Accept-Datetime must be an RFC 1123 date in GMT, such as "
-                f"'{_ACCEPT_DATETIME_EXAMPLE}'; got {asked[:80]!r}.",
+                f"'{_ACCEPT_DATETIME_EXAMPLE}'; got {asked[:80]!r}."
             )
-            response.headers["Vary"] = "accept-datetime"
-            return response
     kept = history.versions(context.store(), found[1])
     if not kept:
-        return _no_history(path)
+        raise _no_history(path)
     chosen = history.choose(kept, when)
-    response = redirect(_memento_url(path, chosen.number, suffix), code=302)
-    response.headers["Vary"] = "accept-datetime"
+    response = redirect(memento_url(path, chosen.number, suffix), code=302)
     response.headers["Link"] = ", ".join(_links(path, kept, chosen))
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Link, Location, Vary"
     return response
 
 
 @blueprint.route("/timemap/<path:path>", methods=["GET", "HEAD"])
+@declare(vary=("Accept",), cors=True)
 @cached(params=("page", "format"))
 def timemap(path: str):
     """Every memento of a record (RFC 7089 §5), a page of `TIMEMAP_PAGE` at a time."""
-    try:
-        media_type = choose(request, _TIMEMAP_OFFERS, html=True)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+    media_type = choose(request, _TIMEMAP_OFFERS, html=True)
     found = _record(path)
     if found is None:
-        return _no_history(path)
+        raise _no_history(path)
     page = whole_number(request.args.get("page", "1"))
     if not page:
-        return error_response(400, "Bad Request", "page= takes a page number from 1.")
+        raise BadRequest("page= takes a page number from 1.")
     kept = history.versions(context.store(), found[1])
     if not kept:
-        return _no_history(path)
+        raise _no_history(path)
     pages = (len(kept) + TIMEMAP_PAGE - 1) // TIMEMAP_PAGE
     if page > pages:
-        return error_response(404, "Not Found", f"The TimeMap of /doc/{path} has {pages} page(s).")
+        raise NotFound(f"The TimeMap of /doc/{path} has {pages} page(s).")
     shown = kept[(page - 1) * TIMEMAP_PAGE : page * TIMEMAP_PAGE]
-
-    def page_url(n: int, media: str | None = None) -> str:
-        return url_for(
-            "history.timemap",
-            path=path,
-            **({"page": n} if n > 1 else {}),
-            **({"format": media} if media else {}),
-        )
-
-    original = document_url(path)
-    gate = url_for("history.timegate", path=path)
-    first, last = kept[0], kept[-1]
+    t = timemap_page.TimeMap(path, found[0], kept, shown, page, pages)
     if media_type == formats.LINK_FORMAT.media_type:
-        lines = [
-            f'<{original}>; rel="original"',
-            f'<{gate}>; rel="timegate"',
-            (
-                f'<{page_url(page)}>; rel="self"; type="{formats.LINK_FORMAT.media_type}"; '
-                f'from="{history.http_date(shown[0].time)}"; until="{history.http_date(shown[-1].time)}"'
-            ),
-        ]
-        if page > 1:
-            lines.append(
-                f'<{page_url(page - 1)}>; rel="prev"; type="{formats.LINK_FORMAT.media_type}"'
-            )
-        if page < pages:
-            lines.append(
-                f'<{page_url(page + 1)}>; rel="next"; type="{formats.LINK_FORMAT.media_type}"'
-            )
-        for v in shown:
-            rel = " ".join(
-                [*(["first"] if v is first else []), *(["last"] if v is last else []), "memento"]
-            )
-            lines.append(
-                f'<{_memento_url(path, v.number)}>; rel="{rel}"; datetime="{history.http_date(v.time)}"'
-            )
-        body = ",\n".join(lines) + "\n"
+        body = timemap_page.as_link_format(t)
     elif media_type == formats.JSON:
-
-        def entry(v: history.Version) -> dict:
-            return {
-                "datetime": v.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "uri": _memento_url(path, v.number),
-                "change": history.kind_name(v.kind),
-            }
-
-        document = {
-            "original_uri": original,
-            "timegate_uri": gate,
-            "timemap_uri": {"link_format": page_url(page), "json_format": page_url(page, "json")},
-            "mementos": {
-                "first": entry(first),
-                "last": entry(last),
-                "list": [entry(v) for v in shown],
-            },
-            "pages": {
-                "count": pages,
-                **({"prev": page_url(page - 1, "json")} if page > 1 else {}),
-                **({"next": page_url(page + 1, "json")} if page < pages else {}),
-            },
-        }
-        body = json.dumps(document, indent=1)
+        body = timemap_page.as_json(t)
     else:
-        body = render_template(
-            "timemap.html",
-            path=path,
-            iri=found[0],
-            original=original,
-            page=page,
-            pages=pages,
-            rows=[
-                {
-                    "number": v.number,
-                    "time": f"{v.time:%Y-%m-%d %H:%M:%S}",
-                    "change": history.kind_name(v.kind),
-                    "href": _memento_url(path, v.number),
-                    "activity": linked_data.link(v.activity)["href"] if v.activity else None,
-                }
-                for v in reversed(shown)
-            ],
-            prev=page_url(page - 1) if page > 1 else None,
-            next=page_url(page + 1) if page < pages else None,
-        )
+        body = render_template("timemap.html", **timemap_page.page_view(t))
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     # A full page never changes; the last one grows with each write.
     response.headers["Cache-Control"] = (
         "public, max-age=31536000, immutable" if page < pages else "public, max-age=10"
@@ -236,52 +146,40 @@ def timemap(path: str):
 
 
 @blueprint.route("/doc/<path:path>/version/<number>", methods=["GET", "HEAD"])
+@declare(**linked_data.ENTITY_HEADERS, expose=("Link", "Memento-Datetime"))
 @cached(params=("format",))
 def memento(path: str, number: str):
     """Version `number` of a record's document (RFC 7089 §4), in the asked variant."""
     digits, dot, suffix = number.partition(".")
     wanted = whole_number(digits)
     if wanted is None or (dot and suffix not in linked_data.SUFFIXES):
-        return error_response(
-            404,
-            "Not Found",
+        raise NotFound(
             f"/doc/{path}/version/ takes a version number, such as "
             f"/doc/{path}/version/1 (or /doc/{path}/version/1.ttl).",
         )
-    try:
-        media_type = linked_data.SUFFIXES[suffix] if suffix else linked_data.negotiate()
-    except NotAcceptable as exc:
-        return linked_data.vary(error_response(406, "Not Acceptable", str(exc)))
+    media_type = linked_data.SUFFIXES[suffix] if suffix else linked_data.negotiate()
     found = _record(path)
     if found is None:
-        return _no_history(path)
+        raise _no_history(path)
     iri, record = found
     store = context.store()
     shown = history.version(store, record, wanted)
     if shown is None:
-        return linked_data.vary(
-            error_response(
-                404,
-                "Not Found",
-                f"{iri} has no version {wanted}: see "
-                f"{url_for('history.timemap', path=path)} for those kept.",
-            )
+        raise NotFound(
+            f"{iri} has no version {wanted}: see "
+            f"{url_for('history.timemap', path=path)} for those kept."
         )
     kept = history.versions(store, record)
     headers = {
         "Memento-Datetime": history.http_date(shown.time),
         "Link": ", ".join(_links(path, kept, shown)),
-        "Access-Control-Expose-Headers": "Link, Memento-Datetime",
     }
     if shown.deleted:
-        response = error_response(
-            410,
-            "Gone",
+        raise Gone(
             f"Version {shown.number} of {iri} is its deletion, on "
             f"{shown.time:%Y-%m-%d %H:%M:%S} UTC.",
+            headers=headers,
         )
-        response.headers.update(headers)
-        return linked_data.vary(response)
     graph = shown.triples()
     _add_labels(store, graph)
     index = next(i for i, v in enumerate(kept) if v.number == shown.number)
@@ -290,8 +188,8 @@ def memento(path: str, number: str):
         "time": f"{shown.time:%Y-%m-%d %H:%M:%S}",
         "current": document_url(path),
         "timemap": url_for("history.timemap", path=path),
-        "previous": _memento_url(path, kept[index - 1].number) if index > 0 else None,
-        "next": _memento_url(path, kept[index + 1].number) if index + 1 < len(kept) else None,
+        "previous": memento_url(path, kept[index - 1].number) if index > 0 else None,
+        "next": memento_url(path, kept[index + 1].number) if index + 1 < len(kept) else None,
     }
     body = linked_data.representation(
         Description(iri, graph, (), None, None),
@@ -306,11 +204,12 @@ def memento(path: str, number: str):
     )
     # A version never changes; the names of what it links to may, so not for ever.
     response.headers["Cache-Control"] = "public, max-age=86400"
-    return linked_data.vary(response)
+    return response
 
 
 def _add_labels(store, graph: Graph) -> None:
-    """The names of what a kept version links to (as they are now), so that a page can name its links."""
+    """The names of what a kept version links to (as they are now), so that a page can name its
+    links."""
     things = sorted(
         {o for o in graph.objects() if isinstance(o, URIRef)} - set(graph.subjects()), key=str
     )

@@ -40,9 +40,7 @@ STORE_RESTARTS = Gauge(
 )
 
 
-def init_app(app: Flask, multiprocess_dir: str | None) -> None:
-    app.extensions["ccn_graph"]["metrics_dir"] = multiprocess_dir
-
+def init_app(app: Flask) -> None:
     @app.after_request
     def _count(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
@@ -58,7 +56,7 @@ def metrics():
     info = _server_file()
     if info is not None:
         STORE_RESTARTS.set(int(info.get("restarts", 0)))
-    folder = context.app_extension("metrics_dir")
+    folder = context.services().metrics_dir
     if folder:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=folder)

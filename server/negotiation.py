@@ -19,7 +19,7 @@ from werkzeug.http import parse_accept_header
 
 from ccn_graph.rdfio import formats
 
-__all__ = ["NotAcceptable", "choose"]
+__all__ = ["NotAcceptable", "choose", "prefers_page"]
 
 _PARAMETER = re.compile(r';\s*(?![qQ]\s*=)[A-Za-z0-9!#$&^_.+-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,]*)')
 
@@ -29,7 +29,7 @@ _ASKED_SHOWN = 100
 
 class NotAcceptable(Exception):
     """Nothing on offer fits the request; the message lists what is, and repeats what was asked
-    (cut short, and escaped by the error response: see `server.errors.error_response`)."""
+    (cut short, and escaped by the error answer: see `server.errors.render`)."""
 
     def __init__(self, offers: Sequence[str], asked: str) -> None:
         if len(asked) > _ASKED_SHOWN:
@@ -52,19 +52,38 @@ def choose(request: Request, offers: Sequence, *, html: bool = False) -> str:
         if fmt is None:
             raise NotAcceptable(names, f"format={wanted}")
         return fmt.media_type
-    raw = request.headers.get("Accept", "")
-    # Some clients write q=.5 for q=0.5; werkzeug would drop such a range altogether.
-    raw = re.sub(r"(;\s*q=)\.(\d)", r"\g<1>0.\2", raw)
-    # Parameters other than q (charset=utf-8, profile=…) do not change which offer fits; werkzeug
-    # would match no offer against such a range.
-    raw = _PARAMETER.sub("", raw)
-    accept = parse_accept_header(raw, MIMEAccept)
+    accept = _accept(request)
     if not accept:
         return names[0]
     best = _best(accept, names)
     if best is None:
         raise NotAcceptable(names, request.headers.get("Accept", ""))
     return best
+
+
+def prefers_page(request: Request) -> bool:
+    """Whether an error is shown as a page rather than sent as problem details: ``?format=html``,
+    or an Accept header that ranks HTML above JSON (a browser's). Anything else, a missing or
+    unmatched Accept header included, gets problem details: an error is never a 406."""
+    wanted = (request.args.get("format") or "").strip().lower()
+    if wanted in ("html", formats.HTML):
+        return True
+    if wanted in ("json", formats.JSON, formats.PROBLEM_JSON):
+        return False
+    accept = _accept(request)
+    return bool(accept) and _best(accept, [formats.PROBLEM_JSON, formats.JSON, formats.HTML]) == (
+        formats.HTML
+    )
+
+
+def _accept(request: Request) -> MIMEAccept:
+    raw = request.headers.get("Accept", "")
+    # Some clients write q=.5 for q=0.5; werkzeug would drop such a range altogether.
+    raw = re.sub(r"(;\s*q=)\.(\d)", r"\g<1>0.\2", raw)
+    # Parameters other than q (charset=utf-8, profile=…) do not change which offer fits; werkzeug
+    # would match no offer against such a range.
+    raw = _PARAMETER.sub("", raw)
+    return parse_accept_header(raw, MIMEAccept)
 
 
 def _specificity(media_range: str) -> int:

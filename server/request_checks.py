@@ -1,18 +1,24 @@
 """Checks every request passes before any view: its path and query string must be well-formed
 percent-encoded UTF-8. WSGI hands both over leniently (bad escapes kept as they are, bad bytes
 replaced), which would let a view act on text nobody sent; a person gets a 400 saying what is wrong.
-And `whole_number` and `strict_form`, how views read a number and a form from a request."""
+And how views read from a request: a number (`whole_number`), a form (`strict_form`), a body of
+RDF within the size limit however it is sent (`read_body`, `read_bodies`)."""
 
 from __future__ import annotations
 
 import re
 import urllib.parse
+from pathlib import Path
 
 from flask import Flask, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from server.errors import error_response
+from ccn_graph.rdfio import formats
+from ccn_graph.rdfio.rdf_input import InputError, decompress
+from server import context
+from server.problems import BadRequest
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 # At most 18 digits: any such number fits the 64-bit integers of SQLite and the stores.
@@ -31,7 +37,10 @@ def whole_number(text: str | None) -> int | None:
 def _problem() -> str | None:
     raw_query = request.query_string
     if _BAD_ESCAPE.search(raw_query):
-        return "The query string has a '%' that does not start a percent-encoded byte (%XX); encode '%' as %25."
+        return (
+            "The query string has a '%' that does not start a percent-encoded byte (%XX); "
+            "encode '%' as %25."
+        )
     try:
         urllib.parse.unquote_to_bytes(raw_query.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
@@ -51,7 +60,8 @@ def strict_form() -> MultiDict:
     raw = request.get_data(cache=True)
     if _BAD_ESCAPE.search(raw):
         raise ValueError(
-            "The form has a '%' that does not start a percent-encoded byte (%XX); encode '%' as %25."
+            "The form has a '%' that does not start a percent-encoded byte (%XX); "
+            "encode '%' as %25."
         )
     try:
         pairs = [
@@ -78,5 +88,58 @@ def init_app(app: Flask) -> None:
     def _well_formed():
         problem = _problem()
         if problem:
-            return error_response(400, "Bad Request", problem)
-        return None
+            raise BadRequest(problem)
+
+
+def read_body(limit: int | None = None) -> tuple[bytes, str, str]:
+    """(body, media type, text for line numbers) from a direct body or an uploaded file, of at
+    most `limit` bytes (`CCN_MAX_BODY` by default)."""
+    return read_bodies(limit)[0]
+
+
+def read_bodies(limit: int | None = None) -> list[tuple[bytes, str, str]]:
+    """What `read_body` gives, for each file of a multipart body (the form's ``file``, or every
+    file part, as a Graph Store Protocol POST may send several)."""
+    limit = limit or context.settings().max_body
+    if request.mimetype != "multipart/form-data":
+        body = decompress(_read_limited(limit), request.headers.get("Content-Encoding"), limit)
+        return [(body, request.mimetype, body.decode("utf-8", errors="replace"))]
+    uploads = [request.files["file"]] if "file" in request.files else list(request.files.values())
+    uploads = [u for u in uploads if u.filename]
+    if not uploads:
+        raise InputError(400, "Choose a file to validate.")
+    out, total = [], 0
+    for upload in uploads:
+        body = upload.read(limit + 1)
+        total += len(body)
+        if total > limit:
+            raise InputError(413, f"The files are larger than {limit} bytes.")
+        suffix = Path(upload.filename).suffix
+        fmt = formats.rdf_format_for_suffix(suffix) if suffix else None
+        media_type = request.form.get("format") or (fmt.media_type if fmt else upload.mimetype)
+        out.append((body, media_type, body.decode("utf-8", errors="replace")))
+    return out
+
+
+def _read_limited(limit: int) -> bytes:
+    """The request body, refused past `limit` bytes however it is sent (Content-Length or
+    chunked)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise InputError(413, f"The body is larger than {limit} bytes.")
+    parts, size = [], 0
+    while True:
+        try:
+            chunk = request.stream.read(65536)
+        except HTTPException:
+            raise
+        except Exception as exc:
+            raise InputError(
+                400, f"The body could not be read: {exc or type(exc).__name__}."
+            ) from None
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise InputError(413, f"The body is larger than {limit} bytes.")
+        parts.append(chunk)
+    return b"".join(parts)

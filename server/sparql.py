@@ -17,16 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    g,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
 from ccn_graph import history
 from ccn_graph.history.past import PastBusy, PastStore
@@ -35,12 +26,15 @@ from ccn_graph.rdfio import formats
 from ccn_graph.runtime import children
 from ccn_graph.sparql import queries, results
 from ccn_graph.sparql.sparql_guard import QueryInfo, QueryRefused, analyse
-from ccn_graph.store import QueryTimeout, StoreRequestError, StoreUnavailable
+from ccn_graph.store import QueryTimeout, Store, StoreRequestError, StoreUnavailable
 from server import context, metrics, service_description
-from server.caching import cached
-from server.errors import error_response
+from server.caching import StreamedAnswer, cached
+from server.errors import problem_for
+from server.headers import declare
 from server.negotiation import NotAcceptable, choose
-from server.request_checks import strict_form
+from server.pages.sparql import result_table
+from server.problems import Problem
+from server.sparql_protocol import read_request, refusal
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("sparql", __name__)
@@ -49,109 +43,26 @@ _METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
 _HTML_ROWS = 1000
 
 
-class ProtocolError(Exception):
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-
-
-def _one(values: list[str], name: str) -> str | None:
-    if len(values) > 1:
-        raise ProtocolError(
-            400, "protocol", f"Give the {name} parameter once, not {len(values)} times."
-        )
-    return values[0] if values else None
-
-
-def _read_request() -> tuple[str | None, list[str], list[str]]:
-    """(query or None, default graphs, named graphs) as the SPARQL 1.1 Protocol carries them."""
-    args = request.args
-    if request.method in ("GET", "HEAD"):
-        if "update" in args:
-            raise ProtocolError(403, "update", _read_only("update"))
-        return (
-            _one(args.getlist("query"), "query"),
-            args.getlist("default-graph-uri"),
-            args.getlist("named-graph-uri"),
-        )
-    media_type = request.mimetype
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        raise ProtocolError(415, "charset", f"Send the request in UTF-8, not {charset}.")
-    if media_type == formats.FORM_URLENCODED:
-        try:
-            form = strict_form()
-        except ValueError as exc:
-            raise ProtocolError(400, "encoding", str(exc)) from None
-        if "update" in form:
-            raise ProtocolError(403, "update", _read_only("update"))
-        if "query" in args:
-            raise ProtocolError(
-                400, "protocol", "Send the query in the form body or in the URL, not in both."
-            )
-        return (
-            _one(form.getlist("query"), "query"),
-            form.getlist("default-graph-uri") + args.getlist("default-graph-uri"),
-            form.getlist("named-graph-uri") + args.getlist("named-graph-uri"),
-        )
-    if media_type == formats.SPARQL_QUERY:
-        try:
-            text = request.get_data(cache=False).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError(400, "encoding", "The query is not valid UTF-8.") from None
-        if "query" in args:
-            raise ProtocolError(
-                400, "protocol", "Send the query in the body or in the URL, not in both."
-            )
-        return text, args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
-    if media_type == formats.SPARQL_UPDATE:
-        raise ProtocolError(403, "update", _read_only("update"))
-    if not media_type:
-        raise ProtocolError(
-            400,
-            "content_type",
-            f"Say what the body is: Content-Type {formats.FORM_URLENCODED} or {formats.SPARQL_QUERY}.",
-        )
-    raise ProtocolError(
-        415,
-        "content_type",
-        f"A query is sent as {formats.FORM_URLENCODED} or {formats.SPARQL_QUERY}, not {media_type}.",
-    )
-
-
-def _read_only(what: str) -> str:
-    return (
-        f"This endpoint is read-only and does not accept an {what}. Changes to the graph go through "
-        "the submission API: POST /submissions with a steward's token."
-    )
-
-
-def _refuse(status: int, reason: str, message: str) -> Response:
-    metrics.REFUSALS.labels(reason=reason).inc()
-    response = error_response(status, reason, message)
-    return _common_headers(response)
-
-
-def _common_headers(response: Response) -> Response:
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
 @blueprint.route("/sparql", methods=_METHODS)
+@declare(vary=("Accept",), cors=True, preflight=(tuple(_METHODS), ("Content-Type", "Accept")))
 @cached(per_host=True)
 def endpoint():
-    if request.method == "OPTIONS":
-        response = Response(status=204)
-        response.headers["Access-Control-Allow-Methods"] = ", ".join(_METHODS)
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
-        response.headers["Access-Control-Max-Age"] = "86400"
-        return _common_headers(response)
+    """The answer, or the refusal, counted by its reason in `/metrics`."""
     try:
-        query, default_graphs, named_graphs = _read_request()
-    except ProtocolError as exc:
-        return _refuse(exc.status, exc.reason, str(exc))
+        return _answer()
+    except Problem as refused:
+        _count(refused)
+        raise
+
+
+def _count(refused: Problem) -> None:
+    metrics.REFUSALS.labels(reason=refused.code).inc()
+
+
+def _answer() -> Response:
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    query, default_graphs, named_graphs = read_request()
     if query is None:
         return _no_query()
     settings = context.settings()
@@ -160,23 +71,24 @@ def endpoint():
             query, max_bytes=settings.query_max_bytes, max_depth=settings.query_max_depth
         )
     except QueryRefused as exc:
-        return _refuse(exc.status, exc.reason, str(exc))
-    offers = _offers(info)
-    try:
-        media_type = choose(request, offers, html=True)
-    except NotAcceptable as exc:
-        return _refuse(406, "not_acceptable", str(exc))
-    at = _past()
-    if isinstance(at, Response):
-        return at
-    g.past = at
+        raise refusal(exc.status, exc.reason, str(exc)) from None
+    media_type = _choose(_offers(info))
+    past = _past()
+    source = past if past is not None else context.store()
     run = query if info.has_base else _with_base(query)
     if media_type == formats.HTML:
-        return _html_page(query, info, default_graphs, named_graphs, run=run)
-    return _run(run, info, media_type, default_graphs, named_graphs)
+        return _html_page(query, info, default_graphs, named_graphs, source=source, run=run)
+    return _run(source, run, info, media_type, default_graphs, named_graphs)
 
 
-def _past() -> PastStore | Response | None:
+def _choose(offers) -> str:
+    try:
+        return choose(request, offers, html=True)
+    except NotAcceptable as exc:
+        raise refusal(406, "not_acceptable", str(exc), members={"available": exc.offers}) from None
+
+
+def _past() -> PastStore | None:
     """With ``at=`` (an ISO 8601 or RFC 1123 time): the graph as it was then (see
     ccn_graph/history/past.py), under the same limits; None without."""
     asked = request.values.get("at")
@@ -184,10 +96,11 @@ def _past() -> PastStore | Response | None:
         return None
     when = history.parse_http_date(asked) or _iso_time(asked)
     if when is None:
-        return _refuse(
+        raise refusal(
             400,
             "at",
-            f"at= takes a time such as 2026-10-01T12:00:00Z (or an RFC 1123 date); got {asked[:80]!r}.",
+            "at= takes a time such as 2026-10-01T12:00:00Z (or an RFC 1123 date); "
+            f"got {asked[:80]!r}.",
         )
     settings = context.settings()
     return PastStore(
@@ -232,42 +145,37 @@ def _store_media_type(info: QueryInfo) -> str:
     return formats.SPARQL_JSON.media_type if info.form == "ASK" else formats.SPARQL_TSV.media_type
 
 
-def _start(query: str, info: QueryInfo, default_graphs, named_graphs):
-    """The store's stream, or an error response."""
+def _start(source: Store | PastStore, query: str, info: QueryInfo, default_graphs, named_graphs):
+    """The store's stream; a refusal (`Problem`) when the store would not or could not run it."""
     settings = context.settings()
+    retry = {"Retry-After": "5"}
     try:
-        source = g.get("past") or context.store()
         return source.query_stream(query, _store_media_type(info), default_graphs, named_graphs)
     except StoreRequestError as exc:
-        return _refuse(400, "invalid", f"The query was refused: {exc}")
+        raise refusal(400, "invalid", f"The query was refused: {exc}") from None
     except QueryTimeout as exc:
         metrics.TIMEOUTS.inc()
         if not exc.stopped:
-            current_app.extensions["ccn_graph"]["on_query_deadline"]()
-        response = _refuse(
+            context.services().on_query_deadline()
+        raise refusal(
             503,
             "timeout",
-            f"The query ran longer than this endpoint's limit of {settings.query_timeout:g} seconds and was "
-            "stopped. Narrow it down (a LIMIT, more specific patterns) and try again.",
-        )
-        response.headers["Retry-After"] = "5"
-        return response
+            f"The query ran longer than this endpoint's limit of {settings.query_timeout:g} "
+            "seconds and was stopped. Narrow it down (a LIMIT, more specific patterns) and try "
+            "again.",
+            headers=retry,
+        ) from None
     except PastBusy as exc:
-        response = _refuse(503, "busy", f"{_sentence(exc)}: try again in a few seconds.")
-        response.headers["Retry-After"] = "5"
-        return response
+        raise refusal(
+            503, "busy", f"{_sentence(exc)}: try again in a few seconds.", headers=retry
+        ) from None
     except children.OutOfMemory as exc:
-        response = _refuse(
+        raise refusal(
             503,
             "memory",
             f"{_sentence(exc)}. Narrow it down (a LIMIT, more specific patterns) and try again.",
-        )
-        response.headers["Retry-After"] = "5"
-        return response
-    except StoreUnavailable as exc:
-        response = error_response(503, "Service Unavailable", f"The store is unavailable: {exc}")
-        response.headers["Retry-After"] = "5"
-        return _common_headers(response)
+            headers=retry,
+        ) from None
 
 
 def _sentence(exc: Exception) -> str:
@@ -275,22 +183,27 @@ def _sentence(exc: Exception) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_graphs) -> Response:
+def _run(
+    source: Store | PastStore,
+    query: str,
+    info: QueryInfo,
+    media_type: str,
+    default_graphs,
+    named_graphs,
+) -> Response:
     limit = context.settings().result_limit
     started = time.perf_counter()
-    stream = _start(query, info, default_graphs, named_graphs)
-    if isinstance(stream, Response):
-        return stream
+    stream = _start(source, query, info, default_graphs, named_graphs)
     if info.form == "ASK":
         try:
             answer = bool(json.loads(stream.read())["boolean"])
         except (ValueError, KeyError, StoreUnavailable):
-            return _refuse(
+            raise refusal(
                 502, "store", "The store sent an answer that is not a SPARQL boolean result."
-            )
+            ) from None
         body = _ask_body(answer, media_type)
         metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
-        return _common_headers(Response(body, content_type=_with_charset(media_type)))
+        return Response(body, content_type=_with_charset(media_type))
     # The time limit holds for the whole answer: rows the store made in time but with big values
     # (long literals) could otherwise take longer to pass on than the query took to run.
     timeout = context.settings().query_timeout
@@ -303,41 +216,43 @@ def _run(query: str, info: QueryInfo, media_type: str, default_graphs, named_gra
     def broken_off(reason: str) -> None:
         log.warning("the store broke off a result (%s); it is marked as cut", reason)
         # What a time limit cut short is no answer to keep.
-        response.ccn_do_not_keep = True
+        response.cut()
 
     writer = (results.graph_writer if info.returns_graph else results.select_writer)(
         media_type, lines, limit, on_broken_off=broken_off
     )
-
-    def generate() -> Iterator[bytes]:
-        # Whole buffers, not the writer's pieces: the server writes each chunk it is given with a
-        # system call and its own chunk framing.
-        pending, size = [], 0
-        try:
-            for chunk in writer:
-                pending.append(chunk)
-                size += len(chunk)
-                if size >= _FLUSH_CHARS:
-                    yield "".join(pending).encode("utf-8")
-                    pending, size = [], 0
-            if pending:
-                yield "".join(pending).encode("utf-8")
-        except results.ResultTruncated:
-            log.warning(
-                "result cut at the limit of %s in a format that cannot mark it: aborting", limit
-            )
-            if (
-                pending
-            ):  # what was written goes out, then the connection is cut: never a shortened answer
-                yield "".join(pending).encode("utf-8")
-            raise
-        finally:
-            stream.close()
-            metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
-
-    response = Response(stream_with_context(generate()), content_type=_with_charset(media_type))
+    response = StreamedAnswer(
+        stream_with_context(_buffered(writer, stream, started, limit)),
+        content_type=_with_charset(media_type),
+    )
     response.headers["CCN-Result-Limit"] = str(limit)
-    return _common_headers(response)
+    return response
+
+
+def _buffered(writer, stream, started: float, limit: int) -> Iterator[bytes]:
+    """The writer's text in whole buffers, not its pieces: the server writes each chunk it is
+    given with a system call and its own chunk framing."""
+    pending, size = [], 0
+    try:
+        for chunk in writer:
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= _FLUSH_CHARS:
+                yield "".join(pending).encode("utf-8")
+                pending, size = [], 0
+        if pending:
+            yield "".join(pending).encode("utf-8")
+    except results.ResultTruncated:
+        log.warning(
+            "result cut at the limit of %s in a format that cannot mark it: aborting", limit
+        )
+        # What was written goes out, then the connection is cut: never a shortened answer.
+        if pending:
+            yield "".join(pending).encode("utf-8")
+        raise
+    finally:
+        stream.close()
+        metrics.QUERY_SECONDS.observe(time.perf_counter() - started)
 
 
 #: Characters of results gathered before they are passed to the server.
@@ -359,10 +274,7 @@ def _with_charset(media_type: str) -> str:
 
 def _no_query() -> Response:
     offers = formats.DOCUMENT_FORMATS
-    try:
-        media_type = choose(request, offers, html=True)
-    except NotAcceptable as exc:
-        return _refuse(406, "not_acceptable", str(exc))
+    media_type = _choose(offers)
     if media_type == formats.HTML:
         return _html_page(None, None, [], [])
     graph = service_description.describe(
@@ -372,29 +284,38 @@ def _no_query() -> Response:
     )
     fmt = next(f for f in offers if f.media_type == media_type)
     body = graph.serialize(format=fmt.rdflib_name)
-    return _common_headers(Response(body, content_type=_with_charset(media_type)))
+    return Response(body, content_type=_with_charset(media_type))
 
 
 def _html_page(
-    query: str | None, info: QueryInfo | None, default_graphs, named_graphs, run: str | None = None
+    query: str | None,
+    info: QueryInfo | None,
+    default_graphs,
+    named_graphs,
+    *,
+    source: Store | PastStore | None = None,
+    run: str | None = None,
 ) -> Response:
-    """The query page; with a query, its result as a table (`run` is the text sent to the store)."""
+    """The query page; with a query, its result as a table (`run` is the text sent to `source`),
+    or what kept it from running."""
     settings = context.settings()
-    table = None
-    error = None
+    table = error = None
+    status = 200
     if query is not None:
-        stream = _start(run or query, info, default_graphs, named_graphs)
-        if isinstance(stream, Response):
-            error = json.loads(stream.get_data())["message"]
-            status = stream.status_code
+        try:
+            stream = _start(
+                source or context.store(), run or query, info, default_graphs, named_graphs
+            )
+        except (Problem, StoreUnavailable) as exc:
+            if isinstance(exc, Problem):
+                _count(exc)
+            refused = problem_for(exc)
+            error, status = refused.detail, refused.status
         else:
-            status = 200
             try:
-                table = _html_table(info, stream)
+                table = result_table(info, stream, _HTML_ROWS)
             finally:
                 stream.close()
-    else:
-        status = 200
     downloads = []
     if query is not None and info is not None:
         for fmt in _offers(info):
@@ -412,30 +333,4 @@ def _html_page(
         timeout=settings.query_timeout,
         html_rows=_HTML_ROWS,
     )
-    response = Response(page, status=status, content_type=_with_charset(formats.HTML))
-    return _common_headers(response)
-
-
-def _html_table(info: QueryInfo, stream) -> dict:
-    """Columns and rows (at most `_HTML_ROWS`) of a result, for the page."""
-    if info.form == "ASK":
-        return {
-            "columns": ["answer"],
-            "rows": [[("literal", str(json.loads(stream.read())["boolean"]).lower(), None, None)]],
-            "cut": False,
-        }
-    lines = results.read_lines(stream.chunks)
-    if info.returns_graph:
-        columns = ["subject", "predicate", "object"]
-        source = (t for t in (results.parse_nt_line(line) for line in lines) if t is not None)
-    else:
-        header = next(lines, "")
-        columns = [h[1:] for h in header.split("\t")] if header else []
-        source = ([results.parse_tsv_term(c) for c in line.split("\t")] for line in lines)
-    rows, cut = [], False
-    for row in source:
-        if len(rows) == _HTML_ROWS:
-            cut = True
-            break
-        rows.append(list(row))
-    return {"columns": columns, "rows": rows, "cut": cut}
+    return Response(page, status=status, content_type=_with_charset(formats.HTML))

@@ -11,18 +11,16 @@ of it holds.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from rdflib import Graph
-from werkzeug.exceptions import HTTPException
 
 from ccn_graph import history
 from ccn_graph.model import reference
 from ccn_graph.model.iris import check_iri, entity_iri, record_graph_for
 from ccn_graph.model.stewards import Steward, Stewards
 from ccn_graph.rdfio import formats
-from ccn_graph.rdfio.rdf_input import InputError, decompress, focus_lines, parse_graph
+from ccn_graph.rdfio.rdf_input import InputError, focus_lines, parse_graph
 from ccn_graph.write import (
     Add,
     Delete,
@@ -35,92 +33,47 @@ from ccn_graph.write import (
 from ccn_graph.write.ingest import record_etag
 from ccn_graph.write.validation import ValidationReport
 from server import context
-from server.errors import error_response
-from server.negotiation import NotAcceptable, choose
+from server.headers import declare
+from server.negotiation import choose
+from server.problems import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+)
+from server.request_checks import read_bodies, read_body
 
 blueprint = Blueprint("submissions", __name__)
 REPORT_OFFERS = (formats.JSON_FORMAT, formats.TURTLE)
 
 
 def writer() -> Writer:
-    return current_app.extensions["ccn_graph"]["writer"]
+    return context.services().writer
 
 
 def submissions_log() -> SubmissionLog:
-    return current_app.extensions["ccn_graph"]["submissions_log"]
+    return context.services().submissions_log
 
 
 def stewards() -> Stewards:
-    return current_app.extensions["ccn_graph"]["stewards"]
+    return context.services().stewards
 
 
-def authenticated_steward() -> Steward | Response:
+def authenticated_steward() -> Steward:
+    """The steward whose bearer token the request carries; `Unauthorized` without one."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     steward = stewards().verify(token.strip()) if scheme.lower() == "bearer" else None
     if steward is None:
-        response = error_response(
-            401,
-            "Unauthorized",
-            "Send a steward's token as 'Authorization: Bearer <token>' (ask an administrator for one: "
-            "ccn-graph steward add).",
+        raise Unauthorized(
+            "Send a steward's token as 'Authorization: Bearer <token>' (ask an administrator "
+            "for one: ccn-graph steward add).",
+            headers={"WWW-Authenticate": 'Bearer realm="ccn-graph"'},
         )
-        response.headers["WWW-Authenticate"] = 'Bearer realm="ccn-graph"'
-        return response
     return steward
-
-
-def _read_body(limit: int | None = None) -> tuple[bytes, str, str]:
-    """(body, media type, text for line numbers) from a direct body or an uploaded file, of at
-    most `limit` bytes (`CCN_MAX_BODY` by default)."""
-    return _read_bodies(limit)[0]
-
-
-def _read_bodies(limit: int | None = None) -> list[tuple[bytes, str, str]]:
-    """What `_read_body` gives, for each file of a multipart body (the form's ``file``, or every
-    file part, as a Graph Store Protocol POST may send several)."""
-    limit = limit or context.settings().max_body
-    if request.mimetype != "multipart/form-data":
-        body = decompress(_read_limited(limit), request.headers.get("Content-Encoding"), limit)
-        return [(body, request.mimetype, body.decode("utf-8", errors="replace"))]
-    uploads = [request.files["file"]] if "file" in request.files else list(request.files.values())
-    uploads = [u for u in uploads if u.filename]
-    if not uploads:
-        raise InputError(400, "Choose a file to validate.")
-    out, total = [], 0
-    for upload in uploads:
-        body = upload.read(limit + 1)
-        total += len(body)
-        if total > limit:
-            raise InputError(413, f"The files are larger than {limit} bytes.")
-        suffix = Path(upload.filename).suffix
-        fmt = formats.rdf_format_for_suffix(suffix) if suffix else None
-        media_type = request.form.get("format") or (fmt.media_type if fmt else upload.mimetype)
-        out.append((body, media_type, body.decode("utf-8", errors="replace")))
-    return out
-
-
-def _read_limited(limit: int) -> bytes:
-    """The request body, refused past `limit` bytes however it is sent (Content-Length or chunked)."""
-    if request.content_length is not None and request.content_length > limit:
-        raise InputError(413, f"The body is larger than {limit} bytes.")
-    parts, size = [], 0
-    while True:
-        try:
-            chunk = request.stream.read(65536)
-        except HTTPException:
-            raise
-        except Exception as exc:
-            raise InputError(
-                400, f"The body could not be read: {exc or type(exc).__name__}."
-            ) from None
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise InputError(413, f"The body is larger than {limit} bytes.")
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def _lines(text: str, media_type: str, report: ValidationReport) -> dict[str, int]:
@@ -133,10 +86,7 @@ def _lines(text: str, media_type: str, report: ValidationReport) -> dict[str, in
 def _report_response(
     report: ValidationReport, lines: dict[str, int], status: int, extra: dict | None = None
 ) -> Response:
-    try:
-        media_type = choose(request, REPORT_OFFERS, html=True)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+    media_type = choose(request, REPORT_OFFERS, html=True)
     if media_type == formats.TURTLE.media_type:
         response = Response(
             report.graph.serialize(format="turtle"),
@@ -155,7 +105,6 @@ def _report_response(
         body = {**(extra or {}), "report": report.as_json(lines)}
         response = current_app.json.response(body)
         response.status_code = status
-    response.headers["Vary"] = "Accept"
     return response
 
 
@@ -170,6 +119,7 @@ def validate_form():
 
 
 @blueprint.route("/validate", methods=["POST"])
+@declare(vary=("Accept",))
 def validate():
     """Validate RDF against the shapes, with the graph's reference data as context. Writes nothing.
 
@@ -178,29 +128,23 @@ def validate():
     the stewards' submissions, which share the validator."""
     settings = context.settings()
     try:
-        body, media_type, text = _read_body(settings.validate_max_body)
+        body, media_type, text = read_body(settings.validate_max_body)
         if not body.strip():
             raise InputError(400, "The body is empty: send the RDF to validate.")
         graph = parse_graph(body, media_type, settings.base_iri)
     except InputError as exc:
-        if exc.status == 413:
-            return error_response(
-                413,
-                "Refused",
-                f"{exc} /validate takes at most {settings.validate_max_body} "
-                "bytes; check a larger file with `ccn-graph validate`.",
-            )
-        return error_response(
-            exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc)
-        )
+        if exc.status != 413:
+            raise
+        raise PayloadTooLarge(
+            f"{exc} /validate takes at most {settings.validate_max_body} "
+            "bytes; check a larger file with `ccn-graph validate`.",
+            code="Refused",
+        ) from None
     if not _validating.acquire(blocking=False):
-        response = error_response(
-            503,
-            "Service Unavailable",
+        raise ServiceUnavailable(
             "Another validation is running here; send this one again in a few seconds.",
+            headers={"Retry-After": "5"},
         )
-        response.headers["Retry-After"] = "5"
-        return response
     try:
         report = writer().gate.check({"urn:x-ccn-graph:validate": graph})
     finally:
@@ -213,51 +157,38 @@ _validating = threading.Lock()
 
 
 @blueprint.route("/submissions", methods=["POST"])
+@declare(vary=("Accept",))
 def submit():
     steward = authenticated_steward()
-    if isinstance(steward, Response):
-        return steward
     base = context.settings().base_iri
-    try:
-        body, media_type, text = _read_body()
-        graph = parse_graph(body, media_type, base)
-    except InputError as exc:
-        return error_response(
-            exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc)
-        )
+    body, media_type, text = read_body()
+    graph = parse_graph(body, media_type, base)
     if not len(graph):
-        return error_response(400, "Bad Request", "The submission holds no triples.")
+        raise BadRequest("The submission holds no triples.")
     try:
         records = reference.split_records(graph, base)
     except reference.ReferenceDataError as exc:
-        return error_response(
-            400, "Bad Request", f"Only records of this graph can be submitted: {exc}."
-        )
+        raise BadRequest(f"Only records of this graph can be submitted: {exc}.") from None
     outcome = writer().write(Replace(records), steward, label="Submission", **preconditions())
     return outcome_response(outcome, text, media_type)
 
 
 @blueprint.route("/doc/<path:path>/version/<int:number>/revert", methods=["POST"])
+@declare(vary=("Accept",))
 def revert(path: str, number: int):
     """Restore version `number` of a record: the same write path as a submission (scope, shapes,
     If-Match), and the restored triples become the record's newest version."""
     steward = authenticated_steward()
-    if isinstance(steward, Response):
-        return steward
     base = context.settings().base_iri
     iri = entity_iri(base, path)
     record = record_graph_for(base, iri) if iri else None
     kept = history.version(context.store(), record, number) if record else None
     if kept is None:
-        return error_response(
-            404, "Not Found", f"There is no version {number} of /doc/{path}: see /timemap/{path}."
-        )
+        raise NotFound(f"There is no version {number} of /doc/{path}: see /timemap/{path}.")
     if kept.deleted:
-        return error_response(
-            409,
-            "Conflict",
+        raise Conflict(
             f"Version {number} of {iri} is its deletion; to delete the record, "
-            f"DELETE /graphs?graph={record}.",
+            f"DELETE /graphs?graph={record}."
         )
     outcome = writer().write(
         Replace({record: kept.triples()}),
@@ -280,7 +211,8 @@ def preconditions() -> dict:
         tags = request.if_match.as_set()
         if not tags:
             raise Stale(
-                "If-Match names only weak tags, which never match a write; send the record's ETag as it came"
+                "If-Match names only weak tags, which never match a write; send the record's "
+                "ETag as it came"
             )
         out["expected"] = frozenset(tags)
     if request.if_none_match and request.if_none_match.star_tag:
@@ -319,8 +251,6 @@ def outcome_response(
 @blueprint.route("/submissions", methods=["GET"])
 def own_submissions():
     steward = authenticated_steward()
-    if isinstance(steward, Response):
-        return steward
     return current_app.json.response(
         {"steward": steward.name, "submissions": submissions_log().of(steward.name)}
     )
@@ -331,37 +261,31 @@ def status(submission_id: str):
     """A submission's log entry, report and text: for the steward who made it and network stewards
     (the public reads its provenance activity, /id/activity/{id})."""
     steward = authenticated_steward()
-    if isinstance(steward, Response):
-        return steward
     entry = submissions_log().get(submission_id)
     if entry is None or not (steward.network or entry.get("steward") == steward.name):
-        return error_response(404, "Not Found", "There is no such submission of yours.")
+        raise NotFound("There is no such submission of yours.")
     return current_app.json.response(entry)
 
 
-def _graph_param() -> str | Response:
-    """The graph IRI a Graph Store write names, or the refusal."""
+def _graph_param() -> str:
+    """The graph IRI a Graph Store write names."""
     iri = request.args.get("graph")
     base = context.settings().base_iri
     if "default" in request.args and not iri:
-        return error_response(
-            403,
-            "Forbidden",
-            "The default graph is the union of the record graphs; write a record graph (?graph=<IRI>).",
+        raise Forbidden(
+            "The default graph is the union of the record graphs; write a record graph "
+            "(?graph=<IRI>)."
         )
     if not iri:
-        return error_response(
-            400,
-            "Bad Request",
-            f"Name the graph: /graphs?graph=<IRI> ({base}graph/{{type}}/{{ref}}).",
-        )
+        raise BadRequest(f"Name the graph: /graphs?graph=<IRI> ({base}graph/{{type}}/{{ref}}).")
     try:
         return check_iri(iri)
     except ValueError as exc:
-        return error_response(400, "Bad Request", str(exc))
+        raise BadRequest(str(exc)) from None
 
 
 @blueprint.route("/graphs", methods=["PUT", "POST", "DELETE"])
+@declare(vary=("Accept",))
 def write_graph():
     """Graph Store Protocol, write side, for stewards: the same write path as a submission.
 
@@ -371,11 +295,7 @@ def write_graph():
     also write graphs under ``CCN_OPEN_GRAPHS``, with any triples, through the same shapes.
     """
     steward = authenticated_steward()
-    if isinstance(steward, Response):
-        return steward
     iri = _graph_param()
-    if isinstance(iri, Response):
-        return iri
     base = context.settings().base_iri
     the_writer = writer()
     if request.method == "DELETE":
@@ -383,14 +303,12 @@ def write_graph():
             Delete(iri), steward, label="Graph Store DELETE", **preconditions()
         )
         return _no_content(outcome_response(outcome, "", "", replaced_status=204))
-    try:
-        new = Graph()
-        for body, media_type, text in _read_bodies():
-            new += parse_graph(body, media_type, base)
-    except InputError as exc:
-        return error_response(
-            exc.status, "Bad Request" if exc.status == 400 else "Refused", str(exc)
-        )
+    new = Graph()
+    bodies = read_bodies()
+    for body, media_type, _ in bodies:
+        new += parse_graph(body, media_type, base)
+    # The report's line numbers are those of the last file sent.
+    _, media_type, text = bodies[-1]
     change = Add(iri, new) if request.method == "POST" else Replace({iri: new})
     outcome = the_writer.write(
         change, steward, label=f"Graph Store {request.method}", **preconditions()
@@ -412,25 +330,22 @@ def _no_content(response: Response) -> Response:
 
 
 @blueprint.route("/graphs", methods=["GET", "HEAD"])
+@declare(vary=("Accept",))
 def read_graph():
     """Graph Store Protocol, read side: ``?graph=<record graph IRI>`` with its version as ETag."""
     iri = request.args.get("graph")
     if not iri:
-        return error_response(400, "Bad Request", "Name the graph: /graphs?graph=<IRI>.")
-    try:
-        media_type = choose(request, formats.DOCUMENT_FORMATS)
-    except NotAcceptable as exc:
-        return error_response(406, "Not Acceptable", str(exc))
+        raise BadRequest("Name the graph: /graphs?graph=<IRI>.")
+    media_type = choose(request, formats.DOCUMENT_FORMATS)
     try:
         graph = context.store().read_graph(iri)
     except ValueError as exc:
-        return error_response(400, "Bad Request", str(exc))
+        raise BadRequest(str(exc)) from None
     if not len(graph):
-        return error_response(404, "Not Found", f"There is no graph {iri}.")
+        raise NotFound(f"There is no graph {iri}.")
     fmt = next(f for f in formats.DOCUMENT_FORMATS if f.media_type == media_type)
     response = Response(
         graph.serialize(format=fmt.rdflib_name), content_type=f"{media_type}; charset=utf-8"
     )
     response.set_etag(record_etag(graph))
-    response.headers["Vary"] = "Accept"
     return response

@@ -56,7 +56,7 @@ SPLICED_ALLOWED = {
     ): "Virtuoso's pragma put before whatever query is sent (a .rq file's or a client's) when the "
     "store shows its system graphs: part of the store's dialect, not a query of ours",
     (
-        "server/linked_data.py",
+        "server/pages/entity.py",
         "DESCRIBE <",
     ): "the query an entity page offers the reader as a link to /sparql; the service never runs it",
     (
@@ -70,6 +70,17 @@ SPLICED_ALLOWED = {
     ): "the endpoint's URL as the base IRI of a client's update, as for queries",
 }
 MEDIA_TYPE = re.compile(r"^(application|text)/[\w.+-]+")
+# Headers the one header policy sets (server/headers.py), from what each view declares.
+POLICY_HEADERS = re.compile(
+    r"^(vary|access-control-[\w-]+|content-security-policy|x-frame-options"
+    r"|x-content-type-options|referrer-policy)$",
+    re.IGNORECASE,
+)
+HEADER_POLICY = "server/headers.py"
+# Where the app's services are kept and reached (server.context.services).
+SERVICES_ACCESSOR = "server/context.py"
+MAX_SERVER_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
 
 
 def rel(path: Path) -> str:
@@ -145,3 +156,67 @@ def test_module_follows_the_house_rules(path):
         assert "os.environ" not in source and "getenv" not in source, (
             f"{name} reads the environment"
         )
+
+
+def _policy_header_assignments(tree: ast.AST) -> list[str]:
+    """Header names of `….headers["Vary"] = …`-like assignments and `headers.update({…})` calls."""
+    found = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = [t.slice for t in node.targets if isinstance(t, ast.Subscript)]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("update", "setdefault", "add", "set")
+        ):
+            for arg in node.args:
+                targets += arg.keys if isinstance(arg, ast.Dict) else [arg]
+        found += [
+            t.value
+            for t in targets
+            if isinstance(t, ast.Constant)
+            and isinstance(t.value, str)
+            and POLICY_HEADERS.match(t.value)
+        ]
+    return found
+
+
+SERVER_SOURCES = [p for p in SOURCES if rel(p).startswith("server/")]
+
+
+@pytest.mark.parametrize("path", SERVER_SOURCES, ids=rel)
+def test_the_web_layer_follows_its_rules(path):
+    """One error channel (views raise; nothing returns "a value or a Response"), one header
+    policy, one accessor for the services, and modules and functions of a size to read."""
+    source = path.read_text()
+    tree = ast.parse(source)
+    name = rel(path)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "isinstance"
+            and len(node.args) == 2
+            and re.search(r"\bResponse\b", ast.unparse(node.args[1]))
+        ):
+            raise AssertionError(
+                f"{name}:{node.lineno} tests for a Response: raise a Problem instead"
+            )
+    if name != HEADER_POLICY:
+        assigned = _policy_header_assignments(tree)
+        assert not assigned, f"{name} sets {assigned}: declare them (server.headers.declare)"
+    if name != SERVICES_ACCESSOR:
+        assert "extensions[" not in source and ".extensions" not in source, (
+            f"{name} reaches app.extensions; use server.context.services()"
+        )
+    lines = source.splitlines()
+    assert len(lines) <= MAX_SERVER_MODULE_LINES, f"{name} has {len(lines)} lines"
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            length = node.end_lineno - node.lineno + 1
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            said_why = first >= 2 and lines[first - 2].strip().startswith("#")
+            assert length <= MAX_FUNCTION_LINES or said_why, (
+                f"{name}: {node.name} has {length} lines; split it, or say why beside it"
+            )

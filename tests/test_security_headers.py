@@ -1,4 +1,4 @@
-"""The headers every answer carries (server/security_headers.py), the pages' script kept in files,
+"""The headers every answer carries (server/headers.py), the pages' script kept in files,
 and errors that repeat part of the request without its markup."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from server.security_headers import DATA_POLICY, PAGE_POLICY, YASGUI_STYLE_HASHES
+from server.headers import DATA_POLICY, PAGE_POLICY, YASGUI_STYLE_HASHES
 
 from .conftest import ROOT, loaded_site
 
@@ -192,7 +192,7 @@ def test_the_style_hashes_are_of_styles_yasgui_writes():
 def test_a_406_repeats_no_markup(site, path, headers):
     response = site.get(path, headers=headers)
     assert response.status_code == 406, response.text[:300]
-    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["Content-Type"].startswith("application/problem+json")
     assert not re.search(r"[<>&']", response.text), response.text
     message = response.json()["message"]
     assert "<script>" in message, message  # repeated, and escaped in the body

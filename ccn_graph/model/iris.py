@@ -11,6 +11,7 @@ import re
 
 __all__ = [
     "ONTOLOGY_NS",
+    "PROBLEMS_NS",
     "SHAPES_NS",
     "STORE_STATE_GRAPH",
     "InvalidIRI",
@@ -28,6 +29,9 @@ __all__ = [
 ONTOLOGY_NS = "https://w3id.org/ccn-graph/ontology#"
 #: The namespace of the SHACL shapes.
 SHAPES_NS = "https://w3id.org/ccn-graph/shapes#"
+#: The namespace of the problem types an error answer names (RFC 9457 ``type``), one per kind
+#: of error a client may act on; docs/errors.md describes each under its name.
+PROBLEMS_NS = "https://w3id.org/ccn-graph/problems#"
 #: The named graph in which the store records what it was loaded with and its data version.
 STORE_STATE_GRAPH = "https://w3id.org/ccn-graph/store-state"
 

@@ -18,6 +18,7 @@ __all__ = [
     "rdf_format_for_suffix",
     "JSON",
     "HTML",
+    "PROBLEM_JSON",
     "SELECT_FORMATS",
     "ASK_FORMATS",
     "GRAPH_FORMATS",
@@ -28,6 +29,8 @@ __all__ = [
 
 JSON = "application/json"
 HTML = "text/html"
+#: Problem details (RFC 9457): how the service says what went wrong, to clients.
+PROBLEM_JSON = "application/problem+json"
 
 
 _W3C_FORMATS = "http://www.w3.org/ns/formats/"

@@ -42,8 +42,9 @@ def processes(running: Service, data) -> tuple[int, int, frozenset[tuple[int, st
 
 
 def has_message(body: bytes, content_type: str) -> bool:
-    """A person can read what went wrong: a JSON error with a message, or a text of some length."""
-    if content_type.startswith("application/json"):
+    """A person can read what went wrong: problem details with a message, or a text of some
+    length."""
+    if content_type.startswith(("application/json", "application/problem+json")):
         try:
             message = json.loads(body).get("message", "")
         except (ValueError, AttributeError):
