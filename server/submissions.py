@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from ccn_graph import history
 from ccn_graph.model import reference
-from ccn_graph.model.iris import check_iri, entity_iri, record_graph_for
+from ccn_graph.model.iris import check_iri, entity_iri, graph_prefix, record_graph_for
 from ccn_graph.model.stewards import Steward, Stewards
 from ccn_graph.rdfio import formats
 from ccn_graph.rdfio.rdf_input import InputError, decompress, focus_lines, parse_graph
@@ -353,7 +353,7 @@ def _graph_param() -> str | Response:
         return error_response(
             400,
             "Bad Request",
-            f"Name the graph: /graphs?graph=<IRI> ({base}graph/{{type}}/{{ref}}).",
+            f"Name the graph: /graphs?graph=<IRI> ({graph_prefix(base)}{{type}}/{{ref}}).",
         )
     try:
         return check_iri(iri)

@@ -70,6 +70,13 @@ SPLICED_ALLOWED = {
     ): "the endpoint's URL as the base IRI of a client's update, as for queries",
 }
 MEDIA_TYPE = re.compile(r"^(application|text)/[\w.+-]+")
+# IRIs of the service's own patterns are built only in ccn_graph/model/iris.py.
+IRIS_MODULE = "ccn_graph/model/iris.py"
+# A literal part that starts one of the service's paths right after a spliced value: the value is
+# a base (`{base}id/…`, `{self.base}graph/…`), whatever it is called.
+OWN_PATH = re.compile(r"^(id|graph|doc|version|dumps|changes|catalog|sparql)(/|\?|$)")
+# The IRI builders kept outside iris.py, by file and literal text: none so far.
+IRI_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def rel(path: Path) -> str:
@@ -103,6 +110,78 @@ def strings(tree: ast.AST) -> list[str]:
         and isinstance(node.value, str)
         and id(node) not in docstrings
     ]
+
+
+def _source(node: ast.AST) -> str:
+    return ast.unparse(node)
+
+
+def built_iris(tree: ast.AST) -> list[str]:
+    """The places that build an IRI of the service's own patterns by string formatting: an
+    f-string splicing a base before ``id/``, ``graph/``, ``doc/``…, and a base or such a path
+    joined with ``+``, ``%`` or ``.format``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            for before, after in zip(node.values, node.values[1:], strict=False):
+                if (
+                    isinstance(before, ast.FormattedValue)
+                    and isinstance(after, ast.Constant)
+                    and isinstance(after.value, str)
+                    and OWN_PATH.match(after.value)
+                    and "base" in _source(before.value).lower()
+                ):
+                    found.append(_source(node))
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+            parts = [_source(node.left), _source(node.right)]
+            literal = [
+                side.value
+                for side in (node.left, node.right)
+                if isinstance(side, ast.Constant) and isinstance(side.value, str)
+            ]
+            if any("base" in part.lower() for part in parts) and any(
+                OWN_PATH.match(text.lstrip("/")) or "%s" in text for text in literal
+            ):
+                found.append(_source(node))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant)
+            and isinstance(node.func.value.value, str)
+            and re.search(r"\}(id|graph|doc)/", node.func.value.value)
+        ):
+            found.append(_source(node))
+    return found
+
+
+def test_iris_are_built_in_one_module():
+    """`{base}id/…`, `{base}graph/…`, `{base}doc/…` and the site's own URLs come from
+    ccn_graph/model/iris.py, so that each pattern is written once."""
+    for path in SOURCES:
+        name = rel(path)
+        if name == IRIS_MODULE:
+            continue
+        for text in built_iris(ast.parse(path.read_text())):
+            assert (name, text) in IRI_ALLOWED, (
+                f"an IRI built by string formatting in {name}: {text[:80]!r}; "
+                f"add a function to {IRIS_MODULE} and call it"
+            )
+
+
+def test_the_iri_check_finds_what_it_should():
+    found = built_iris(
+        ast.parse(
+            'a = f"{base}id/{kind}/{ref}"\n'
+            'b = f"<{self.base}graph/x>"\n'
+            'c = base + "doc/x"\n'
+            'd = "{}id/x".format(base)\n'
+            'e = f"{settings.base_iri}sparql"\n'
+            'ok = f"/id/{path}"\n'
+            'ok2 = f"{root}/doc/{p}"\n'
+        )
+    )
+    assert len(found) == 5, found
 
 
 def test_the_sources_are_found():

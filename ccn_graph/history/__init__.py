@@ -25,10 +25,10 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
-from ccn_graph.model.iris import ONTOLOGY_NS, check_iri, entity_for_record
+from ccn_graph.model.iris import CCN, check_iri, entity_for_record, version_iri
 from ccn_graph.rdfio import blank_nodes
 from ccn_graph.sparql import queries, results
 from ccn_graph.store import Store
@@ -71,7 +71,6 @@ __all__ = [
 #: Holds the number of versions kept and the time of the latest (replaced with every write).
 HISTORY_GRAPH = "https://w3id.org/ccn-graph/history"
 
-CCN = Namespace(ONTOLOGY_NS)
 CREATED, UPDATED, DELETED = CCN.Created, CCN.Updated, CCN.Deleted
 #: The terms of the history's own triples (its versions and its count): only the history writes them.
 TERMS = (
@@ -90,11 +89,6 @@ _KIND_NAMES = {CREATED: "created", UPDATED: "updated", DELETED: "deleted"}
 def kind_name(kind: URIRef) -> str:
     """'created', 'updated' or 'deleted'."""
     return _KIND_NAMES.get(URIRef(kind), "changed")
-
-
-def version_iri(base: str, sequence: int) -> str:
-    """The IRI of the version with sequence number `sequence`."""
-    return f"{base}id/version/{sequence}"
 
 
 # -- N-Triples text ------------------------------------------------------------------------------

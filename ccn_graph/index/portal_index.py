@@ -37,7 +37,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from ccn_graph import history
 from ccn_graph.index.search import Hit, fold
-from ccn_graph.model.iris import ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
+from ccn_graph.model.iris import CCN, ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
 from ccn_graph.sparql import queries, results
 from ccn_graph.store import Store
 
@@ -51,16 +51,16 @@ _LABELS = {
     _SKOS + "hiddenLabel": "alternative",
     "http://www.w3.org/2000/01/rdf-schema#label": "label",
 }
-_MEMBER = ONTOLOGY_NS + "CommunityMember"
+_MEMBER = str(CCN.CommunityMember)
 _VALUES = {
-    ONTOLOGY_NS + "sector": "sector",
-    ONTOLOGY_NS + "expertise": "expertise",
-    ONTOLOGY_NS + "technology": "technology",
-    ONTOLOGY_NS + "fieldOfActivity": "field",
-    ONTOLOGY_NS + "roleProfile": "role",
+    str(CCN.sector): "sector",
+    str(CCN.expertise): "expertise",
+    str(CCN.technology): "technology",
+    str(CCN.fieldOfActivity): "field",
+    str(CCN.roleProfile): "role",
 }
-_SINGLE = {ONTOLOGY_NS + "memberState": "state", ONTOLOGY_NS + "category": "category"}
-_REGISTRATION, _ASSESSED_BY = ONTOLOGY_NS + "registration", ONTOLOGY_NS + "assessedBy"
+_SINGLE = {str(CCN.memberState): "state", str(CCN.category): "category"}
+_REGISTRATION, _ASSESSED_BY = str(CCN.registration), str(CCN.assessedBy)
 
 #: The facets of the member listing, in the order pages show them.
 FACETS = (
@@ -478,7 +478,7 @@ class PortalIndex:
                 values.add((_SINGLE[p], o[1]))
             elif p in _VALUES:
                 values.add((_VALUES[p], o[1]))
-                if p == ONTOLOGY_NS + "expertise":
+                if p == str(CCN.expertise):
                     values |= {("domain", a) for a, d in closure if d == o[1]}
                     values.add(("domain", o[1]))
             elif p == _REGISTRATION:

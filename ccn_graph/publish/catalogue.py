@@ -16,7 +16,7 @@ from __future__ import annotations
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
 
-from ccn_graph.model.iris import ONTOLOGY_NS, SHAPES_NS
+from ccn_graph.model.iris import ONTOLOGY_NS, SHAPES_NS, instance_iri, service_url
 from ccn_graph.publish.dumps import Manifest
 
 __all__ = ["catalogue_graph"]
@@ -78,11 +78,11 @@ def catalogue_graph(
     everything to) wants ``xsd:decimal`` and SHA-1.
     """
     g = Graph()
-    catalog = URIRef(f"{base}id/catalog")
-    publisher = URIRef(f"{base}id/agent/ccn-graph")
-    contact = URIRef(f"{base}id/agent/ccn-graph#contact")
-    service = URIRef(f"{base}id/service/sparql")
-    feed = URIRef(f"{base}id/service/changes")
+    catalog = URIRef(instance_iri(base, "catalog"))
+    publisher = URIRef(instance_iri(base, "agent", "ccn-graph"))
+    contact = URIRef(f"{publisher}#contact")
+    service = URIRef(instance_iri(base, "service", "sparql"))
+    feed = URIRef(instance_iri(base, "service", "changes"))
     ontology, shapes = URIRef(ONTOLOGY_NS.rstrip("#")), URIRef(SHAPES_NS.rstrip("#"))
     modified_all = max(
         [d["modified"] for d in manifest.datasets.values() if d["modified"]] or [loaded_at]
@@ -132,7 +132,7 @@ def catalogue_graph(
     g.add((URIRef(SHAPES_NS.rstrip("#")), RDFS.label, Literal("CCN Graph shapes", lang="en")))
 
     for name, dataset in sorted(manifest.datasets.items()):
-        node = URIRef(f"{base}id/dataset/{name}")
+        node = URIRef(instance_iri(base, "dataset", name))
         g.add((catalog, DCAT.dataset, node))
         g.add((service, DCAT.servesDataset, node))
         g.add((node, RDF.type, DCAT.Dataset))
@@ -144,7 +144,7 @@ def catalogue_graph(
             "established there, as linked data."
         )
         g.add((node, DCTERMS.description, Literal(description, lang="en")))
-        g.add((node, DCTERMS.identifier, Literal(f"{base}id/dataset/{name}")))
+        g.add((node, DCTERMS.identifier, Literal(str(node))))
         for keyword in KEYWORDS:
             g.add((node, DCAT.keyword, Literal(keyword, lang="en")))
         for theme in THEMES:
@@ -163,7 +163,7 @@ def catalogue_graph(
         g.add((node, DCTERMS.license, LICENCE))
         for suffix, file in sorted(dataset["files"].items()):
             dist = URIRef(f"{node}/distribution/{suffix}")
-            url = URIRef(f"{base}dumps/{file['file']}")
+            url = URIRef(service_url(base, f"dumps/{file['file']}"))
             g.add((node, DCAT.distribution, dist))
             g.add((dist, RDF.type, DCAT.Distribution))
             g.add(
@@ -223,8 +223,8 @@ def catalogue_graph(
             Literal("A read-only, bounded SPARQL 1.1 endpoint over the whole graph.", lang="en"),
         )
     )
-    g.add((service, DCAT.endpointURL, URIRef(f"{base}sparql")))
-    g.add((service, DCAT.endpointDescription, URIRef(f"{base}sparql")))
+    g.add((service, DCAT.endpointURL, URIRef(service_url(base, "sparql"))))
+    g.add((service, DCAT.endpointDescription, URIRef(service_url(base, "sparql"))))
     g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     g.add((URIRef("https://www.w3.org/TR/sparql11-protocol/"), RDF.type, DCTERMS.Standard))
     # The change feed: every version of every record, for harvesters that follow changes rather
@@ -242,11 +242,11 @@ def catalogue_graph(
             ),
         )
     )
-    g.add((feed, DCAT.endpointURL, URIRef(f"{base}changes")))
-    g.add((feed, DCAT.endpointDescription, URIRef(f"{base}changes")))
+    g.add((feed, DCAT.endpointURL, URIRef(service_url(base, "changes"))))
+    g.add((feed, DCAT.endpointDescription, URIRef(service_url(base, "changes"))))
     g.add((feed, DCTERMS.conformsTo, LDES))
     g.add((LDES, RDF.type, DCTERMS.Standard))
-    g.add((feed, DCAT.servesDataset, URIRef(f"{base}id/dataset/graph")))
+    g.add((feed, DCAT.servesDataset, URIRef(instance_iri(base, "dataset", "graph"))))
     for node in (service, feed):
         g.add((node, DCTERMS.publisher, publisher))
         g.add((node, DCAT.contactPoint, contact))

@@ -17,15 +17,15 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from ccn_graph.model.iris import ONTOLOGY_NS, check_iri, record_graph_for
+from ccn_graph.model.iris import CCN, check_iri, record_graph_for
 from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 from ccn_graph.write.validation import ValidationReport, Validator
 
 __all__ = ["Gate", "file_lock", "record_etag"]
 
-_MEMBER_STATE = URIRef(ONTOLOGY_NS + "memberState")
-_NCC = URIRef(ONTOLOGY_NS + "NationalCoordinationCentre")
+_MEMBER_STATE = CCN.memberState
+_NCC = CCN.NationalCoordinationCentre
 
 
 def record_etag(graph: Graph) -> str:

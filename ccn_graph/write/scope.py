@@ -28,8 +28,10 @@ from ccn_graph import history
 from ccn_graph.model.iris import (
     COUNTRY_AUTHORITY,
     MEMBER_STATES,
-    ONTOLOGY_NS,
+    CCN,
     entity_for_record,
+    graph_prefix,
+    instance_prefix,
     record_graph_for,
 )
 from ccn_graph.model.stewards import Steward
@@ -37,17 +39,16 @@ from ccn_graph.write.errors import BadWrite, NotAllowed
 
 __all__ = ["KIND_CLASSES", "SERVICE_TERMS", "Scope"]
 
-_CCN = ONTOLOGY_NS
 #: The class a record's entity must have, by the kind in its IRI (kinds not listed: any class).
 KIND_CLASSES = {
-    "member": URIRef(_CCN + "CommunityMember"),
-    "ncc": URIRef(_CCN + "NationalCoordinationCentre"),
-    "centre": URIRef(_CCN + "CompetenceCentre"),
-    "network": URIRef(_CCN + "NetworkOfNationalCoordinationCentres"),
-    "community": URIRef(_CCN + "CompetenceCommunity"),
-    "project": URIRef(_CCN + "Project"),
-    "programme": URIRef(_CCN + "FundingProgramme"),
-    "post": URIRef(_CCN + "ExecutiveDirector"),
+    "member": CCN.CommunityMember,
+    "ncc": CCN.NationalCoordinationCentre,
+    "centre": CCN.CompetenceCentre,
+    "network": CCN.NetworkOfNationalCoordinationCentres,
+    "community": CCN.CompetenceCommunity,
+    "project": CCN.Project,
+    "programme": CCN.FundingProgramme,
+    "post": CCN.ExecutiveDirector,
 }
 #: Kinds a Member-State steward writes (the records of its Member States).
 _STATE_KINDS = ("member", "ncc")
@@ -64,19 +65,19 @@ SERVICE_TERMS = frozenset(
         PROV.wasAssociatedWith,
         PROV.wasGeneratedBy,
         PROV.generatedAtTime,
-        URIRef(_CCN + "triplesAdded"),
-        URIRef(_CCN + "triplesRemoved"),
-        URIRef(_CCN + "shapesVersion"),
-        URIRef(_CCN + "warning"),
+        CCN.triplesAdded,
+        CCN.triplesRemoved,
+        CCN.shapesVersion,
+        CCN.warning,
     }
 )
-_SERVICE_CLASSES = frozenset({PROV.Activity, URIRef(_CCN + "RecordVersion")})
+_SERVICE_CLASSES = frozenset({PROV.Activity, CCN.RecordVersion})
 #: Classes no owned node (a fragment or skolemised node) of a record may have, besides the kinds'
 #: own: what catalogues, vocabularies and counts take for a thing of their own.
 _NOT_FOR_OWNED_NODES = frozenset(
     {
-        URIRef(_CCN + "GoverningBoard"),
-        URIRef(_CCN + "StrategicAdvisoryGroup"),
+        CCN.GoverningBoard,
+        CCN.StrategicAdvisoryGroup,
         DCAT.Catalog,
         DCAT.Dataset,
         DCAT.Distribution,
@@ -86,7 +87,7 @@ _NOT_FOR_OWNED_NODES = frozenset(
         SKOS.Collection,
     }
 )
-_MEMBER_STATE = URIRef(_CCN + "memberState")
+_MEMBER_STATE = CCN.memberState
 #: A kind or ref as written in a record's IRI: a plain name.
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
 _CODES = {v: k for k, v in MEMBER_STATES.items()}
@@ -126,7 +127,7 @@ class Scope:
         entity = entity_for_record(self.base, graph_iri)
         if entity is None:
             return None
-        parts = entity[len(f"{self.base}id/") :].split("/")
+        parts = entity[len(instance_prefix(self.base)) :].split("/")
         if len(parts) != 2 or not all(_PLAIN.fullmatch(part) for part in parts):
             return None
         return parts[0]
@@ -137,7 +138,7 @@ class Scope:
             if author is not None and not author.network:
                 raise NotAllowed(f"only a network steward may write {graph_iri}")
             return
-        prefix = f"{self.base}graph/"
+        prefix = graph_prefix(self.base)
         rest = graph_iri[len(prefix) :] if graph_iri.startswith(prefix) else ""
         kind = rest.split("/", 1)[0]
         if kind in _KEPT_BY_THE_SERVICE:
@@ -173,7 +174,7 @@ class Scope:
                 # only: read through the union, a triple here would change them past their shapes
                 # and history ("last changed by" an agent renamed here).
                 for subject in set(graph.subjects()):
-                    if str(subject).startswith(f"{self.base}id/"):
+                    if str(subject).startswith(instance_prefix(self.base)):
                         raise NotAllowed(
                             f"{subject} is described in its own graph only, never in {graph_iri}"
                         )

@@ -26,8 +26,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ccn_graph import history
+from ccn_graph.model import iris
 from ccn_graph.model.iris import (
-    ONTOLOGY_NS,
+    CCN,
     InvalidIRI,
     check_iri,
     entity_for_record,
@@ -346,7 +347,7 @@ class Writer:
         """Write `records`, the activity and the versions in one update (the lock is held)."""
         added = sum(len(records[g] - before[g]) for g in records)
         removed = sum(len(before[g] - records[g]) for g in records)
-        activity_iri = f"{self.base}id/activity/{activity_id}"
+        activity_iri = iris.activity_iri(self.base, activity_id)
         heads = history.heads(self.store, records)
         when = heads.time_of_next(dt.datetime.now(dt.UTC).replace(microsecond=0))
         versions, history_state, _ = history.version_nodes(
@@ -365,17 +366,15 @@ class Writer:
         activity.add((node, RDF.type, PROV.Activity))
         activity.add((node, RDFS.label, Literal(full_label, lang="en")))
         activity.add((node, PROV.endedAtTime, Literal(when)))
-        activity.add((node, URIRef(ONTOLOGY_NS + "triplesAdded"), Literal(added)))
-        activity.add((node, URIRef(ONTOLOGY_NS + "triplesRemoved"), Literal(removed)))
+        activity.add((node, CCN.triplesAdded, Literal(added)))
+        activity.add((node, CCN.triplesRemoved, Literal(removed)))
         if self.shapes_version:
-            activity.add(
-                (node, URIRef(ONTOLOGY_NS + "shapesVersion"), Literal(self.shapes_version))
-            )
+            activity.add((node, CCN.shapesVersion, Literal(self.shapes_version)))
         for warning in report.warnings:
             activity.add(
                 (
                     node,
-                    URIRef(ONTOLOGY_NS + "warning"),
+                    CCN.warning,
                     Literal(f"{warning.focus}: {warning.message}"),
                 )
             )
