@@ -29,7 +29,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from ccn_graph.model.iris import CCN, check_iri, entity_for_record, version_iri
-from ccn_graph.rdfio import blank_nodes
+from ccn_graph.rdfio import blank_nodes, ntriples
 from ccn_graph.sparql import queries, results
 from ccn_graph.store import Store
 
@@ -105,23 +105,16 @@ def snapshot(triples: Iterable) -> str:
 def nt_line(triple: tuple, graph: str | None = None) -> str:
     """One N-Triples line (an N-Quads line with `graph`)."""
     terms = " ".join(_nt(term) for term in triple)
-    return f"{terms} <{graph}> .\n" if graph else f"{terms} .\n"
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+    return f"{terms} {ntriples.iri(graph)} .\n" if graph else f"{terms} .\n"
 
 
 def _nt(term) -> str:
+    """`term` in N-Triples, its IRIs checked: a version is kept for good."""
     if isinstance(term, URIRef):
-        return f"<{check_iri(str(term))}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    text = f'"{str(term).translate(_ESCAPES)}"'
-    if term.language:
-        return f"{text}@{term.language}"
-    if term.datatype and str(term.datatype) != str(XSD.string):
-        return f"{text}^^<{check_iri(str(term.datatype))}>"
-    return text
+        check_iri(str(term))
+    elif isinstance(term, Literal) and term.datatype:
+        check_iri(str(term.datatype))
+    return ntriples.term(term)
 
 
 def parse_snapshot(text: str) -> Graph:

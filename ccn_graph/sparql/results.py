@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
-from ccn_graph.rdfio import formats
+from ccn_graph.rdfio import formats, ntriples
 
 __all__ = [
     "ResultTruncated",
@@ -224,28 +224,13 @@ def read_lines(chunks: Iterable[bytes]) -> Iterator[str]:
 
 
 def _nt(term: Term) -> str:
+    """A term as N-Triples and SPARQL TSV write it."""
     kind = term[0]
     if kind == "uri":
-        return f"<{term[1]}>"
+        return ntriples.iri(term[1])
     if kind == "bnode":
-        return f"_:{term[1]}"
-    lexical = _nt_lexical(term[1])
-    if term[2]:
-        return f'"{lexical}"@{term[2]}'
-    if term[3] and term[3] != XSD + "string":
-        return f'"{lexical}"^^<{term[3]}>'
-    return f'"{lexical}"'
-
-
-def _nt_lexical(text: str) -> str:
-    """A literal's text as N-Triples and SPARQL TSV write it between quotes."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
+        return ntriples.blank_node(term[1])
+    return ntriples.literal(term[1], term[2], term[3])
 
 
 _NOT_IN_LABEL = re.compile(r"[^A-Za-z0-9_-]")
@@ -261,21 +246,15 @@ def _tsv_cell(value: dict) -> str:
     if not isinstance(text, str):
         text = str(text)
     if kind == "uri":
-        return "<" + text + ">"
+        return ntriples.iri(text)
     if kind == "bnode":
         # Virtuoso names blank nodes "nodeID://b10001": a label may not hold ":" or "/".
-        return "_:" + (
+        return ntriples.blank_node(
             _NOT_IN_LABEL.sub("_", text.removeprefix("nodeID://").removeprefix("_:")) or "b"
         )
     if kind not in ("literal", "typed-literal"):
         raise ValueError(f"not a SPARQL JSON term: {str(value)[:80]}")
-    lexical = _nt_lexical(text)
-    if language := value.get("xml:lang"):
-        return '"' + lexical + '"@' + language
-    datatype = value.get("datatype")
-    if datatype and datatype != XSD + "string":
-        return '"' + lexical + '"^^<' + datatype + ">"
-    return '"' + lexical + '"'
+    return ntriples.literal(text, value.get("xml:lang"), value.get("datatype"))
 
 
 def tsv_from_json(chunks: Iterable[bytes]) -> Iterator[bytes]:
