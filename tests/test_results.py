@@ -11,7 +11,7 @@ from rdflib.compare import isomorphic
 from rdflib.query import Result
 
 from ccn_graph.rdfio import formats
-from ccn_graph.sparql import results
+from ccn_graph.sparql import result_readers, results
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.fast
@@ -54,8 +54,8 @@ def test_select_writers_round_trip(fmt, parser):
     rows = [tuple(r) for r in parsed]
     want = [tuple(r) for r in expected]
     assert len(rows) == len(want) == 4
-    for got, exp in zip(rows, want):
-        for g, e in zip(got, exp):
+    for got, exp in zip(rows, want, strict=False):
+        for g, e in zip(got, exp, strict=False):
             if e is None:
                 assert g is None
             elif isinstance(e, BNode):
@@ -206,7 +206,8 @@ def test_the_turtle_writer_gives_back_the_same_graph():
 
 
 def test_an_answer_past_its_time_is_cut_and_marked():
-    """The time limit holds for sending the answer too (rows with big values take long to pass on)."""
+    """The time limit holds for sending the answer too (rows with big values take long to pass
+    on)."""
     import time
 
     heard = []
@@ -230,9 +231,13 @@ def test_an_answer_past_its_time_is_cut_and_marked():
 
 SRJ = """{ "head": { "link": [], "vars": ["s", "o"] },
   "results": { "distinct": false, "ordered": true, "bindings": [
-    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#decimal", "value": "2.5" }},
+    { "s": { "type": "uri", "value": "http://e/a" },
+      "o": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#decimal",
+             "value": "2.5" }},
     { "o": { "type": "bnode", "value": "nodeID://b10001" }},
-    { "s": { "type": "uri", "value": "http://e/a" }, "o": { "type": "literal", "xml:lang": "fr", "value": "tab\\there \\"q\\"\\nnew line \\u00e9t\u00e9" }},
+    { "s": { "type": "uri", "value": "http://e/a" },
+      "o": { "type": "literal", "xml:lang": "fr",
+             "value": "tab\\there \\"q\\"\\nnew line \\u00e9t\u00e9" }},
     { "o": { "type": "literal", "value": "" }} ] } }"""
 
 
@@ -302,7 +307,7 @@ def test_a_whole_n_triples_document_reads_as_its_lines_do():
     for path in sorted(ROOT.joinpath("data").rglob("*.ttl")):
         graph.parse(path, format="turtle")
     text = graph.serialize(format="nt") + _TRICKY_NT
-    expected = [t for t in map(results._parse_nt_terms, text.split("\n")) if t is not None]
+    expected = [t for t in map(result_readers._parse_nt_terms, text.split("\n")) if t is not None]
     assert len(expected) >= 1000
     assert list(results.parse_nt(text)) == expected
     # \u2028 inside a literal is not the end of a line.
@@ -358,10 +363,10 @@ def test_json_bindings_are_written_as_the_terms_read_whatever_the_cell():
     )
     bindings = body["results"]["bindings"]
     assert len(bindings) == 90
-    for line, binding in zip(lines[1:], bindings):
+    for line, binding in zip(lines[1:], bindings, strict=False):
         want = {
             name: binding_of(results.parse_tsv_term(cell))
-            for name, cell in zip(("a", "b"), line.split("\t"))
+            for name, cell in zip(("a", "b"), line.split("\t"), strict=False)
             if cell
         }
         assert binding == want

@@ -316,7 +316,7 @@ class PastStore:
             raise self._too_big("building the copy of the graph", exc.memory_mb) from None
 
 
-# -- the copy ----------------------------------------------------------------------------------------
+# -- the copy -------------------------------------------------------------------------------------
 
 
 def _write_versions(
@@ -378,7 +378,7 @@ def _as_quads(snapshot: str, graph: str) -> str:
     return "".join(line[:-1] + tail for line in snapshot.split("\n") if line.endswith(" ."))
 
 
-# -- locks and files -------------------------------------------------------------------------------------
+# -- locks and files ------------------------------------------------------------------------------
 
 
 def _left(deadline: float, late: QueryTimeout) -> float:
