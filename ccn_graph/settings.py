@@ -6,6 +6,8 @@ test's mapping). They are read once, by the CLI or the app factory, into a froze
 object that is passed down; no other module reads the environment.
 """
 
+# size: one table of every CCN_* setting with its help text (DESIGN decision 7)
+
 from __future__ import annotations
 
 import dataclasses

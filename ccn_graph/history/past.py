@@ -32,6 +32,8 @@ copy is removed only by whoever holds its lock exclusively, so never under a que
 already gone is passed over.
 """
 
+# size: moments, their copies, locks and the child's queries share one file layout
+
 from __future__ import annotations
 
 import contextlib

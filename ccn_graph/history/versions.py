@@ -274,7 +274,7 @@ def version_quads(
 ) -> str:
     """The triples of `version_triples` in the graph `where`, as N-Quads text written directly:
     a bulk load keeps a version of every record it loads, and through rdflib terms that was a
-    fifth of a load at 10,000 members. Raises ValueError for an IRI that cannot be written."""
+    large part of the load. Raises ValueError for an IRI that cannot be written."""
     node = f"<{version_iri(base, sequence)}>"
     tail = f" <{_checked(where)}> .\n"
     lines = [

@@ -136,6 +136,7 @@ def generate_members(
         yield record_graph(base, SYNTHETIC_TYPE, ref), triples
 
 
+# size: calls, topics and projects drawn in order from one seeded random sequence
 def generate_projects(
     count: int, members: int, seed: int, base: str
 ) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:

@@ -271,6 +271,13 @@ def _describe_distribution(
     g.add((dist, DCTERMS.format, URIRef(AUTHORITY + "file-type/" + FILE_TYPES[suffix])))
     size_type = XSD.decimal if version == "2.1.1" else XSD.nonNegativeInteger
     g.add((dist, DCAT.byteSize, Literal(file["size"], datatype=size_type)))
+    _describe_checksum(g, dist, file, version)
+    g.add((dist, DCTERMS.license, LICENCE))
+    g.add((dist, DCTERMS.modified, _time(modified, loaded_at)))
+
+
+def _describe_checksum(g: Graph, dist: URIRef, file: dict, version: str) -> None:
+    """The checksum of a distribution's file, with the algorithm `version` of DCAT-AP wants."""
     checksum = URIRef(f"{dist}#checksum")
     g.add((dist, SPDX.checksum, checksum))
     g.add((checksum, RDF.type, SPDX.Checksum))
@@ -284,8 +291,6 @@ def _describe_distribution(
     g.add((checksum, SPDX.algorithm, algorithm))
     g.add((algorithm, RDF.type, SPDX.ChecksumAlgorithm))
     g.add((checksum, SPDX.checksumValue, Literal(value, datatype=XSD.hexBinary)))
-    g.add((dist, DCTERMS.license, LICENCE))
-    g.add((dist, DCTERMS.modified, _time(modified, loaded_at)))
 
 
 def _describe_services(g: Graph, nodes: _Nodes) -> None:

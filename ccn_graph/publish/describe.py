@@ -95,6 +95,7 @@ def exists(store: Store, base: str, iri: str) -> bool:
     return store.ask(queries.load("entity_exists"), {"entity": URIRef(iri), "record": record})
 
 
+# size: one query and the view model it gives, inverse links paged
 def describe(
     store: Store,
     base: str,

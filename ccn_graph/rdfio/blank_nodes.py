@@ -1,7 +1,7 @@
 """Blank nodes given stable labels in time linear in the graph, and skolemised at the write gate.
 
 rdflib's `to_canonical_graph` is exact but its cost explodes with interchangeable blank nodes
-(50 identical nodes: 20 s; 100: minutes), and a record is any steward's input. Here labels come
+(bench/reports/figures-behind-comments.md), and a record is any steward's input. Here labels come
 from colour refinement instead: each blank node starts from a hash of its own triples (the other
 terms, blank ones as ``_``), then takes in its neighbours' colours, for at most `ROUNDS` rounds or
 until the partition stops splitting; each round costs one pass over the triples. Nodes that end

@@ -128,6 +128,7 @@ def _nesting(text: str, fmt) -> int:
     return deepest
 
 
+# size: each parser's failure turned into a message a steward can act on, in one place
 def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
     """The triples of `body` in `media_type`; raises InputError (400, 415) with the parser's words."""
     fmt = formats.rdf_format_for_media_type(media_type or "")

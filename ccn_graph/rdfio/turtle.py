@@ -2,7 +2,7 @@
 objects, prefixed names where the project's prefixes allow them.
 
 rdflib's Turtle serializer spends most of a document's time on looking up prefixes term by term
-(7 ms of a 10 ms answer for a member record); this writes the same graph in a tenth of that. It
+(bench/reports/figures-behind-comments.md); this writes the same graph without them. It
 writes no nested blank nodes or lists (`_:` labels instead): what it writes is valid Turtle that
 parses back to the same graph, which is what the tests hold it to.
 """

@@ -6,16 +6,13 @@ whatever the client asked for. Writers turn rows and triples into every standard
 chunk, without holding the whole result.
 
 **Result limit.** After `limit` rows or triples the stream stops and the result is marked as cut,
-never silently:
+never silently (every response also carries the limit in a header: see the endpoint):
 
 * SPARQL JSON: the top-level object gets ``"truncated": true`` and ``"limit": N`` after ``results``;
-* SPARQL XML, RDF/XML: a processing instruction ``<?ccn-truncated limit="N"?>`` before the
-  closing tag;
+* SPARQL XML, RDF/XML: a processing instruction ``<?ccn-truncated limit="N"?>`` before the end;
 * N-Triples, N-Quads, Turtle, TriG: a final comment line ``# truncated: …``;
 * CSV, TSV, JSON-LD, which have no place for a mark: the response is aborted (the transfer ends
   without its final chunk), so a client sees an incomplete response, not a shorter table.
-
-Every response also carries the limit in a header (see the endpoint).
 
 **A stream the store breaks off** (its time limit struck after the first rows were sent: Oxigraph
 then writes its error text where the next row was due) is cut the same way, with the store's
@@ -186,6 +183,7 @@ class _BrokenOff(Exception):
     """The store's stream stopped being results (its words are the message)."""
 
 
+# size: one generator per result format, sharing the count and the cut
 def select_writer(
     media_type: str,
     lines: Iterator[str],

@@ -181,6 +181,7 @@ def analyse(text: str, *, max_bytes: int, max_depth: int) -> QueryInfo:
     return QueryInfo(form, has_base)
 
 
+# size: one token scan checks the update and rewrites its dataset clauses
 def prepare_update(
     text: str,
     *,

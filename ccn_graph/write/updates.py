@@ -12,9 +12,8 @@ scope, one atomic write with provenance) like any submission. Nothing here write
 
 Cost: the copy is the whole data set, so an update costs a read of the store plus an in-memory
 load of it, in a child process that is stopped at the time limit and at the children's memory
-limit (about 0.3 s for the bundled data, most of it the child's start; at 10,000 members 6 s and
-600 MB, so the default limit of 2,048 MB holds about 30,000; measure before using it on millions
-of triples).
+limit; time and memory grow with the data set (bench/reports/figures-behind-comments.md), so
+measure before using it on millions of triples.
 """
 
 from __future__ import annotations
@@ -66,6 +65,7 @@ class UpdateEffect:
     graphs: dict[str, Graph]
 
 
+# size: an update worked out in a child, with its limits and each way it can fail
 def evaluate(
     store: Store,
     update: str,

@@ -11,6 +11,8 @@ writes nothing. The listeners (portal index, dumps, submission log) then hear of
 under the lock, so that whatever follows the store is at the same version when the lock is freed.
 """
 
+# size: the one write path (DESIGN decision 10), read, checked and merged under one lock
+
 from __future__ import annotations
 
 import contextlib
@@ -172,6 +174,7 @@ class Writer:
             raise BadWrite(str(exc)) from None
         return effect.graphs
 
+    # size: the one write path step by step under one hold of the lock (DESIGN 10)
     def write(
         self,
         change: Change,
@@ -330,6 +333,7 @@ class Writer:
                         "or as a plain string"
                     )
 
+    # size: records, activity and versions written in one update
     def _merge(
         self,
         records: Mapping[str, Graph],
