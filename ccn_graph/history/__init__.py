@@ -60,8 +60,10 @@ from ccn_graph.history.versions import (
     version_quads,
     version_triples,
 )
+from ccn_graph.model.iris import CCN
 
 __all__ = [
+    "CCN",
     "CREATED",
     "DELETED",
     "UPDATED",

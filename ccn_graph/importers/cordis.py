@@ -94,7 +94,8 @@ ROLES = {
     "partner": "partner",
 }
 STATUSES = {"signed", "closed", "terminated"}
-#: Two-letter codes of the 27 Member States as CORDIS writes them (EL for Greece) → ISO 3166 alpha-3.
+#: Two-letter codes of the 27 Member States as CORDIS writes them (EL for Greece) → ISO 3166
+#: alpha-3.
 MEMBER_STATES = {**iris.MEMBER_STATES, "EL": "GRC"}
 COUNTRY_IRI = iris.COUNTRY_AUTHORITY
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -147,9 +148,11 @@ class ImportReport:
     def lines(self) -> list[str]:
         """The report as lines a person reads."""
         out = [
-            f"projects added: {len(self.added)}, updated: {len(self.updated)}, skipped: {len(self.skipped)}, "
+            f"projects added: {len(self.added)}, updated: {len(self.updated)}, skipped: "
+            f"{len(self.skipped)}, "
             f"malformed rows: {len(self.malformed)}",
-            f"organisations matched to Community members: {len(self.matched)}, recorded on their own: "
+            f"organisations matched to Community members: {len(self.matched)}, recorded on their "
+            "own: "
             f"{len(self.organisations_created)}",
         ]
         out += [f"  malformed: {file} line {line}: {why}" for file, line, why in self.malformed]
@@ -207,7 +210,7 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
                 header = next(reader, [])
                 start = reader.line_num + 1
                 for values in reader:
-                    row = dict(zip(header, values))
+                    row = dict(zip(header, values, strict=False))
                     if len(values) != len(header):
                         # Keep the first field: it names the project the broken row belongs to.
                         first = values[0] if values else ""
@@ -226,7 +229,8 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     if set(ORGANISATION_COLUMNS) <= columns:
         return "organization", numbered
     raise MalformedFile(
-        f"{path}: neither a CORDIS project nor organization export; a project file needs the columns "
+        f"{path}: neither a CORDIS project nor organization export; a project file needs the "
+        "columns "
         f"{', '.join(PROJECT_COLUMNS)}; an organization file {', '.join(ORGANISATION_COLUMNS)}"
     )
 
@@ -406,7 +410,8 @@ def build_records(
             report.skipped.append(
                 (
                     pid,
-                    f"topic {row['topics'].strip() or '(none)'} is not a cybersecurity topic of the selection",
+                    f"topic {row['topics'].strip() or '(none)'} is not a cybersecurity topic of "
+                    "the selection",
                 )
             )
             continue
@@ -420,7 +425,8 @@ def build_records(
             report.skipped.append(
                 (
                     pid,
-                    "one of its organisation rows is malformed (see above); the project is left out whole",
+                    "one of its organisation rows is malformed (see above); the project is left "
+                    "out whole",
                 )
             )
             continue

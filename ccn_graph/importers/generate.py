@@ -102,7 +102,8 @@ def generate_members(
             (
                 m,
                 f"<{_DCT}description>",
-                f'"A synthetic record made by ccn-graph generate (seed {seed}); it describes no real organisation."@en',
+                f'"A synthetic record made by ccn-graph generate (seed {seed}); it describes no '
+                'real organisation."@en',
             ),
             (m, f"<{CCN.memberState}>", f"<{country}>"),
             (m, f"<{CCN.category}>", f"<{rng.choice(vocab.categories)}>"),
@@ -196,7 +197,8 @@ def generate_projects(
             (
                 p,
                 f"<{_DCT}description>",
-                f'"A synthetic project made by ccn-graph generate (seed {seed}); it describes no real project."@en',
+                f'"A synthetic project made by ccn-graph generate (seed {seed}); it describes no '
+                'real project."@en',
             ),
             (p, "<https://schema.org/startDate>", f'"{start.isoformat()}"^^<{_XSD}date>'),
             (p, "<https://schema.org/endDate>", f'"{end.isoformat()}"^^<{_XSD}date>'),
@@ -208,7 +210,7 @@ def generate_projects(
         triples += _amount(f"<{project}#eu-contribution>", p, total)
         people = rng.sample(range(1, members + 1), min(members, rng.randint(2, 6)))
         shares = _split(rng, total, len(people))
-        for i, (who, share) in enumerate(zip(people, shares), 1):
+        for i, (who, share) in enumerate(zip(people, shares, strict=False), 1):
             x = f"<{project}#participation-{i}>"
             kind = (
                 "coordinator"
@@ -244,7 +246,7 @@ def _amount(node: str, owner: str, value: int) -> list[tuple[str, str, str]]:
 
 def _split(rng: random.Random, total: int, parts: int) -> list[int]:
     cuts = sorted(rng.randrange(total + 1) for _ in range(parts - 1))
-    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=False)]
 
 
 def write_nquads(out: TextIO, count: int, seed: int, base: str, projects: int = 0) -> int:

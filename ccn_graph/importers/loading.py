@@ -62,7 +62,8 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
 
     Idempotent: each graph is replaced whole, all of them in one atomic update, so loading twice
     gives the same store. Each graph that changes (a record, a vocabulary) gets a version
-    (`history`), written by the same update with the activity that loaded it. With `reset`, every graph is dropped first (needed to change the base
+    (`history`), written by the same update with the activity that loaded it. With `reset`, every
+    graph is dropped first (needed to change the base
     IRI). Raises `BaseMismatch` when the store holds data for another base and `reset` is false,
     and `reference.ReferenceDataError` for a broken reference file (nothing is written then).
     """

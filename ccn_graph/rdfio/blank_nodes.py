@@ -87,7 +87,8 @@ def labels(triples: Iterable[tuple]) -> dict[BNode, str]:
         classes = refined
     out: dict[BNode, str] = {}
     seen: dict[str, int] = defaultdict(int)
-    # Ties broken by the node's triples as text, named by colour where they could be: a stable order.
+    # Ties broken by the node's triples as text, named by colour where they could be: a stable
+    # order.
     for node in sorted(
         edges,
         key=lambda n: (colour[n], sorted(f"{d} {p} {_key(other)}" for d, p, other in edges[n])),
@@ -120,7 +121,8 @@ def skolemise(
     for graph_iri, graph in records.items():
         if limit and count(graph) > limit:
             raise TooManyBlankNodes(
-                f"{graph_iri} holds {count(graph)} blank nodes; a record may hold at most {limit}. Name its "
+                f"{graph_iri} holds {count(graph)} blank nodes; a record may hold at most "
+                f"{limit}. Name its "
                 f"nodes with IRIs of the record (<…#name>), or split it"
             )
         entity = entity_of.get(graph_iri)

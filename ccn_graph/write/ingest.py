@@ -35,7 +35,8 @@ def record_etag(graph: Graph) -> str:
 
 
 class Gate:
-    """Validates record graphs against the shapes, with what `store` holds about what they point to."""
+    """Validates record graphs against the shapes, with what `store` holds about what they point
+    to."""
 
     def __init__(self, store: Store, validator: Validator, base: str) -> None:
         self.store = store

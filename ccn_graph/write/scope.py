@@ -26,9 +26,9 @@ from rdflib.namespace import DCAT, PROV, RDF, RDFS, SKOS
 
 from ccn_graph import history
 from ccn_graph.model.iris import (
+    CCN,
     COUNTRY_AUTHORITY,
     MEMBER_STATES,
-    CCN,
     entity_for_record,
     graph_prefix,
     instance_prefix,
@@ -133,7 +133,8 @@ class Scope:
         return parts[0]
 
     def check_target(self, graph_iri: str, author: Steward | None) -> None:
-        """Raises `NotAllowed` unless `author` (None: the service) may write graph `graph_iri` at all."""
+        """Raises `NotAllowed` unless `author` (None: the service) may write graph `graph_iri` at
+        all."""
         if self.is_open(graph_iri):
             if author is not None and not author.network:
                 raise NotAllowed(f"only a network steward may write {graph_iri}")
@@ -143,11 +144,13 @@ class Scope:
         kind = rest.split("/", 1)[0]
         if kind in _KEPT_BY_THE_SERVICE:
             raise NotAllowed(
-                f"{graph_iri} is kept by the service itself (its {kind} records); no steward writes it"
+                f"{graph_iri} is kept by the service itself (its {kind} records); no steward "
+                "writes it"
             )
         if self.kind(graph_iri) is None:
             raise NotAllowed(
-                f"{graph_iri} is not a record graph ({prefix}{{type}}/{{ref}}, the ref without '/'); "
+                f"{graph_iri} is not a record graph ({prefix}{{type}}/{{ref}}, the ref without "
+                "'/'); "
                 "only record graphs can be written"
             )
 
@@ -161,7 +164,8 @@ class Scope:
             for term in SERVICE_TERMS:
                 if (None, term, None) in graph:
                     raise NotAllowed(
-                        f"<{term}> is written by the service only (provenance and history), never in "
+                        f"<{term}> is written by the service only (provenance and history), never "
+                        "in "
                         f"{graph_iri}"
                     )
             for cls in _SERVICE_CLASSES:
@@ -192,14 +196,16 @@ class Scope:
                 or record_graph_for(self.base, str(subject)) != graph_iri
             ):
                 raise BadWrite(
-                    f"{subject.n3()} is not a node of the record {graph_iri} (its entity <{entity}> or "
+                    f"{subject.n3()} is not a node of the record {graph_iri} (its entity "
+                    f"<{entity}> or "
                     f"<{entity}#…>); write each record's triples in its own graph"
                 )
             if subject != entity:
                 claimed = set(graph.objects(subject, RDF.type)) & self._record_classes
                 if claimed:
                     raise NotAllowed(
-                        f"{subject} is a node of the record <{entity}>, and only the record's entity may "
+                        f"{subject} is a node of the record <{entity}>, and only the record's "
+                        "entity may "
                         f"be a <{min(claimed)}>; give it a record of its own"
                     )
         expected = KIND_CLASSES.get(kind)
@@ -209,14 +215,15 @@ class Scope:
             types = set(version.objects(entity, RDF.type))
             if expected is not None and expected not in types:
                 raise NotAllowed(
-                    f"{entity} is a record of kind '{kind}' by its IRI, so it must be a <{expected}>; "
-                    f"it says {'it is ' + ', '.join(f'<{t}>' for t in sorted(types)) if types else 'nowhere what it is'}"
+                    f"{entity} is a record of kind '{kind}' by its IRI, so it must be a "
+                    f"<{expected}>; it says {_what_it_is(types)}"
                 )
             if author is None or author.network:
                 continue
             if not types:
                 raise NotAllowed(
-                    f"{entity} says nowhere what it is (no rdf:type); only a network steward may write it"
+                    f"{entity} says nowhere what it is (no rdf:type); only a network steward may "
+                    "write it"
                 )
             if kind not in _STATE_KINDS:
                 raise NotAllowed(
@@ -227,7 +234,8 @@ class Scope:
             for code in states:
                 if not author.may_write(code):
                     raise NotAllowed(
-                        f"{entity} belongs to Member State {code or '(none)'}, outside this steward's "
+                        f"{entity} belongs to Member State {code or '(none)'}, outside this "
+                        "steward's "
                         f"scope ({', '.join(author.scope)})"
                     )
         if author is not None and not author.network and kind not in _STATE_KINDS:
@@ -236,3 +244,9 @@ class Scope:
                 f"{graph_iri} holds a record of kind '{kind}'; only a network steward may write it "
                 "(a Member-State steward writes member and NCC records)"
             )
+
+
+def _what_it_is(types: set) -> str:
+    if not types:
+        return "nowhere what it is"
+    return "it is " + ", ".join(f"<{t}>" for t in sorted(types))

@@ -110,13 +110,15 @@ def evaluate(
         except children.TimeoutExpired:
             output.close()
             raise UpdateTimeout(
-                f"The update took longer than the limit of {time_limit:g} seconds to work out and was "
+                f"The update took longer than the limit of {time_limit:g} seconds to work out and "
+                "was "
                 "stopped; nothing was written. Narrow its WHERE pattern down and send it again."
             ) from None
         except children.OutOfMemory as exc:
             output.close()
             raise UpdateOutOfMemory(
-                f"Working out the update needed more than the limit of {exc.memory_mb} MB of memory and it was "
+                f"Working out the update needed more than the limit of {exc.memory_mb} MB of "
+                "memory and it was "
                 "stopped; nothing was written. Narrow its WHERE pattern down and send it again."
             ) from None
         with output:
@@ -181,8 +183,10 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
     problem = _default_graph_removal(update)
     if problem:
         raise UpdateRefused(
-            f"The update removes triples from the default graph ({problem}). The default graph is the "
-            "union of the record graphs, so nothing would be removed from them: remove the triples from "
+            f"The update removes triples from the default graph ({problem}). The default graph is "
+            "the "
+            "union of the record graphs, so nothing would be removed from them: remove the "
+            "triples from "
             "their graph, naming it with GRAPH (or WITH)."
         )
     copy = EmbeddedStore()
@@ -222,7 +226,9 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
         )
     if default_after != default_before and not new_lines:
         raise UpdateRefused(
-            "The update changes the default graph only. The default graph is the union of the record "
-            "graphs: change the named graphs, with GRAPH ?g in the template and in the WHERE pattern."
+            "The update changes the default graph only. The default graph is the union of the "
+            "record "
+            "graphs: change the named graphs, with GRAPH ?g in the template and in the WHERE "
+            "pattern."
         )
     return new_lines

@@ -154,8 +154,10 @@ class Writer:
         return {iri: self.store.read_graph(iri) for iri in graphs}
 
     def work_out(self, update: str) -> dict[str, Graph]:
-        """The new content of each graph `update` changes (`ccn_graph.write.updates`), nothing written.
-        Raises `BadWrite` for an update that cannot be applied, `WorkedOutTooLong` past the limit."""
+        """The new content of each graph `update` changes (`ccn_graph.write.updates`), nothing
+        written.
+        Raises `BadWrite` for an update that cannot be applied, `WorkedOutTooLong` past the
+        limit."""
         limits = self.update_limits
         if limits is None:
             raise BadWrite("SPARQL Update is not taken here")
@@ -254,7 +256,8 @@ class Writer:
                 held = before[next(iter(new))]
                 if expected is not None and record_etag(held) not in expected:
                     raise Stale(
-                        "the record changed since you read it (If-Match no longer holds); read it again "
+                        "the record changed since you read it (If-Match no longer holds); read it "
+                        "again "
                         "and send your change again"
                     )
                 if exists is True and not len(held):
@@ -311,7 +314,8 @@ class Writer:
             return outcome
 
     def _check_size_and_values(self, graphs: Mapping[str, Graph], author: Steward | None) -> None:
-        """Raises `TooCostly` past a steward's bounds, `BadWrite` for a value not of its datatype."""
+        """Raises `TooCostly` past a steward's bounds, `BadWrite` for a value not of its
+        datatype."""
         if author is not None:
             if self.max_records and len(graphs) > self.max_records:
                 raise TooCostly(
@@ -329,7 +333,8 @@ class Writer:
                 if isinstance(o, Literal) and ill_typed(o):
                     raise BadWrite(
                         f'"{o}" (on <{s}> <{p}> in {graph_iri}) is not an '
-                        f"xsd:{o.datatype.removeprefix(str(XSD))}: write it in that datatype's form, "
+                        f"xsd:{o.datatype.removeprefix(str(XSD))}: write it in that datatype's "
+                        "form, "
                         "or as a plain string"
                     )
 
