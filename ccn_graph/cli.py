@@ -5,6 +5,8 @@ The web service adds its own command (``serve``) in `server.cli`, which is what 
 environment, which overrides defaults; settings are resolved once, here, and passed down.
 """
 
+# size: the argparse tree of every ccn-graph command; a split by command group is pending
+
 from __future__ import annotations
 
 import argparse
@@ -220,7 +222,8 @@ def _cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
             pace=dumps.BUILD_PACE,
         )
     print(
-        f"the dumps of data version {published.version} are published ({len(published.datasets)} datasets)"
+        f"the dumps of data version {published.version} are published ({len(published.datasets)} "
+        "datasets)"
     )
     return 0
 
@@ -250,7 +253,8 @@ def _add_work_out_update_args(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_work_out_update(args: argparse.Namespace, settings: Settings) -> int:
     """The new lines of each named graph one update (from stdin) changes, as JSON to stdout: the
-    service runs it in a child process that it kills at its time limit (see ccn_graph/write/updates.py).
+    service runs it in a child process that it kills at its time limit (see
+    ccn_graph/write/updates.py).
     A refused update exits 2 with the reason (`UpdateRefused` is a ValueError)."""
     changed = updates.changed_lines(args.dataset, sys.stdin.read(), args.base_iri)
     json.dump({graph: sorted(lines) for graph, lines in changed.items()}, sys.stdout)
@@ -362,7 +366,10 @@ def _add_import_args(parser: argparse.ArgumentParser) -> None:
         "--programme-part",
         action="append",
         default=[],
-        help="keep only projects whose legal basis starts with this code, e.g. HORIZON.2.3 (repeatable)",
+        help=(
+            "keep only projects whose legal basis starts with this code, e.g. HORIZON.2.3 "
+            "(repeatable)"
+        ),
     )
     parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
@@ -535,7 +542,8 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
     ),
     (
         "import",
-        "import funded projects and participants from open-data exports (validated, all or nothing)",
+        "import funded projects and participants from open-data exports (validated, all or "
+        "nothing)",
         _add_import_args,
         _cmd_import,
     ),
@@ -571,7 +579,8 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
     ),
     (
         "build-past",
-        "load the graph at a past moment (N-Quads, stdin) into a store folder (used by the service)",
+        "load the graph at a past moment (N-Quads, stdin) into a store folder (used by the "
+        "service)",
         _add_build_past_args,
         _cmd_build_past,
     ),
@@ -583,7 +592,8 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
     ),
     (
         "work-out-update",
-        "print what a SPARQL update (stdin) would change in a file of the graph (used by the service)",
+        "print what a SPARQL update (stdin) would change in a file of the graph (used by the "
+        "service)",
         _add_work_out_update_args,
         _cmd_work_out_update,
     ),
@@ -599,7 +609,9 @@ LIBRARY_COMMANDS: tuple[Command, ...] = (
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccn-graph",
-        description="CCN Graph: the linked-data graph of the EU cybersecurity competence ecosystem.",
+        description=(
+            "CCN Graph: the linked-data graph of the EU cybersecurity competence ecosystem."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"ccn-graph {__version__}")
     parser.add_argument("--log-level", help="CCN_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR")

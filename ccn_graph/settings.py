@@ -6,6 +6,8 @@ test's mapping). They are read once, by the CLI or the app factory, into a froze
 object that is passed down; no other module reads the environment.
 """
 
+# size: one table of every CCN_* setting with its help text (DESIGN decision 7)
+
 from __future__ import annotations
 
 import dataclasses
@@ -115,7 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         _base_iri,
         "Base of every instance IRI ({base}id/…, {base}doc/…, {base}graph/…); "
-        "reference data is resolved against it at load time (default: http://{CCN_HOST}:{CCN_PORT}/, "
+        "reference data is resolved against it at load time (default: "
+        "http://{CCN_HOST}:{CCN_PORT}/, "
         "127.0.0.1 for a wildcard host)",
     ),
     Setting(
@@ -195,7 +198,8 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         _non_negative(int),
         "Most SPARQL queries sent to the managed Oxigraph server within its time limit (it holds a "
-        "thread per query that long); past it a read gets 503 at once; 0: three quarters of the threads "
+        "thread per query that long); past it a read gets 503 at once; 0: three quarters of the "
+        "threads "
         "this machine lets a process hold. With a remote store: no bound unless set",
     ),
     Setting(
@@ -229,7 +233,8 @@ SETTINGS: tuple[Setting, ...] = (
         "result_limit",
         100_000,
         _positive(int),
-        "Most rows or triples a public query returns; a longer result is marked as cut, never cut silently",
+        "Most rows or triples a public query returns; a longer result is marked as cut, never cut "
+        "silently",
     ),
     Setting(
         "CCN_QUERY_MAX_BYTES",
@@ -316,7 +321,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         _writer_url,
         "URL of the instance that makes the writes, when several instances serve one store: set on "
-        "every other instance, which then sends submissions, Graph Store writes, updates and reverts "
+        "every other instance, which then sends submissions, Graph Store writes, updates and "
+        "reverts "
         "there and serves reads itself; empty: this instance writes",
     ),
     Setting("CCN_WORKERS", "workers", 4, _positive(int), "Web worker processes (gunicorn)"),

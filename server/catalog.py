@@ -21,7 +21,7 @@ from flask import (
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
-from ccn_graph.model.iris import bind_prefixes
+from ccn_graph.model.iris import bind_prefixes, instance_iri, instance_prefix, service_url
 from ccn_graph.publish import catalogue_feed, dumps
 from ccn_graph.publish.catalogue import PROFILES, catalogue_graph
 from ccn_graph.rdfio import formats
@@ -121,7 +121,7 @@ def catalog(suffix):
 
 def _page(graph: Graph, base: str, number: int) -> Graph | None:
     """One self-contained page of the catalogue: every node but the datasets of other pages."""
-    catalog = URIRef(f"{base}id/catalog")
+    catalog = URIRef(instance_iri(base, "catalog"))
     datasets = sorted(graph.objects(catalog, URIRef("http://www.w3.org/ns/dcat#dataset")), key=str)
     pages = max(1, (len(datasets) + PAGE_SIZE - 1) // PAGE_SIZE)
     if number < 1 or number > pages:
@@ -134,8 +134,8 @@ def _page(graph: Graph, base: str, number: int) -> Graph | None:
         if URIRef(owner) in dropped or o in dropped:
             continue
         out.add((s, p, o))
-    view = URIRef(f"{base}catalog?page={number}")
-    url = lambda n: URIRef(f"{base}catalog?page={n}")  # noqa: E731
+    view = URIRef(service_url(base, f"catalog?page={number}"))
+    url = lambda n: URIRef(service_url(base, f"catalog?page={n}"))  # noqa: E731
     out.add((view, RDF.type, HYDRA.PartialCollectionView))
     out.add((view, RDF.type, HYDRA.PagedCollection))
     out.add((view, HYDRA.totalItems, Literal(len(datasets), datatype=XSD.integer)))
@@ -166,14 +166,14 @@ def void(suffix):
     published = manifest()
     stats = published.statistics
     g = Graph()
-    dataset = URIRef(f"{base}id/dataset/graph")
+    dataset = URIRef(instance_iri(base, "dataset", "graph"))
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, DCTERMS.title, Literal("CCN Graph", lang="en")))
     g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
-    g.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
+    g.add((dataset, VOID.sparqlEndpoint, URIRef(service_url(base, "sparql"))))
     # Where each change to it is published (an LDES event stream; see the catalogue's services).
-    g.add((dataset, RDFS.seeAlso, URIRef(f"{base}changes")))
-    g.add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
+    g.add((dataset, RDFS.seeAlso, URIRef(service_url(base, "changes"))))
+    g.add((dataset, VOID.uriSpace, Literal(instance_prefix(base))))
     g.add((dataset, VOID.triples, Literal(stats["triples"], datatype=XSD.integer)))
     g.add((dataset, VOID.distinctSubjects, Literal(stats["subjects"], datatype=XSD.integer)))
     g.add((dataset, VOID.distinctObjects, Literal(stats["objects"], datatype=XSD.integer)))
@@ -181,7 +181,7 @@ def void(suffix):
     g.add((dataset, VOID.properties, Literal(len(stats["properties"]), datatype=XSD.integer)))
     g.add((dataset, VOID.entities, Literal(sum(stats["classes"].values()), datatype=XSD.integer)))
     for file in published.datasets["graph"]["files"].values():
-        g.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/{file['file']}")))
+        g.add((dataset, VOID.dataDump, URIRef(service_url(base, f"dumps/{file['file']}"))))
     for vocabulary in (
         "https://w3id.org/ccn-graph/ontology#",
         "http://www.w3.org/ns/org#",
@@ -253,12 +253,12 @@ def catalog_feed(number: int | None):
     pages = len(recorded) // FEED_PAGE + 1
     if number is not None and not 1 <= number <= pages:
         raise NotFound(f"The catalogue's feed has {pages} page(s) so far.")
-    stream = f"<{base}catalog/feed>"
+    stream = f"<{service_url(base, 'catalog/feed')}>"
     default = [
         f"{stream} <{RDF.type}> <{_LDES}EventStream>",
         f"{stream} <{_LDES}timestampPath> <{_AS}published>",
         f"{stream} <{_LDES}versionOfPath> <{_AS}object>",
-        f"{stream} <{_TREE}view> <{base}catalog/feed/1>",
+        f"{stream} <{_TREE}view> <{service_url(base, 'catalog/feed/1')}>",
         f"{stream} <{DCTERMS.conformsTo}> <https://semiceu.github.io/LDES-DCAT-AP-feeds/>",
     ]
     named: dict[str, list[str]] = {}
@@ -279,21 +279,21 @@ def _feed_page(
 ) -> None:
     """Add page `number` of the feed: its node and relation to `default`, each activity's
     entity description to `named`."""
-    stream = f"<{base}catalog/feed>"
+    stream = f"<{service_url(base, 'catalog/feed')}>"
     shown = recorded[(number - 1) * FEED_PAGE : number * FEED_PAGE]
-    page = f"<{base}catalog/feed/{number}>"
+    page = f"<{service_url(base, f'catalog/feed/{number}')}>"
     default.append(f"{page} <{RDF.type}> <{_TREE}Node>")
     if full:
-        relation = f"<{base}catalog/feed/{number}#next>"
+        relation = f"<{service_url(base, f'catalog/feed/{number}')}#next>"
         default += [
             f"{page} <{_TREE}relation> {relation}",
             f"{relation} <{RDF.type}> <{_TREE}GreaterThanOrEqualToRelation>",
-            f"{relation} <{_TREE}node> <{base}catalog/feed/{number + 1}>",
+            f"{relation} <{_TREE}node> <{service_url(base, f'catalog/feed/{number + 1}')}>",
             f"{relation} <{_TREE}path> <{_AS}published>",
             f'{relation} <{_TREE}value> "{shown[-1]["published"]}"^^<{XSD.dateTime}>',
         ]
     for activity in shown:
-        node = f"<{base}id/catalog-change/{activity['sequence']}>"
+        node = f"<{instance_iri(base, 'catalog-change', str(activity['sequence']))}>"
         default += [
             f"{stream} <{_TREE}member> {node}",
             f"{node} <{RDF.type}> <{_AS}{activity['type']}>",

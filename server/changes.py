@@ -19,7 +19,14 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from ccn_graph import history
-from ccn_graph.model.iris import PREFIXES, bind_prefixes, document_path
+from ccn_graph.model.iris import (
+    CCN,
+    PREFIXES,
+    bind_prefixes,
+    document_iri,
+    document_path,
+    service_url,
+)
 from ccn_graph.rdfio import formats
 from ccn_graph.rdfio.jsonld import write_jsonld
 from ccn_graph.rdfio.turtle import write_turtle
@@ -47,11 +54,11 @@ def _negotiate() -> str:
 
 
 def _stream(base: str) -> URIRef:
-    return URIRef(f"{base}changes")
+    return URIRef(service_url(base, "changes"))
 
 
 def _page_iri(base: str, number: int) -> URIRef:
-    return URIRef(f"{base}changes/{number}")
+    return URIRef(service_url(base, f"changes/{number}"))
 
 
 def _pages(total: int) -> int:
@@ -212,7 +219,7 @@ def _page_graph(base: str, number: int, full: bool, members: list[history.Versio
         ):
             graph.add(triple)
         if not version.deleted:
-            graph.add((subject, history.CCN.snapshot, Literal(version.text())))
+            graph.add((subject, CCN.snapshot, Literal(version.text())))
     return graph
 
 
@@ -261,7 +268,7 @@ def _as2_page(
         }
         memento = _memento_path(version)
         if memento:
-            item["object"]["url"] = f"{base}doc/{memento}"
+            item["object"]["url"] = document_iri(base, memento)
         if version.agent:
             item["actor"] = version.agent
         items.append(item)

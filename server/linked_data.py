@@ -19,7 +19,9 @@ from ccn_graph.model.iris import (
     InvalidIRI,
     bind_prefixes,
     check_iri,
+    document_iri,
     entity_iri,
+    instance_iri,
     record_graph_for,
 )
 from ccn_graph.publish.describe import Description, describe, exists
@@ -196,7 +198,7 @@ DATA_LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 
 def _document_triples(graph: Graph, base: str, path: str, iri: str) -> None:
     """Say what the document is about, under which licence, in which dataset."""
-    doc = URIRef(f"{base}doc/{path}")
+    doc = URIRef(document_iri(base, path))
     graph.add((doc, FOAF.primaryTopic, URIRef(iri)))
     graph.add((doc, DCTERMS.license, DATA_LICENCE))
-    graph.add((doc, VOID.inDataset, URIRef(f"{base}id/dataset/ccn-graph")))
+    graph.add((doc, VOID.inDataset, URIRef(instance_iri(base, "dataset", "ccn-graph"))))

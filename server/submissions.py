@@ -17,7 +17,7 @@ from rdflib import Graph
 
 from ccn_graph import history
 from ccn_graph.model import reference
-from ccn_graph.model.iris import check_iri, entity_iri, record_graph_for
+from ccn_graph.model.iris import check_iri, entity_iri, graph_prefix, record_graph_for
 from ccn_graph.model.stewards import Steward, Stewards
 from ccn_graph.rdfio import formats
 from ccn_graph.rdfio.rdf_input import InputError, focus_lines, parse_graph
@@ -277,7 +277,9 @@ def _graph_param() -> str:
             "(?graph=<IRI>)."
         )
     if not iri:
-        raise BadRequest(f"Name the graph: /graphs?graph=<IRI> ({base}graph/{{type}}/{{ref}}).")
+        raise BadRequest(
+            f"Name the graph: /graphs?graph=<IRI> ({graph_prefix(base)}{{type}}/{{ref}})."
+        )
     try:
         return check_iri(iri)
     except ValueError as exc:

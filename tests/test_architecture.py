@@ -79,8 +79,13 @@ POLICY_HEADERS = re.compile(
 HEADER_POLICY = "server/headers.py"
 # Where the app's services are kept and reached (server.context.services).
 SERVICES_ACCESSOR = "server/context.py"
-MAX_SERVER_MODULE_LINES = 400
-MAX_FUNCTION_LINES = 60
+# IRIs of the service's own patterns are built only in ccn_graph/model/iris.py.
+IRIS_MODULE = "ccn_graph/model/iris.py"
+# A literal part that starts one of the service's paths right after a spliced value: the value is
+# a base (`{base}id/…`, `{self.base}graph/…`), whatever it is called.
+OWN_PATH = re.compile(r"^(id|graph|doc|version|dumps|changes|catalog|sparql)(/|\?|$)")
+# The IRI builders kept outside iris.py, by file and literal text: none so far.
+IRI_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def rel(path: Path) -> str:
@@ -114,6 +119,117 @@ def strings(tree: ast.AST) -> list[str]:
         and isinstance(node.value, str)
         and id(node) not in docstrings
     ]
+
+
+def _source(node: ast.AST) -> str:
+    return ast.unparse(node)
+
+
+def built_iris(tree: ast.AST) -> list[str]:
+    """The places that build an IRI of the service's own patterns by string formatting: an
+    f-string splicing a base before ``id/``, ``graph/``, ``doc/``…, and a base or such a path
+    joined with ``+``, ``%`` or ``.format``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            for before, after in zip(node.values, node.values[1:], strict=False):
+                if (
+                    isinstance(before, ast.FormattedValue)
+                    and isinstance(after, ast.Constant)
+                    and isinstance(after.value, str)
+                    and OWN_PATH.match(after.value)
+                    and "base" in _source(before.value).lower()
+                ):
+                    found.append(_source(node))
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+            parts = [_source(node.left), _source(node.right)]
+            literal = [
+                side.value
+                for side in (node.left, node.right)
+                if isinstance(side, ast.Constant) and isinstance(side.value, str)
+            ]
+            if any("base" in part.lower() for part in parts) and any(
+                OWN_PATH.match(text.lstrip("/")) or "%s" in text for text in literal
+            ):
+                found.append(_source(node))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant)
+            and isinstance(node.func.value.value, str)
+            and re.search(r"\}(id|graph|doc)/", node.func.value.value)
+        ):
+            found.append(_source(node))
+    return found
+
+
+def test_iris_are_built_in_one_module():
+    """`{base}id/…`, `{base}graph/…`, `{base}doc/…` and the site's own URLs come from
+    ccn_graph/model/iris.py, so that each pattern is written once."""
+    for path in SOURCES:
+        name = rel(path)
+        if name == IRIS_MODULE:
+            continue
+        for text in built_iris(ast.parse(path.read_text())):
+            assert (name, text) in IRI_ALLOWED, (
+                f"an IRI built by string formatting in {name}: {text[:80]!r}; "
+                f"add a function to {IRIS_MODULE} and call it"
+            )
+
+
+def test_the_iri_check_finds_what_it_should():
+    found = built_iris(
+        ast.parse(
+            'a = f"{base}id/{kind}/{ref}"\n'
+            'b = f"<{self.base}graph/x>"\n'
+            'c = base + "doc/x"\n'
+            'd = "{}id/x".format(base)\n'
+            'e = f"{settings.base_iri}sparql"\n'
+            'ok = f"/id/{path}"\n'
+            'ok2 = f"{root}/doc/{p}"\n'
+        )
+    )
+    assert len(found) == 5, found
+
+
+# Sizes a reader can hold: a module of at most 400 lines, a function of at most 60. A longer one
+# says why in a comment with "size:" (on the `def` line or the line above it; for a module, a
+# line of its own before its first import). ccn_graph/store/ is left out for now: another change
+# reworks the store classes and brings them under the rule.
+MODULE_LINES, FUNCTION_LINES = 400, 60
+SIZED = [path for path in SOURCES if "store" not in path.relative_to(ROOT).parts[:2]]
+SIZE_REASON = re.compile(r"#\s*size:\s*\S")
+
+
+def oversized(path: Path) -> list[str]:
+    """What in `path` is longer than the rule allows and does not say why."""
+    text = path.read_text()
+    lines = text.splitlines()
+    tree = ast.parse(text)
+    found = []
+    if len(lines) > MODULE_LINES:
+        first = next(
+            (n.lineno for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))), 1
+        )
+        if not any(SIZE_REASON.match(line) for line in lines[: first - 1]):
+            found.append(f"{rel(path)}: {len(lines)} lines")
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            length = node.end_lineno - start + 1
+            said = " ".join(lines[max(start - 2, 0) : node.lineno])
+            if length > FUNCTION_LINES and not SIZE_REASON.search(said):
+                found.append(f"{rel(path)}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_modules_and_functions_stay_small():
+    found = [what for path in SIZED for what in oversized(path)]
+    assert not found, (
+        f"longer than {MODULE_LINES} lines a module or {FUNCTION_LINES} a function, with no "
+        f"'# size:' comment saying why: {found}"
+    )
 
 
 def test_the_sources_are_found():
@@ -188,7 +304,7 @@ SERVER_SOURCES = [p for p in SOURCES if rel(p).startswith("server/")]
 @pytest.mark.parametrize("path", SERVER_SOURCES, ids=rel)
 def test_the_web_layer_follows_its_rules(path):
     """One error channel (views raise; nothing returns "a value or a Response"), one header
-    policy, one accessor for the services, and modules and functions of a size to read."""
+    policy, one accessor for the services."""
     source = path.read_text()
     tree = ast.parse(source)
     name = rel(path)
@@ -210,13 +326,3 @@ def test_the_web_layer_follows_its_rules(path):
         assert "extensions[" not in source and ".extensions" not in source, (
             f"{name} reaches app.extensions; use server.context.services()"
         )
-    lines = source.splitlines()
-    assert len(lines) <= MAX_SERVER_MODULE_LINES, f"{name} has {len(lines)} lines"
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            length = node.end_lineno - node.lineno + 1
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            said_why = first >= 2 and lines[first - 2].strip().startswith("#")
-            assert length <= MAX_FUNCTION_LINES or said_why, (
-                f"{name}: {node.name} has {length} lines; split it, or say why beside it"
-            )

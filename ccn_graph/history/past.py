@@ -32,6 +32,8 @@ copy is removed only by whoever holds its lock exclusively, so never under a que
 already gone is passed over.
 """
 
+# size: moments, their copies, locks and the child's queries share one file layout
+
 from __future__ import annotations
 
 import contextlib
@@ -316,7 +318,7 @@ class PastStore:
             raise self._too_big("building the copy of the graph", exc.memory_mb) from None
 
 
-# -- the copy ----------------------------------------------------------------------------------------
+# -- the copy -------------------------------------------------------------------------------------
 
 
 def _write_versions(
@@ -378,7 +380,7 @@ def _as_quads(snapshot: str, graph: str) -> str:
     return "".join(line[:-1] + tail for line in snapshot.split("\n") if line.endswith(" ."))
 
 
-# -- locks and files -------------------------------------------------------------------------------------
+# -- locks and files ------------------------------------------------------------------------------
 
 
 def _left(deadline: float, late: QueryTimeout) -> float:

@@ -27,6 +27,8 @@ batch is written through the same gate as a steward's submission (`ingest.Gate`)
 merged in one update, or not at all.
 """
 
+# size: CORDIS's columns read, matched and mapped in one place; split by kind pending
+
 from __future__ import annotations
 
 import csv
@@ -44,14 +46,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, XSD
 
 from ccn_graph.model import iris
-from ccn_graph.model.iris import ONTOLOGY_NS
+from ccn_graph.model.iris import CCN, instance_iri, record_graph
 from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 from ccn_graph.write import Replace, WriteOutcome, Writer
 
 __all__ = ["ImportReport", "Selection", "import_files", "read_table"]
 
-CCN = ONTOLOGY_NS
 SCHEMA = "https://schema.org/"
 LOCN = "http://www.w3.org/ns/locn#"
 
@@ -93,7 +94,8 @@ ROLES = {
     "partner": "partner",
 }
 STATUSES = {"signed", "closed", "terminated"}
-#: Two-letter codes of the 27 Member States as CORDIS writes them (EL for Greece) → ISO 3166 alpha-3.
+#: Two-letter codes of the 27 Member States as CORDIS writes them (EL for Greece) → ISO 3166
+#: alpha-3.
 MEMBER_STATES = {**iris.MEMBER_STATES, "EL": "GRC"}
 COUNTRY_IRI = iris.COUNTRY_AUTHORITY
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -146,9 +148,11 @@ class ImportReport:
     def lines(self) -> list[str]:
         """The report as lines a person reads."""
         out = [
-            f"projects added: {len(self.added)}, updated: {len(self.updated)}, skipped: {len(self.skipped)}, "
+            f"projects added: {len(self.added)}, updated: {len(self.updated)}, skipped: "
+            f"{len(self.skipped)}, "
             f"malformed rows: {len(self.malformed)}",
-            f"organisations matched to Community members: {len(self.matched)}, recorded on their own: "
+            f"organisations matched to Community members: {len(self.matched)}, recorded on their "
+            "own: "
             f"{len(self.organisations_created)}",
         ]
         out += [f"  malformed: {file} line {line}: {why}" for file, line, why in self.malformed]
@@ -206,7 +210,7 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
                 header = next(reader, [])
                 start = reader.line_num + 1
                 for values in reader:
-                    row = dict(zip(header, values))
+                    row = dict(zip(header, values, strict=False))
                     if len(values) != len(header):
                         # Keep the first field: it names the project the broken row belongs to.
                         first = values[0] if values else ""
@@ -225,7 +229,8 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     if set(ORGANISATION_COLUMNS) <= columns:
         return "organization", numbered
     raise MalformedFile(
-        f"{path}: neither a CORDIS project nor organization export; a project file needs the columns "
+        f"{path}: neither a CORDIS project nor organization export; a project file needs the "
+        "columns "
         f"{', '.join(PROJECT_COLUMNS)}; an organization file {', '.join(ORGANISATION_COLUMNS)}"
     )
 
@@ -308,7 +313,7 @@ def _vat(text: str) -> str:
 
 def _programme_iri(base: str, code: str) -> str | None:
     slug = PROGRAMMES.get(code.strip().upper())
-    return f"{base}id/programme/{slug}" if slug else None
+    return instance_iri(base, "programme", slug) if slug else None
 
 
 def _is_date(text: str) -> bool:
@@ -366,12 +371,13 @@ def _organisation_problem(row: dict[str, str]) -> str | None:
 
 
 def _add_amount(graph: Graph, owner: URIRef, node: URIRef, value: Decimal) -> None:
-    graph.add((owner, URIRef(CCN + "euContribution"), node))
+    graph.add((owner, CCN.euContribution, node))
     graph.add((node, RDF.type, URIRef(SCHEMA + "MonetaryAmount")))
     graph.add((node, URIRef(SCHEMA + "value"), Literal(f"{value:f}", datatype=XSD.decimal)))
     graph.add((node, URIRef(SCHEMA + "currency"), Literal("EUR")))
 
 
+# size: one pass over the rows builds project, call, topic and organisation records
 def build_records(
     base: str,
     projects: list[tuple[str, int, dict[str, str]]],
@@ -404,7 +410,8 @@ def build_records(
             report.skipped.append(
                 (
                     pid,
-                    f"topic {row['topics'].strip() or '(none)'} is not a cybersecurity topic of the selection",
+                    f"topic {row['topics'].strip() or '(none)'} is not a cybersecurity topic of "
+                    "the selection",
                 )
             )
             continue
@@ -418,7 +425,8 @@ def build_records(
             report.skipped.append(
                 (
                     pid,
-                    "one of its organisation rows is malformed (see above); the project is left out whole",
+                    "one of its organisation rows is malformed (see above); the project is left "
+                    "out whole",
                 )
             )
             continue
@@ -426,14 +434,14 @@ def build_records(
         if not participants:
             report.skipped.append((pid, "no organisation rows for this project"))
             continue
-        project = URIRef(f"{base}id/project/{pid}")
-        graph = records[f"{base}graph/project/{pid}"]
+        project = URIRef(instance_iri(base, "project", pid))
+        graph = records[record_graph(base, "project", pid)]
         acronym = row["acronym"].strip()
-        graph.add((project, RDF.type, URIRef(CCN + "Project")))
+        graph.add((project, RDF.type, CCN.Project))
         graph.add((project, DCTERMS.identifier, Literal(pid)))
         graph.add((project, SKOS.prefLabel, Literal(acronym or pid, lang="en")))
         if acronym:
-            graph.add((project, URIRef(CCN + "acronym"), Literal(acronym)))
+            graph.add((project, CCN.acronym, Literal(acronym)))
         graph.add((project, DCTERMS.title, Literal(" ".join(row["title"].split()), lang="en")))
         if row["objective"].strip():
             graph.add((project, DCTERMS.description, Literal(row["objective"].strip(), lang="en")))
@@ -446,18 +454,18 @@ def build_records(
                         Literal(row[column].strip(), datatype=XSD.date),
                     )
                 )
-        graph.add((project, URIRef(CCN + "fundingProgramme"), URIRef(programme)))
+        graph.add((project, CCN.fundingProgramme, URIRef(programme)))
         if row["status"].strip():
             graph.add(
                 (
                     project,
-                    URIRef(CCN + "status"),
-                    URIRef(f"{base}id/project-status/{row['status'].strip().lower()}"),
+                    CCN.status,
+                    URIRef(instance_iri(base, "project-status", row["status"].strip().lower())),
                 )
             )
         for column, prop in (("legalBasis", "programmePart"), ("fundingScheme", "fundingScheme")):
             if row[column].strip():
-                graph.add((project, URIRef(CCN + prop), Literal(row[column].strip())))
+                graph.add((project, CCN[prop], Literal(row[column].strip())))
         amount = _amount(row["ecMaxContribution"])
         if amount is not None:
             _add_amount(graph, project, URIRef(f"{project}#eu-contribution"), amount)
@@ -466,21 +474,21 @@ def build_records(
         )
         call_code = row["masterCall"].strip()
         if call_code:
-            call = URIRef(f"{base}id/call/{call_code}")
-            graph.add((project, URIRef(CCN + "call"), call))
-            call_graph = records[f"{base}graph/call/{call_code}"]
-            call_graph.add((call, RDF.type, URIRef(CCN + "Call")))
+            call = URIRef(instance_iri(base, "call", call_code))
+            graph.add((project, CCN.call, call))
+            call_graph = records[record_graph(base, "call", call_code)]
+            call_graph.add((call, RDF.type, CCN.Call))
             call_graph.add((call, DCTERMS.identifier, Literal(call_code)))
-            call_graph.add((call, URIRef(CCN + "programme"), URIRef(programme)))
+            call_graph.add((call, CCN.programme, URIRef(programme)))
         topic_code = row["topics"].strip()
         if topic_code:
-            topic = URIRef(f"{base}id/topic/{topic_code}")
-            graph.add((project, URIRef(CCN + "topic"), topic))
-            topic_graph = records[f"{base}graph/topic/{topic_code}"]
-            topic_graph.add((topic, RDF.type, URIRef(CCN + "Topic")))
+            topic = URIRef(instance_iri(base, "topic", topic_code))
+            graph.add((project, CCN.topic, topic))
+            topic_graph = records[record_graph(base, "topic", topic_code)]
+            topic_graph.add((topic, RDF.type, CCN.Topic))
             topic_graph.add((topic, SKOS.notation, Literal(topic_code)))
             if call_code:
-                topic_graph.add((topic, URIRef(CCN + "call"), URIRef(f"{base}id/call/{call_code}")))
+                topic_graph.add((topic, CCN.call, URIRef(instance_iri(base, "call", call_code))))
         for number, (_, _, org) in enumerate(participants, 1):
             oid = org["organisationID"].strip()
             member, how = members.match(org)
@@ -488,19 +496,19 @@ def build_records(
                 report.matched[oid] = (member, how)
                 participant = URIRef(member)
             else:
-                participant = URIRef(f"{base}id/organisation/cordis-{oid}")
+                participant = URIRef(instance_iri(base, "organisation", f"cordis-{oid}"))
                 if oid not in report.organisations_created:
                     report.organisations_created.append(oid)
                     report.not_matched.append((oid, how))
                 _organisation_record(records, base, participant, org)
             order = org["order"].strip() or str(number)
             participation = URIRef(f"{project}#participation-{order}-{oid}")
-            graph.add((project, URIRef(CCN + "participation"), participation))
-            graph.add((participation, RDF.type, URIRef(CCN + "Participation")))
-            graph.add((participation, URIRef(CCN + "participant"), participant))
+            graph.add((project, CCN.participation, participation))
+            graph.add((participation, RDF.type, CCN.Participation))
+            graph.add((participation, CCN.participant, participant))
             role = ROLES[org["role"].strip().lower()]
             graph.add(
-                (participation, URIRef(CCN + "role"), URIRef(f"{base}id/participation-role/{role}"))
+                (participation, CCN.role, URIRef(instance_iri(base, "participation-role", role)))
             )
             share = _amount(org["ecContribution"])
             if share is not None:
@@ -512,18 +520,18 @@ def _organisation_record(
     records: dict[str, Graph], base: str, node: URIRef, org: dict[str, str]
 ) -> None:
     oid = org["organisationID"].strip()
-    graph = records[f"{base}graph/organisation/cordis-{oid}"]
-    graph.add((node, RDF.type, URIRef(CCN + "Organisation")))
+    graph = records[record_graph(base, "organisation", f"cordis-{oid}")]
+    graph.add((node, RDF.type, CCN.Organisation))
     graph.add((node, SKOS.prefLabel, Literal(" ".join(org["name"].split()))))
-    graph.add((node, URIRef(CCN + "cordisOrganisationId"), Literal(oid)))
+    graph.add((node, CCN.cordisOrganisationId, Literal(oid)))
     if org["vatNumber"].strip():
-        graph.add((node, URIRef(CCN + "vatNumber"), Literal(org["vatNumber"].strip())))
+        graph.add((node, CCN.vatNumber, Literal(org["vatNumber"].strip())))
     url = org["organizationURL"].strip()
     if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", url):
         graph.add((node, FOAF.homepage, URIRef(url)))
     code = org["country"].strip().upper()
     if code in MEMBER_STATES:
-        graph.add((node, URIRef(CCN + "memberState"), URIRef(COUNTRY_IRI + MEMBER_STATES[code])))
+        graph.add((node, CCN.memberState, URIRef(COUNTRY_IRI + MEMBER_STATES[code])))
     if org["city"].strip():
         address = URIRef(f"{node}#address")
         graph.add((node, URIRef(LOCN + "address"), address))
@@ -564,7 +572,7 @@ def import_files(
     countries = [r.get("country", "").strip().upper() for _, _, r in organisations]
     members = _Members(store, countries)
     records = build_records(base, projects, organisations, members, selection, report)
-    project_graphs = sorted(g for g in records if g.startswith(f"{base}graph/project/"))
+    project_graphs = sorted(g for g in records if g.startswith(record_graph(base, "project", "")))
     existing = set()
     if project_graphs:
         rows = store.select(

@@ -21,13 +21,12 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from ccn_graph.model import reference
-from ccn_graph.model.iris import ONTOLOGY_NS
+from ccn_graph.model.iris import CCN, instance_iri, record_graph
 
 __all__ = ["SYNTHETIC_TYPE", "generate_members", "write_nquads"]
 
 SYNTHETIC_TYPE = "synthetic-member"
 
-_CCN = ONTOLOGY_NS
 _RDF_TYPE = str(RDF.type)
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
 _ORG = "http://www.w3.org/ns/org#"
@@ -50,7 +49,7 @@ class _Vocabulary:
             data = graph if data is None else data + graph
 
         def instances(cls: str) -> list[str]:
-            return sorted(str(s) for s in data.subjects(RDF.type, URIRef(_CCN + cls)))
+            return sorted(str(s) for s in data.subjects(RDF.type, CCN[cls]))
 
         self.subdomains = [
             iri
@@ -64,13 +63,13 @@ class _Vocabulary:
         self.fields = instances("FieldOfActivity")
         self.nccs = {}
         notation = URIRef(_SKOS + "notation")
-        member_state = URIRef(_CCN + "memberState")
+        member_state = CCN.memberState
         for ncc in instances("NationalCoordinationCentre"):
             country = data.value(URIRef(ncc), member_state)
             self.nccs[str(country)] = (ncc, str(data.value(country, notation)))
         self.countries = sorted(self.nccs)
-        self.community = f"{base}id/community/ccc"
-        self.centre = f"{base}id/centre/eccc"
+        self.community = instance_iri(base, "community", "ccc")
+        self.centre = instance_iri(base, "centre", "eccc")
         self.programmes = instances("FundingProgramme")
         self.statuses = instances("ProjectStatus")
         self.base = base
@@ -84,7 +83,7 @@ def generate_members(
     rng = random.Random(seed)
     for number in range(1, count + 1):
         ref = f"{seed}-{number:06d}"
-        member = f"{base}id/{SYNTHETIC_TYPE}/{ref}"
+        member = instance_iri(base, SYNTHETIC_TYPE, ref)
         country = rng.choice(vocab.countries)
         ncc, code = vocab.nccs[country]
         host = f"member-{ref}.synthetic.example"
@@ -97,28 +96,29 @@ def generate_members(
             f"<{member}#address>",
         )
         triples = [
-            (m, f"<{_RDF_TYPE}>", f"<{_CCN}CommunityMember>"),
-            (m, f"<{_CCN}synthetic>", f'"true"^^<{_XSD}boolean>'),
+            (m, f"<{_RDF_TYPE}>", f"<{CCN.CommunityMember}>"),
+            (m, f"<{CCN.synthetic}>", f'"true"^^<{_XSD}boolean>'),
             (m, f"<{_SKOS}prefLabel>", f'"Synthetic member {ref}"@en'),
             (
                 m,
                 f"<{_DCT}description>",
-                f'"A synthetic record made by ccn-graph generate (seed {seed}); it describes no real organisation."@en',
+                f'"A synthetic record made by ccn-graph generate (seed {seed}); it describes no '
+                'real organisation."@en',
             ),
-            (m, f"<{_CCN}memberState>", f"<{country}>"),
-            (m, f"<{_CCN}category>", f"<{rng.choice(vocab.categories)}>"),
+            (m, f"<{CCN.memberState}>", f"<{country}>"),
+            (m, f"<{CCN.category}>", f"<{rng.choice(vocab.categories)}>"),
             (m, f"<{_FOAF}homepage>", f"<https://{host}/>"),
             (m, f"<{_FOAF}mbox>", f"<mailto:contact@{host}>"),
             (m, f"<{_LOCN}address>", address),
             (address, f"<{_RDF_TYPE}>", f"<{_LOCN}Address>"),
             (address, f"<{_LOCN}postName>", f'"Synthetic town {rng.randrange(1, 500)}"'),
             (address, f"<{_LOCN}adminUnitL1>", f'"{code}"'),
-            (m, f"<{_CCN}registration>", reg),
-            (reg, f"<{_RDF_TYPE}>", f"<{_CCN}Registration>"),
+            (m, f"<{CCN.registration}>", reg),
+            (reg, f"<{_RDF_TYPE}>", f"<{CCN.Registration}>"),
             (reg, f"<{_ORG}member>", m),
             (reg, f"<{_ORG}organization>", f"<{vocab.community}>"),
-            (reg, f"<{_CCN}assessedBy>", f"<{ncc}>"),
-            (reg, f"<{_CCN}registeredBy>", f"<{vocab.centre}>"),
+            (reg, f"<{CCN.assessedBy}>", f"<{ncc}>"),
+            (reg, f"<{CCN.registeredBy}>", f"<{vocab.centre}>"),
             (reg, f"<{_ORG}memberDuring>", period),
             (period, f"<{_RDF_TYPE}>", f"<{_TIME}Interval>"),
             (period, f"<{_TIME}hasBeginning>", start),
@@ -133,10 +133,11 @@ def generate_members(
             ("roleProfile", vocab.roles, 0, 2),
         ):
             for value in rng.sample(pool, rng.randint(low, high)):
-                triples.append((m, f"<{_CCN}{predicate}>", f"<{value}>"))
-        yield f"{base}graph/{SYNTHETIC_TYPE}/{ref}", triples
+                triples.append((m, f"<{CCN[predicate]}>", f"<{value}>"))
+        yield record_graph(base, SYNTHETIC_TYPE, ref), triples
 
 
+# size: calls, topics and projects drawn in order from one seeded random sequence
 def generate_projects(
     count: int, members: int, seed: int, base: str
 ) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
@@ -146,70 +147,70 @@ def generate_projects(
         raise ValueError("synthetic projects need synthetic members to take part in them")
     vocab = _Vocabulary(base)
     rng = random.Random(seed * 7919 + 1)
-    role = f"{base}id/participation-role/"
     calls = max(1, count // 20)
-    flag = (f"<{_CCN}synthetic>", f'"true"^^<{_XSD}boolean>')
+    flag = (f"<{CCN.synthetic}>", f'"true"^^<{_XSD}boolean>')
     topics = []
     for c in range(1, calls + 1):
-        call = f"{base}id/synthetic-call/{seed}-{c:03d}"
+        call = instance_iri(base, "synthetic-call", f"{seed}-{c:03d}")
         programme = vocab.programmes[c % len(vocab.programmes)]
         yield (
-            f"{base}graph/synthetic-call/{seed}-{c:03d}",
+            record_graph(base, "synthetic-call", f"{seed}-{c:03d}"),
             [
-                (f"<{call}>", f"<{_RDF_TYPE}>", f"<{_CCN}Call>"),
+                (f"<{call}>", f"<{_RDF_TYPE}>", f"<{CCN.Call}>"),
                 (f"<{call}>", f"<{_DCT}identifier>", f'"SYNTHETIC-{seed}-CALL-{c:03d}"'),
-                (f"<{call}>", f"<{_CCN}programme>", f"<{programme}>"),
+                (f"<{call}>", f"<{CCN.programme}>", f"<{programme}>"),
                 (f"<{call}>", *flag),
             ],
         )
         for t in range(1, 3):
-            topic = f"{base}id/synthetic-topic/{seed}-{c:03d}-{t}"
+            topic = instance_iri(base, "synthetic-topic", f"{seed}-{c:03d}-{t}")
             topics.append((topic, call, programme))
             yield (
-                f"{base}graph/synthetic-topic/{seed}-{c:03d}-{t}",
+                record_graph(base, "synthetic-topic", f"{seed}-{c:03d}-{t}"),
                 [
-                    (f"<{topic}>", f"<{_RDF_TYPE}>", f"<{_CCN}Topic>"),
+                    (f"<{topic}>", f"<{_RDF_TYPE}>", f"<{CCN.Topic}>"),
                     (
                         f"<{topic}>",
                         f"<{_SKOS}notation>",
                         f'"SYNTHETIC-{seed}-CALL-{c:03d}-{t:02d}"',
                     ),
                     (f"<{topic}>", f"<{_SKOS}prefLabel>", f'"Synthetic topic {c}.{t}"@en'),
-                    (f"<{topic}>", f"<{_CCN}call>", f"<{call}>"),
+                    (f"<{topic}>", f"<{CCN.call}>", f"<{call}>"),
                     (f"<{topic}>", *flag),
                 ],
             )
     for number in range(1, count + 1):
         ref = f"{seed}-{number:06d}"
-        project = f"{base}id/synthetic-project/{ref}"
+        project = instance_iri(base, "synthetic-project", ref)
         p = f"<{project}>"
         topic, call, programme = rng.choice(topics)
         start = _FIRST_DAY + dt.timedelta(days=rng.randrange(_DAYS))
         end = start + dt.timedelta(days=rng.choice((365, 730, 1095, 1461)))
         total = rng.randrange(200, 6000) * 1000
         triples = [
-            (p, f"<{_RDF_TYPE}>", f"<{_CCN}Project>"),
+            (p, f"<{_RDF_TYPE}>", f"<{CCN.Project}>"),
             (p, *flag),
             (p, f"<{_DCT}identifier>", f'"{ref}"'),
-            (p, f"<{_CCN}acronym>", f'"SYN{number:06d}"'),
+            (p, f"<{CCN.acronym}>", f'"SYN{number:06d}"'),
             (p, f"<{_SKOS}prefLabel>", f'"SYN{number:06d}"@en'),
             (p, f"<{_DCT}title>", f'"Synthetic project {ref}"@en'),
             (
                 p,
                 f"<{_DCT}description>",
-                f'"A synthetic project made by ccn-graph generate (seed {seed}); it describes no real project."@en',
+                f'"A synthetic project made by ccn-graph generate (seed {seed}); it describes no '
+                'real project."@en',
             ),
             (p, "<https://schema.org/startDate>", f'"{start.isoformat()}"^^<{_XSD}date>'),
             (p, "<https://schema.org/endDate>", f'"{end.isoformat()}"^^<{_XSD}date>'),
-            (p, f"<{_CCN}fundingProgramme>", f"<{programme}>"),
-            (p, f"<{_CCN}call>", f"<{call}>"),
-            (p, f"<{_CCN}topic>", f"<{topic}>"),
-            (p, f"<{_CCN}status>", f"<{rng.choice(vocab.statuses)}>"),
+            (p, f"<{CCN.fundingProgramme}>", f"<{programme}>"),
+            (p, f"<{CCN.call}>", f"<{call}>"),
+            (p, f"<{CCN.topic}>", f"<{topic}>"),
+            (p, f"<{CCN.status}>", f"<{rng.choice(vocab.statuses)}>"),
         ]
         triples += _amount(f"<{project}#eu-contribution>", p, total)
         people = rng.sample(range(1, members + 1), min(members, rng.randint(2, 6)))
         shares = _split(rng, total, len(people))
-        for i, (who, share) in enumerate(zip(people, shares), 1):
+        for i, (who, share) in enumerate(zip(people, shares, strict=False), 1):
             x = f"<{project}#participation-{i}>"
             kind = (
                 "coordinator"
@@ -218,23 +219,25 @@ def generate_projects(
                     ("beneficiary", "beneficiary", "affiliated-entity", "associated-partner")
                 )
             )
+            participant = instance_iri(base, SYNTHETIC_TYPE, f"{seed}-{who:06d}")
+            role = instance_iri(base, "participation-role", kind)
             triples += [
-                (p, f"<{_CCN}participation>", x),
-                (x, f"<{_RDF_TYPE}>", f"<{_CCN}Participation>"),
-                (x, f"<{_CCN}participant>", f"<{base}id/{SYNTHETIC_TYPE}/{seed}-{who:06d}>"),
-                (x, f"<{_CCN}role>", f"<{role}{kind}>"),
+                (p, f"<{CCN.participation}>", x),
+                (x, f"<{_RDF_TYPE}>", f"<{CCN.Participation}>"),
+                (x, f"<{CCN.participant}>", f"<{participant}>"),
+                (x, f"<{CCN.role}>", f"<{role}>"),
             ]
             triples += _amount(
                 f"<{project}#participation-{i}-eu-contribution>",
                 x,
                 0 if kind == "associated-partner" else share,
             )
-        yield f"{base}graph/synthetic-project/{ref}", triples
+        yield record_graph(base, "synthetic-project", ref), triples
 
 
 def _amount(node: str, owner: str, value: int) -> list[tuple[str, str, str]]:
     return [
-        (owner, f"<{_CCN}euContribution>", node),
+        (owner, f"<{CCN.euContribution}>", node),
         (node, f"<{_RDF_TYPE}>", "<https://schema.org/MonetaryAmount>"),
         (node, "<https://schema.org/value>", f'"{value}.00"^^<{_XSD}decimal>'),
         (node, "<https://schema.org/currency>", '"EUR"'),
@@ -243,7 +246,7 @@ def _amount(node: str, owner: str, value: int) -> list[tuple[str, str, str]]:
 
 def _split(rng: random.Random, total: int, parts: int) -> list[int]:
     cuts = sorted(rng.randrange(total + 1) for _ in range(parts - 1))
-    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=False)]
 
 
 def write_nquads(out: TextIO, count: int, seed: int, base: str, projects: int = 0) -> int:

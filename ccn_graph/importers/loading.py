@@ -16,6 +16,7 @@ from rdflib.namespace import PROV, RDF, RDFS
 from ccn_graph import history
 from ccn_graph.model import reference
 from ccn_graph.model.iris import (
+    activity_iri,
     check_iri,
     entity_for_record,
     graph_iri,
@@ -61,7 +62,8 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
 
     Idempotent: each graph is replaced whole, all of them in one atomic update, so loading twice
     gives the same store. Each graph that changes (a record, a vocabulary) gets a version
-    (`history`), written by the same update with the activity that loaded it. With `reset`, every graph is dropped first (needed to change the base
+    (`history`), written by the same update with the activity that loaded it. With `reset`, every
+    graph is dropped first (needed to change the base
     IRI). Raises `BaseMismatch` when the store holds data for another base and `reset` is false,
     and `reference.ReferenceDataError` for a broken reference file (nothing is written then).
     """
@@ -77,7 +79,7 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
     current = history.heads(store, records)
     when = current.time_of_next(_now())
     activity_id = uuid.uuid4().hex
-    activity = f"{base_iri}id/activity/{activity_id}"
+    activity = activity_iri(base_iri, activity_id)
     nodes, state, versions = history.version_nodes(
         base_iri, current, before, records, activity=activity, time=when, loaded_at=when
     )
@@ -171,7 +173,7 @@ def _keep_versions(
     gets a new version if the load changed it."""
     when = current.time_of_next(_now())
     activity_id = uuid.uuid4().hex
-    activity = f"{base}id/activity/{activity_id}"
+    activity = activity_iri(base, activity_id)
     where = URIRef(f"{provenance_graph_prefix(base)}{activity_id}")
     after = {g: store.read_graph(g) for g in before}
     nodes, _, written = history.version_nodes(

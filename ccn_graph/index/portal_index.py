@@ -20,6 +20,8 @@ says which state of the store the index reflects; a reader that finds it behind 
 the two, a bulk load) has it repaired before answering (`ensure`).
 """
 
+# size: one class over one SQLite file (schema, build, queries, upkeep); split pending
+
 from __future__ import annotations
 
 import contextlib
@@ -37,7 +39,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from ccn_graph import history
 from ccn_graph.index.search import Hit, fold
-from ccn_graph.model.iris import ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
+from ccn_graph.model.iris import CCN, ONTOLOGY_NS, STORE_STATE_GRAPH, document_path
 from ccn_graph.sparql import queries, results
 from ccn_graph.store import Store
 
@@ -51,16 +53,16 @@ _LABELS = {
     _SKOS + "hiddenLabel": "alternative",
     "http://www.w3.org/2000/01/rdf-schema#label": "label",
 }
-_MEMBER = ONTOLOGY_NS + "CommunityMember"
+_MEMBER = str(CCN.CommunityMember)
 _VALUES = {
-    ONTOLOGY_NS + "sector": "sector",
-    ONTOLOGY_NS + "expertise": "expertise",
-    ONTOLOGY_NS + "technology": "technology",
-    ONTOLOGY_NS + "fieldOfActivity": "field",
-    ONTOLOGY_NS + "roleProfile": "role",
+    str(CCN.sector): "sector",
+    str(CCN.expertise): "expertise",
+    str(CCN.technology): "technology",
+    str(CCN.fieldOfActivity): "field",
+    str(CCN.roleProfile): "role",
 }
-_SINGLE = {ONTOLOGY_NS + "memberState": "state", ONTOLOGY_NS + "category": "category"}
-_REGISTRATION, _ASSESSED_BY = ONTOLOGY_NS + "registration", ONTOLOGY_NS + "assessedBy"
+_SINGLE = {str(CCN.memberState): "state", str(CCN.category): "category"}
+_REGISTRATION, _ASSESSED_BY = str(CCN.registration), str(CCN.assessedBy)
 
 #: The facets of the member listing, in the order pages show them.
 FACETS = (
@@ -77,7 +79,8 @@ FACETS = (
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS things (graph TEXT NOT NULL, iri TEXT NOT NULL, name TEXT, name_rank INTEGER,
+CREATE TABLE IF NOT EXISTS things (graph TEXT NOT NULL, iri TEXT NOT NULL, name TEXT, name_rank
+    INTEGER,
     types TEXT NOT NULL, kind TEXT, PRIMARY KEY (graph, iri));
 CREATE INDEX IF NOT EXISTS things_iri ON things (iri);
 CREATE INDEX IF NOT EXISTS things_kind ON things (kind, iri);
@@ -90,15 +93,18 @@ CREATE TABLE IF NOT EXISTS members (iri TEXT PRIMARY KEY, graph TEXT NOT NULL, l
     sort_key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS members_graph ON members (graph);
 CREATE INDEX IF NOT EXISTS members_sort ON members (sort_key, iri);
-CREATE TABLE IF NOT EXISTS member_values (iri TEXT NOT NULL, graph TEXT NOT NULL, facet TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS member_values (iri TEXT NOT NULL, graph TEXT NOT NULL, facet TEXT NOT
+    NULL,
     value TEXT NOT NULL, sort_key TEXT NOT NULL, PRIMARY KEY (facet, value, iri));
 CREATE INDEX IF NOT EXISTS member_values_keyset ON member_values (facet, value, sort_key, iri);
 CREATE INDEX IF NOT EXISTS member_values_member ON member_values (iri, facet, value);
 CREATE INDEX IF NOT EXISTS member_values_graph ON member_values (graph);
 CREATE TABLE IF NOT EXISTS counts (facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (facet, value));
-CREATE TABLE IF NOT EXISTS pair_counts (facet TEXT NOT NULL, value TEXT NOT NULL, other_facet TEXT NOT NULL,
-    other_value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (facet, value, other_facet, other_value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pair_counts (facet TEXT NOT NULL, value TEXT NOT NULL, other_facet TEXT
+    NOT NULL,
+    other_value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (facet, value, other_facet,
+        other_value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS closure (ancestor TEXT NOT NULL, descendant TEXT NOT NULL,
     PRIMARY KEY (ancestor, descendant));
 CREATE INDEX IF NOT EXISTS closure_descendant ON closure (descendant);
@@ -147,16 +153,19 @@ END""",
         SELECT o.facet, o.value, old.facet, old.value FROM member_values o WHERE o.iri = old.iri);
 END""",
     """CREATE TRIGGER IF NOT EXISTS members_added AFTER INSERT ON members BEGIN
-    INSERT INTO counts (facet, value, n) VALUES ('all', '', 1) ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
+    INSERT INTO counts (facet, value, n) VALUES ('all', '', 1) ON CONFLICT (facet, value) DO UPDATE
+        SET n = n + 1;
 END""",
     """CREATE TRIGGER IF NOT EXISTS members_removed AFTER DELETE ON members BEGIN
     UPDATE counts SET n = n - 1 WHERE facet = 'all' AND value = '';
 END""",
-    """CREATE TRIGGER IF NOT EXISTS things_added AFTER INSERT ON things WHEN new.kind IS NOT NULL BEGIN
+    """CREATE TRIGGER IF NOT EXISTS things_added AFTER INSERT ON things WHEN new.kind IS NOT NULL
+        BEGIN
     INSERT INTO counts (facet, value, n) VALUES ('kind', new.kind, 1)
         ON CONFLICT (facet, value) DO UPDATE SET n = n + 1;
 END""",
-    """CREATE TRIGGER IF NOT EXISTS things_removed AFTER DELETE ON things WHEN old.kind IS NOT NULL BEGIN
+    """CREATE TRIGGER IF NOT EXISTS things_removed AFTER DELETE ON things WHEN old.kind IS NOT NULL
+        BEGIN
     UPDATE counts SET n = n - 1 WHERE facet = 'kind' AND value = old.kind;
     DELETE FROM counts WHERE facet = 'kind' AND value = old.kind AND n <= 0;
 END""",
@@ -170,9 +179,12 @@ _TRIGGER_NAMES = (
     "things_removed",
 )
 _COUNTS_FROM_ROWS = (
-    "INSERT INTO counts (facet, value, n) SELECT facet, value, COUNT(*) FROM member_values GROUP BY facet, value",
-    "INSERT INTO counts (facet, value, n) SELECT 'all', '', COUNT(*) FROM members HAVING COUNT(*) > 0",
-    "INSERT INTO counts (facet, value, n) SELECT 'kind', kind, COUNT(*) FROM things WHERE kind IS NOT NULL GROUP BY kind",
+    "INSERT INTO counts (facet, value, n) SELECT facet, value, COUNT(*) FROM member_values GROUP "
+    "BY facet, value",
+    "INSERT INTO counts (facet, value, n) SELECT 'all', '', COUNT(*) FROM members HAVING COUNT(*) "
+    "> 0",
+    "INSERT INTO counts (facet, value, n) SELECT 'kind', kind, COUNT(*) FROM things WHERE kind IS "
+    "NOT NULL GROUP BY kind",
 )
 # Substrings of the N-Quads lines a rebuild reads (the rest is skipped before parsing).
 #: Most records an index catches up with from the store's history (each is read); past it, a
@@ -322,6 +334,7 @@ class PortalIndex:
 
     # -- building ------------------------------------------------------------------------------
 
+    # size: the whole index replaced in one transaction, read graph by graph
     def rebuild(self, store: Store, generation: str | None) -> None:
         """Replace the whole index by what `store` holds now (one transaction: readers see the
         old index until it commits)."""
@@ -478,7 +491,7 @@ class PortalIndex:
                 values.add((_SINGLE[p], o[1]))
             elif p in _VALUES:
                 values.add((_VALUES[p], o[1]))
-                if p == ONTOLOGY_NS + "expertise":
+                if p == str(CCN.expertise):
                     values |= {("domain", a) for a, d in closure if d == o[1]}
                     values.add(("domain", o[1]))
             elif p == _REGISTRATION:
@@ -566,7 +579,8 @@ class PortalIndex:
                 """
                 WITH matched AS MATERIALIZED (
                     SELECT iri, label, kind,
-                           (folded = :w) * -40 + (folded LIKE :p ESCAPE '\\') * -20 + bm25(names) AS score
+                           (folded = :w) * -40 + (folded LIKE :p ESCAPE '\\') * -20 + bm25(names)
+                               AS score
                     FROM names WHERE names MATCH :m)
                 SELECT iri, MIN(score) AS best, label, kind, COUNT(*) OVER () AS total FROM matched
                 GROUP BY iri ORDER BY best, label, iri LIMIT :limit OFFSET :offset
@@ -604,6 +618,7 @@ class PortalIndex:
         types = sorted({t for r in rows for t in r[2].split()})
         return (named[0][1] if named else None), tuple(types)
 
+    # size: filters, paging by key and facet counts share one statement's conditions
     def members(
         self,
         filters: Mapping[str, str],
@@ -624,12 +639,16 @@ class PortalIndex:
                 filters.items(), key=lambda fv: (self.counts(fv[0]).get(fv[1], 0), fv)
             )
             sql = (
-                "SELECT mv.iri, m.label, mv.sort_key FROM member_values mv JOIN members m ON m.iri = mv.iri "
+                "SELECT mv.iri, m.label, mv.sort_key FROM member_values mv JOIN members m ON "
+                "m.iri = mv.iri "
                 "WHERE mv.facet = ? AND mv.value = ?"
             )
             params += list(first)
             for facet, value in rest:
-                sql += " AND EXISTS (SELECT 1 FROM member_values o WHERE o.iri = mv.iri AND o.facet = ? AND o.value = ?)"
+                sql += (
+                    " AND EXISTS (SELECT 1 FROM member_values o"
+                    " WHERE o.iri = mv.iri AND o.facet = ? AND o.value = ?)"
+                )
                 params += [facet, value]
             key_column = "mv.sort_key"
         else:
@@ -657,7 +676,8 @@ class PortalIndex:
                 counted = {f: [] for f in FACETS}
                 counted[facet].append((value, total))
                 for other, other_value, n in db.execute(
-                    "SELECT other_facet, other_value, n FROM pair_counts WHERE facet = ? AND value = ? AND n > 0",
+                    "SELECT other_facet, other_value, n FROM pair_counts WHERE facet = ? AND "
+                    "value = ? AND n > 0",
                     (facet, value),
                 ):
                     counted.setdefault(other, []).append((other_value, n))
@@ -680,7 +700,8 @@ class PortalIndex:
         row = (
             self._db()
             .execute(
-                "SELECT facet FROM counts WHERE value = ? AND facet != 'domain' ORDER BY n DESC LIMIT 1",
+                "SELECT facet FROM counts WHERE value = ? AND facet != 'domain' ORDER BY n DESC "
+                "LIMIT 1",
                 (iri,),
             )
             .fetchone()
@@ -703,7 +724,9 @@ class PortalIndex:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for iri, name, rank in db.execute(
-                f"SELECT iri, name, name_rank FROM things WHERE name IS NOT NULL AND iri IN ({marks})",  # noqa: S608 - marks only
+                # Only the placeholders are spliced in.
+                "SELECT iri, name, name_rank FROM things WHERE name IS NOT NULL"
+                f" AND iri IN ({marks})",
                 chunk,
             ):
                 if iri not in best or (rank, name) < best[iri]:
@@ -714,8 +737,8 @@ class PortalIndex:
 def _pair_counts(rows: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str, str, int]]:
     """How many members have each two of their values together (both ways round), from rows
     (member, facet, value) grouped by member."""
-    # Values as numbers and pairs as one integer: a rebuild at 100,000 members counts 11 million
-    # pairs, 3.5 times faster so than as tuples.
+    # Values as numbers and pairs as one integer: a rebuild counts millions of pairs, and this is
+    # several times faster than tuples (bench/reports/figures-behind-comments.md).
     ids: dict[tuple[str, str], int] = {}
     counter: Counter = Counter()
     for _, group in itertools.groupby(rows, key=lambda r: r[0]):

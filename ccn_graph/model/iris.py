@@ -9,24 +9,37 @@ from __future__ import annotations
 
 import re
 
+from rdflib import Namespace
+
 __all__ = [
+    "CCN",
     "ONTOLOGY_NS",
     "PROBLEMS_NS",
     "SHAPES_NS",
     "STORE_STATE_GRAPH",
     "InvalidIRI",
+    "activity_iri",
     "bind_prefixes",
     "check_iri",
+    "document_iri",
     "document_path",
     "entity_for_record",
     "entity_iri",
     "graph_iri",
+    "graph_prefix",
+    "instance_iri",
+    "instance_prefix",
+    "record_graph",
     "record_graph_for",
+    "service_url",
     "steward_iri",
+    "version_iri",
 ]
 
 #: The ontology's namespace: fixed, so that data published by any deployment shares its terms.
 ONTOLOGY_NS = "https://w3id.org/ccn-graph/ontology#"
+#: The ontology's terms: ``CCN.memberState``, ``CCN["Project"]``.
+CCN = Namespace(ONTOLOGY_NS)
 #: The namespace of the SHACL shapes.
 SHAPES_NS = "https://w3id.org/ccn-graph/shapes#"
 #: The namespace of the problem types an error answer names (RFC 9457 ``type``), one per kind
@@ -71,14 +84,56 @@ def check_iri(iri: str) -> str:
     return iri
 
 
+def instance_prefix(base: str) -> str:
+    """Where the things this service names live: ``{base}id/``."""
+    return f"{base}id/"
+
+
+def graph_prefix(base: str) -> str:
+    """Where the named graphs of this service live: ``{base}graph/``."""
+    return f"{base}graph/"
+
+
+def instance_iri(base: str, *segments: str) -> str:
+    """The thing ``{base}id/{segment}/…`` (``instance_iri(base, "project", "101")``); the
+    segments are joined as given, not checked."""
+    return instance_prefix(base) + "/".join(segments)
+
+
+def record_graph(base: str, kind: str, ref: str) -> str:
+    """The record graph ``{base}graph/{kind}/{ref}`` of the entity ``{base}id/{kind}/{ref}``."""
+    return f"{graph_prefix(base)}{kind}/{ref}"
+
+
+def activity_iri(base: str, activity_id: str) -> str:
+    """The provenance activity ``{base}id/activity/{id}`` of one accepted change."""
+    return instance_iri(base, "activity", activity_id)
+
+
+def version_iri(base: str, sequence: int) -> str:
+    """The version with sequence number `sequence`: ``{base}id/version/{sequence}``."""
+    return instance_iri(base, "version", str(sequence))
+
+
+def document_iri(base: str, path: str) -> str:
+    """The document ``{base}doc/{path}`` about the thing ``{base}id/{path}``."""
+    return f"{base}doc/{path}"
+
+
+def service_url(base: str, path: str = "") -> str:
+    """A resource the site serves beside its documents: ``{base}sparql``, ``{base}changes/3``,
+    ``{base}dumps/{file}``, ``{base}catalog?page=2``."""
+    return f"{base}{path}"
+
+
 def graph_iri(base: str, name: str) -> str:
     """The named graph ``{base}graph/{name}`` (e.g. 'ontology', 'shapes', 'taxonomy')."""
-    return check_iri(f"{base}graph/{name}")
+    return check_iri(graph_prefix(base) + name)
 
 
 def provenance_graph_prefix(base: str) -> str:
     """Where the provenance activities live: ``{base}graph/activity/{id}``, one graph each."""
-    return f"{base}graph/activity/"
+    return graph_prefix(base) + "activity/"
 
 
 def record_graph_for(base: str, entity_iri: str) -> str | None:
@@ -86,31 +141,31 @@ def record_graph_for(base: str, entity_iri: str) -> str | None:
 
     None when the IRI is not an instance IRI of this base.
     """
-    prefix = f"{base}id/"
+    prefix = instance_prefix(base)
     if not entity_iri.startswith(prefix):
         return None
     rest = entity_iri[len(prefix) :].split("#", 1)[0]
     if rest.count("/") < 1 or not all(rest.split("/")):
         return None
-    return check_iri(f"{base}graph/{rest}")
+    return check_iri(graph_prefix(base) + rest)
 
 
 def steward_iri(base: str, name: str) -> str:
     """The IRI of a steward as the agent of its activities: ``{base}id/steward/{slug of name}``."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "steward"
-    return f"{base}id/steward/{slug}"
+    return instance_iri(base, "steward", slug)
 
 
 def entity_for_record(base: str, graph: str) -> str | None:
     """The entity ``{base}id/{type}/{ref}`` whose record graph is `graph`; None for any other graph
     (the activities' graphs among them)."""
-    prefix = f"{base}graph/"
+    prefix = graph_prefix(base)
     if not graph.startswith(prefix) or graph.startswith(provenance_graph_prefix(base)):
         return None
     rest = graph[len(prefix) :]
     if rest.count("/") < 1 or not all(rest.split("/")) or "#" in rest:
         return None
-    return f"{base}id/{rest}"
+    return instance_prefix(base) + rest
 
 
 COUNTRY_AUTHORITY = "http://publications.europa.eu/resource/authority/country/"
@@ -160,7 +215,7 @@ def entity_iri(base: str, path: str) -> str | None:
         code = MEMBER_STATES.get(parts[1].upper())
         return f"{COUNTRY_AUTHORITY}{code}" if code else None
     try:
-        return check_iri(f"{base}id/{path}")
+        return check_iri(instance_prefix(base) + path)
     except InvalidIRI:
         return None
 
@@ -169,8 +224,9 @@ def document_path(base: str, iri: str) -> str | None:
     """The path ``{type}/{ref}`` of the document about `iri` on this site (fragment dropped), or
     None for an IRI that has no document here."""
     bare = iri.split("#", 1)[0]
-    if bare.startswith(f"{base}id/"):
-        return bare[len(f"{base}id/") :]
+    prefix = instance_prefix(base)
+    if bare.startswith(prefix):
+        return bare[len(prefix) :]
     if bare.startswith(COUNTRY_AUTHORITY):
         code = _MEMBER_STATE_CODES.get(bare[len(COUNTRY_AUTHORITY) :])
         return f"member-state/{code.lower()}" if code else None

@@ -18,7 +18,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.term import BNode, URIRef
 
-from ccn_graph.model.iris import graph_iri, record_graph_for
+from ccn_graph.model.iris import graph_iri, instance_prefix, record_graph_for
 from ccn_graph.rdfio import formats
 
 __all__ = [
@@ -105,7 +105,7 @@ def split_records(graph: Graph, base: str) -> dict[str, Graph]:
         record = record_graph_for(base, str(subjects[0]))
         if record is None:
             raise ReferenceDataError(
-                f"{subjects[0]} is not an instance IRI ({base}id/{{type}}/{{ref}}); "
+                f"{subjects[0]} is not an instance IRI ({instance_prefix(base)}{{type}}/{{ref}}); "
                 "reference records may only describe their own entities"
             )
         records[record].add(triple)

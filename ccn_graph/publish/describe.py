@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from ccn_graph.index.portal_index import MemberPage, PortalIndex
-from ccn_graph.model.iris import ONTOLOGY_NS, record_graph_for
+from ccn_graph.model.iris import CCN, record_graph_for
 from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 
@@ -25,7 +25,7 @@ __all__ = ["INVERSE_PAGE", "Change", "Description", "InverseLink", "describe", "
 #: Inverse links shown per page.
 INVERSE_PAGE = 50
 #: Every Community member points at these (through its registration).
-_ALL_MEMBERS = {ONTOLOGY_NS + "CompetenceCommunity", ONTOLOGY_NS + "CompetenceCentre"}
+_ALL_MEMBERS = {str(CCN.CompetenceCommunity), str(CCN.CompetenceCentre)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +95,7 @@ def exists(store: Store, base: str, iri: str) -> bool:
     return store.ask(queries.load("entity_exists"), {"entity": URIRef(iri), "record": record})
 
 
+# size: one query and the view model it gives, inverse links paged
 def describe(
     store: Store,
     base: str,

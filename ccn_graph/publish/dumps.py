@@ -266,7 +266,7 @@ def build_in_child(settings: Settings, endpoints: Endpoints) -> None:
     """Build the dumps (`ccn-graph dumps`) in a child process at the lowest CPU priority, reading
     the store at `endpoints`, and wait for it to end.
 
-    A build holds its Python interpreter for about 4 s per 1,000 members; in a child it never holds
+    A build holds its Python interpreter for seconds per thousand members; in a child it never holds
     the one that serves pages, and it gets only the CPU the pages leave. The child dies with the
     calling thread's process (it is killed if that process is). Raises `DumpsError` if it fails.
     """
@@ -303,6 +303,7 @@ def seconds_until_due(root: Path, every: float) -> float:
     return max(0.0, started + every - time.time())
 
 
+# size: one pass over the store writes every format, the checksums and the manifest
 def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0) -> Manifest:
     """Build under the lock: a temporary folder left by a build that was killed is removed."""
     (root / ".started").touch()

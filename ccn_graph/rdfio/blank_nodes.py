@@ -1,7 +1,7 @@
 """Blank nodes given stable labels in time linear in the graph, and skolemised at the write gate.
 
 rdflib's `to_canonical_graph` is exact but its cost explodes with interchangeable blank nodes
-(50 identical nodes: 20 s; 100: minutes), and a record is any steward's input. Here labels come
+(bench/reports/figures-behind-comments.md), and a record is any steward's input. Here labels come
 from colour refinement instead: each blank node starts from a hash of its own triples (the other
 terms, blank ones as ``_``), then takes in its neighbours' colours, for at most `ROUNDS` rounds or
 until the partition stops splitting; each round costs one pass over the triples. Nodes that end
@@ -87,7 +87,8 @@ def labels(triples: Iterable[tuple]) -> dict[BNode, str]:
         classes = refined
     out: dict[BNode, str] = {}
     seen: dict[str, int] = defaultdict(int)
-    # Ties broken by the node's triples as text, named by colour where they could be: a stable order.
+    # Ties broken by the node's triples as text, named by colour where they could be: a stable
+    # order.
     for node in sorted(
         edges,
         key=lambda n: (colour[n], sorted(f"{d} {p} {_key(other)}" for d, p, other in edges[n])),
@@ -120,7 +121,8 @@ def skolemise(
     for graph_iri, graph in records.items():
         if limit and count(graph) > limit:
             raise TooManyBlankNodes(
-                f"{graph_iri} holds {count(graph)} blank nodes; a record may hold at most {limit}. Name its "
+                f"{graph_iri} holds {count(graph)} blank nodes; a record may hold at most "
+                f"{limit}. Name its "
                 f"nodes with IRIs of the record (<…#name>), or split it"
             )
         entity = entity_of.get(graph_iri)

@@ -68,7 +68,8 @@ def _no_remote_context(value) -> None:
             if key in ("@context", "@import") and _names_a_document(item):
                 raise InputError(
                     400,
-                    "JSON-LD contexts must be given inline: this service never fetches a remote @context.",
+                    "JSON-LD contexts must be given inline: this service never fetches a remote "
+                    "@context.",
                 )
             _no_remote_context(item)
     elif isinstance(value, list):
@@ -128,8 +129,10 @@ def _nesting(text: str, fmt) -> int:
     return deepest
 
 
+# size: each parser's failure turned into a message a steward can act on, in one place
 def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
-    """The triples of `body` in `media_type`; raises InputError (400, 415) with the parser's words."""
+    """The triples of `body` in `media_type`; raises InputError (400, 415) with the parser's
+    words."""
     fmt = formats.rdf_format_for_media_type(media_type or "")
     if fmt is None or fmt not in ACCEPTED:
         offered = ", ".join(f.media_type for f in ACCEPTED)
@@ -193,7 +196,8 @@ def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
         if isinstance(o, Literal) and ill_typed(o):
             raise InputError(
                 400,
-                f'The {fmt.media_type} body has "{o}" as an xsd:{o.datatype.removeprefix(str(XSD))} '
+                f'The {fmt.media_type} body has "{o}" as an '
+                f"xsd:{o.datatype.removeprefix(str(XSD))} "
                 f"(on <{s}> <{p}>), which it is not: write it in that datatype's form, or "
                 "as a plain string.",
             )
@@ -237,7 +241,8 @@ _DATES = {
 
 
 def ill_typed(literal: Literal) -> bool:
-    """Whether `literal` is not of its (checked) XSD datatype: numbers, booleans, dates by XSD's forms."""
+    """Whether `literal` is not of its (checked) XSD datatype: numbers, booleans, dates by XSD's
+    forms."""
     text = str(literal)
     if literal.datatype in _DATES:
         match = _DATES[literal.datatype].fullmatch(text)
@@ -257,7 +262,8 @@ def _first_line(exc: Exception) -> str:
 
 
 def focus_lines(text: str, base: str, nodes) -> dict[str, int]:
-    """The line (from 1) where each node is first written as a subject in a Turtle or N-Triples text.
+    """The line (from 1) where each node is first written as a subject in a Turtle or N-Triples
+    text.
 
     A node counts as written where a line starts with it in full (``<…>``), relative to the base, or
     as a prefixed name the text declares.

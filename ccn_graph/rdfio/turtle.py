@@ -2,7 +2,7 @@
 objects, prefixed names where the project's prefixes allow them.
 
 rdflib's Turtle serializer spends most of a document's time on looking up prefixes term by term
-(7 ms of a 10 ms answer for a member record); this writes the same graph in a tenth of that. It
+(bench/reports/figures-behind-comments.md); this writes the same graph without them. It
 writes no nested blank nodes or lists (`_:` labels instead): what it writes is valid Turtle that
 parses back to the same graph, which is what the tests hold it to.
 """
@@ -16,20 +16,11 @@ from collections.abc import Mapping
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
+from ccn_graph.rdfio import ntriples
+
 __all__ = ["write_turtle"]
 
 _LOCAL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$|^$")
-_ESCAPES = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-}
-_NEEDS_ESCAPE = re.compile(r'[\\"\n\r\t\b\f]')
-_IRI_ESCAPE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def write_turtle(graph: Graph, prefixes: Mapping[str, str], first: URIRef | None = None) -> str:
@@ -42,7 +33,7 @@ def write_turtle(graph: Graph, prefixes: Mapping[str, str], first: URIRef | None
             if value.startswith(namespace) and _LOCAL.match(value[len(namespace) :]):
                 used.add(prefix)
                 return f"{prefix}:{value[len(namespace) :]}"
-        return "<" + _IRI_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04X}", value) + ">"
+        return ntriples.iri(value)
 
     def term(node) -> str:
         if isinstance(node, URIRef):
@@ -50,7 +41,8 @@ def write_turtle(graph: Graph, prefixes: Mapping[str, str], first: URIRef | None
         if isinstance(node, BNode):
             return f"_:b{re.sub(r'[^A-Za-z0-9]', '', str(node))}"
         if isinstance(node, Literal):
-            text = '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], str(node)) + '"'
+            # Turtle's quoted strings and IRIREFs are N-Triples' own.
+            text = ntriples.quoted(str(node))
             if node.language:
                 return f"{text}@{node.language}"
             if node.datatype is not None:

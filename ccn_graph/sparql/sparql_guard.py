@@ -9,7 +9,8 @@ the checks fail closed. On the tokens:
   store's parser;
 * reading only: update operations (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD) are
   refused (403) with a pointer to the submission API;
-* no fetching: ``SERVICE`` (the only query construct that makes a store open a URL) is refused (400),
+* no fetching: ``SERVICE`` (the only query construct that makes a store open a URL) is refused
+  (400),
   as is ``LOAD``, whatever the case or spacing; a keyword is a bare word token, so ``ex:service``,
   ``?service`` or ``"SERVICE"`` are not mistaken for it.
 
@@ -40,8 +41,10 @@ _TOKEN = re.compile(
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
   | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<blank>_:[A-Za-z0-9_\u00C0-\uFFFF](?:[A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF])?)
-  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF](?:[A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF])?)?:
+  | (?P<blank>_:[A-Za-z0-9_\u00C0-\uFFFF]
+               (?:[A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF])?)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF]
+                 (?:[A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF])?)?:
                (?:(?:[A-Za-z0-9_:\u00C0-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.!$&'()*+,;=/?\#@%-])
                   (?:(?:[A-Za-z0-9_.:\-\u00B7\u00C0-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.!$&'()*+,;=/?\#@%-])*
                      (?:[A-Za-z0-9_:\-\u00B7\u00C0-\uFFFF]|%[0-9A-Fa-f]{2}|\\[_~.!$&'()*+,;=/?\#@%-]))?)?)
@@ -125,7 +128,8 @@ def _check_size(text: str, max_bytes: int, what: str) -> None:
         raise QueryRefused(
             413,
             "too_large",
-            f"The {what} is {size} bytes long; this endpoint accepts {what}s of up to {max_bytes} bytes.",
+            f"The {what} is {size} bytes long; this endpoint accepts {what}s of up to {max_bytes} "
+            "bytes.",
         )
     if not text.strip():
         raise QueryRefused(400, "empty", f"The {what} is empty.")
@@ -181,6 +185,7 @@ def analyse(text: str, *, max_bytes: int, max_depth: int) -> QueryInfo:
     return QueryInfo(form, has_base)
 
 
+# size: one token scan checks the update and rewrites its dataset clauses
 def prepare_update(
     text: str,
     *,
@@ -193,7 +198,8 @@ def prepare_update(
 
     Refuses (`QueryRefused`) what is too large or too deeply nested, ``LOAD`` and ``SERVICE``, and
     a protocol dataset (`using`, `using_named`: checked IRIs) on an update that sets its own with
-    ``USING`` or ``WITH``, which the SPARQL 1.1 Protocol forbids, or that is not an IRI. With a protocol dataset, each
+    ``USING`` or ``WITH``, which the SPARQL 1.1 Protocol forbids, or that is not an IRI. With a
+    protocol dataset, each
     ``… WHERE`` operation gets it as ``USING`` / ``USING NAMED`` clauses: the same meaning, in
     the update's own syntax. Whether the update is otherwise valid is left to the evaluator.
     """
@@ -224,7 +230,8 @@ def prepare_update(
                 raise QueryRefused(
                     400,
                     "dataset_conflict",
-                    f"The update sets its own dataset with {word}; do not also send using-graph-uri or "
+                    f"The update sets its own dataset with {word}; do not also send "
+                    "using-graph-uri or "
                     "using-named-graph-uri.",
                 )
             if depth == 0 and word == "WHERE":
@@ -232,8 +239,9 @@ def prepare_update(
                     raise QueryRefused(
                         400,
                         "dataset_conflict",
-                        "The DELETE-WHERE shorthand cannot take a dataset; use the long form (a DELETE "
-                        "template, then a WHERE pattern) with using-graph-uri or using-named-graph-uri.",
+                        "The DELETE-WHERE shorthand cannot take a dataset; use the long form (a "
+                        "DELETE template, then a WHERE pattern) with using-graph-uri or "
+                        "using-named-graph-uri.",
                     )
                 wheres.append(offset)
         previous = value.upper() if kind == "word" else None

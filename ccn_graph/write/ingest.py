@@ -17,15 +17,15 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from ccn_graph.model.iris import ONTOLOGY_NS, check_iri, record_graph_for
+from ccn_graph.model.iris import CCN, check_iri, record_graph_for
 from ccn_graph.sparql import queries
 from ccn_graph.store import Store
 from ccn_graph.write.validation import ValidationReport, Validator
 
 __all__ = ["Gate", "file_lock", "record_etag"]
 
-_MEMBER_STATE = URIRef(ONTOLOGY_NS + "memberState")
-_NCC = URIRef(ONTOLOGY_NS + "NationalCoordinationCentre")
+_MEMBER_STATE = CCN.memberState
+_NCC = CCN.NationalCoordinationCentre
 
 
 def record_etag(graph: Graph) -> str:
@@ -35,7 +35,8 @@ def record_etag(graph: Graph) -> str:
 
 
 class Gate:
-    """Validates record graphs against the shapes, with what `store` holds about what they point to."""
+    """Validates record graphs against the shapes, with what `store` holds about what they point
+    to."""
 
     def __init__(self, store: Store, validator: Validator, base: str) -> None:
         self.store = store

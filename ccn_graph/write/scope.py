@@ -26,10 +26,12 @@ from rdflib.namespace import DCAT, PROV, RDF, RDFS, SKOS
 
 from ccn_graph import history
 from ccn_graph.model.iris import (
+    CCN,
     COUNTRY_AUTHORITY,
     MEMBER_STATES,
-    ONTOLOGY_NS,
     entity_for_record,
+    graph_prefix,
+    instance_prefix,
     record_graph_for,
 )
 from ccn_graph.model.stewards import Steward
@@ -37,17 +39,16 @@ from ccn_graph.write.errors import BadWrite, NotAllowed
 
 __all__ = ["KIND_CLASSES", "SERVICE_TERMS", "Scope"]
 
-_CCN = ONTOLOGY_NS
 #: The class a record's entity must have, by the kind in its IRI (kinds not listed: any class).
 KIND_CLASSES = {
-    "member": URIRef(_CCN + "CommunityMember"),
-    "ncc": URIRef(_CCN + "NationalCoordinationCentre"),
-    "centre": URIRef(_CCN + "CompetenceCentre"),
-    "network": URIRef(_CCN + "NetworkOfNationalCoordinationCentres"),
-    "community": URIRef(_CCN + "CompetenceCommunity"),
-    "project": URIRef(_CCN + "Project"),
-    "programme": URIRef(_CCN + "FundingProgramme"),
-    "post": URIRef(_CCN + "ExecutiveDirector"),
+    "member": CCN.CommunityMember,
+    "ncc": CCN.NationalCoordinationCentre,
+    "centre": CCN.CompetenceCentre,
+    "network": CCN.NetworkOfNationalCoordinationCentres,
+    "community": CCN.CompetenceCommunity,
+    "project": CCN.Project,
+    "programme": CCN.FundingProgramme,
+    "post": CCN.ExecutiveDirector,
 }
 #: Kinds a Member-State steward writes (the records of its Member States).
 _STATE_KINDS = ("member", "ncc")
@@ -64,19 +65,19 @@ SERVICE_TERMS = frozenset(
         PROV.wasAssociatedWith,
         PROV.wasGeneratedBy,
         PROV.generatedAtTime,
-        URIRef(_CCN + "triplesAdded"),
-        URIRef(_CCN + "triplesRemoved"),
-        URIRef(_CCN + "shapesVersion"),
-        URIRef(_CCN + "warning"),
+        CCN.triplesAdded,
+        CCN.triplesRemoved,
+        CCN.shapesVersion,
+        CCN.warning,
     }
 )
-_SERVICE_CLASSES = frozenset({PROV.Activity, URIRef(_CCN + "RecordVersion")})
+_SERVICE_CLASSES = frozenset({PROV.Activity, CCN.RecordVersion})
 #: Classes no owned node (a fragment or skolemised node) of a record may have, besides the kinds'
 #: own: what catalogues, vocabularies and counts take for a thing of their own.
 _NOT_FOR_OWNED_NODES = frozenset(
     {
-        URIRef(_CCN + "GoverningBoard"),
-        URIRef(_CCN + "StrategicAdvisoryGroup"),
+        CCN.GoverningBoard,
+        CCN.StrategicAdvisoryGroup,
         DCAT.Catalog,
         DCAT.Dataset,
         DCAT.Distribution,
@@ -86,7 +87,7 @@ _NOT_FOR_OWNED_NODES = frozenset(
         SKOS.Collection,
     }
 )
-_MEMBER_STATE = URIRef(_CCN + "memberState")
+_MEMBER_STATE = CCN.memberState
 #: A kind or ref as written in a record's IRI: a plain name.
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
 _CODES = {v: k for k, v in MEMBER_STATES.items()}
@@ -126,27 +127,30 @@ class Scope:
         entity = entity_for_record(self.base, graph_iri)
         if entity is None:
             return None
-        parts = entity[len(f"{self.base}id/") :].split("/")
+        parts = entity[len(instance_prefix(self.base)) :].split("/")
         if len(parts) != 2 or not all(_PLAIN.fullmatch(part) for part in parts):
             return None
         return parts[0]
 
     def check_target(self, graph_iri: str, author: Steward | None) -> None:
-        """Raises `NotAllowed` unless `author` (None: the service) may write graph `graph_iri` at all."""
+        """Raises `NotAllowed` unless `author` (None: the service) may write graph `graph_iri` at
+        all."""
         if self.is_open(graph_iri):
             if author is not None and not author.network:
                 raise NotAllowed(f"only a network steward may write {graph_iri}")
             return
-        prefix = f"{self.base}graph/"
+        prefix = graph_prefix(self.base)
         rest = graph_iri[len(prefix) :] if graph_iri.startswith(prefix) else ""
         kind = rest.split("/", 1)[0]
         if kind in _KEPT_BY_THE_SERVICE:
             raise NotAllowed(
-                f"{graph_iri} is kept by the service itself (its {kind} records); no steward writes it"
+                f"{graph_iri} is kept by the service itself (its {kind} records); no steward "
+                "writes it"
             )
         if self.kind(graph_iri) is None:
             raise NotAllowed(
-                f"{graph_iri} is not a record graph ({prefix}{{type}}/{{ref}}, the ref without '/'); "
+                f"{graph_iri} is not a record graph ({prefix}{{type}}/{{ref}}, the ref without "
+                "'/'); "
                 "only record graphs can be written"
             )
 
@@ -160,7 +164,8 @@ class Scope:
             for term in SERVICE_TERMS:
                 if (None, term, None) in graph:
                     raise NotAllowed(
-                        f"<{term}> is written by the service only (provenance and history), never in "
+                        f"<{term}> is written by the service only (provenance and history), never "
+                        "in "
                         f"{graph_iri}"
                     )
             for cls in _SERVICE_CLASSES:
@@ -173,7 +178,7 @@ class Scope:
                 # only: read through the union, a triple here would change them past their shapes
                 # and history ("last changed by" an agent renamed here).
                 for subject in set(graph.subjects()):
-                    if str(subject).startswith(f"{self.base}id/"):
+                    if str(subject).startswith(instance_prefix(self.base)):
                         raise NotAllowed(
                             f"{subject} is described in its own graph only, never in {graph_iri}"
                         )
@@ -191,14 +196,16 @@ class Scope:
                 or record_graph_for(self.base, str(subject)) != graph_iri
             ):
                 raise BadWrite(
-                    f"{subject.n3()} is not a node of the record {graph_iri} (its entity <{entity}> or "
+                    f"{subject.n3()} is not a node of the record {graph_iri} (its entity "
+                    f"<{entity}> or "
                     f"<{entity}#…>); write each record's triples in its own graph"
                 )
             if subject != entity:
                 claimed = set(graph.objects(subject, RDF.type)) & self._record_classes
                 if claimed:
                     raise NotAllowed(
-                        f"{subject} is a node of the record <{entity}>, and only the record's entity may "
+                        f"{subject} is a node of the record <{entity}>, and only the record's "
+                        "entity may "
                         f"be a <{min(claimed)}>; give it a record of its own"
                     )
         expected = KIND_CLASSES.get(kind)
@@ -208,14 +215,15 @@ class Scope:
             types = set(version.objects(entity, RDF.type))
             if expected is not None and expected not in types:
                 raise NotAllowed(
-                    f"{entity} is a record of kind '{kind}' by its IRI, so it must be a <{expected}>; "
-                    f"it says {'it is ' + ', '.join(f'<{t}>' for t in sorted(types)) if types else 'nowhere what it is'}"
+                    f"{entity} is a record of kind '{kind}' by its IRI, so it must be a "
+                    f"<{expected}>; it says {_what_it_is(types)}"
                 )
             if author is None or author.network:
                 continue
             if not types:
                 raise NotAllowed(
-                    f"{entity} says nowhere what it is (no rdf:type); only a network steward may write it"
+                    f"{entity} says nowhere what it is (no rdf:type); only a network steward may "
+                    "write it"
                 )
             if kind not in _STATE_KINDS:
                 raise NotAllowed(
@@ -226,7 +234,8 @@ class Scope:
             for code in states:
                 if not author.may_write(code):
                     raise NotAllowed(
-                        f"{entity} belongs to Member State {code or '(none)'}, outside this steward's "
+                        f"{entity} belongs to Member State {code or '(none)'}, outside this "
+                        "steward's "
                         f"scope ({', '.join(author.scope)})"
                     )
         if author is not None and not author.network and kind not in _STATE_KINDS:
@@ -235,3 +244,9 @@ class Scope:
                 f"{graph_iri} holds a record of kind '{kind}'; only a network steward may write it "
                 "(a Member-State steward writes member and NCC records)"
             )
+
+
+def _what_it_is(types: set) -> str:
+    if not types:
+        return "nowhere what it is"
+    return "it is " + ", ".join(f"<{t}>" for t in sorted(types))

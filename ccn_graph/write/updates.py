@@ -12,9 +12,8 @@ scope, one atomic write with provenance) like any submission. Nothing here write
 
 Cost: the copy is the whole data set, so an update costs a read of the store plus an in-memory
 load of it, in a child process that is stopped at the time limit and at the children's memory
-limit (about 0.3 s for the bundled data, most of it the child's start; at 10,000 members 6 s and
-600 MB, so the default limit of 2,048 MB holds about 30,000; measure before using it on millions
-of triples).
+limit; time and memory grow with the data set (bench/reports/figures-behind-comments.md), so
+measure before using it on millions of triples.
 """
 
 from __future__ import annotations
@@ -66,6 +65,7 @@ class UpdateEffect:
     graphs: dict[str, Graph]
 
 
+# size: an update worked out in a child, with its limits and each way it can fail
 def evaluate(
     store: Store,
     update: str,
@@ -110,13 +110,15 @@ def evaluate(
         except children.TimeoutExpired:
             output.close()
             raise UpdateTimeout(
-                f"The update took longer than the limit of {time_limit:g} seconds to work out and was "
+                f"The update took longer than the limit of {time_limit:g} seconds to work out and "
+                "was "
                 "stopped; nothing was written. Narrow its WHERE pattern down and send it again."
             ) from None
         except children.OutOfMemory as exc:
             output.close()
             raise UpdateOutOfMemory(
-                f"Working out the update needed more than the limit of {exc.memory_mb} MB of memory and it was "
+                f"Working out the update needed more than the limit of {exc.memory_mb} MB of "
+                "memory and it was "
                 "stopped; nothing was written. Narrow its WHERE pattern down and send it again."
             ) from None
         with output:
@@ -181,8 +183,10 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
     problem = _default_graph_removal(update)
     if problem:
         raise UpdateRefused(
-            f"The update removes triples from the default graph ({problem}). The default graph is the "
-            "union of the record graphs, so nothing would be removed from them: remove the triples from "
+            f"The update removes triples from the default graph ({problem}). The default graph is "
+            "the "
+            "union of the record graphs, so nothing would be removed from them: remove the "
+            "triples from "
             "their graph, naming it with GRAPH (or WITH)."
         )
     copy = EmbeddedStore()
@@ -222,7 +226,9 @@ def changed_lines(dataset: Path, update: str, base_iri: str) -> dict[str, set[st
         )
     if default_after != default_before and not new_lines:
         raise UpdateRefused(
-            "The update changes the default graph only. The default graph is the union of the record "
-            "graphs: change the named graphs, with GRAPH ?g in the template and in the WHERE pattern."
+            "The update changes the default graph only. The default graph is the union of the "
+            "record "
+            "graphs: change the named graphs, with GRAPH ?g in the template and in the WHERE "
+            "pattern."
         )
     return new_lines

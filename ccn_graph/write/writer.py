@@ -11,6 +11,8 @@ writes nothing. The listeners (portal index, dumps, submission log) then hear of
 under the lock, so that whatever follows the store is at the same version when the lock is freed.
 """
 
+# size: the one write path (DESIGN decision 10), read, checked and merged under one lock
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +28,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ccn_graph import history
+from ccn_graph.model import iris
 from ccn_graph.model.iris import (
-    ONTOLOGY_NS,
+    CCN,
     InvalidIRI,
     check_iri,
     entity_for_record,
@@ -151,8 +154,10 @@ class Writer:
         return {iri: self.store.read_graph(iri) for iri in graphs}
 
     def work_out(self, update: str) -> dict[str, Graph]:
-        """The new content of each graph `update` changes (`ccn_graph.write.updates`), nothing written.
-        Raises `BadWrite` for an update that cannot be applied, `WorkedOutTooLong` past the limit."""
+        """The new content of each graph `update` changes (`ccn_graph.write.updates`), nothing
+        written.
+        Raises `BadWrite` for an update that cannot be applied, `WorkedOutTooLong` past the
+        limit."""
         limits = self.update_limits
         if limits is None:
             raise BadWrite("SPARQL Update is not taken here")
@@ -171,6 +176,7 @@ class Writer:
             raise BadWrite(str(exc)) from None
         return effect.graphs
 
+    # size: the one write path step by step under one hold of the lock (DESIGN 10)
     def write(
         self,
         change: Change,
@@ -250,7 +256,8 @@ class Writer:
                 held = before[next(iter(new))]
                 if expected is not None and record_etag(held) not in expected:
                     raise Stale(
-                        "the record changed since you read it (If-Match no longer holds); read it again "
+                        "the record changed since you read it (If-Match no longer holds); read it "
+                        "again "
                         "and send your change again"
                     )
                 if exists is True and not len(held):
@@ -307,7 +314,8 @@ class Writer:
             return outcome
 
     def _check_size_and_values(self, graphs: Mapping[str, Graph], author: Steward | None) -> None:
-        """Raises `TooCostly` past a steward's bounds, `BadWrite` for a value not of its datatype."""
+        """Raises `TooCostly` past a steward's bounds, `BadWrite` for a value not of its
+        datatype."""
         if author is not None:
             if self.max_records and len(graphs) > self.max_records:
                 raise TooCostly(
@@ -325,10 +333,12 @@ class Writer:
                 if isinstance(o, Literal) and ill_typed(o):
                     raise BadWrite(
                         f'"{o}" (on <{s}> <{p}> in {graph_iri}) is not an '
-                        f"xsd:{o.datatype.removeprefix(str(XSD))}: write it in that datatype's form, "
+                        f"xsd:{o.datatype.removeprefix(str(XSD))}: write it in that datatype's "
+                        "form, "
                         "or as a plain string"
                     )
 
+    # size: records, activity and versions written in one update
     def _merge(
         self,
         records: Mapping[str, Graph],
@@ -346,7 +356,7 @@ class Writer:
         """Write `records`, the activity and the versions in one update (the lock is held)."""
         added = sum(len(records[g] - before[g]) for g in records)
         removed = sum(len(before[g] - records[g]) for g in records)
-        activity_iri = f"{self.base}id/activity/{activity_id}"
+        activity_iri = iris.activity_iri(self.base, activity_id)
         heads = history.heads(self.store, records)
         when = heads.time_of_next(dt.datetime.now(dt.UTC).replace(microsecond=0))
         versions, history_state, _ = history.version_nodes(
@@ -365,17 +375,15 @@ class Writer:
         activity.add((node, RDF.type, PROV.Activity))
         activity.add((node, RDFS.label, Literal(full_label, lang="en")))
         activity.add((node, PROV.endedAtTime, Literal(when)))
-        activity.add((node, URIRef(ONTOLOGY_NS + "triplesAdded"), Literal(added)))
-        activity.add((node, URIRef(ONTOLOGY_NS + "triplesRemoved"), Literal(removed)))
+        activity.add((node, CCN.triplesAdded, Literal(added)))
+        activity.add((node, CCN.triplesRemoved, Literal(removed)))
         if self.shapes_version:
-            activity.add(
-                (node, URIRef(ONTOLOGY_NS + "shapesVersion"), Literal(self.shapes_version))
-            )
+            activity.add((node, CCN.shapesVersion, Literal(self.shapes_version)))
         for warning in report.warnings:
             activity.add(
                 (
                     node,
-                    URIRef(ONTOLOGY_NS + "warning"),
+                    CCN.warning,
                     Literal(f"{warning.focus}: {warning.message}"),
                 )
             )

@@ -10,8 +10,7 @@ from flask import request, url_for
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from ccn_graph import history
-from ccn_graph.model.iris import document_path
+from ccn_graph.model.iris import CCN, document_path
 from ccn_graph.publish.describe import Change, Description
 from ccn_graph.rdfio import formats
 from ccn_graph.rdfio.jsonld import write_jsonld
@@ -230,13 +229,13 @@ def _with_kept_versions(facts: _Facts, subject, groups: list[dict]) -> list[dict
     """On a version's page, its snapshot (the record's triples as they were, one N-Triples
     literal) is named and linked to the version's own page rather than printed."""
     entities = facts.objects(subject, DCTERMS.isVersionOf)
-    numbers = facts.objects(subject, history.CCN.versionNumber)
+    numbers = facts.objects(subject, CCN.versionNumber)
     path = (
         document_path(context.settings().base_iri, str(entities[0]))
         if entities and numbers
         else None
     )
-    snapshot = str(history.CCN.snapshot)
+    snapshot = str(CCN.snapshot)
     for group in groups:
         for row in group["rows"]:
             if row["predicate"] != snapshot:

@@ -16,6 +16,7 @@ from importlib import resources
 from rdflib.term import BNode, Literal, Node, URIRef
 
 from ccn_graph.model.iris import check_iri
+from ccn_graph.rdfio import ntriples
 
 __all__ = [
     "Example",
@@ -86,26 +87,20 @@ def examples() -> tuple[Example, ...]:
 def sparql_term(term: Term) -> str:
     """`term` written in SPARQL syntax; raises ValueError for anything but an IRI or literal."""
     if isinstance(term, URIRef):
-        return f"<{check_iri(str(term))}>"
+        return ntriples.iri(check_iri(str(term)))
     if isinstance(term, Literal):
         lexical = str(term)
-        escaped = (
-            lexical.replace("\\", "\\\\")
-            .replace('"', '\\"')
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-        text = f'"{escaped}"'
         if term.language:
             if not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", term.language):
                 raise ValueError(f"invalid language tag {term.language!r}")
-            return f"{text}@{term.language}"
+            return ntriples.literal(lexical, term.language)
         if str(term.datatype) == _XSD_INTEGER and re.fullmatch(r"[+-]?\d+", lexical):
             # Bare, so that it also fits where the grammar wants an INTEGER token (LIMIT, OFFSET).
             return lexical
         if term.datatype:
-            return f"{text}^^<{check_iri(str(term.datatype))}>"
-        return text
+            # Written even for xsd:string: some stores tell a typed string from a simple literal.
+            return f"{ntriples.quoted(lexical)}^^{ntriples.iri(check_iri(str(term.datatype)))}"
+        return ntriples.quoted(lexical)
     raise ValueError(f"only IRIs and literals can be bound, not {type(term).__name__}")
 
 
