@@ -11,7 +11,7 @@ from rdflib.compare import isomorphic
 from rdflib.query import Result
 
 from ccn_graph.rdfio import formats
-from ccn_graph.sparql import results
+from ccn_graph.sparql import result_readers, results
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.fast
@@ -308,7 +308,7 @@ def test_a_whole_n_triples_document_reads_as_its_lines_do():
     for path in sorted(ROOT.joinpath("data").rglob("*.ttl")):
         graph.parse(path, format="turtle")
     text = graph.serialize(format="nt") + _TRICKY_NT
-    expected = [t for t in map(results._parse_nt_terms, text.split("\n")) if t is not None]
+    expected = [t for t in map(result_readers._parse_nt_terms, text.split("\n")) if t is not None]
     assert len(expected) >= 1000
     assert list(results.parse_nt(text)) == expected
     # \u2028 inside a literal is not the end of a line.
