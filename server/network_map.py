@@ -62,7 +62,8 @@ def render(nccs: list[dict], members: dict[str, int], link) -> str:
         cells.append(
             f"<a href={quoteattr(href)} aria-label={quoteattr(title)}>"
             f"<title>{escape(title)}</title>"
-            f'<rect x="{x}" y="{y}" width="{SIZE}" height="{SIZE}" rx="6" fill="hsl(221, 70%, {lightness}%)" stroke="#003399"/>'
+            f'<rect x="{x}" y="{y}" width="{SIZE}" height="{SIZE}" rx="6" '
+            f'fill="hsl(221, 70%, {lightness}%)" stroke="#003399"/>'
             f'<text x="{x + SIZE / 2}" y="{y + SIZE / 2 + 6}" text-anchor="middle" font-size="18" '
             f'fill="{"#fff" if lightness < 60 else "#102a43"}">{escape(code)}</text></a>'
         )

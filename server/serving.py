@@ -1,4 +1,5 @@
-"""Running the app under gunicorn, in this process, so that it shares the managed store's lifetime."""
+"""Running the app under gunicorn, in this process, so that it shares the managed store's
+lifetime."""
 
 from __future__ import annotations
 

@@ -80,7 +80,8 @@ class Vocabulary:
         return {cls, *self.ontology.transitive_objects(cls, RDFS.subClassOf)}
 
     def slot(self, classes: list[URIRef], predicate: URIRef) -> Slot:
-        """The slot of `predicate` on a page of something of `classes` (the first class that says)."""
+        """The slot of `predicate` on a page of something of `classes` (the first class that
+        says)."""
         key = (tuple(classes), predicate)
         if key not in self._found:
             if len(self._found) > 100_000:

@@ -82,7 +82,8 @@ class Stewards:
         unknown = [c for c in codes if c not in MEMBER_STATES]
         if not codes or unknown:
             raise StewardError(
-                f"the scope is 'network' or Member State codes such as RO,BE; not {', '.join(unknown) or text!r}"
+                "the scope is 'network' or Member State codes such as RO,BE; "
+                f"not {', '.join(unknown) or text!r}"
             )
         return codes
 

@@ -1,1 +1,2 @@
-"""What the graph publishes besides answers: the catalogue, its feed, dumps, figures, entity descriptions."""
+"""What the graph publishes besides answers: entity descriptions, dumps, the catalogue and its
+feed, the home page's figures."""

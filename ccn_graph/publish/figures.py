@@ -30,7 +30,8 @@ _lock = threading.Lock()
 
 
 def figures(store: Store, index: PortalIndex) -> Figures:
-    """Totals, members per Member State and per research domain, and the NCC of each Member State."""
+    """Totals, members per Member State and per research domain, and the NCC of each Member
+    State."""
     domains, nccs = _named_lists(store)
     by_domain = index.counts("domain")
     return Figures(

@@ -34,7 +34,8 @@ def _value(node) -> dict:
 def write_jsonld(
     graph: Graph | Iterable[tuple], first: URIRef | None = None, indent: int | None = 2
 ) -> str:
-    """`graph` (or its triples) as expanded JSON-LD; `first` leads. The same graph gives the same text."""
+    """`graph` (or its triples) as expanded JSON-LD; `first` leads. The same graph gives the
+    same text."""
     nodes: dict = {}
     for s, p, o in graph:
         node = nodes.setdefault(s, {"@id": _id(s)})

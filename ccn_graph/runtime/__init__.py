@@ -1,1 +1,2 @@
-"""The service's machinery: child processes, the per-version cache, HTTP clients of other instances."""
+"""The service's machinery: child processes, the per-version cache, the client of another
+instance."""

@@ -143,7 +143,8 @@ class ResponseCache:
                 # An upsert, not INSERT OR REPLACE: the rows REPLACE deletes fire no triggers.
                 db.execute(
                     "INSERT INTO entries (key, version, status, headers, body, size, used) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                    "version = excluded.version, "
                     "status = excluded.status, headers = excluded.headers, body = excluded.body, "
                     "size = excluded.size, used = excluded.used",
                     (
@@ -175,8 +176,8 @@ class ResponseCache:
         if total <= self.max_bytes * 3 // 4:
             return
         db.execute(
-            "DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE version < ? OR version > ? "
-            "LIMIT ?)",
+            "DELETE FROM entries WHERE key IN "
+            "(SELECT key FROM entries WHERE version < ? OR version > ? LIMIT ?)",
             (version, version, _STALE_PER_PUT),
         )
         total = self._total(db)

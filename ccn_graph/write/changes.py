@@ -36,7 +36,8 @@ class Replace:
 
 @dataclasses.dataclass(frozen=True)
 class Add:
-    """Add triples to one graph (a Graph Store POST): the graph becomes what it holds now plus them."""
+    """Add triples to one graph (a Graph Store POST): the graph becomes what it holds now plus
+    them."""
 
     graph: str
     triples: Graph

@@ -1,4 +1,5 @@
-"""The submission log: one JSON file per write that reached validation, in ``{data_dir}/submissions``.
+"""The submission log: one JSON file per write that reached validation, in
+``{data_dir}/submissions``.
 
 It holds the author, the outcome, the graphs and the full report (and, for an update, its text):
 steward business, read only by stewards; the public keeps the provenance activity. Registered as a
