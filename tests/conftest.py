@@ -31,6 +31,7 @@ from ccn_graph.store import (
     OxigraphServer,
     RemoteStore,
     Store,
+    VirtuosoStore,
     find_oxigraph,
 )
 from ccn_graph.store.state_mirror import StateMirror
@@ -195,7 +196,7 @@ def store(request) -> Store:
         root = request.getfixturevalue("remote_oxigraph")
         store = RemoteStore(Endpoints.for_oxigraph(root), timeout=5)
     elif request.param == "virtuoso":
-        store = RemoteStore(request.getfixturevalue("virtuoso_server").endpoints, timeout=5)
+        store = VirtuosoStore(request.getfixturevalue("virtuoso_server").endpoints, timeout=5)
     else:
         store = EmbeddedStore()
     store.clear()

@@ -270,3 +270,52 @@ def test_virtuoso_stops_a_query_at_the_limit_and_no_cut_result_passes_as_whole(v
     assert virtuoso.ask("ASK { GRAPH <http://e/g> { <http://e/s1> ?p ?o } }"), (
         "the store stopped answering after the limit"
     )
+
+
+@pytest.fixture(scope="module")
+def capped_virtuoso(tmp_path_factory):
+    """A Virtuoso that gives at most 500 rows to an answer (``ResultSetMaxRows``), as a smaller
+    image of its million-row bound; set up as deployed."""
+    from tests.virtuoso import VirtuosoServer, missing
+
+    if missing():
+        pytest.skip(missing())
+    server = VirtuosoServer(
+        tmp_path_factory.mktemp("virtuoso-capped"), {("SPARQL", "ResultSetMaxRows"): "500"}
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("page_rows", [300, 2000], ids=["pages-under-the-cap", "pages-over-it"])
+def test_virtuoso_reads_a_graph_and_the_dataset_larger_than_one_answer(capped_virtuoso, page_rows):
+    """A graph of 1,300 triples (blank nodes among them) and 600 graphs, on a store that cuts every
+    answer at 500 rows: read whole, whether a page is within the store's cap or past it (then the
+    store's word that it cut the answer makes the read go in parts)."""
+    from ccn_graph.store import VirtuosoStore
+
+    store = VirtuosoStore(capped_virtuoso.endpoints, timeout=10, page_rows=page_rows)
+    store.clear()
+    big = Graph()
+    for i in range(1200):
+        big.add((URIRef(f"http://example.org/s{i}"), URIRef("http://example.org/p"), Literal(i)))
+    for i in range(50):
+        node = BNode()
+        big.add((URIRef(f"http://example.org/s{i}"), URIRef("http://example.org/r"), node))
+        big.add((node, URIRef("http://example.org/q"), Literal(f"b{i}")))
+    small = {
+        f"http://example.org/graph/{i}": Graph().add(
+            (URIRef(f"http://example.org/t{i}"), URIRef("http://example.org/p"), Literal(i))
+        )
+        for i in range(600)
+    }
+    store.replace_graphs({"http://example.org/graph/big": big, **small})
+    assert isomorphic(store.read_graph("http://example.org/graph/big"), big)
+    names = store.graph_names()
+    assert len(names) == 601 and names == sorted(names)
+    assert store.triple_count() == 1900
+    quads = _quads(store)
+    assert len(quads) == 1900
+    assert sum(1 for q in quads if q.endswith("<http://example.org/graph/big> .")) == 1300
+    store.clear()

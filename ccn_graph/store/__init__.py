@@ -35,6 +35,7 @@ from ccn_graph.store.managed import (
 from ccn_graph.store.query_budget import QueryBudget
 from ccn_graph.store.remote import Endpoints, RemoteStore
 from ccn_graph.store.state_mirror import StateMirror
+from ccn_graph.store.virtuoso import VirtuosoStore
 
 __all__ = [
     "EmbeddedStore",
@@ -53,6 +54,7 @@ __all__ = [
     "StoreState",
     "StoreStatus",
     "StoreUnavailable",
+    "VirtuosoStore",
     "WriteUnconfirmed",
     "managed_server",
     "open_store",
@@ -79,7 +81,8 @@ def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
             settings.store_update_url or settings.store_url,
             settings.store_gsp_url or settings.store_url,
         )
-        return RemoteStore(
+        kind = VirtuosoStore if settings.store_profile == "virtuoso" else RemoteStore
+        return kind(
             endpoints,
             timeout=settings.query_timeout,
             user=settings.store_user,

@@ -117,6 +117,9 @@ class QueryStream:
     media_type: str
     chunks: Iterator[bytes]
     close: callable = lambda: None  # type: ignore[valid-type]
+    #: The store gave fewer rows than the query asks for: it caps the rows of an answer
+    #: (Virtuoso's ``ResultSetMaxRows``), and says so.
+    truncated: bool = False
 
     def read(self) -> bytes:
         """All of the remaining body (then closes)."""

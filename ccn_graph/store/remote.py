@@ -423,7 +423,13 @@ class RemoteStore(Store):
         if as_tsv:
             media_type, stream = formats.SPARQL_TSV.media_type, as_standard_tsv(stream)
 
-        return QueryStream(media_type, stream, response.close)
+        return QueryStream(
+            media_type, stream, response.close, truncated=self._answer_cut(response.headers)
+        )
+
+    def _answer_cut(self, headers) -> bool:
+        """Whether the answer with these headers holds fewer rows than the query asked for."""
+        return False
 
     def _shows_system_graphs(self) -> bool:
         """Whether queries see the store's own graphs (`Endpoints.system_graphs`): Virtuoso shows
