@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from ccn_graph.importers import generate, loading  # noqa: E402
 from ccn_graph.model.stewards import Stewards  # noqa: E402
 from ccn_graph.sparql import queries  # noqa: E402
-from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
+from ccn_graph.store import ManagedOxigraphStore, OxigraphServer, find_oxigraph  # noqa: E402
 from tests.test_submissions import member  # noqa: E402
 from tests.virtuoso import VirtuosoServer, missing  # noqa: E402
 
@@ -338,7 +338,7 @@ def main() -> int:
         oxigraph = OxigraphServer(work / "oxigraph", query_timeout=30, binary=find_oxigraph(""))
         oxigraph.start()
         stack.callback(oxigraph.stop)
-        store = RemoteStore(oxigraph.endpoints, timeout=600)
+        store = ManagedOxigraphStore.of(oxigraph, timeout=600)
         loading.load_reference_data(store, BASE)
         started = time.perf_counter()
         loading.load_file(store, members_file, BASE)

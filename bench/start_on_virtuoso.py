@@ -27,7 +27,29 @@ from run import BASE, App, Target, Virtuoso, mix  # noqa: E402
 
 from ccn_graph.importers import generate, loading  # noqa: E402
 from ccn_graph.sparql import queries  # noqa: E402
-from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
+from ccn_graph.store import (  # noqa: E402
+    ManagedOxigraphStore,
+    OxigraphServer,
+    VirtuosoStore,
+    find_oxigraph,
+)
+
+
+def probe(store: VirtuosoStore) -> None:
+    """The reads the service starts with, each timed: the list of graphs, the first pages of the
+    dataset, the count."""
+    started = time.perf_counter()
+    names = store.graph_names()
+    print(f"  {len(names)} graph names in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    stream = store.dataset_stream()
+    quads = 0
+    for chunk in stream.chunks:
+        quads += chunk.count(b"\n")
+    print(f"  the dataset, {quads} quads, in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    print(f"  {store.triple_count()} triples counted in {time.perf_counter() - started:.1f} s")
+    store.close()
 
 
 def main() -> int:
@@ -44,7 +66,7 @@ def main() -> int:
         oxigraph = OxigraphServer(work / "oxigraph", query_timeout=30, binary=find_oxigraph(""))
         oxigraph.start()
         stack.callback(oxigraph.stop)
-        store = RemoteStore(oxigraph.endpoints, timeout=600)
+        store = ManagedOxigraphStore.of(oxigraph, timeout=600)
         loading.load_reference_data(store, BASE)
         started = time.perf_counter()
         loading.load_file(store, members_file, BASE)
@@ -67,6 +89,7 @@ def main() -> int:
         deployed = Virtuoso(work / "virtuoso-deployed", dump)
         stack.callback(deployed.stop)
         print(f"Virtuoso loaded in {deployed.load_seconds:.1f} s", flush=True)
+        probe(VirtuosoStore(deployed.endpoints, timeout=600))
         started = time.perf_counter()
         app = App(deployed.endpoints, work / "app-virtuoso", 0, 2, profile="virtuoso")
         stack.callback(app.stop)

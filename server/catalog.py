@@ -85,7 +85,9 @@ def rebuild_in_background(app) -> None:
     process (embedded) is built from here, in a thread.
     """
     settings = app.extensions["ccn_graph"]["settings"]
-    endpoints = getattr(app.extensions["ccn_graph"]["store"], "endpoints", None)
+    # A store other processes reach (remote, managed) is read by the child; one in this process,
+    # from here.
+    endpoints = app.extensions["ccn_graph"]["store"].endpoints
 
     def run():
         while True:

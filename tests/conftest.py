@@ -28,13 +28,12 @@ from ccn_graph.settings import Settings, load_settings
 from ccn_graph.store import (
     EmbeddedStore,
     Endpoints,
+    ManagedOxigraphStore,
     OxigraphServer,
     RemoteStore,
     Store,
-    VirtuosoStore,
     find_oxigraph,
 )
-from ccn_graph.store.state_mirror import StateMirror
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://ccn.test/"
@@ -181,6 +180,13 @@ def engine(request):
     )
 
 
+def store_on(engine, **options) -> Store:
+    """CCN Graph's store over an `engine` fixture's server, as its profile reaches it."""
+    if isinstance(engine, OxigraphServer):
+        return RemoteStore(engine.endpoints, **options)
+    return engine.store(**options)
+
+
 @pytest.fixture(
     params=["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"]
 )
@@ -190,13 +196,14 @@ def store(request) -> Store:
     if request.param == "managed":
         server = request.getfixturevalue("managed_server")
         # As the service reaches it: state read from a copy kept in the data dir.
-        mirror = StateMirror(request.getfixturevalue("tmp_path"))
-        store = RemoteStore(server.endpoints, timeout=5, backend="managed-oxigraph", mirror=mirror)
+        store = ManagedOxigraphStore(
+            server.endpoints, request.getfixturevalue("tmp_path"), timeout=5
+        )
     elif request.param == "remote":
         root = request.getfixturevalue("remote_oxigraph")
         store = RemoteStore(Endpoints.for_oxigraph(root), timeout=5)
     elif request.param == "virtuoso":
-        store = VirtuosoStore(request.getfixturevalue("virtuoso_server").endpoints, timeout=5)
+        store = request.getfixturevalue("virtuoso_server").store(timeout=5)
     else:
         store = EmbeddedStore()
     store.clear()

@@ -1,10 +1,10 @@
-"""The remote backend's profiles (`CCN_STORE_PROFILE`): the ways a store departs from SPARQL 1.1
-are configuration, not code paths spread through the service. Both ways are run here against a
-real Oxigraph server, which answers either, and the Virtuoso profile against Debian's Virtuoso."""
+"""The remote store's profiles (`CCN_STORE_PROFILE`): each names a class, and the ways a store
+departs from SPARQL 1.1 are that class's methods, not code paths spread through the service. Both
+classes are run here against a real Oxigraph server, which answers either, and Virtuoso's against
+Debian's Virtuoso."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import time
 
@@ -16,8 +16,7 @@ from rdflib.query import Result
 
 from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
-from ccn_graph.store import QueryTimeout, RemoteStore, open_store
-from ccn_graph.store.remote import Endpoints
+from ccn_graph.store import Endpoints, QueryTimeout, RemoteStore, VirtuosoStore, open_store
 
 from .conftest import BASE
 
@@ -28,21 +27,12 @@ def _quads(store) -> set[str]:
 
 def test_the_virtuoso_profile_reads_and_writes_like_the_standard_one(remote_oxigraph):
     root = remote_oxigraph
-    standard = RemoteStore(
-        Endpoints.for_profile("standard", f"{root}/query", f"{root}/update", f"{root}/store"),
-        timeout=5,
-    )
-    # Virtuoso's graph exclusion pragma is its own syntax (tested on Virtuoso below); the rest of
-    # the profile is standard protocol, which Oxigraph answers.
-    virtuoso = RemoteStore(
-        dataclasses.replace(
-            Endpoints.for_profile("virtuoso", f"{root}/query", f"{root}/update", f"{root}/store"),
-            exclude_system_graphs=False,
-        ),
-        timeout=5,
-    )
-    assert virtuoso.endpoints.query_as_form and virtuoso.endpoints.dataset_by_graphs
-    assert not standard.endpoints.query_as_form and not standard.endpoints.dataset_by_graphs
+    endpoints = Endpoints(f"{root}/query", f"{root}/update", f"{root}/store")
+    standard = RemoteStore(endpoints, timeout=5)
+    # Virtuoso's graph exclusion pragma is its own syntax (tested on Virtuoso below, and never
+    # sent here: Oxigraph shows no graphs of its own); the rest of its ways are standard protocol,
+    # which Oxigraph answers.
+    virtuoso = VirtuosoStore(endpoints, timeout=5, page_rows=2)
     standard.clear()
     graph = Graph()
     node = BNode()
@@ -61,7 +51,10 @@ def test_the_virtuoso_profile_reads_and_writes_like_the_standard_one(remote_oxig
             == 3
         )
 
-    # The whole dataset, by one Graph Store GET or graph by graph: the same quads (blank nodes
+    # Read in pages of two rows, in parts by subject, or whole: the same graph.
+    assert isomorphic(virtuoso.read_graph("http://e/g1"), standard.read_graph("http://e/g1"))
+
+    # The whole dataset, by one Graph Store GET or in pages of graphs: the same quads (blank nodes
     # aside, which each read labels anew).
     def named(lines):
         return {line for line in lines if "_:" not in line}
@@ -80,8 +73,11 @@ def test_the_profile_is_a_setting():
         overrides={"base_iri": BASE},
     )
     store = open_store(settings)
-    assert store.endpoints.query_as_form and store.endpoints.dataset_by_graphs
+    assert isinstance(store, VirtuosoStore) and store.backend == "virtuoso"
     store.close()
+    standard = open_store(load_settings(environ={"CCN_STORE_URL": "http://store:7878/query"}))
+    assert type(standard) is RemoteStore
+    standard.close()
     with pytest.raises(Exception, match="standard or virtuoso"):
         load_settings(environ={"CCN_STORE_PROFILE": "graphdb"})
 
@@ -91,9 +87,16 @@ def test_the_profile_is_a_setting():
 VIRTRDF = "http://www.openlinksw.com/schemas/virtrdf#"
 
 
+class _WithoutPragma(VirtuosoStore):
+    """Virtuoso's store as though its own graphs were never shown: no pragma on any query."""
+
+    def _shows_system_graphs(self) -> bool:
+        return False
+
+
 @pytest.fixture
 def virtuoso(virtuoso_server):
-    store = RemoteStore(virtuoso_server.endpoints, timeout=2)
+    store = virtuoso_server.store(timeout=2)
     store.clear()
     yield store
     store.clear()
@@ -105,7 +108,7 @@ def showing_own_graphs(virtuoso_server):
     """The session's Virtuoso with its own graphs shown to queries, as without deploy/virtuoso.sql;
     a clean store on it."""
     virtuoso_server.isql("DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7, 1);")
-    store = RemoteStore(virtuoso_server.endpoints, timeout=2)
+    store = virtuoso_server.store(timeout=2)
     try:
         store.clear()
         yield store
@@ -139,9 +142,7 @@ def test_virtuoso_set_up_as_deployed_hides_its_own_graphs(virtuoso, virtuoso_ser
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
     virtuoso.replace_graphs({"http://e/g": graph})
     own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
-    no_pragma = RemoteStore(
-        dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2
-    )
+    no_pragma = _WithoutPragma(virtuoso_server.endpoints, timeout=2)
     assert not no_pragma.ask(own)
     assert not virtuoso._shows_system_graphs()
     # (Virtuoso answers exactly `SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }` from its list of
@@ -163,9 +164,7 @@ def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
     virtuoso.replace_graphs({"http://e/g": graph})
     own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
-    asked_directly = RemoteStore(
-        dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2
-    )
+    asked_directly = _WithoutPragma(virtuoso_server.endpoints, timeout=2)
     assert asked_directly.ask(own), "Virtuoso's default graph holds its own graphs"
     assert virtuoso._shows_system_graphs()
     assert not virtuoso.ask(own)
@@ -293,9 +292,7 @@ def test_virtuoso_reads_a_graph_and_the_dataset_larger_than_one_answer(capped_vi
     """A graph of 1,300 triples (blank nodes among them) and 600 graphs, on a store that cuts every
     answer at 500 rows: read whole, whether a page is within the store's cap or past it (then the
     store's word that it cut the answer makes the read go in parts)."""
-    from ccn_graph.store import VirtuosoStore
-
-    store = VirtuosoStore(capped_virtuoso.endpoints, timeout=10, page_rows=page_rows)
+    store = capped_virtuoso.store(timeout=10, page_rows=page_rows)
     store.clear()
     big = Graph()
     for i in range(1200):
