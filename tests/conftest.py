@@ -187,26 +187,34 @@ def store_on(engine, **options) -> Store:
     return engine.store(**options)
 
 
-@pytest.fixture(
-    params=["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"]
-)
-def store(request) -> Store:
-    """A clean store of each backend (the remote one also over Virtuoso); the embedded one, in
-    the test process, is in the fast tier."""
-    if request.param == "managed":
+#: Every store class that can run here, as `store` fixtures name them.
+STORE_KINDS = ["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"]
+
+
+def clean_store(request, kind: str) -> Store:
+    """A clean store of `kind` (a name of `STORE_KINDS`) for the test asking."""
+    if kind == "managed":
         server = request.getfixturevalue("managed_server")
         # As the service reaches it: state read from a copy kept in the data dir.
         store = ManagedOxigraphStore(
             server.endpoints, request.getfixturevalue("tmp_path"), timeout=5
         )
-    elif request.param == "remote":
+    elif kind == "remote":
         root = request.getfixturevalue("remote_oxigraph")
         store = RemoteStore(Endpoints.for_oxigraph(root), timeout=5)
-    elif request.param == "virtuoso":
+    elif kind == "virtuoso":
         store = request.getfixturevalue("virtuoso_server").store(timeout=5)
     else:
         store = EmbeddedStore()
     store.clear()
+    return store
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request) -> Store:
+    """A clean store of each backend (the remote one also over Virtuoso); the embedded one, in
+    the test process, is in the fast tier."""
+    store = clean_store(request, request.param)
     yield store
     store.close()
 

@@ -147,6 +147,7 @@ class PastStore(Store):
         """Every quad of the graph as it was (its copy's), as N-Quads."""
 
         def chunks() -> Iterator[bytes]:
+            self.folder.mkdir(parents=True, exist_ok=True)
             with self._copy(time.monotonic() + self.timeout) as folder:
                 copy = EmbeddedStore(folder, read_only=True)
                 try:
