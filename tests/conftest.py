@@ -173,8 +173,8 @@ def virtuoso_server(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
 def engine(request):
-    """The store server a module's suite runs on, once per engine: the session's managed Oxigraph,
-    then Virtuoso (reached as a remote store with the `virtuoso` profile). Either has `endpoints`."""
+    """The store server a module's suite runs on, once per engine: the session's managed
+    Oxigraph, then Virtuoso (reached as `VirtuosoStore`: `store_on`). Either has `endpoints`."""
     return request.getfixturevalue(
         "managed_server" if request.param == "oxigraph" else "virtuoso_server"
     )
@@ -315,7 +315,8 @@ def suite_cases(
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """The `missing` case of a suite (`suite_cases`) skips, or fails under CI, before its fixtures."""
+    """The `missing` case of a suite (`suite_cases`) skips, or fails under CI, before its
+    fixtures."""
     callspec = getattr(item, "callspec", None)
     for value in callspec.params.values() if callspec else ():
         if isinstance(value, Absent):

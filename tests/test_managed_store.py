@@ -159,7 +159,10 @@ def test_request_restart_from_another_process(server, tmp_path):
     store = RemoteStore(server.endpoints, timeout=5)
     store.update(INSERT, {"v": Literal(2)})
     old_pid = server.pid
-    code = f"from pathlib import Path; from ccn_graph.store.managed import request_restart; print(request_restart(Path({str(tmp_path)!r})))"
+    code = (
+        "from pathlib import Path; from ccn_graph.store.managed import request_restart; "
+        f"print(request_restart(Path({str(tmp_path)!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
     wait_until(lambda: server.pid != old_pid and reachable(store), timeout=5)

@@ -27,7 +27,8 @@ def test_a_write_in_one_process_is_seen_at_once_by_another(managed_server, tmp_p
     assert first is not None and StateMirror(tmp_path).read() == first  # the copy is kept
     for _ in range(5):
         writer.update(
-            "INSERT DATA { GRAPH <http://ccn.test/graph/x> { <http://ccn.test/id/x> a <http://ccn.test/T> } }"
+            "INSERT DATA { GRAPH <http://ccn.test/graph/x> { "
+            "<http://ccn.test/id/x> a <http://ccn.test/T> } }"
         )
         assert reader.state() == writer._ask_state()  # the store's own answer, not an old copy
     assert reader.state().data_version > first.data_version
@@ -44,7 +45,8 @@ def test_the_copy_is_what_a_read_returns(managed_server, tmp_path):
     )
     assert store.state().data_version == 999
     store.update(
-        "INSERT DATA { GRAPH <http://ccn.test/graph/y> { <http://ccn.test/id/y> a <http://ccn.test/T> } }"
+        "INSERT DATA { GRAPH <http://ccn.test/graph/y> { "
+        "<http://ccn.test/id/y> a <http://ccn.test/T> } }"
     )
     assert store.state().data_version == real.data_version + 1
 

@@ -158,7 +158,8 @@ def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(
     showing_own_graphs, virtuoso_server
 ):
     """A Virtuoso not set up so shows its own graphs in the default graph of every query: a query
-    that names no graph sees ours only (the pragma); one that names its graphs gets what it names."""
+    that names no graph sees ours only (the pragma); one that names its graphs gets what it
+    names."""
     virtuoso = showing_own_graphs
     graph = Graph()
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
@@ -201,7 +202,8 @@ def test_virtuoso_takes_a_large_write_with_blank_nodes_in_parts(virtuoso):
     assert len(virtuoso.graph_names()) == 151 and virtuoso.triple_count() == 3000 + 750
     # Each blank node still joins its two triples (rdflib's isomorphism check is slow on 1,500).
     pairs = virtuoso.select(
-        "SELECT ?s ?v WHERE { GRAPH <http://e/big> { ?s <http://e/has> ?b . ?b <http://e/value> ?v } }"
+        "SELECT ?s ?v WHERE { GRAPH <http://e/big> { "
+        "?s <http://e/has> ?b . ?b <http://e/value> ?v } }"
     )
     assert {(str(r["s"]), int(r["v"])) for r in pairs} == {
         (f"http://e/big/{i}", i) for i in range(1500)
@@ -258,10 +260,12 @@ def test_virtuoso_stops_a_query_at_the_limit_and_no_cut_result_passes_as_whole(v
     started = time.monotonic()
     with pytest.raises(QueryTimeout):
         virtuoso.select(
-            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://e/g> { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }"
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://e/g> { "
+            "?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }"
         )
     assert time.monotonic() - started < 2 + 5
-    # One it estimates past its own bound on planning (MaxQueryCostEstimationTime) is refused at once.
+    # One it estimates past its own bound on planning (MaxQueryCostEstimationTime) is refused at
+    # once.
     with pytest.raises(QueryTimeout):
         virtuoso.select(
             "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
