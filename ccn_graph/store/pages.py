@@ -30,9 +30,14 @@ _HEX = "0123456789abcdef"
 #: are more than an answer holds (one subject with that many triples).
 _LONGEST_PREFIX = 6
 #: Graphs asked for in one page of the dataset at first; halved while a page is too large,
-#: doubled while pages are small, never past `_MOST_GRAPHS` (Virtuoso refuses a long VALUES).
-_FIRST_GRAPHS = 256
-_MOST_GRAPHS = 512
+#: doubled while pages are small, never past `_MOST_GRAPHS` (Virtuoso refuses a long VALUES, and
+#: takes longer per graph past a few hundred).
+_FIRST_GRAPHS = 128
+_MOST_GRAPHS = 256
+#: Rows in one answer of graph names: a name is a short row, and listing them is a scan of every
+#: quad whatever the page, so they come in as few answers as the store gives (Virtuoso: a
+#: million rows at most), and in parts only when the store cuts the answer.
+NAMES_ROWS = 500_000
 
 
 class Pages:
@@ -45,19 +50,23 @@ class Pages:
 
     # -- pages -------------------------------------------------------------------------------------
 
-    def page(self, name: str, bindings: Mapping[str, queries.Term]) -> list[list[str]] | None:
-        """The rows of the query `name` (its ``?limit`` bound to one past a page), each a list of
-        N-Triples terms; None when the answer is more than a page or the store cut it."""
-        query = queries.bind(queries.load(name), {**bindings, "limit": Literal(self.rows + 1)})
+    def page(
+        self, name: str, bindings: Mapping[str, queries.Term], rows: int | None = None
+    ) -> list[list[str]] | None:
+        """The rows of the query `name` (its ``?limit`` bound to one past a page of `rows`, by
+        default `Pages.rows`), each a list of N-Triples terms; None when the answer is more than
+        a page or the store cut it."""
+        most = rows or self.rows
+        query = queries.bind(queries.load(name), {**bindings, "limit": Literal(most + 1)})
         stream = self.store.query_stream(query, formats.SPARQL_TSV.media_type)
         try:
             lines = list(results.read_lines(stream.chunks))
         finally:
             stream.close()
-        rows = [line.split("\t") for line in lines[1:] if line]
-        if stream.truncated or len(rows) > self.rows:
+        found = [line.split("\t") for line in lines[1:] if line]
+        if stream.truncated or len(found) > most:
             return None
-        return rows
+        return found
 
     def parts(
         self, name: str, bindings: Mapping[str, queries.Term], prefix: str = ""
@@ -105,7 +114,7 @@ class Pages:
 
     def graph_names(self, left_out: Collection[str] = ()) -> list[str]:
         """The named graphs but those `left_out`, sorted."""
-        rows = self.page("list_graphs_page", {})
+        rows = self.page("list_graphs_page", {}, max(NAMES_ROWS, self.rows))
         if rows is None:
             rows = [row for part in self.parts("list_graphs_part", {}) for row in part]
         names = (results.parse_tsv_term(row[0])[1] for row in rows)
