@@ -145,6 +145,20 @@ def test_a_response_neither_read_nor_closed_is_left_behind(server):
     reads.close()
 
 
+def test_a_request_while_an_answer_streams_gets_a_connection_of_its_own(server):
+    """A dump read piece by piece while its reader asks other questions (reads and writes share
+    the connections): neither answer is cut, and the kept connection serves on afterwards."""
+    reads = KeepAlive(connect_timeout=5, read_timeout=5)
+    streaming = reads.request("GET", _url(server, "/big"), {})
+    pieces = streaming.stream(4096)
+    first = next(pieces)
+    assert reads.request("GET", _url(server, "/meanwhile"), {}).data == b"/meanwhile"
+    assert first + b"".join(pieces) == BODY
+    assert reads.request("GET", _url(server, "/after"), {}).data == b"/after"
+    assert len(set(server.peers)) == 2 and server.peers[0] == server.peers[2]
+    reads.close()
+
+
 def test_a_connection_the_server_spoke_on_unasked_is_not_reused(server):
     reads = KeepAlive(connect_timeout=5, read_timeout=5)
     assert reads.request("GET", _url(server, "/then-hang-up"), {}).data == b"/then-hang-up"

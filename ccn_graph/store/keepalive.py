@@ -17,6 +17,7 @@ import os
 import select
 import threading
 import urllib.parse
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 
@@ -36,17 +37,22 @@ class ReusedConnectionDropped(ConnectionError):
 class Exchange:
     """A response whose body is still to be read: read it whole (`data`) or in pieces (`stream`),
     or `close` it. Its connection serves the next request only once the body has been read to
-    the end; a response left half-read closes its connection."""
+    the end; a response left half-read closes its connection, and so does one on a connection of
+    its own (`kept` false: opened while this thread's connection was still busy)."""
 
     def __init__(
         self,
         response: http.client.HTTPResponse,
         connection: http.client.HTTPConnection,
         owner: KeepAlive,
+        kept: bool = True,
     ) -> None:
         self._response = response
         self._connection = connection
         self._owner = owner
+        self._kept = kept
+        #: Set once `close` ran: shared with the owner, which may outlive this object.
+        self.done: list[bool] = [False]
         self.status = response.status
         self.headers = response.headers
 
@@ -74,9 +80,10 @@ class Exchange:
 
     def close(self) -> None:
         """Done with the response: its connection is kept if the body was read to its end."""
-        if not self._response.isclosed():
+        if not self._response.isclosed() or not self._kept:
             self._owner.discard(self._connection)  # unread bytes would be read as the next answer
         self._response.close()
+        self.done[0] = True
 
 
 class _PerThread(threading.local):
@@ -84,7 +91,8 @@ class _PerThread(threading.local):
 
     def __init__(self) -> None:
         self.table: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
-        self.last: dict[tuple[str, str, int], Exchange] = {}
+        #: (the last exchange on each connection, whether it was closed)
+        self.last: dict[tuple[str, str, int], tuple[weakref.ref[Exchange], list[bool]]] = {}
 
 
 class KeepAlive:
@@ -130,7 +138,8 @@ class KeepAlive:
         https = parts.scheme == "https"
         key = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80))
         table = self._connections()
-        connection = self._kept(key)
+        busy = self._busy(key)
+        connection = None if busy else self._kept(key)
         reused = connection is not None
         if connection is None:
             kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
@@ -144,7 +153,8 @@ class KeepAlive:
                     connection.connect()
                 except OSError as exc:
                     raise NotConnected(str(exc) or type(exc).__name__) from exc
-                table[key] = connection
+                if not busy:
+                    table[key] = connection
                 with self._lock:
                     self._open.add(connection)
             connection.sock.settimeout(self.read_timeout if read_timeout == -1.0 else read_timeout)
@@ -163,19 +173,29 @@ class KeepAlive:
         except BaseException:
             self.discard(connection)
             raise
-        exchange = self._local.last[key] = Exchange(response, connection, self)
+        exchange = Exchange(response, connection, self, kept=not busy)
+        if not busy:
+            self._local.last[key] = (weakref.ref(exchange), exchange.done)
         return exchange
+
+    def _busy(self, key: tuple[str, str, int]) -> bool:
+        """Whether this thread's connection to `key` is still carrying an answer being read (a
+        dump streamed while the reader asks other questions): a request meanwhile gets a
+        connection of its own."""
+        previous = self._local.last.get(key)
+        return previous is not None and not previous[1][0] and previous[0]() is not None
 
     def _kept(self, key: tuple[str, str, int]) -> http.client.HTTPConnection | None:
         """This thread's connection to `key`, if it can serve another exchange."""
         connection = self._connections().get(key)
         previous = self._local.last.get(key)
         if connection is not None and (
-            previous is not None and not previous.isclosed() or _spoken(connection)
+            previous is not None and not previous[1][0] or _spoken(connection)
         ):
-            # The last answer on it was left unread (its bytes are still coming), or the server
-            # spoke unasked: it closed the connection, maybe with a word first (Oxigraph answers
-            # a connection idle past its time limit with a 500 and closes it), never our answer.
+            # The last answer on it was dropped unread (its bytes are still coming), or the
+            # server spoke unasked: it closed the connection, maybe with a word first (Oxigraph
+            # answers a connection idle past its time limit with a 500 and closes it), never our
+            # answer.
             self.discard(connection)
             return None
         return connection
