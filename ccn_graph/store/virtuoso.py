@@ -53,9 +53,16 @@ class VirtuosoStore(RemoteStore):
 
     def __init__(self, *args, page_rows: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._pages = Pages(self, page_rows or self.page_rows)
+        if page_rows is not None:
+            self.page_rows = page_rows
         #: (when, answer) of the last `_shows_system_graphs` question.
         self._system_graphs_asked: tuple[float, bool] | None = None
+
+    @property
+    def _pages(self) -> Pages:
+        # Made for each read, so that a view of this store (`refusing_when_spent`) pages through
+        # itself, with its own patience for the query budget.
+        return Pages(self, self.page_rows)
 
     # -- queries -------------------------------------------------------------------------------
 
