@@ -1,5 +1,5 @@
-"""The remote store's kept-alive read connections (ccn_graph/store/keepalive.py), against a real
-HTTP/1.1 server on loopback that notes which connection each request came on."""
+"""The store's kept-alive connections (ccn_graph/store/keepalive.py), against a real HTTP/1.1
+server on loopback that notes which connection each request came on."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self):
         self.handle_one_request()
         if self.path == "/then-hang-up":
-            # As Oxigraph does with a connection idle past its time limit: a word unasked, then close.
+            # As Oxigraph does with a connection idle past its time limit: a word unasked, then
+            # close.
             time.sleep(0.2)
             self.wfile.write(
                 b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nstale"

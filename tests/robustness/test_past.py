@@ -1,7 +1,7 @@
-"""Queries over the graph as it was (`/sparql?at=`) under the bounds of ccn_graph/store/past.py: each in
-a child process under the children's memory limit and the query time limit (the building of the
-moment's copy included), at most `CCN_PAST_QUERIES` at once across the workers, and one copy per
-moment, shared by concurrent requests and cleaned while others read."""
+"""Queries over the graph as it was (`/sparql?at=`) under the bounds of ccn_graph/store/past.py:
+each in a child process under the children's memory limit and the query time limit (the building
+of the moment's copy included), at most `CCN_PAST_QUERIES` at once across the workers, and one
+copy per moment, shared by concurrent requests and cleaned while others read."""
 
 from __future__ import annotations
 
