@@ -172,7 +172,7 @@ class PastStore(Store):
             return children.run_ccn_graph(
                 args,
                 env=self.environ,
-                timeout=past_copy.left(deadline, self._late()),
+                timeout=past_copy.time_left(deadline, self._late()),
                 memory_mb=self.memory_mb,
                 **kwargs,
             )
@@ -204,7 +204,7 @@ class PastStore(Store):
         target, lock = self.folder / f"at-{key}", self.folder / f"at-{key}.lock"
         while True:
             # Shared: waits while the copy is being built, and keeps it from being removed.
-            held = past_copy.lock(lock, fcntl.LOCK_SH, deadline, self._late)
+            held = past_copy.hold(lock, fcntl.LOCK_SH, deadline, self._late)
             if target.is_dir():
                 try:
                     with contextlib.suppress(FileNotFoundError):
@@ -214,7 +214,7 @@ class PastStore(Store):
                     os.close(held)
                 return
             os.close(held)
-            held = past_copy.lock(lock, fcntl.LOCK_EX, deadline, self._late)
+            held = past_copy.hold(lock, fcntl.LOCK_EX, deadline, self._late)
             try:
                 if not target.is_dir():
                     self._build(moment, key, target, deadline)
@@ -269,7 +269,7 @@ class PastStore(Store):
                     str(removed),
                 ],
                 env=self.environ,
-                timeout=past_copy.left(deadline, self._late()),
+                timeout=past_copy.time_left(deadline, self._late()),
                 memory_mb=self.memory_mb,
             )
             try:
@@ -297,7 +297,7 @@ class PastStore(Store):
             child = children.start_ccn_graph(
                 ["build-past", "--out", str(building)],
                 env=self.environ,
-                timeout=past_copy.left(deadline, self._late()),
+                timeout=past_copy.time_left(deadline, self._late()),
                 memory_mb=self.memory_mb,
             )
             try:

@@ -100,7 +100,7 @@ def as_quads(snapshot: str, graph: str) -> str:
 # -- locks and files ---------------------------------------------------------------------------
 
 
-def left(deadline: float, late: QueryTimeout) -> float:
+def time_left(deadline: float, late: QueryTimeout) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
         raise late
@@ -122,7 +122,7 @@ def take_slot(folder: Path, slots: int) -> int:
     )
 
 
-def lock(path: Path, mode: int, deadline: float, late) -> int:
+def hold(path: Path, mode: int, deadline: float, late) -> int:
     """A descriptor of the lock file `path` holding the lock `mode`, waited for until `deadline`
     (then `late()` is raised). A lock file is removed only by the holder of its exclusive lock:
     a lock had on a file removed meanwhile is let go, and the file made again."""
@@ -177,7 +177,7 @@ def nearest_copy(
                     )
                 )
     for _, other, name in sorted(candidates, key=lambda candidate: (candidate[0], candidate[2])):
-        held = lock(folder / f"{name}.lock", fcntl.LOCK_SH, deadline, late)
+        held = hold(folder / f"{name}.lock", fcntl.LOCK_SH, deadline, late)
         try:
             when = dt.datetime.fromisoformat(
                 (folder / name / MOMENT_FILE).read_text(encoding="utf-8")
@@ -214,7 +214,7 @@ def clean(folder: Path) -> None:
     for key in sorted(others - kept | {key for _, key in copies[KEPT:]}):
         lock = folder / f"at-{key}.lock"
         try:
-            held = lock(lock, fcntl.LOCK_EX, 0.0, _Busy)
+            held = hold(lock, fcntl.LOCK_EX, 0.0, _Busy)
         except _Busy:
             continue  # in use, or being built: another time
         try:
