@@ -1,6 +1,7 @@
 """A flood of cheap queries: the managed Oxigraph server holds a thread per query for its whole
 time limit, so past the query budget (`CCN_STORE_QUERY_BUDGET`) queries get 503 at once, the
-store's threads stay bounded, and everything else keeps answering (ccn_graph/store/query_budget.py)."""
+store's threads stay bounded, and everything else keeps answering
+(ccn_graph/store/query_budget.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from ccn_graph.store import (
     StoreError,
     StoreUnavailable,
     open_store,
-    remote,
+    transport,
 )
 from ccn_graph.store.query_budget import QueryBudget, thread_room
 
@@ -193,9 +194,9 @@ def test_a_remote_store_is_bounded_only_when_told(tmp_path):
 def test_a_store_out_of_threads_is_busy_not_broken():
     """Should the store run out of threads all the same (other clients), its 500 is a 503 here."""
     with pytest.raises(StoreBusy, match="out of threads"):
-        remote._raise_for_status(500, "Resource temporarily unavailable (os error 11)")
+        raise transport.error_for(500, "Resource temporarily unavailable (os error 11)")
     with pytest.raises(StoreError) as raised:
-        remote._raise_for_status(500, "something else broke")
+        raise transport.error_for(500, "something else broke")
     assert not isinstance(raised.value, StoreUnavailable)
 
 
