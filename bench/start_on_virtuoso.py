@@ -26,13 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BASE, App, Target, Virtuoso, mix  # noqa: E402
 
 from ccn_graph.importers import generate, loading  # noqa: E402
-from ccn_graph.sparql import queries  # noqa: E402
 from ccn_graph.store import (  # noqa: E402
     ManagedOxigraphStore,
     OxigraphServer,
     VirtuosoStore,
     find_oxigraph,
 )
+
+TRIPLES_BY_GRAPH = "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 def probe(store: VirtuosoStore) -> None:
@@ -71,7 +72,7 @@ def main() -> int:
         started = time.perf_counter()
         loading.load_file(store, members_file, BASE)
         print(f"loaded in {time.perf_counter() - started:.1f} s", flush=True)
-        sizes = store.select(queries.load("count_triples_by_graph"))
+        sizes = store.select(TRIPLES_BY_GRAPH)
         largest = max(sizes, key=lambda row: int(row["triples"]))
         print(
             f"{sum(int(r['triples']) for r in sizes)} triples in {len(sizes)} graphs; the largest: "
