@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from ccn_graph.importers import generate, loading  # noqa: E402
 from ccn_graph.model.stewards import Stewards  # noqa: E402
 from ccn_graph.sparql import queries  # noqa: E402
-from ccn_graph.store import OxigraphServer, RemoteStore, find_oxigraph  # noqa: E402
+from ccn_graph.store import ManagedOxigraphStore, OxigraphServer, find_oxigraph  # noqa: E402
 from tests.test_submissions import member  # noqa: E402
 from tests.virtuoso import VirtuosoServer, missing  # noqa: E402
 
@@ -64,9 +64,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, seconds: float = 120, **kwargs) -> None:
+def wait_for(url: str, seconds: float = 120, process=None, **kwargs) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server of {url} exited with status {process.returncode}")
         with contextlib.suppress(requests.RequestException):
             if requests.get(url, timeout=2, **kwargs).status_code < 500:
                 return
@@ -204,7 +206,8 @@ class App:
         script = Path(sys.executable).parent / "ccn-graph"
         self.process = subprocess.Popen([str(script), "serve"], env=env, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
-        wait_for(self.url + "/health", seconds=1800)  # the portal index is built before serving
+        # The portal index is built before serving.
+        wait_for(self.url + "/health", seconds=1800, process=self.process)
 
     def rss_mb(self) -> list[float]:
         """Resident memory of each worker process."""
@@ -336,7 +339,7 @@ def main() -> int:
         oxigraph = OxigraphServer(work / "oxigraph", query_timeout=30, binary=find_oxigraph(""))
         oxigraph.start()
         stack.callback(oxigraph.stop)
-        store = RemoteStore(oxigraph.endpoints, timeout=600)
+        store = ManagedOxigraphStore.of(oxigraph, timeout=600)
         loading.load_reference_data(store, BASE)
         started = time.perf_counter()
         loading.load_file(store, members_file, BASE)

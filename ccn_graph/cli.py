@@ -279,7 +279,7 @@ def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
     """Load the graph at a past moment (N-Quads, from stdin) into a new store folder, for
     `query-past`; or start from another moment's folder, remove the graphs that differ, and load
     them as they were. The service runs it in a child process that it kills at its time limit
-    (see ccn_graph/history/past.py)."""
+    (see ccn_graph/store/past.py)."""
     if args.out.exists():
         raise CommandError(f"{args.out} exists already: give a folder to make")
     if args.start_from is not None:
@@ -303,7 +303,7 @@ def _cmd_build_past(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_query_past(args: argparse.Namespace, settings: Settings) -> int:
     """One query (from stdin) over a store folder of the graph at a past moment, results to
     stdout: the service runs it in a child process that it kills at its time limit (see
-    ccn_graph/history/past.py)."""
+    ccn_graph/store/past.py)."""
     if not args.dataset.is_dir():
         raise CommandError(f"{args.dataset} is not a store folder (see build-past)")
     store = EmbeddedStore(args.dataset, read_only=True)

@@ -64,7 +64,7 @@ class DumpsRebuilder:
 
     def _run(self) -> None:
         settings, root = self._settings, dumps_root(self._settings)
-        endpoints = getattr(self._store, "endpoints", None)
+        endpoints = self._store.endpoints
         while True:
             # Writes that arrive while this waits are gathered into one rebuild.
             time.sleep(dumps.seconds_until_due(root, settings.dumps_every))

@@ -5,7 +5,7 @@ Query via GET ``query=``, POST form or POST ``application/sparql-query``, with
 query page (HTML). Every query is checked first (`ccn_graph.sparql.sparql_guard`: size, nesting, no
 updates, nothing that fetches), then run under the time limit and streamed back, counted against
 the result limit (`ccn_graph.sparql.results`). With ``at=`` a time, over the graph as it was then
-(`ccn_graph.history.past`).
+(`ccn_graph.store.past`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
 from ccn_graph import history
-from ccn_graph.history.past import PastBusy, PastStore
 from ccn_graph.model.iris import check_iri
 from ccn_graph.rdfio import formats
 from ccn_graph.runtime import children
 from ccn_graph.sparql import queries, results
 from ccn_graph.sparql.sparql_guard import QueryInfo, QueryRefused, analyse
 from ccn_graph.store import QueryTimeout, Store, StoreRequestError, StoreUnavailable
+from ccn_graph.store.past import PastBusy, PastStore
 from server import context, metrics, service_description
 from server.caching import StreamedAnswer, cached
 from server.errors import problem_for
@@ -90,7 +90,7 @@ def _choose(offers) -> str:
 
 def _past() -> PastStore | None:
     """With ``at=`` (an ISO 8601 or RFC 1123 time): the graph as it was then (see
-    ccn_graph/history/past.py), under the same limits; None without."""
+    ccn_graph/store/past.py), under the same limits; None without."""
     asked = request.values.get("at")
     if asked is None:
         return None

@@ -28,12 +28,12 @@ from ccn_graph.settings import Settings, load_settings
 from ccn_graph.store import (
     EmbeddedStore,
     Endpoints,
+    ManagedOxigraphStore,
     OxigraphServer,
     RemoteStore,
     Store,
     find_oxigraph,
 )
-from ccn_graph.store.state_mirror import StateMirror
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://ccn.test/"
@@ -174,32 +174,47 @@ def virtuoso_server(tmp_path_factory):
 @pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
 def engine(request):
     """The store server a module's suite runs on, once per engine: the session's managed
-    Oxigraph, then Virtuoso (reached as a remote store with the `virtuoso` profile). Either has
-    `endpoints`."""
+    Oxigraph, then Virtuoso (reached as `VirtuosoStore`: `store_on`). Either has `endpoints`."""
     return request.getfixturevalue(
         "managed_server" if request.param == "oxigraph" else "virtuoso_server"
     )
 
 
-@pytest.fixture(
-    params=["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"]
-)
-def store(request) -> Store:
-    """A clean store of each backend (the remote one also over Virtuoso); the embedded one, in
-    the test process, is in the fast tier."""
-    if request.param == "managed":
+def store_on(engine, **options) -> Store:
+    """CCN Graph's store over an `engine` fixture's server, as its profile reaches it."""
+    if isinstance(engine, OxigraphServer):
+        return RemoteStore(engine.endpoints, **options)
+    return engine.store(**options)
+
+
+#: Every store class that can run here, as `store` fixtures name them.
+STORE_KINDS = ["managed", "remote", pytest.param("embedded", marks=pytest.mark.fast), "virtuoso"]
+
+
+def clean_store(request, kind: str) -> Store:
+    """A clean store of `kind` (a name of `STORE_KINDS`) for the test asking."""
+    if kind == "managed":
         server = request.getfixturevalue("managed_server")
         # As the service reaches it: state read from a copy kept in the data dir.
-        mirror = StateMirror(request.getfixturevalue("tmp_path"))
-        store = RemoteStore(server.endpoints, timeout=5, backend="managed-oxigraph", mirror=mirror)
-    elif request.param == "remote":
+        store = ManagedOxigraphStore(
+            server.endpoints, request.getfixturevalue("tmp_path"), timeout=5
+        )
+    elif kind == "remote":
         root = request.getfixturevalue("remote_oxigraph")
         store = RemoteStore(Endpoints.for_oxigraph(root), timeout=5)
-    elif request.param == "virtuoso":
-        store = RemoteStore(request.getfixturevalue("virtuoso_server").endpoints, timeout=5)
+    elif kind == "virtuoso":
+        store = request.getfixturevalue("virtuoso_server").store(timeout=5)
     else:
         store = EmbeddedStore()
     store.clear()
+    return store
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request) -> Store:
+    """A clean store of each backend (the remote one also over Virtuoso); the embedded one, in
+    the test process, is in the fast tier."""
+    store = clean_store(request, request.param)
     yield store
     store.close()
 
@@ -301,7 +316,7 @@ def suite_cases(
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """The `missing` case of a suite (`suite_cases`) skips, or fails under CI, before its
-    fixtures are set up."""
+    fixtures."""
     callspec = getattr(item, "callspec", None)
     for value in callspec.params.values() if callspec else ():
         if isinstance(value, Absent):

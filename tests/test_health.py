@@ -5,12 +5,12 @@ from __future__ import annotations
 import socket
 
 from ccn_graph.importers import loading
-from ccn_graph.store import Endpoints, RemoteStore
+from ccn_graph.store import Endpoints, ManagedOxigraphStore, RemoteStore
 from server import create_app
 
 
 def test_health_reports_the_store(settings, managed_server, live_app):
-    store = RemoteStore(managed_server.endpoints, timeout=5, backend="managed-oxigraph")
+    store = ManagedOxigraphStore.of(managed_server, timeout=5)
     store.clear()
     report = loading.load_reference_data(store, settings.base_iri)
     app = live_app(create_app(settings, store))

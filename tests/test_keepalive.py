@@ -1,5 +1,5 @@
-"""The remote store's kept-alive read connections (ccn_graph/store/keepalive.py), against a real
-HTTP/1.1 server on loopback that notes which connection each request came on."""
+"""The store's kept-alive connections (ccn_graph/store/keepalive.py), against a real HTTP/1.1
+server on loopback that notes which connection each request came on."""
 
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self):
         self.handle_one_request()
         if self.path == "/then-hang-up":
-            # As Oxigraph does with a connection idle past its time limit: a word unasked,
-            # then close.
+            # As Oxigraph does with a connection idle past its time limit: a word unasked, then
+            # close.
             time.sleep(0.2)
             self.wfile.write(
                 b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nstale"
@@ -143,6 +143,20 @@ def test_a_response_neither_read_nor_closed_is_left_behind(server):
     assert reads.request("GET", _url(server, "/next"), {}).data == b"/next"
     assert reads.request("GET", _url(server, "/again"), {}).data == b"/again"
     assert len(set(server.peers)) == 2 and server.peers[1] == server.peers[2]
+    reads.close()
+
+
+def test_a_request_while_an_answer_streams_gets_a_connection_of_its_own(server):
+    """A dump read piece by piece while its reader asks other questions (reads and writes share
+    the connections): neither answer is cut, and the kept connection serves on afterwards."""
+    reads = KeepAlive(connect_timeout=5, read_timeout=5)
+    streaming = reads.request("GET", _url(server, "/big"), {})
+    pieces = streaming.stream(4096)
+    first = next(pieces)
+    assert reads.request("GET", _url(server, "/meanwhile"), {}).data == b"/meanwhile"
+    assert first + b"".join(pieces) == BODY
+    assert reads.request("GET", _url(server, "/after"), {}).data == b"/after"
+    assert len(set(server.peers)) == 2 and server.peers[0] == server.peers[2]
     reads.close()
 
 

@@ -11,10 +11,9 @@ from rdflib.namespace import FOAF, RDF, SKOS
 from ccn_graph.importers import generate, loading
 from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
-from ccn_graph.store import RemoteStore
 from server import create_app
 
-from .conftest import BASE, LiveApp
+from .conftest import BASE, LiveApp, store_on
 
 RDF_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
 SUFFIX = {
@@ -61,7 +60,7 @@ def subject_iri(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def site(engine, tmp_path_factory):
-    store = RemoteStore(engine.endpoints, timeout=10)
+    store = store_on(engine, timeout=10)
     store.clear()
     loading.load_reference_data(store, BASE)
     path = tmp_path_factory.mktemp("m") / "m.nq"

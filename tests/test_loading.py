@@ -11,6 +11,7 @@ from ccn_graph.model import reference
 from ccn_graph.model.iris import graph_iri
 
 BASE = "http://ccn.test/"
+TRIPLES_BY_GRAPH = "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 @pytest.mark.fast
@@ -124,3 +125,35 @@ def test_generated_members_load_into_their_own_record_graphs(store, tmp_path):
         "<https://w3id.org/ccn-graph/ontology#synthetic> true }"
     )
     assert int(rows[0]["n"]) == 20
+
+
+def test_a_bulk_load_keeps_its_provenance_in_graphs_of_bounded_size(store, tmp_path, monkeypatch):
+    """One activity per `RECORDS_PER_ACTIVITY` records, each in its graph: no graph of a load
+    grows with the file, and every record still has its version and the activity that made it."""
+    from ccn_graph import history
+    from ccn_graph.importers import generate
+    from ccn_graph.model.iris import provenance_graph_prefix
+
+    monkeypatch.setattr(loading, "RECORDS_PER_ACTIVITY", 6)
+    loading.load_reference_data(store, BASE)
+    before = set(store.graph_names())
+    path = tmp_path / "members.nq"
+    with path.open("w") as out:
+        generate.write_nquads(out, 20, 5, BASE)
+    loading.load_file(store, path, BASE)
+    sizes = {str(row["g"]): int(row["triples"]) for row in store.select(TRIPLES_BY_GRAPH)}
+    loads = [g for g in sizes if g.startswith(provenance_graph_prefix(BASE)) and g not in before]
+    assert len(loads) >= 4
+    # Eight triples per record's version, one of its activity's, and the activity's own three.
+    assert max(sizes[g] for g in loads) <= 6 * 10 + 4
+    members = [g for g in sizes if g.startswith(f"{BASE}graph/synthetic-member/")]
+    assert len(members) == 20
+    for graph in members:
+        (kept,) = history.versions(store, graph)
+        assert kept.activity and store.ask(
+            "ASK { ?a <http://www.w3.org/ns/prov#generated> ?g }",
+            {"a": URIRef(kept.activity), "g": URIRef(graph)},
+        )
+    # The parts number their versions on from each other: no gap, no number twice.
+    total = history.count(store)
+    assert [v.sequence for v in history.by_sequence(store, 1, total)] == list(range(1, total + 1))

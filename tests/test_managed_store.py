@@ -15,6 +15,7 @@ import pytest
 from rdflib import Literal
 
 from ccn_graph.store import (
+    ManagedOxigraphStore,
     ManagedStoreError,
     OxigraphServer,
     RemoteStore,
@@ -124,9 +125,7 @@ def test_a_write_the_store_does_not_confirm_is_stopped_by_a_restart(tmp_path, ox
     server.start()
     try:
         mirror = StateMirror(tmp_path)
-        store = RemoteStore(
-            server.endpoints, timeout=1, grace=1.0, mirror=mirror, stop_unconfirmed=server.restart
-        )
+        store = ManagedOxigraphStore.of(server, timeout=1, grace=1.0)
         store.write_state("http://e/", "ref-1")
         store.update(
             "INSERT DATA { GRAPH <http://e/g> { "
@@ -186,7 +185,7 @@ def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(
 ):
     """The port is picked free, then bound by the server: on a busy machine another process can
     take it in between. The server then exits at once, and the next port is tried."""
-    from ccn_graph.store import managed
+    from ccn_graph.store import oxigraph_server as managed
 
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))

@@ -9,16 +9,14 @@ import signal
 import time
 
 from ccn_graph.importers import loading
-from ccn_graph.store import RemoteStore
+from ccn_graph.store import ManagedOxigraphStore
 from ccn_graph.store.state_mirror import StateMirror
 
 from .conftest import BASE, wait_until
 
 
-def mirrored(managed_server, folder) -> RemoteStore:
-    return RemoteStore(
-        managed_server.endpoints, timeout=5, backend="managed-oxigraph", mirror=StateMirror(folder)
-    )
+def mirrored(managed_server, folder) -> ManagedOxigraphStore:
+    return ManagedOxigraphStore(managed_server.endpoints, folder, timeout=5)
 
 
 def test_a_write_in_one_process_is_seen_at_once_by_another(managed_server, tmp_path):

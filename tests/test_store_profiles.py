@@ -1,10 +1,10 @@
-"""The remote backend's profiles (`CCN_STORE_PROFILE`): the ways a store departs from SPARQL 1.1
-are configuration, not code paths spread through the service. Both ways are run here against a
-real Oxigraph server, which answers either, and the Virtuoso profile against Debian's Virtuoso."""
+"""The remote store's profiles (`CCN_STORE_PROFILE`): each names a class, and the ways a store
+departs from SPARQL 1.1 are that class's methods, not code paths spread through the service. Both
+classes are run here against a real Oxigraph server, which answers either, and Virtuoso's against
+Debian's Virtuoso."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import time
 
@@ -16,8 +16,7 @@ from rdflib.query import Result
 
 from ccn_graph.rdfio import formats
 from ccn_graph.settings import load_settings
-from ccn_graph.store import QueryTimeout, RemoteStore, open_store
-from ccn_graph.store.remote import Endpoints
+from ccn_graph.store import Endpoints, QueryTimeout, RemoteStore, VirtuosoStore, open_store
 
 from .conftest import BASE
 
@@ -28,21 +27,12 @@ def _quads(store) -> set[str]:
 
 def test_the_virtuoso_profile_reads_and_writes_like_the_standard_one(remote_oxigraph):
     root = remote_oxigraph
-    standard = RemoteStore(
-        Endpoints.for_profile("standard", f"{root}/query", f"{root}/update", f"{root}/store"),
-        timeout=5,
-    )
-    # Virtuoso's graph exclusion pragma is its own syntax (tested on Virtuoso below); the rest of
-    # the profile is standard protocol, which Oxigraph answers.
-    virtuoso = RemoteStore(
-        dataclasses.replace(
-            Endpoints.for_profile("virtuoso", f"{root}/query", f"{root}/update", f"{root}/store"),
-            exclude_system_graphs=False,
-        ),
-        timeout=5,
-    )
-    assert virtuoso.endpoints.query_as_form and virtuoso.endpoints.dataset_by_graphs
-    assert not standard.endpoints.query_as_form and not standard.endpoints.dataset_by_graphs
+    endpoints = Endpoints(f"{root}/query", f"{root}/update", f"{root}/store")
+    standard = RemoteStore(endpoints, timeout=5)
+    # Virtuoso's graph exclusion pragma is its own syntax (tested on Virtuoso below, and never
+    # sent here: Oxigraph shows no graphs of its own); the rest of its ways are standard protocol,
+    # which Oxigraph answers.
+    virtuoso = VirtuosoStore(endpoints, timeout=5, page_rows=2)
     standard.clear()
     graph = Graph()
     node = BNode()
@@ -61,7 +51,10 @@ def test_the_virtuoso_profile_reads_and_writes_like_the_standard_one(remote_oxig
             == 3
         )
 
-    # The whole dataset, by one Graph Store GET or graph by graph: the same quads (blank nodes
+    # Read in pages of two rows, in parts by subject, or whole: the same graph.
+    assert isomorphic(virtuoso.read_graph("http://e/g1"), standard.read_graph("http://e/g1"))
+
+    # The whole dataset, by one Graph Store GET or in pages of graphs: the same quads (blank nodes
     # aside, which each read labels anew).
     def named(lines):
         return {line for line in lines if "_:" not in line}
@@ -80,8 +73,11 @@ def test_the_profile_is_a_setting():
         overrides={"base_iri": BASE},
     )
     store = open_store(settings)
-    assert store.endpoints.query_as_form and store.endpoints.dataset_by_graphs
+    assert isinstance(store, VirtuosoStore) and store.backend == "virtuoso"
     store.close()
+    standard = open_store(load_settings(environ={"CCN_STORE_URL": "http://store:7878/query"}))
+    assert type(standard) is RemoteStore
+    standard.close()
     with pytest.raises(Exception, match="standard or virtuoso"):
         load_settings(environ={"CCN_STORE_PROFILE": "graphdb"})
 
@@ -91,9 +87,16 @@ def test_the_profile_is_a_setting():
 VIRTRDF = "http://www.openlinksw.com/schemas/virtrdf#"
 
 
+class _WithoutPragma(VirtuosoStore):
+    """Virtuoso's store as though its own graphs were never shown: no pragma on any query."""
+
+    def _shows_system_graphs(self) -> bool:
+        return False
+
+
 @pytest.fixture
 def virtuoso(virtuoso_server):
-    store = RemoteStore(virtuoso_server.endpoints, timeout=2)
+    store = virtuoso_server.store(timeout=2)
     store.clear()
     yield store
     store.clear()
@@ -105,7 +108,7 @@ def showing_own_graphs(virtuoso_server):
     """The session's Virtuoso with its own graphs shown to queries, as without deploy/virtuoso.sql;
     a clean store on it."""
     virtuoso_server.isql("DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7, 1);")
-    store = RemoteStore(virtuoso_server.endpoints, timeout=2)
+    store = virtuoso_server.store(timeout=2)
     try:
         store.clear()
         yield store
@@ -139,9 +142,7 @@ def test_virtuoso_set_up_as_deployed_hides_its_own_graphs(virtuoso, virtuoso_ser
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
     virtuoso.replace_graphs({"http://e/g": graph})
     own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
-    no_pragma = RemoteStore(
-        dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2
-    )
+    no_pragma = _WithoutPragma(virtuoso_server.endpoints, timeout=2)
     assert not no_pragma.ask(own)
     assert not virtuoso._shows_system_graphs()
     # (Virtuoso answers exactly `SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }` from its list of
@@ -157,16 +158,14 @@ def test_virtuoso_showing_its_own_graphs_keeps_them_out_of_the_default_graph(
     showing_own_graphs, virtuoso_server
 ):
     """A Virtuoso not set up so shows its own graphs in the default graph of every query: a query
-    that names no graph sees ours only (the pragma); one that names its graphs gets what
-    it names."""
+    that names no graph sees ours only (the pragma); one that names its graphs gets what it
+    names."""
     virtuoso = showing_own_graphs
     graph = Graph()
     graph.add((URIRef("http://e/s"), URIRef("http://e/p"), Literal("o")))
     virtuoso.replace_graphs({"http://e/g": graph})
     own = f'ASK {{ ?s ?p ?o FILTER (STRSTARTS(STR(?s), "{VIRTRDF}")) }}'
-    asked_directly = RemoteStore(
-        dataclasses.replace(virtuoso_server.endpoints, exclude_system_graphs=False), timeout=2
-    )
+    asked_directly = _WithoutPragma(virtuoso_server.endpoints, timeout=2)
     assert asked_directly.ask(own), "Virtuoso's default graph holds its own graphs"
     assert virtuoso._shows_system_graphs()
     assert not virtuoso.ask(own)
@@ -265,8 +264,8 @@ def test_virtuoso_stops_a_query_at_the_limit_and_no_cut_result_passes_as_whole(v
             "?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }"
         )
     assert time.monotonic() - started < 2 + 5
-    # One it estimates past its own bound on planning (MaxQueryCostEstimationTime) is
-    # refused at once.
+    # One it estimates past its own bound on planning (MaxQueryCostEstimationTime) is refused at
+    # once.
     with pytest.raises(QueryTimeout):
         virtuoso.select(
             "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -274,3 +273,50 @@ def test_virtuoso_stops_a_query_at_the_limit_and_no_cut_result_passes_as_whole(v
     assert virtuoso.ask("ASK { GRAPH <http://e/g> { <http://e/s1> ?p ?o } }"), (
         "the store stopped answering after the limit"
     )
+
+
+@pytest.fixture(scope="module")
+def capped_virtuoso(tmp_path_factory):
+    """A Virtuoso that gives at most 500 rows to an answer (``ResultSetMaxRows``), as a smaller
+    image of its million-row bound; set up as deployed."""
+    from tests.virtuoso import VirtuosoServer, missing
+
+    if missing():
+        pytest.skip(missing())
+    server = VirtuosoServer(
+        tmp_path_factory.mktemp("virtuoso-capped"), {("SPARQL", "ResultSetMaxRows"): "500"}
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("page_rows", [300, 2000], ids=["pages-under-the-cap", "pages-over-it"])
+def test_virtuoso_reads_a_graph_and_the_dataset_larger_than_one_answer(capped_virtuoso, page_rows):
+    """A graph of 1,300 triples (blank nodes among them) and 600 graphs, on a store that cuts every
+    answer at 500 rows: read whole, whether a page is within the store's cap or past it (then the
+    store's word that it cut the answer makes the read go in parts)."""
+    store = capped_virtuoso.store(timeout=10, page_rows=page_rows)
+    store.clear()
+    big = Graph()
+    for i in range(1200):
+        big.add((URIRef(f"http://example.org/s{i}"), URIRef("http://example.org/p"), Literal(i)))
+    for i in range(50):
+        node = BNode()
+        big.add((URIRef(f"http://example.org/s{i}"), URIRef("http://example.org/r"), node))
+        big.add((node, URIRef("http://example.org/q"), Literal(f"b{i}")))
+    small = {
+        f"http://example.org/graph/{i}": Graph().add(
+            (URIRef(f"http://example.org/t{i}"), URIRef("http://example.org/p"), Literal(i))
+        )
+        for i in range(600)
+    }
+    store.replace_graphs({"http://example.org/graph/big": big, **small})
+    assert isomorphic(store.read_graph("http://example.org/graph/big"), big)
+    names = store.graph_names()
+    assert len(names) == 601 and names == sorted(names)
+    assert store.triple_count() == 1900
+    quads = _quads(store)
+    assert len(quads) == 1900
+    assert sum(1 for q in quads if q.endswith("<http://example.org/graph/big> .")) == 1300
+    store.clear()

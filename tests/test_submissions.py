@@ -17,10 +17,9 @@ from rdflib import Graph, URIRef
 from ccn_graph.importers import loading
 from ccn_graph.model.stewards import Stewards
 from ccn_graph.settings import load_settings
-from ccn_graph.store import RemoteStore
 from server import create_app
 
-from .conftest import BASE, LiveApp, cli_env
+from .conftest import BASE, LiveApp, cli_env, store_on
 
 PREFIXES = """@prefix ccn: <https://w3id.org/ccn-graph/ontology#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -64,7 +63,7 @@ def member(
 def steward_world(server, tmp_path_factory, **overrides):
     """The app over the reference data on `server` (a store server with `endpoints`), with
     stewards for RO, BE and the network: (app, store, tokens by "ro"/"be"/"network", data dir)."""
-    store = RemoteStore(server.endpoints, timeout=10)
+    store = store_on(server, timeout=10)
     store.clear()
     loading.load_reference_data(store, BASE)
     data_dir = tmp_path_factory.mktemp("data")

@@ -24,7 +24,7 @@ from ccn_graph.settings import load_settings
 from ccn_graph.store import OxigraphServer, RemoteStore
 from server import create_app
 
-from .conftest import LiveApp, suite_cases, suites_path
+from .conftest import LiveApp, store_on, suite_cases, suites_path
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 SUITE_GRAPHS = ("http://example.org/", "http://kasei.us/", "http://example/", "http://www.example/")
@@ -56,7 +56,7 @@ def disposable_store(tmp_path_factory, oxigraph_bin, engine, name: str):
     cleared."""
     folder = tmp_path_factory.mktemp(name)
     if not isinstance(engine, OxigraphServer):
-        store = RemoteStore(engine.endpoints, timeout=10)
+        store = store_on(engine, timeout=10)
         store.clear()
         return folder, None, store
     server = OxigraphServer(folder, query_timeout=10, binary=oxigraph_bin)

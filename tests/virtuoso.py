@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from ccn_graph.store.remote import Endpoints
+from ccn_graph.store import Endpoints, VirtuosoStore
 from tests.conftest import free_port, listening_ports, wait_until
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "virtuoso.ini"
@@ -46,9 +46,7 @@ class VirtuosoServer:
     def _pick_ports(self) -> None:
         self.isql_port, self.http_port = free_port(), free_port()
         root = f"http://127.0.0.1:{self.http_port}"
-        self.endpoints = Endpoints.for_profile(
-            "virtuoso", f"{root}/sparql", f"{root}/sparql", f"{root}/sparql-graph-crud"
-        )
+        self.endpoints = Endpoints(f"{root}/sparql", f"{root}/sparql", f"{root}/sparql-graph-crud")
 
     def start(self, set_up: bool = True) -> None:
         """Start the server; `set_up`: run deploy/virtuoso.sql on it (else it is as Virtuoso comes,
@@ -100,6 +98,10 @@ class VirtuosoServer:
             return False
 
         return wait_until(ready, timeout=120, interval=0.25) is True
+
+    def store(self, **options) -> VirtuosoStore:
+        """CCN Graph's store over this server (`CCN_STORE_PROFILE=virtuoso`)."""
+        return VirtuosoStore(self.endpoints, **options)
 
     def isql(self, statements: str, timeout: float = 60) -> None:
         """Run SQL statements as Virtuoso's administrator."""

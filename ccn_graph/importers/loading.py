@@ -62,10 +62,10 @@ def load_reference_data(store: Store, base_iri: str, *, reset: bool = False) -> 
 
     Idempotent: each graph is replaced whole, all of them in one atomic update, so loading twice
     gives the same store. Each graph that changes (a record, a vocabulary) gets a version
-    (`history`), written by the same update with the activity that loaded it. With `reset`, every
-    graph is dropped first (needed to change the base
-    IRI). Raises `BaseMismatch` when the store holds data for another base and `reset` is false,
-    and `reference.ReferenceDataError` for a broken reference file (nothing is written then).
+    (`history`), written by the same update with the activity that loaded it. With `reset`,
+    every graph is dropped first (needed to change the base IRI). Raises `BaseMismatch` when the
+    store holds data for another base and `reset` is false, and `reference.ReferenceDataError`
+    for a broken reference file (nothing is written then).
     """
     graphs = reference.reference_graphs(base_iri)
     if reset:
@@ -157,6 +157,12 @@ def _record_graphs_in(path: Path, fmt: formats.RdfFormat, base: str) -> set[str]
     return {str(g.identifier) for g in dataset.graphs() if is_record(str(g.identifier))}
 
 
+#: Records whose versions one activity of a bulk load keeps: its graph holds about ten triples
+#: per record, and no graph may grow to millions (engines that read a graph as one answer, such as
+#: Virtuoso, refuse or cut one that large).
+RECORDS_PER_ACTIVITY = 10_000
+
+
 def _keep_versions(
     store: Store,
     base: str,
@@ -170,30 +176,24 @@ def _keep_versions(
 
     A graph with no version so far gets its first without being read back (a fresh load: the
     graph holds the current version); one with versions (`before`: its triples before the load)
-    gets a new version if the load changed it."""
+    gets a new version if the load changed it. The load is one activity per `RECORDS_PER_ACTIVITY`
+    records, each in a graph of its own, all dated alike."""
     when = current.time_of_next(_now())
-    activity_id = uuid.uuid4().hex
-    activity = activity_iri(base, activity_id)
-    where = URIRef(f"{provenance_graph_prefix(base)}{activity_id}")
     after = {g: store.read_graph(g) for g in before}
-    nodes, _, written = history.version_nodes(
-        base, current, before, after, activity=activity, time=when
-    )
-    sequence = current.count + len(written)
-    generated = [v.graph for v in written]
+    sequence, generated, parts = current.count, 0, 0
+    known, fresh = sorted(before), sorted(graphs - set(before))
+    step = RECORDS_PER_ACTIVITY
+    chunks = [known[i : i + step] for i in range(0, len(known), step)]
+    chunks += [fresh[i : i + step] for i in range(0, len(fresh), step)]
     with tempfile.NamedTemporaryFile("w", suffix=".nq", encoding="utf-8", delete=False) as out:
-        out.write(_quads(nodes, where))
-        for graph in sorted(graphs - set(before)):
-            sequence += 1
-            out.write(
-                history.version_quads(
-                    base, graph, 1, sequence, history.CREATED, activity, when, str(where)
-                )
+        for chunk in chunks:
+            label = f"Bulk load of {name}"
+            if len(chunks) > 1:
+                label += f", part {parts + 1}"
+            sequence, made = _write_activity(
+                out, base, label, chunk, before, after, current, sequence, when
             )
-            generated.append(graph)
-        out.write(
-            _quads(_activity(activity, f"Bulk load of {name}", when, sorted(generated)), where)
-        )
+            generated, parts = generated + made, parts + bool(made)
     try:
         if generated:
             store.load_file(Path(out.name), formats.N_QUADS)
@@ -204,7 +204,41 @@ def _keep_versions(
             )
     finally:
         Path(out.name).unlink()
-    log.info("kept %d versions of the records %s loaded", len(generated), name)
+    log.info("kept %d versions of the records %s loaded", generated, name)
+
+
+def _write_activity(
+    out, base: str, label: str, chunk: list[str], before, after, current, sequence: int, when
+) -> tuple[int, int]:
+    """One activity of a bulk load, in its own graph: the versions of the graphs in `chunk`
+    (a first version for each new one, a new one for each the load changed), as N-Quads to
+    `out`. Returns the last sequence number and how many versions were written."""
+    activity_id = uuid.uuid4().hex
+    activity = activity_iri(base, activity_id)
+    where = URIRef(f"{provenance_graph_prefix(base)}{activity_id}")
+    nodes, _, written = history.version_nodes(
+        base,
+        dataclasses.replace(current, count=sequence),
+        {g: before[g] for g in chunk if g in before},
+        {g: after[g] for g in chunk if g in after},
+        activity=activity,
+        time=when,
+    )
+    sequence = max((v.sequence for v in written), default=sequence)
+    made = [v.graph for v in written]
+    out.write(_quads(nodes, where))
+    for graph in chunk:
+        if graph not in before:
+            sequence += 1
+            out.write(
+                history.version_quads(
+                    base, graph, 1, sequence, history.CREATED, activity, when, str(where)
+                )
+            )
+            made.append(graph)
+    if made:
+        out.write(_quads(_activity(activity, label, when, sorted(set(made))), where))
+    return sequence, len(made)
 
 
 def _quads(triples, graph: URIRef) -> str:

@@ -1,30 +1,35 @@
 """Store backends behind one SPARQL-shaped interface (`Store`); see DESIGN decision 1.
 
-`open_store` turns settings into a store: a remote SPARQL 1.1 store when ``CCN_STORE_URL`` is
-set, else the managed Oxigraph server given by the caller.
+One class per dialect: `RemoteStore` (any SPARQL 1.1 store), `VirtuosoStore` (Virtuoso 7, where it
+departs from the standard), `ManagedOxigraphStore` (the Oxigraph server CCN Graph runs itself),
+`EmbeddedStore` (pyoxigraph in this process, for offline work) and `PastStore` (the graph as it
+was, in `ccn_graph.store.past`). Callers ask a store's capabilities (`Store.supports_time_limit`,
+`streams_results`, `writable`, `has_state_graph`, `endpoints`), never its class.
+
+`open_store` turns settings into a store: a remote store of the class its profile names
+(``CCN_STORE_PROFILE``, a key of `PROFILES`) when ``CCN_STORE_URL`` is set, else the managed
+Oxigraph server given by the caller.
 """
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from ccn_graph.settings import Settings
-from ccn_graph.store.base import (
-    QueryStream,
+from ccn_graph.store.base import QueryStream, Store, StoreState, StoreStatus
+from ccn_graph.store.embedded import EmbeddedStore, StoreLocked
+from ccn_graph.store.endpoints import Endpoints
+from ccn_graph.store.errors import (
     QueryTimeout,
     RequestSyntaxError,
-    Store,
     StoreBusy,
     StoreError,
     StoreRequestError,
-    StoreState,
-    StoreStatus,
     StoreUnavailable,
     WriteUnconfirmed,
 )
-from ccn_graph.store.embedded import EmbeddedStore, StoreLocked
 from ccn_graph.store.managed import (
+    ManagedOxigraphStore,
     ManagedStoreError,
     OxigraphServer,
     find_oxigraph,
@@ -33,12 +38,14 @@ from ccn_graph.store.managed import (
     request_restart,
 )
 from ccn_graph.store.query_budget import QueryBudget
-from ccn_graph.store.remote import Endpoints, RemoteStore
-from ccn_graph.store.state_mirror import StateMirror
+from ccn_graph.store.remote import RemoteStore
+from ccn_graph.store.virtuoso import VirtuosoStore
 
 __all__ = [
+    "PROFILES",
     "EmbeddedStore",
     "Endpoints",
+    "ManagedOxigraphStore",
     "ManagedStoreError",
     "OxigraphServer",
     "QueryStream",
@@ -53,11 +60,17 @@ __all__ = [
     "StoreState",
     "StoreStatus",
     "StoreUnavailable",
+    "VirtuosoStore",
     "WriteUnconfirmed",
+    "find_oxigraph",
     "managed_server",
     "open_store",
     "read_server_file",
+    "request_restart",
 ]
+
+#: The remote store's class for each store profile (``CCN_STORE_PROFILE``).
+PROFILES: dict[str, type[RemoteStore]] = {"standard": RemoteStore, "virtuoso": VirtuosoStore}
 
 
 def managed_server(settings: Settings) -> OxigraphServer:
@@ -73,13 +86,12 @@ def managed_server(settings: Settings) -> OxigraphServer:
 def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
     """The store the settings name: the remote store, or the managed server at `managed`."""
     if settings.store_url:
-        endpoints = Endpoints.for_profile(
-            settings.store_profile,
+        endpoints = Endpoints(
             settings.store_url,
             settings.store_update_url or settings.store_url,
             settings.store_gsp_url or settings.store_url,
         )
-        return RemoteStore(
+        return PROFILES[settings.store_profile](
             endpoints,
             timeout=settings.query_timeout,
             user=settings.store_user,
@@ -93,14 +105,9 @@ def open_store(settings: Settings, managed: Endpoints | None = None) -> Store:
         )
     if managed is None:
         raise ValueError("a managed store needs the endpoints of its running server")
-    # Our own store gets 2 s past its limit to say it stopped a query; then it is restarted.
-    # Our own store is written only through this data dir, so its state can be read from a copy.
-    return RemoteStore(
+    return ManagedOxigraphStore(
         managed,
+        Path(settings.data_dir),
         timeout=settings.query_timeout,
-        grace=2.0,
-        backend="managed-oxigraph",
-        mirror=StateMirror(Path(settings.data_dir)),
         budget=query_budget(settings.query_timeout, settings.store_query_budget),
-        stop_unconfirmed=functools.partial(request_restart, Path(settings.data_dir)),
     )

@@ -23,6 +23,7 @@ import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Graph
 from rdflib.plugins.stores.memory import SimpleMemory
@@ -31,54 +32,32 @@ from rdflib.term import BNode, Literal, URIRef
 from ccn_graph.model.iris import STORE_STATE_GRAPH, check_iri
 from ccn_graph.rdfio import formats
 from ccn_graph.sparql import queries, results
+from ccn_graph.store.errors import (
+    QueryTimeout,
+    RequestSyntaxError,
+    StoreBusy,
+    StoreError,
+    StoreRequestError,
+    StoreUnavailable,
+    WriteUnconfirmed,
+)
+
+if TYPE_CHECKING:
+    from ccn_graph.store.endpoints import Endpoints
 
 __all__ = [
     "QueryStream",
     "QueryTimeout",
+    "RequestSyntaxError",
     "Store",
+    "StoreBusy",
     "StoreError",
     "StoreRequestError",
     "StoreState",
     "StoreStatus",
     "StoreUnavailable",
+    "WriteUnconfirmed",
 ]
-
-
-class StoreError(Exception):
-    """Something went wrong talking to the store; the message says what."""
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be reached (down, restarting, refusing connections)."""
-
-
-class WriteUnconfirmed(StoreUnavailable):
-    """A write was sent and the store did not confirm it (no answer in time, or the connection
-    broke): it may have been applied. The message says whether the store was restarted to stop it."""
-
-
-class StoreBusy(StoreUnavailable):
-    """The store was sent as many queries as it can hold for now; this one was not sent."""
-
-
-class QueryTimeout(StoreError):
-    """A query outlived its time limit.
-
-    `stopped` is true when the store itself stopped it; false when the client gave up waiting,
-    in which case the store may still be busy with it (the managed store is then restarted).
-    """
-
-    def __init__(self, message: str, *, stopped: bool = True) -> None:
-        super().__init__(message)
-        self.stopped = stopped
-
-
-class StoreRequestError(StoreError):
-    """The store refused a request as invalid (syntax, unsupported feature); not retryable."""
-
-
-class RequestSyntaxError(StoreRequestError):
-    """The request is not valid SPARQL: the store could not read it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +96,9 @@ class QueryStream:
     media_type: str
     chunks: Iterator[bytes]
     close: callable = lambda: None  # type: ignore[valid-type]
+    #: The store gave fewer rows than the query asks for: it caps the rows of an answer
+    #: (Virtuoso's ``ResultSetMaxRows``), and says so.
+    truncated: bool = False
 
     def read(self) -> bytes:
         """All of the remaining body (then closes)."""
@@ -131,8 +113,23 @@ class Store(abc.ABC):
 
     #: Short name of the backend, shown by /health.
     backend: str = "abstract"
-    #: Writes give their triples as ``INSERT { … } WHERE { }`` (see `Endpoints.insert_by_template`).
-    insert_by_template: bool = False
+
+    # -- capabilities: what callers may count on, per backend (never probed for) -----------------
+
+    #: The store stops a query at its time limit (pyoxigraph in this process cannot).
+    supports_time_limit: bool = True
+    #: `query_stream` passes the results on as the store sends them (else they come whole).
+    streams_results: bool = True
+    #: Writes may be sent (`update`, `replace_graphs`, `load_file`, `write_state`, `clear`).
+    writable: bool = True
+    #: The store state graph is in this store's own dataset (else `state` is another's).
+    has_state_graph: bool = True
+    #: Where another process reaches this same store over HTTP (a `ccn-graph` child of the
+    #: service); None for a store that only this process can reach.
+    endpoints: Endpoints | None = None
+
+    #: (generation, triples) of the last count (`status`): a count is a full scan.
+    _triples_at: tuple[str, int] | None = None
 
     def refusing_when_spent(self) -> Store:
         """This store as a client's request reads it: a query past the store's query budget is
@@ -152,8 +149,8 @@ class Store(abc.ABC):
     ) -> QueryStream:
         """Run `query` and stream its results in the media type `accept` (one type, no q-values).
 
-        `default_graphs` / `named_graphs` set the dataset as the protocol's ``default-graph-uri`` and
-        ``named-graph-uri`` do (overriding FROM / FROM NAMED). Raises `StoreRequestError` for a
+        `default_graphs` / `named_graphs` set the dataset as the protocol's ``default-graph-uri``
+        and ``named-graph-uri`` do (overriding FROM / FROM NAMED). Raises `StoreRequestError` for a
         query the store refuses, `QueryTimeout`, `StoreUnavailable`.
         """
 
@@ -171,6 +168,7 @@ class Store(abc.ABC):
 
     def close(self) -> None:
         """Release connections; the store can still be used afterwards."""
+        return
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -251,7 +249,7 @@ class Store(abc.ABC):
             self.ping()
             state = self.state()
             # Counting is a full scan: do it once per state (a reset starts the versions again).
-            cached = getattr(self, "_triples_at", None)
+            cached = self._triples_at
             if state is not None and cached is not None and cached[0] == state.generation:
                 triples = cached[1]
             else:
@@ -282,7 +280,7 @@ class Store(abc.ABC):
         An empty graph in `graphs` deletes that named graph.
         """
         if graphs:
-            self.update(queries.replace_graphs_update(graphs, as_template=self.insert_by_template))
+            self.update(queries.replace_graphs_update(graphs))
 
     def load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None = None) -> None:
         """Bulk-load a (large) file with the backend's bulk loader.

@@ -7,7 +7,8 @@ decision 1).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,6 +68,17 @@ def _pieces(lines: Iterable[bytes]) -> Iterable[bytes]:
         yield b"".join(piece)
 
 
+#: Triples or quads written to N-Triples or N-Quads at a time.
+_PIECE_ITEMS = 10_000
+
+
+def _serialized(items: Iterable, fmt: pyoxigraph.RdfFormat) -> Iterator[bytes]:
+    """`items` (triples or quads) in `fmt`, `_PIECE_ITEMS` at a time."""
+    items = iter(items)
+    while piece := list(itertools.islice(items, _PIECE_ITEMS)):
+        yield pyoxigraph.serialize(piece, format=fmt)
+
+
 class StoreLocked(StoreError):
     """Another process (usually the running service) holds the store's folder."""
 
@@ -79,6 +91,10 @@ class EmbeddedStore(Store):
     """
 
     backend = "embedded"
+    #: pyoxigraph cannot stop a running query: no public endpoint runs on it.
+    supports_time_limit = False
+    #: An answer is written whole, but for N-Triples (and the dump), written as it comes.
+    streams_results = False
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
@@ -130,12 +146,19 @@ class EmbeddedStore(Store):
             fmt = pyoxigraph.QueryResultsFormat.from_media_type(accept)
         if fmt is None:
             raise StoreRequestError(f"the results of this query cannot be written as {accept}")
+        if fmt in (pyoxigraph.RdfFormat.N_TRIPLES, pyoxigraph.RdfFormat.N_QUADS):
+            # Line formats: written as the triples come, a piece at a time.
+            return QueryStream(fmt_media(fmt), _serialized(results, fmt))
         body = results.serialize(format=fmt)
         return QueryStream(fmt.media_type.split(";", 1)[0], iter([body]))
 
     def dataset_stream(self) -> QueryStream:
-        body = self._open().dump(format=pyoxigraph.RdfFormat.N_QUADS)
-        return QueryStream(fmt_media(pyoxigraph.RdfFormat.N_QUADS), iter([body]))
+        """Every quad, a piece at a time: a store on disk may hold more than memory."""
+        quads = self._open().quads_for_pattern(None, None, None, None)
+        return QueryStream(
+            fmt_media(pyoxigraph.RdfFormat.N_QUADS),
+            _serialized(quads, pyoxigraph.RdfFormat.N_QUADS),
+        )
 
     def _update(self, update: str) -> None:
         try:
@@ -143,7 +166,8 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise RequestSyntaxError(f"invalid update: {exc}") from None
         except RuntimeError as exc:
-            # What pyoxigraph raises for an update it read but cannot apply (a graph that is not there).
+            # What pyoxigraph raises for an update it read but cannot apply (a graph that is not
+            # there).
             raise StoreRequestError(f"the update cannot be applied: {exc}") from None
 
     def run_update(self, update: str) -> None:

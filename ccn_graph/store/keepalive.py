@@ -1,9 +1,10 @@
-"""Kept-alive HTTP/1.1 connections for the remote store's reads (its queries and its state).
+"""Kept-alive HTTP/1.1 connections to a store: the store's one HTTP transport.
 
 Every page asks the store one or more questions, and on loopback the HTTP client's own work is
 most of a small question's cost: a general client (connection pools, retries, header
-normalisation) spends about twice the CPU and half as much time again as `http.client` on one
-connection kept open. Only `ccn_graph.store.remote` uses this module.
+normalisation) spends more CPU per query than `http.client` on one connection kept open
+(`bench/transport.py`: requests about three times as much, urllib3 about 1.6 times; see
+docs/architecture.md). Only `ccn_graph.store.transport` uses this module.
 
 One connection per thread (a connection serves one exchange at a time) and per process (a
 connection opened before a fork must never be shared with the children).
@@ -16,9 +17,15 @@ import os
 import select
 import threading
 import urllib.parse
+import weakref
 from collections.abc import Iterator, Mapping
+from typing import BinaryIO
 
-__all__ = ["Exchange", "KeepAlive", "ReusedConnectionDropped"]
+__all__ = ["Exchange", "KeepAlive", "NotConnected", "ReusedConnectionDropped"]
+
+
+class NotConnected(ConnectionError):
+    """No connection could be made (refused, no such host, none in time): nothing was sent."""
 
 
 class ReusedConnectionDropped(ConnectionError):
@@ -30,23 +37,29 @@ class ReusedConnectionDropped(ConnectionError):
 class Exchange:
     """A response whose body is still to be read: read it whole (`data`) or in pieces (`stream`),
     or `close` it. Its connection serves the next request only once the body has been read to
-    the end; a response left half-read closes its connection."""
+    the end; a response left half-read closes its connection, and so does one on a connection of
+    its own (`kept` false: opened while this thread's connection was still busy)."""
 
     def __init__(
         self,
         response: http.client.HTTPResponse,
         connection: http.client.HTTPConnection,
         owner: KeepAlive,
+        kept: bool = True,
     ) -> None:
         self._response = response
         self._connection = connection
         self._owner = owner
+        self._kept = kept
+        #: Set once `close` ran: shared with the owner, which may outlive this object.
+        self.done: list[bool] = [False]
         self.status = response.status
         self.headers = response.headers
 
     @property
     def data(self) -> bytes:
-        """The whole body (raises OSError or `http.client.HTTPException` if the store breaks off)."""
+        """The whole body (raises OSError or `http.client.HTTPException` if the store breaks
+        off)."""
         try:
             return self._response.read()
         finally:
@@ -67,9 +80,19 @@ class Exchange:
 
     def close(self) -> None:
         """Done with the response: its connection is kept if the body was read to its end."""
-        if not self._response.isclosed():
+        if not self._response.isclosed() or not self._kept:
             self._owner.discard(self._connection)  # unread bytes would be read as the next answer
         self._response.close()
+        self.done[0] = True
+
+
+class _PerThread(threading.local):
+    """This thread's connections by (scheme, host, port), and the last exchange on each."""
+
+    def __init__(self) -> None:
+        self.table: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        #: (the last exchange on each connection, whether it was closed)
+        self.last: dict[tuple[str, str, int], tuple[weakref.ref[Exchange], list[bool]]] = {}
 
 
 class KeepAlive:
@@ -84,7 +107,7 @@ class KeepAlive:
     def __init__(self, connect_timeout: float, read_timeout: float) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self._local = threading.local()
+        self._local = _PerThread()
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._open: set[http.client.HTTPConnection] = set()
@@ -93,34 +116,30 @@ class KeepAlive:
         if self._pid != os.getpid():
             # The parent's connections (and this thread's copy of its thread-local values) stay
             # with the parent: forget them without closing them.
-            self._local = threading.local()
+            self._local = _PerThread()
             self._open = set()
             self._pid = os.getpid()
-        table = getattr(self._local, "table", None)
-        if table is None:
-            table = self._local.table = {}
-            self._local.last = {}
-        return table
+        return self._local.table
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | BinaryIO | None = None,
+        *,
+        read_timeout: float | None = -1.0,
     ) -> Exchange:
         """Send one request on this thread's connection to the URL's host (opened if need be) and
-        read the status line and headers; returns with the body unread."""
+        read the status line and headers; returns with the body unread. `read_timeout`: seconds
+        without a byte before `TimeoutError` for this exchange (None: no bound; by default the
+        pool's). `NotConnected` when no connection could be opened."""
         parts = urllib.parse.urlsplit(url)
         https = parts.scheme == "https"
         key = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80))
         table = self._connections()
-        connection = table.get(key)
-        previous = self._local.last.get(key)
-        if connection is not None and (
-            previous is not None and not previous.isclosed() or _spoken(connection)
-        ):
-            # The last answer on it was left unread (its bytes are still coming), or the server
-            # spoke unasked: it closed the connection, maybe with a word first (Oxigraph answers
-            # a connection idle past its time limit with a 500 and closes it), never our answer.
-            self.discard(connection)
-            connection = None
+        busy = self._busy(key)
+        connection = None if busy else self._kept(key)
         reused = connection is not None
         if connection is None:
             kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
@@ -130,13 +149,20 @@ class KeepAlive:
             target += "?" + parts.query
         try:
             if connection.sock is None:
-                connection.connect()
-                connection.sock.settimeout(self.read_timeout)
-                table[key] = connection
+                try:
+                    connection.connect()
+                except OSError as exc:
+                    raise NotConnected(str(exc) or type(exc).__name__) from exc
+                if not busy:
+                    table[key] = connection
                 with self._lock:
                     self._open.add(connection)
+            connection.sock.settimeout(self.read_timeout if read_timeout == -1.0 else read_timeout)
             connection.request(method, target, body=body, headers=dict(headers))
             response = connection.getresponse()
+        except NotConnected:
+            self.discard(connection)
+            raise
         except (ConnectionError, http.client.RemoteDisconnected) as exc:
             self.discard(connection)
             if reused:
@@ -147,13 +173,37 @@ class KeepAlive:
         except BaseException:
             self.discard(connection)
             raise
-        exchange = self._local.last[key] = Exchange(response, connection, self)
+        exchange = Exchange(response, connection, self, kept=not busy)
+        if not busy:
+            self._local.last[key] = (weakref.ref(exchange), exchange.done)
         return exchange
+
+    def _busy(self, key: tuple[str, str, int]) -> bool:
+        """Whether this thread's connection to `key` is still carrying an answer being read (a
+        dump streamed while the reader asks other questions): a request meanwhile gets a
+        connection of its own."""
+        previous = self._local.last.get(key)
+        return previous is not None and not previous[1][0] and previous[0]() is not None
+
+    def _kept(self, key: tuple[str, str, int]) -> http.client.HTTPConnection | None:
+        """This thread's connection to `key`, if it can serve another exchange."""
+        connection = self._connections().get(key)
+        previous = self._local.last.get(key)
+        if connection is not None and (
+            previous is not None and not previous[1][0] or _spoken(connection)
+        ):
+            # The last answer on it was dropped unread (its bytes are still coming), or the
+            # server spoke unasked: it closed the connection, maybe with a word first (Oxigraph
+            # answers a connection idle past its time limit with a 500 and closes it), never our
+            # answer.
+            self.discard(connection)
+            return None
+        return connection
 
     def discard(self, connection: http.client.HTTPConnection) -> None:
         """Close `connection` and forget it."""
         connection.close()
-        table = getattr(self._local, "table", {})
+        table = self._local.table
         for key, kept in list(table.items()):
             if kept is connection:
                 del table[key]
@@ -166,7 +216,7 @@ class KeepAlive:
             connections, self._open = self._open, set()
         for connection in connections:
             connection.close()
-        self._local = threading.local()
+        self._local = _PerThread()
 
 
 def _spoken(connection: http.client.HTTPConnection) -> bool:

@@ -1,7 +1,7 @@
-"""Queries over the graph as it was (`/sparql?at=`) under the bounds of ccn_graph/history/past.py:
+"""Queries over the graph as it was (`/sparql?at=`) under the bounds of ccn_graph/store/past.py:
 each in a child process under the children's memory limit and the query time limit (the building
-of the moment's copy included), at most `CCN_PAST_QUERIES` at once across the workers, and one copy
-per moment, shared by concurrent requests and cleaned while others read."""
+of the moment's copy included), at most `CCN_PAST_QUERIES` at once across the workers, and one
+copy per moment, shared by concurrent requests and cleaned while others read."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from ccn_graph.history.past import KEPT
 from ccn_graph.model.stewards import Stewards
 from ccn_graph.settings import load_settings
+from ccn_graph.store.past import KEPT
 from server import create_app
 
 from ..conftest import BASE, LiveApp, loaded_site

@@ -22,7 +22,7 @@ from ccn_graph.store import (
     StoreError,
     StoreUnavailable,
     open_store,
-    remote,
+    transport,
 )
 from ccn_graph.store.query_budget import QueryBudget, thread_room
 
@@ -194,9 +194,9 @@ def test_a_remote_store_is_bounded_only_when_told(tmp_path):
 def test_a_store_out_of_threads_is_busy_not_broken():
     """Should the store run out of threads all the same (other clients), its 500 is a 503 here."""
     with pytest.raises(StoreBusy, match="out of threads"):
-        remote._raise_for_status(500, "Resource temporarily unavailable (os error 11)")
+        raise transport.error_for(500, "Resource temporarily unavailable (os error 11)")
     with pytest.raises(StoreError) as raised:
-        remote._raise_for_status(500, "something else broke")
+        raise transport.error_for(500, "something else broke")
     assert not isinstance(raised.value, StoreUnavailable)
 
 

@@ -32,50 +32,36 @@ copy is removed only by whoever holds its lock exclusively, so never under a que
 already gone is passed over.
 """
 
-# size: moments, their copies, locks and the child's queries share one file layout
-
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
 import os
-import re
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
 
 from ccn_graph import history
-from ccn_graph.model.iris import STORE_STATE_GRAPH, check_iri, provenance_graph_prefix
+from ccn_graph.model.iris import check_iri
+from ccn_graph.rdfio import formats
 from ccn_graph.runtime import children
-from ccn_graph.store import Store
-from ccn_graph.store.base import QueryStream, QueryTimeout, StoreRequestError, StoreUnavailable
+from ccn_graph.store import past_copy
+from ccn_graph.store.base import QueryStream, Store, StoreState
+from ccn_graph.store.embedded import EmbeddedStore
+from ccn_graph.store.errors import QueryTimeout, StoreRequestError, StoreUnavailable
+from ccn_graph.store.past_copy import KEPT, PastBusy
 
 __all__ = ["KEPT", "PastBusy", "PastStore", "moment_key"]
 
-#: Copies of past moments kept in ``{data_dir}/past``.
-KEPT = 4
-#: Snapshots read from the store at a time.
-_BATCH = 200
 #: A copy is made from the kept copy of another moment when at most this many graphs differ.
 _FROM_COPY_MOST = 1000
-#: The file in a copy's folder that holds the time it was built for (any time of its moment).
-_MOMENT_FILE = "ccn-moment"
 #: Times the store's dataset is read for a copy, when it changes while it is read.
 _READS = 3
 _CHUNK = 64 * 1024
-#: Seconds between two tries for a lock that another process holds.
-_POLL = 0.02
-_NAMES = re.compile(r"(?:at-|\.tmp-)(\d+-\d+-[0-9a-f]{12})(?:\.lock|-.*)?")
-
-
-class PastBusy(Exception):
-    """As many queries over the past as may run at once are running; none was started."""
 
 
 def moment_key(moment: history.Moment, reference_version: str) -> str:
@@ -85,14 +71,19 @@ def moment_key(moment: history.Moment, reference_version: str) -> str:
     return f"{moment.versions}-{moment.last}-{digest}"
 
 
-class PastStore:
-    """Answers queries over the graph as it was at `when` (see the module's docstring); the same
-    `query_stream` as a `Store`. Raises `QueryTimeout` past `timeout` seconds, `PastBusy` when
-    `slots` such queries run already, `children.OutOfMemory` when a child needs more than
-    `memory_mb` (by default the setting in `environ`), and `StoreRequestError` for a query the
-    child refuses."""
+class PastStore(Store):
+    """Answers queries over the graph as it was at `when` (see the module's docstring), read-only: a
+    `Store` whose writes are refused and whose state is that of `store`. Raises `QueryTimeout`
+    past `timeout` seconds, `PastBusy` when `slots` such queries run already,
+    `children.OutOfMemory` when a child needs more than `memory_mb` (by default the setting in
+    `environ`), and `StoreRequestError` for a query the child refuses."""
 
     backend = "past"
+    #: Each query runs in a child killed at the time limit; its answer comes whole, from a file.
+    streams_results = False
+    writable = False
+    #: The copies leave the store state graph out: the state is the present store's.
+    has_state_graph = False
 
     def __init__(
         self,
@@ -122,7 +113,7 @@ class PastStore:
     ) -> QueryStream:
         deadline = time.monotonic() + self.timeout
         self.folder.mkdir(parents=True, exist_ok=True)
-        slot = _take_slot(self.folder, self.slots)
+        slot = past_copy.take_slot(self.folder, self.slots)
         output = tempfile.TemporaryFile()
         try:
             with self._copy(deadline) as dataset:
@@ -137,7 +128,7 @@ class PastStore:
             raise
         finally:
             os.close(slot)
-        _clean(self.folder)
+        past_copy.clean(self.folder)
         if done.returncode != 0:
             output.close()
             words = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
@@ -152,12 +143,36 @@ class PastStore:
 
         return QueryStream(accept.split(";", 1)[0].strip(), chunks(), output.close)
 
+    def dataset_stream(self) -> QueryStream:
+        """Every quad of the graph as it was (its copy's), as N-Quads."""
+
+        def chunks() -> Iterator[bytes]:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with self._copy(time.monotonic() + self.timeout) as folder:
+                copy = EmbeddedStore(folder, read_only=True)
+                try:
+                    yield from copy.dataset_stream().chunks
+                finally:
+                    copy.close()
+
+        stream = chunks()
+        return QueryStream(formats.N_QUADS.media_type, stream, stream.close)
+
+    def state(self) -> StoreState | None:
+        return self.store.state()
+
+    def _update(self, update: str) -> None:
+        raise StoreRequestError("the graph as it was is read-only")
+
+    def _load_file(self, path: Path, fmt: formats.RdfFormat, graph_iri: str | None) -> None:
+        raise StoreRequestError("the graph as it was is read-only")
+
     def _child(self, args: list[str], deadline: float, **kwargs):
         try:
             return children.run_ccn_graph(
                 args,
                 env=self.environ,
-                timeout=_left(deadline, self._late()),
+                timeout=past_copy.time_left(deadline, self._late()),
                 memory_mb=self.memory_mb,
                 **kwargs,
             )
@@ -189,7 +204,7 @@ class PastStore:
         target, lock = self.folder / f"at-{key}", self.folder / f"at-{key}.lock"
         while True:
             # Shared: waits while the copy is being built, and keeps it from being removed.
-            held = _lock(lock, fcntl.LOCK_SH, deadline, self._late)
+            held = past_copy.hold(lock, fcntl.LOCK_SH, deadline, self._late)
             if target.is_dir():
                 try:
                     with contextlib.suppress(FileNotFoundError):
@@ -199,7 +214,7 @@ class PastStore:
                     os.close(held)
                 return
             os.close(held)
-            held = _lock(lock, fcntl.LOCK_EX, deadline, self._late)
+            held = past_copy.hold(lock, fcntl.LOCK_EX, deadline, self._late)
             try:
                 if not target.is_dir():
                     self._build(moment, key, target, deadline)
@@ -209,23 +224,25 @@ class PastStore:
     def _build(self, moment: history.Moment, key: str, target: Path, deadline: float) -> None:
         """Write the copy of `moment` to `target` (the caller holds its lock exclusively): from
         the kept copy of the nearest moment when few graphs differ, else from the store's dump."""
-        _remove_leftovers(self.folder, key)
+        past_copy.remove_leftovers(self.folder, key)
         building = self.folder / f".tmp-{key}-{os.getpid()}"
         try:
             done = None
-            with _nearest_copy(self.folder, key, moment, deadline, self._late) as nearest:
+            with past_copy.nearest_copy(self.folder, key, moment, deadline, self._late) as nearest:
                 if nearest is not None:
                     done = self._from_copy(moment, nearest, building, deadline)
             if done is None:
                 done = self._from_dump(moment, building, deadline)
             if done.returncode != 0:
                 raise self._failed(done)
-            (building / _MOMENT_FILE).write_text(self.when.isoformat(), encoding="utf-8")
+            (building / past_copy.MOMENT_FILE).write_text(self.when.isoformat(), encoding="utf-8")
             os.rename(building, target)
         finally:
             shutil.rmtree(building, ignore_errors=True)
 
-    def _from_copy(self, moment: history.Moment, nearest: _Copy, building: Path, deadline: float):
+    def _from_copy(
+        self, moment: history.Moment, nearest: past_copy.Copy, building: Path, deadline: float
+    ):
         """Make the copy from `nearest` (a copy of another moment): linked to its files, less the
         graphs that differ, which are loaded as they were. None when too many graphs differ."""
         changed = history.changed_since(
@@ -252,13 +269,13 @@ class PastStore:
                     str(removed),
                 ],
                 env=self.environ,
-                timeout=_left(deadline, self._late()),
+                timeout=past_copy.time_left(deadline, self._late()),
                 memory_mb=self.memory_mb,
             )
             try:
                 for sequence, graph in graphs.items():
                     if sequence in kept:
-                        text = _as_quads(kept[sequence], graph)
+                        text = past_copy.as_quads(kept[sequence], graph)
                     else:
                         text = "".join(history.nt_line(triple, graph) for triple in now[graph])
                     child.stdin.write(text.encode("utf-8"))
@@ -280,17 +297,17 @@ class PastStore:
             child = children.start_ccn_graph(
                 ["build-past", "--out", str(building)],
                 env=self.environ,
-                timeout=_left(deadline, self._late()),
+                timeout=past_copy.time_left(deadline, self._late()),
                 memory_mb=self.memory_mb,
             )
             try:
-                _write_unchanged(
+                past_copy.write_unchanged(
                     self.store, self.base, set(changed), child.stdin, deadline, self._late
                 )
                 # A graph written while the dump was read is in it as it is now: read again.
                 again = history.changed_since(self.store, self.when, moment)
                 if len(again) == len(changed):
-                    _write_versions(self.store, changed, child.stdin, deadline, self._late)
+                    past_copy.write_versions(self.store, changed, child.stdin, deadline, self._late)
                     return self._finish(child)
                 changed = again
             except BrokenPipeError:
@@ -316,206 +333,3 @@ class PastStore:
             raise self._late() from None
         except children.OutOfMemory as exc:
             raise self._too_big("building the copy of the graph", exc.memory_mb) from None
-
-
-# -- the copy -------------------------------------------------------------------------------------
-
-
-def _write_versions(
-    store: Store, changed: dict[str, int | None], out: IO[bytes], deadline: float, late
-) -> None:
-    """The graphs in `changed` as they were (their versions' kept triples), as N-Quads."""
-    by_sequence = {sequence: graph for graph, sequence in changed.items() if sequence is not None}
-    ordered = sorted(by_sequence)
-    for start in range(0, len(ordered), _BATCH):
-        if time.monotonic() > deadline:
-            raise late()
-        kept = history.snapshots(store, ordered[start : start + _BATCH])
-        for sequence, text in kept.items():
-            out.write(_as_quads(text, by_sequence[sequence]).encode("utf-8"))
-
-
-def _write_unchanged(
-    store: Store, base: str, changed: set[str], out: IO[bytes], deadline: float, late
-) -> None:
-    """The store's dataset now, without the service's own graphs and those in `changed`."""
-    left_out = {g.encode() for g in (*changed, STORE_STATE_GRAPH, history.HISTORY_GRAPH)}
-    provenance = provenance_graph_prefix(base).encode()
-    stream = store.dataset_stream()
-    pending, last_graph, keep = b"", None, True
-    try:
-        for chunk in stream.chunks:
-            if time.monotonic() > deadline:
-                raise late()
-            pending += chunk
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            kept = []
-            for line in lines:
-                # Every quad of the store is in a named graph (the default graph is their union),
-                # written last: its IRI ends the line. A dump gives a graph's quads together.
-                end = line.rfind(b">")
-                graph = line[line.rfind(b"<", 0, end) + 1 : end]
-                if graph != last_graph:
-                    last_graph, keep = (
-                        graph,
-                        graph not in left_out and not graph.startswith(provenance),
-                    )
-                if keep:
-                    kept.append(line)
-            if kept:
-                out.write(b"\n".join(kept) + b"\n")
-        if pending.strip():
-            raise StoreUnavailable("the store's dataset ended in the middle of a line")
-    finally:
-        stream.close()
-
-
-def _as_quads(snapshot: str, graph: str) -> str:
-    """A version's kept N-Triples as N-Quads of `graph`."""
-    tail = f"<{check_iri(graph)}> .\n"
-    if "_:" in snapshot:
-        # Blank node labels are the snapshot's own: labels of the parser's, unique in the copy.
-        return "".join(history.nt_line(t, graph) for t in history.parse_snapshot(snapshot))
-    return "".join(line[:-1] + tail for line in snapshot.split("\n") if line.endswith(" ."))
-
-
-# -- locks and files ------------------------------------------------------------------------------
-
-
-def _left(deadline: float, late: QueryTimeout) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise late
-    return left
-
-
-def _take_slot(folder: Path, slots: int) -> int:
-    """A descriptor holding one of the `slots` slot locks; `PastBusy` when every one is held."""
-    for number in range(slots):
-        descriptor = os.open(folder / f".slot-{number}", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(descriptor)
-            continue
-        return descriptor
-    raise PastBusy(
-        f"{slots} queries over the graph as it was are running, as many as may run at once"
-    )
-
-
-def _lock(path: Path, mode: int, deadline: float, late) -> int:
-    """A descriptor of the lock file `path` holding the lock `mode`, waited for until `deadline`
-    (then `late()` is raised). A lock file is removed only by the holder of its exclusive lock:
-    a lock had on a file removed meanwhile is let go, and the file made again."""
-    while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            while True:
-                try:
-                    fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise late() from None
-                    time.sleep(_POLL)
-            if os.fstat(descriptor).st_nlink > 0:
-                return descriptor
-        except BaseException:
-            os.close(descriptor)
-            raise
-        os.close(descriptor)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Copy:
-    path: Path
-    when: dt.datetime
-    moment: history.Moment
-
-
-@contextlib.contextmanager
-def _nearest_copy(
-    folder: Path, key: str, moment: history.Moment, deadline: float, late
-) -> Iterator[_Copy | None]:
-    """The kept copy with the same reference data whose moment is nearest `moment`'s (by
-    sequence number), read-locked while the block runs; None when there is none."""
-    reference = key.rsplit("-", 1)[1]
-    candidates = []
-    with contextlib.suppress(FileNotFoundError):
-        for entry in os.scandir(folder):
-            match = _NAMES.fullmatch(entry.name)
-            if (
-                match
-                and entry.name == f"at-{match.group(1)}"
-                and match.group(1).endswith(f"-{reference}")
-            ):
-                versions, last, _ = match.group(1).split("-")
-                candidates.append(
-                    (
-                        abs(int(last) - moment.last),
-                        history.Moment(int(versions), int(last)),
-                        entry.name,
-                    )
-                )
-    for _, other, name in sorted(candidates, key=lambda candidate: (candidate[0], candidate[2])):
-        held = _lock(folder / f"{name}.lock", fcntl.LOCK_SH, deadline, late)
-        try:
-            when = dt.datetime.fromisoformat(
-                (folder / name / _MOMENT_FILE).read_text(encoding="utf-8")
-            )
-        except (OSError, ValueError):
-            os.close(held)  # removed meanwhile, or made before copies said their time
-            continue
-        try:
-            yield _Copy(folder / name, when, other)
-        finally:
-            os.close(held)
-        return
-    yield None
-
-
-def _clean(folder: Path) -> None:
-    """Remove the copies past the `KEPT` most recently used, and what a build cut short left,
-    unless in use; never fails for a file that another process removed first."""
-    copies, others = [], set()
-    with contextlib.suppress(FileNotFoundError):
-        for entry in os.scandir(folder):
-            match = _NAMES.fullmatch(entry.name)
-            if not match:
-                continue
-            if entry.name.startswith("at-") and not entry.name.endswith(".lock"):
-                with contextlib.suppress(FileNotFoundError):
-                    copies.append((entry.stat().st_mtime, match.group(1)))
-            else:
-                others.add(match.group(1))
-        for former in folder.glob("at-*.nq"):  # copies as the service wrote them before (files)
-            former.unlink(missing_ok=True)
-    copies.sort(reverse=True)
-    kept = {key for _, key in copies[:KEPT]}
-    for key in sorted(others - kept | {key for _, key in copies[KEPT:]}):
-        lock = folder / f"at-{key}.lock"
-        try:
-            held = _lock(lock, fcntl.LOCK_EX, 0.0, _Busy)
-        except _Busy:
-            continue  # in use, or being built: another time
-        try:
-            shutil.rmtree(folder / f"at-{key}", ignore_errors=True)
-            _remove_leftovers(folder, key)
-            lock.unlink(missing_ok=True)
-        finally:
-            os.close(held)
-
-
-class _Busy(Exception):
-    pass
-
-
-def _remove_leftovers(folder: Path, key: str) -> None:
-    """What builds of `key` cut short left (the caller holds its lock exclusively)."""
-    for leftover in folder.glob(f".tmp-{key}-*"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
