@@ -3,7 +3,7 @@
     python bench/submission_latency.py --data-dir DIR [--count 30] [--update]
 
 With `--update`, the change is a SPARQL Update at /update (rename one member) instead of a file
-submission: it shows the cost of the working copy (decision 43 of docs/architecture.md).
+submission: it shows the cost of the working copy (decision 25 of docs/architecture.md).
 
 The data dir must hold a store loaded with the reference data (and, for a meaningful figure,
 synthetic members: `ccn-graph generate --members 100000` then `ccn-graph load --file`). Runs the

@@ -3,8 +3,8 @@
 Every page asks the store one or more questions, and on loopback the HTTP client's own work is
 most of a small question's cost: a general client (connection pools, retries, header
 normalisation) spends more CPU per query than `http.client` on one connection kept open
-(`bench/transport.py`: requests about three times as much, urllib3 about 1.6 times; see
-docs/architecture.md). Only `ccn_graph.store.transport` uses this module.
+(`bench/transport.py`, `bench/reports/transport.md`; docs/architecture.md, "One transport").
+Only `ccn_graph.store.transport` uses this module.
 
 One connection per thread (a connection serves one exchange at a time) and per process (a
 connection opened before a fork must never be shared with the children).
