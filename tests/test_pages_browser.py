@@ -12,6 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from server import context
+
 from .browser import chromium
 from .conftest import ROOT, loaded_site
 
@@ -217,7 +219,7 @@ def test_submission_form_shows_the_report(site, browser, tmp_path):
 
     from .test_submissions import member
 
-    data_dir = site.app.extensions["ccn_graph"]["settings"].data_dir
+    data_dir = context.services(site.app).settings.data_dir
     token = Stewards(data_dir).add("Browser steward", ("RO",))
     path = tmp_path / "member.ttl"
     path.write_text(member("browser-lab", category=False))

@@ -202,7 +202,9 @@ def test_twenty_concurrent_moments_get_answers_or_503_at_the_bound(past_service)
         else:
             body = (
                 response.json()
-                if response.headers.get("Content-Type", "").startswith("application/json")
+                if response.headers.get("Content-Type", "").startswith(
+                    ("application/json", "application/problem+json")
+                )
                 else {}
             )
             results[index] = (
