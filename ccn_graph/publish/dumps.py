@@ -339,8 +339,8 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
     for g, s, p, o in _dataset_quads(store, pace):
         if g == STORE_STATE_GRAPH:
             continue
-        triple = f"{results._nt(s)} {results._nt(p)} {results._nt(o)}"
-        node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [results._jsonld_object(o)]}
+        triple = f"{results.term_text(s)} {results.term_text(p)} {results.term_text(o)}"
+        node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [results.jsonld_object(o)]}
         words = (f"{triple} <{g}> .\n", f"{triple} .\n", json.dumps(node, ensure_ascii=False))
         whole.add(words)
         counts["graph"] += 1

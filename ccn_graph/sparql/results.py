@@ -76,7 +76,7 @@ def until(lines: Iterable[str], deadline: float, reason: str) -> Iterator[str]:
 # -- SELECT ----------------------------------------------------------------------------------------
 
 
-def _nt(term: Term) -> str:
+def term_text(term: Term) -> str:
     """A term as N-Triples and SPARQL TSV write it."""
     kind = term[0]
     if kind == "uri":
@@ -248,7 +248,7 @@ def select_writer(
     elif media_type == formats.SPARQL_TSV.media_type:
         yield "\t".join(f"?{n}" for n in names) + "\n"
         for row in counted:
-            yield "\t".join("" if t is None else _nt(t) for t in row) + "\n"
+            yield "\t".join("" if t is None else term_text(t) for t in row) + "\n"
         if counted.truncated:
             raise ResultTruncated(limit)
     else:
@@ -258,7 +258,8 @@ def select_writer(
 # -- CONSTRUCT / DESCRIBE --------------------------------------------------------------------------
 
 
-def _jsonld_object(term: Term) -> dict:
+def jsonld_object(term: Term) -> dict:
+    """A term as the value of a JSON-LD node object's property (expanded form)."""
     if term[0] == "uri":
         return {"@id": term[1]}
     if term[0] == "bnode":
@@ -323,13 +324,13 @@ def graph_writer(
         formats.TURTLE.media_type,
     ):
         for s, p, o in triples:
-            yield f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
+            yield f"{term_text(s)} {term_text(p)} {term_text(o)} .\n"
         if triples.truncated:
             yield _comment_mark(triples, mark)
     elif media_type == formats.TRIG.media_type:
         yield "{\n"
         for s, p, o in triples:
-            yield f"{_nt(s)} {_nt(p)} {_nt(o)} .\n"
+            yield f"{term_text(s)} {term_text(p)} {term_text(o)} .\n"
         yield "}\n"
         if triples.truncated:
             yield _comment_mark(triples, mark)
@@ -337,7 +338,7 @@ def graph_writer(
         yield "["
         first = True
         for s, p, o in triples:
-            node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [_jsonld_object(o)]}
+            node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [jsonld_object(o)]}
             yield ("" if first else ",\n") + json.dumps(node, ensure_ascii=False)
             first = False
         if triples.truncated:
