@@ -312,6 +312,37 @@ class Virtuoso(VirtuosoServer):
 # -- the run -------------------------------------------------------------------------------------
 
 
+def loaded_oxigraph(
+    work: Path, members: int, stack: contextlib.ExitStack
+) -> tuple[OxigraphServer, ManagedOxigraphStore, float]:
+    """An Oxigraph server (stopped by `stack`) with the reference data and `members` synthetic
+    members bulk-loaded as `ccn-graph load --file` does; the seconds the members' load took."""
+    members_file = work / "members.nq"
+    with members_file.open("w") as handle:
+        generate.write_nquads(handle, members, 1, BASE, projects=members // 10)
+    # The service's default limit: Oxigraph holds a thread per query for its whole time limit,
+    # and the runs at concurrency 16 send thousands a minute.
+    oxigraph = OxigraphServer(work / "oxigraph", query_timeout=30, binary=find_oxigraph(""))
+    oxigraph.start()
+    stack.callback(oxigraph.stop)
+    store = ManagedOxigraphStore.of(oxigraph, timeout=600)
+    loading.load_reference_data(store, BASE)
+    started = time.perf_counter()
+    loading.load_file(store, members_file, BASE)
+    return oxigraph, store, time.perf_counter() - started
+
+
+def dump_of(store, path: Path) -> Path:
+    """The store's whole dataset as N-Quads in `path` (the peers load it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = store.dataset_stream()
+    with path.open("wb") as handle:
+        for chunk in stream.chunks:
+            handle.write(chunk)
+    stream.close()
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=10_000)
@@ -331,29 +362,11 @@ def main() -> int:
     rows: dict = {"members": args.members}
     try:
         print(f"generating {args.members} members …", flush=True)
-        members_file = work / "members.nq"
-        with members_file.open("w") as handle:
-            generate.write_nquads(handle, args.members, 1, BASE, projects=args.members // 10)
-        # The service's default limit: Oxigraph holds a thread per query for its whole time limit,
-        # and the runs at concurrency 16 send thousands a minute.
-        oxigraph = OxigraphServer(work / "oxigraph", query_timeout=30, binary=find_oxigraph(""))
-        oxigraph.start()
-        stack.callback(oxigraph.stop)
-        store = ManagedOxigraphStore.of(oxigraph, timeout=600)
-        loading.load_reference_data(store, BASE)
-        started = time.perf_counter()
-        loading.load_file(store, members_file, BASE)
-        seconds = time.perf_counter() - started
+        oxigraph, store, seconds = loaded_oxigraph(work, args.members, stack)
         rows["triples"] = store.triple_count()
         rows["load"] = (rows["triples"] / seconds, seconds)
         print(f"loaded {rows['triples']} triples in {seconds:.1f} s", flush=True)
-        dump = work / "dump" / "data.nq"
-        dump.parent.mkdir()
-        stream = store.dataset_stream()
-        with dump.open("wb") as handle:
-            for chunk in stream.chunks:
-                handle.write(chunk)
-        stream.close()
+        dump = dump_of(store, work / "dump" / "data.nq")
 
         cold = App(oxigraph.endpoints, work / "app-cold", 0, args.workers)
         stack.callback(cold.stop)

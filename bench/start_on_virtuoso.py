@@ -23,14 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BASE, App, Target, Virtuoso, mix  # noqa: E402
+from run import App, Target, Virtuoso, dump_of, loaded_oxigraph, mix  # noqa: E402
 
-from ccn_graph.importers import generate, loading  # noqa: E402
 from ccn_graph.store import (  # noqa: E402
-    ManagedOxigraphStore,
-    OxigraphServer,
     VirtuosoStore,
-    find_oxigraph,
 )
 
 TRIPLES_BY_GRAPH = "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -61,17 +57,8 @@ def main() -> int:
     stack = contextlib.ExitStack()
     failed = False
     try:
-        members_file = work / "members.nq"
-        with members_file.open("w") as handle:
-            generate.write_nquads(handle, args.members, 1, BASE, projects=args.members // 10)
-        oxigraph = OxigraphServer(work / "oxigraph", query_timeout=30, binary=find_oxigraph(""))
-        oxigraph.start()
-        stack.callback(oxigraph.stop)
-        store = ManagedOxigraphStore.of(oxigraph, timeout=600)
-        loading.load_reference_data(store, BASE)
-        started = time.perf_counter()
-        loading.load_file(store, members_file, BASE)
-        print(f"loaded in {time.perf_counter() - started:.1f} s", flush=True)
+        oxigraph, store, seconds = loaded_oxigraph(work, args.members, stack)
+        print(f"loaded in {seconds:.1f} s", flush=True)
         sizes = store.select(TRIPLES_BY_GRAPH)
         largest = max(sizes, key=lambda row: int(row["triples"]))
         print(
@@ -79,13 +66,7 @@ def main() -> int:
             f"{largest['g']} ({int(largest['triples'])} triples)",
             flush=True,
         )
-        dump = work / "dump" / "data.nq"
-        dump.parent.mkdir()
-        stream = store.dataset_stream()
-        with dump.open("wb") as handle:
-            for chunk in stream.chunks:
-                handle.write(chunk)
-        stream.close()
+        dump = dump_of(store, work / "dump" / "data.nq")
         oxigraph.stop()
         deployed = Virtuoso(work / "virtuoso-deployed", dump)
         stack.callback(deployed.stop)
