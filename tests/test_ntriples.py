@@ -148,7 +148,7 @@ def test_the_three_writers_agree(term):
     written = ntriples.term(term)
     assert history.nt_line((URIRef(S), URIRef(P), term)) == f"<{S}> <{P}> {written} .\n"
     datatype = str(term.datatype) if term.datatype else None
-    assert results._nt(("literal", str(term), term.language, datatype)) == written
+    assert results.term_text(("literal", str(term), term.language, datatype)) == written
     if term.datatype in (None, XSD.string) or term.language:
         assert queries.sparql_term(term) == written
 
