@@ -35,7 +35,7 @@ from server.caching import cached
 from server.headers import declare
 from server.negotiation import choose
 from server.problems import NotFound
-from server.urls import document_url
+from server.urls import absolute, document_url
 
 blueprint = Blueprint("changes", __name__)
 
@@ -68,7 +68,7 @@ def _pages(total: int) -> int:
 
 @blueprint.route("/changes", methods=["GET", "HEAD"])
 @declare(vary=("Accept",), cors=True)
-@cached(params=("format",))
+@cached(per_host=True, params=("format",))
 def stream():
     """The event stream: what it is and where its pages start and end."""
     media_type = _negotiate()
@@ -118,15 +118,15 @@ def stream():
         media_type,
         "public, max-age=10",
         [
-            f'<{url_for("changes.page", number=1)}>; rel="first"',
-            f'<{url_for("changes.page", number=pages)}>; rel="last"',
+            f'<{absolute(url_for("changes.page", number=1))}>; rel="first"',
+            f'<{absolute(url_for("changes.page", number=pages))}>; rel="last"',
         ],
     )
 
 
 @blueprint.route("/changes/<int:number>", methods=["GET", "HEAD"])
 @declare(vary=("Accept",), cors=True)
-@cached(params=("format",))
+@cached(per_host=True, params=("format",))
 def page(number: int):
     """Page `number`: the versions with sequence numbers (number-1)·FEED_PAGE+1 …
     number·FEED_PAGE."""
@@ -160,11 +160,11 @@ def page(number: int):
         body = _serialize(
             _page_graph(base, number, full, members), media_type, _page_iri(base, number)
         )
-    links = [f'<{url_for("changes.stream")}>; rel="collection"']
+    links = [f'<{absolute(url_for("changes.stream"))}>; rel="collection"']
     if number > 1:
-        links.append(f'<{url_for("changes.page", number=number - 1)}>; rel="prev"')
+        links.append(f'<{absolute(url_for("changes.page", number=number - 1))}>; rel="prev"')
     if full:
-        links.append(f'<{url_for("changes.page", number=number + 1)}>; rel="next"')
+        links.append(f'<{absolute(url_for("changes.page", number=number + 1))}>; rel="next"')
     # A full page never changes; the newest grows with each write.
     return _answer(
         body,

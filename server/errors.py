@@ -22,7 +22,7 @@ from ccn_graph.model.iris import PROBLEMS_NS
 from ccn_graph.rdfio import formats
 from ccn_graph.rdfio.rdf_input import InputError
 from ccn_graph.sparql.sparql_guard import QueryRefused
-from ccn_graph.store import StoreUnavailable, WriteUnconfirmed
+from ccn_graph.store import QueryTimeout, StoreUnavailable, WriteUnconfirmed
 from ccn_graph.write import (
     BadWrite,
     NotAllowed,
@@ -109,6 +109,17 @@ def _from_store_down(exc: StoreUnavailable) -> Problem:
     )
 
 
+def _from_timeout(exc: QueryTimeout) -> Problem:
+    # A page the service builds from its own queries: the store is busy, not the request wrong.
+    return problem(
+        503,
+        f"The store took too long to answer: {exc}. Try again shortly.",
+        code="timeout",
+        kind="timeout",
+        headers={"Retry-After": "5"},
+    )
+
+
 def _from_not_acceptable(exc: NotAcceptable) -> Problem:
     return problem(406, str(exc), members={"available": exc.offers})
 
@@ -128,6 +139,7 @@ _MAPPED: dict[type, Callable[..., Problem]] = {
     WriteRefused: _from_write,
     WriteUnconfirmed: _from_unconfirmed,
     StoreUnavailable: _from_store_down,
+    QueryTimeout: _from_timeout,
     NotAcceptable: _from_not_acceptable,
     InputError: _from_input,
     QueryRefused: _from_refused_query,

@@ -34,7 +34,7 @@ from server.headers import declare
 from server.negotiation import choose
 from server.pages.entity import entity_view
 from server.problems import BadRequest, Gone, NotFound
-from server.urls import document_url
+from server.urls import absolute, document_url
 
 blueprint = Blueprint("linked_data", __name__)
 
@@ -80,7 +80,7 @@ def identifier(path: str):
 
 @blueprint.route("/doc/<path:path>", methods=["GET", "HEAD"])
 @declare(**ENTITY_HEADERS)
-@cached
+@cached(per_host=True)
 def document(path: str):
     path, suffix = split_suffix(path)
     media_type = SUFFIXES[suffix] if suffix else negotiate()
@@ -152,7 +152,7 @@ def representation(
 def alternate_links(path: str, media_type: str) -> list[str]:
     """`Link` values naming the document's other variants."""
     return [
-        f'<{document_url(f"{path}.{s}")}>; rel="alternate"; type="{m}"'
+        f'<{absolute(document_url(f"{path}.{s}"))}>; rel="alternate"; type="{m}"'
         for s, m in SUFFIXES.items()
         if m != media_type
     ]
@@ -170,8 +170,8 @@ def memento_links(path: str, iri: str) -> list[str]:
     ):
         return []
     return [
-        f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
-        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; '
+        f'<{absolute(url_for("history.timegate", path=path))}>; rel="timegate"',
+        f'<{absolute(url_for("history.timemap", path=path))}>; rel="timemap"; '
         f'type="{formats.LINK_FORMAT.media_type}"',
     ]
 
@@ -189,7 +189,9 @@ def raise_if_gone(media_type: str, path: str, iri: str) -> None:
     if last is not None:
         href = url_for("history.memento", path=path, number=str(last.number))
         message += f" Its last version is at {href}."
-        links.insert(0, f'<{href}>; rel="last memento"; datetime="{history.http_date(last.time)}"')
+        links.insert(
+            0, f'<{absolute(href)}>; rel="last memento"; datetime="{history.http_date(last.time)}"'
+        )
     raise Gone(message, headers={"Link": ", ".join(links)}, page=media_type == formats.HTML)
 
 

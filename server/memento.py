@@ -31,7 +31,7 @@ from server.pages import timemap as timemap_page
 from server.pages.timemap import memento_url
 from server.problems import BadRequest, Gone, NotFound
 from server.request_checks import whole_number
-from server.urls import document_url
+from server.urls import absolute, document_url
 
 blueprint = Blueprint("history", __name__)
 
@@ -62,9 +62,9 @@ def _links(
     """The Memento `Link` values: original, TimeGate, TimeMap, first and last memento and, around
     `shown`, the previous and next."""
     out = [
-        f'<{document_url(path)}>; rel="original"',
-        f'<{url_for("history.timegate", path=path)}>; rel="timegate"',
-        f'<{url_for("history.timemap", path=path)}>; rel="timemap"; '
+        f'<{absolute(document_url(path))}>; rel="original"',
+        f'<{absolute(url_for("history.timegate", path=path))}>; rel="timegate"',
+        f'<{absolute(url_for("history.timemap", path=path))}>; rel="timemap"; '
         f'type="{formats.LINK_FORMAT.media_type}"',
     ]
     marks: dict[int, list[str]] = {}
@@ -79,7 +79,7 @@ def _links(
     by_number = {v.number: v for v in kept}
     for number, rels in sorted(marks.items()):
         out.append(
-            f'<{memento_url(path, number)}>; rel="{" ".join(rels)} memento"; '
+            f'<{absolute(memento_url(path, number))}>; rel="{" ".join(rels)} memento"; '
             f'datetime="{history.http_date(by_number[number].time)}"'
         )
     return out
@@ -106,14 +106,14 @@ def timegate(path: str):
     if not kept:
         raise _no_history(path)
     chosen = history.choose(kept, when)
-    response = redirect(memento_url(path, chosen.number, suffix), code=302)
+    response = redirect(absolute(memento_url(path, chosen.number, suffix)), code=302)
     response.headers["Link"] = ", ".join(_links(path, kept, chosen))
     return response
 
 
 @blueprint.route("/timemap/<path:path>", methods=["GET", "HEAD"])
 @declare(vary=("Accept",), cors=True)
-@cached(params=("page", "format"))
+@cached(per_host=True, params=("page", "format"))
 def timemap(path: str):
     """Every memento of a record (RFC 7089 §5), a page of `TIMEMAP_PAGE` at a time."""
     media_type = choose(request, _TIMEMAP_OFFERS, html=True)
@@ -147,7 +147,7 @@ def timemap(path: str):
 
 @blueprint.route("/doc/<path:path>/version/<number>", methods=["GET", "HEAD"])
 @declare(**linked_data.ENTITY_HEADERS, expose=("Link", "Memento-Datetime"))
-@cached(params=("format",))
+@cached(per_host=True, params=("format",))
 def memento(path: str, number: str):
     """Version `number` of a record's document (RFC 7089 §4), in the asked variant."""
     digits, dot, suffix = number.partition(".")

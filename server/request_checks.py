@@ -63,14 +63,22 @@ def strict_form() -> MultiDict:
             "The form has a '%' that does not start a percent-encoded byte (%XX); "
             "encode '%' as %25."
         )
+    # Decoded here, not by `parse_qsl`: given bytes, it turns its answer back into ASCII bytes,
+    # which fails on every name or value outside ASCII.
     try:
-        pairs = [
-            (name.decode("utf-8"), value.decode("utf-8"))
-            for name, value in urllib.parse.parse_qsl(raw, keep_blank_values=True)
-        ]
+        pairs = [_form_pair(part) for part in raw.split(b"&") if part]
     except UnicodeDecodeError:
         raise ValueError("The form is not UTF-8 once percent-decoded.") from None
     return MultiDict(pairs)
+
+
+def _form_pair(part: bytes) -> tuple[str, str]:
+    name, _, value = part.partition(b"=")
+    return _form_text(name), _form_text(value)
+
+
+def _form_text(encoded: bytes) -> str:
+    return urllib.parse.unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
 
 
 class _WholeNumberConverter(IntegerConverter):

@@ -7,8 +7,12 @@ import gc
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import message
 
 from ccn_graph.settings import Settings
+
+#: gunicorn's own bound on a request line, in bytes.
+_GUNICORN_LINE_LIMIT = message.MAX_REQUEST_LINE
 
 #: Allocations (net of frees) between two collections of the youngest generation.
 _YOUNG_OBJECTS = 10_000
@@ -28,9 +32,25 @@ class _Service(BaseApplication):
         return self.application
 
 
+def request_line_limit(settings: Settings) -> int:
+    """The longest request line taken: a GET carrying a query of `query_max_bytes`, every byte
+    percent-encoded (three characters), with room for the path and the other parameters."""
+    return 3 * settings.query_max_bytes + _GUNICORN_LINE_LIMIT
+
+
+def _allow_request_lines(limit: int) -> None:
+    # gunicorn caps `limit_request_line` at a module constant of 8,190 bytes, though the SPARQL
+    # Protocol carries queries by GET: the constant is raised to the service's own bound (the
+    # line stays bounded; `limit_request_line=0` would read a line of any length).
+    message.MAX_REQUEST_LINE = max(message.MAX_REQUEST_LINE, limit)
+
+
 def run_gunicorn(app: Flask, settings: Settings) -> None:
     """Serve `app` with `settings.workers` processes until SIGINT or SIGTERM."""
+    line_limit = request_line_limit(settings)
+    _allow_request_lines(line_limit)
     options = {
+        "limit_request_line": line_limit,
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         # Threads let one slow query not hold a whole worker hostage.

@@ -7,11 +7,11 @@ A listing names every facet value and every row, an entity page every value it l
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin
 
 from flask import request
 
-__all__ = ["document_url", "members_url"]
+__all__ = ["absolute", "document_url", "members_url"]
 
 # As werkzeug quotes a path segment and a query string.
 _PATH_SAFE = "!$&'()*+,/:;=@"
@@ -29,3 +29,10 @@ def members_url(**params: str | None) -> str:
     return f"{request.script_root}/members" + (
         "?" + urlencode(items, safe=_QUERY_SAFE) if items else ""
     )
+
+
+def absolute(url: str) -> str:
+    """`url`, a path on this service, as the absolute URL the request reached it by: what `Link`
+    headers, TimeMaps and other answers read by programs give (a client resolves a relative one
+    against the wrong base, or not at all)."""
+    return urljoin(request.host_url, url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -32,8 +33,16 @@ def links(text: str) -> list[tuple[str, dict[str, str]]]:
     """The (target, parameters) of a Link header or a link-format document."""
     out = []
     for target, params in LINK.findall(text):
-        out.append((target, dict(re.findall(r'([a-z]+)="([^"]*)"', params))))
+        out.append((path_of(target), dict(re.findall(r'([a-z]+)="([^"]*)"', params))))
     return out
+
+
+def path_of(url: str) -> str:
+    """The path (and query) of `url`, which must be absolute: clients such as memento_client
+    fetch links as they are given."""
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.netloc, f"{url} is not an absolute URL"
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 def rel(text: str, name: str) -> list[tuple[str, dict[str, str]]]:
@@ -43,14 +52,11 @@ def rel(text: str, name: str) -> list[tuple[str, dict[str, str]]]:
 @pytest.fixture(scope="module")
 def world(managed_server, tmp_path_factory):
     app, store, tokens, _ = steward_world(managed_server, tmp_path_factory, query_timeout=3)
-    times = []
+    # Written back to back: the service dates each version of a record in a second of its own
+    # (Memento dates are whole seconds), which the TimeGate test below relies on.
     for name in NAMES:
-        # Memento dates have a resolution of one second: one version a second.
-        if times:
-            time.sleep(max(0.0, 1.05 - (time.time() - times[-1])))
         response = submit(app, member("hist-lab", name), tokens["ro"])
         assert response.status_code == 201, response.text
-        times.append(time.time())
     yield app, store, tokens
     app.close()
 
@@ -143,6 +149,7 @@ def test_the_timegate_redirects_to_the_memento_of_the_asked_time(world):
     app, *_ = world
     mementos = _versions(app)
     assert len(mementos) == 4
+    assert len({when for _, when in mementos}) == 4, "two versions share a second"
     cases = [
         (mementos[0][1] - dt.timedelta(days=365), 1),
         (mementos[0][1], 1),
@@ -284,10 +291,10 @@ def test_the_timemap_lists_every_memento(world):
     assert all(history.parse_http_date(p["datetime"]) for _, p in mementos)
     assert "first" in mementos[0][1]["rel"] and "last" in mementos[-1][1]["rel"]
     as_json = app.get("/timemap/member/hist-lab", headers={"Accept": "application/json"}).json()
-    assert [m["uri"] for m in as_json["mementos"]["list"]] == [t for t, _ in mementos]
+    assert [path_of(m["uri"]) for m in as_json["mementos"]["list"]] == [t for t, _ in mementos]
     assert (
-        as_json["original_uri"] == "/doc/member/hist-lab"
-        and as_json["timegate_uri"] == "/timegate/member/hist-lab"
+        path_of(as_json["original_uri"]) == "/doc/member/hist-lab"
+        and path_of(as_json["timegate_uri"]) == "/timegate/member/hist-lab"
     )
     html = app.get("/timemap/member/hist-lab", headers={"Accept": "text/html"})
     assert (

@@ -10,7 +10,7 @@ from flask import url_for
 from ccn_graph import history
 from ccn_graph.rdfio import formats
 from server.pages.entity import link
-from server.urls import document_url
+from server.urls import absolute, document_url
 
 __all__ = ["TimeMap", "as_json", "as_link_format", "memento_url", "page_view"]
 
@@ -55,24 +55,24 @@ class TimeMap:
 def as_link_format(t: TimeMap) -> str:
     first, last = t.kept[0], t.kept[-1]
     lines = [
-        f'<{document_url(t.path)}>; rel="original"',
-        f'<{url_for("history.timegate", path=t.path)}>; rel="timegate"',
+        f'<{absolute(document_url(t.path))}>; rel="original"',
+        f'<{absolute(url_for("history.timegate", path=t.path))}>; rel="timegate"',
         (
-            f'<{t.page_url(t.page)}>; rel="self"; type="{_LINK_FORMAT}"; '
+            f'<{absolute(t.page_url(t.page))}>; rel="self"; type="{_LINK_FORMAT}"; '
             f'from="{history.http_date(t.shown[0].time)}"; '
             f'until="{history.http_date(t.shown[-1].time)}"'
         ),
     ]
     if t.previous:
-        lines.append(f'<{t.page_url(t.previous)}>; rel="prev"; type="{_LINK_FORMAT}"')
+        lines.append(f'<{absolute(t.page_url(t.previous))}>; rel="prev"; type="{_LINK_FORMAT}"')
     if t.next:
-        lines.append(f'<{t.page_url(t.next)}>; rel="next"; type="{_LINK_FORMAT}"')
+        lines.append(f'<{absolute(t.page_url(t.next))}>; rel="next"; type="{_LINK_FORMAT}"')
     for v in t.shown:
         rel = " ".join(
             [*(["first"] if v is first else []), *(["last"] if v is last else []), "memento"]
         )
         lines.append(
-            f'<{memento_url(t.path, v.number)}>; rel="{rel}"; '
+            f'<{absolute(memento_url(t.path, v.number))}>; rel="{rel}"; '
             f'datetime="{history.http_date(v.time)}"'
         )
     return ",\n".join(lines) + "\n"
@@ -82,16 +82,16 @@ def as_json(t: TimeMap) -> str:
     def entry(v: history.Version) -> dict:
         return {
             "datetime": v.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "uri": memento_url(t.path, v.number),
+            "uri": absolute(memento_url(t.path, v.number)),
             "change": history.kind_name(v.kind),
         }
 
     document = {
-        "original_uri": document_url(t.path),
-        "timegate_uri": url_for("history.timegate", path=t.path),
+        "original_uri": absolute(document_url(t.path)),
+        "timegate_uri": absolute(url_for("history.timegate", path=t.path)),
         "timemap_uri": {
-            "link_format": t.page_url(t.page),
-            "json_format": t.page_url(t.page, "json"),
+            "link_format": absolute(t.page_url(t.page)),
+            "json_format": absolute(t.page_url(t.page, "json")),
         },
         "mementos": {
             "first": entry(t.kept[0]),
@@ -100,8 +100,8 @@ def as_json(t: TimeMap) -> str:
         },
         "pages": {
             "count": t.pages,
-            **({"prev": t.page_url(t.previous, "json")} if t.previous else {}),
-            **({"next": t.page_url(t.next, "json")} if t.next else {}),
+            **({"prev": absolute(t.page_url(t.previous, "json"))} if t.previous else {}),
+            **({"next": absolute(t.page_url(t.next, "json"))} if t.next else {}),
         },
     }
     return json.dumps(document, indent=1)
