@@ -12,7 +12,6 @@ from pathlib import Path
 from flask import (
     Blueprint,
     Response,
-    abort,
     has_request_context,
     render_template,
     request,
@@ -221,12 +220,22 @@ def dump_index():
 
 
 @blueprint.route("/dumps/<name>", methods=["GET", "HEAD"])
+@declare(cors=True, expose=("ETag", "Content-Encoding", "Content-Length", "Last-Modified"))
 def dump_file(name: str):
+    """A dump as its RDF type, gzip-compressed as a content coding (RFC 9110 §8.4): an RDF client
+    reading it over HTTP decompresses it and parses what the type says, as it would any
+    document."""
     published = manifest()
     path = published.file(name)
     if path is None:
-        abort(404)
-    return send_file(path, mimetype=formats.GZIP, conditional=True, etag=True)
+        raise NotFound(f"There is no dump {name!r}: /dumps/ lists those published.")
+    suffix = name.removesuffix(".gz").rpartition(".")[2]
+    fmt = next((f for f in dumps.DUMP_FORMATS if f.suffix == suffix), None)
+    media_type = fmt.media_type if fmt else formats.GZIP
+    response = send_file(path, mimetype=media_type, conditional=True, etag=True)
+    if fmt is not None:
+        response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 # -- the catalogue's changes, as a DCAT-AP Feed ------------------------------------------------
