@@ -15,6 +15,7 @@ from rdflib.namespace import PROV, RDF, RDFS
 
 from ccn_graph import history
 from ccn_graph.model import reference
+from ccn_graph.model.entailment import TypeClosure
 from ccn_graph.model.iris import (
     activity_iri,
     check_iri,
@@ -23,6 +24,7 @@ from ccn_graph.model.iris import (
     provenance_graph_prefix,
 )
 from ccn_graph.rdfio import formats
+from ccn_graph.sparql import queries
 from ccn_graph.store import Store, StoreState
 
 __all__ = ["BaseMismatch", "LoadReport", "check_base", "load_file", "load_reference_data"]
@@ -121,11 +123,27 @@ def load_file(store: Store, path: Path, base_iri: str, graph: str | None = None)
         current = history.heads(store, graphs)
         before = {g: store.read_graph(g) for g in current.latest}
         store.load_file(path, fmt)
+        entail_types(store, base_iri)
         _keep_versions(store, base_iri, path.name, graphs, current, before)
         return None
     target = check_iri(graph) if graph else graph_iri(base_iri, f"load/{path.stem}")
     store.load_file(path, fmt, target)
+    entail_types(store, base_iri)
     return target
+
+
+def entail_types(store: Store, base_iri: str) -> None:
+    """Assert in the store the standard types its data entails by the bundled ontology, each in
+    the graph that types the thing: one update, all or nothing. Adding types already there
+    changes nothing, so it may run after any load."""
+    types = TypeClosure(reference.ontology_and_shapes(base_iri)[0])
+    text = queries.load("entail_types")
+    store.update(
+        " ;\n".join(
+            queries.bind(text, {"super": sup, "classes": classes})
+            for sup, classes in types.by_superclass().items()
+        )
+    )
 
 
 def _now() -> dt.datetime:

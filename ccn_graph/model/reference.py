@@ -18,6 +18,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.term import BNode, URIRef
 
+from ccn_graph.model.entailment import TypeClosure
 from ccn_graph.model.iris import graph_iri, instance_prefix, record_graph_for
 from ccn_graph.rdfio import formats
 
@@ -120,13 +121,15 @@ def ontology_and_shapes(base: str) -> tuple[Graph, Graph]:
 
 
 def reference_graphs(base: str) -> dict[str, Graph]:
-    """Every bundled reference named graph for instance base `base`, keyed by graph IRI.
+    """Every bundled reference named graph for instance base `base`, keyed by graph IRI, each
+    with the standard types its own entail (`entailment.TypeClosure`).
 
     Raises `ReferenceDataError` naming the file or node at fault.
     """
     data = bundled_dir("data")
+    ontology = _parse(_files(bundled_dir("ontology")), base)
     graphs = {
-        graph_iri(base, "ontology"): _parse(_files(bundled_dir("ontology")), base),
+        graph_iri(base, "ontology"): ontology,
         graph_iri(base, "shapes"): _parse(_files(bundled_dir("shapes")), base),
     }
     vocabularies = data / "vocabularies"
@@ -134,4 +137,5 @@ def reference_graphs(base: str) -> dict[str, Graph]:
         graphs[graph_iri(base, path.stem)] = _parse([path], base)
     records = _files(data / "records") if (data / "records").is_dir() else []
     graphs.update(split_records(_parse(records, base), base))
-    return graphs
+    types = TypeClosure(ontology)
+    return {iri: types.entail(graph) for iri, graph in graphs.items()}

@@ -22,6 +22,8 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Processor
 from rdflib.term import Node
 
+from ccn_graph.model.entailment import TypeClosure
+
 __all__ = ["ValidationReport", "ValidationResult", "Validator"]
 
 _SKOLEM = str(BNode("x").skolemize()).rsplit("/", 1)[0] + "/"
@@ -104,15 +106,25 @@ class Validator:
         for predicate in (RDF.type, RDFS.subClassOf):
             for triple in ontology.triples((None, predicate, None)):
                 self.ontology.add(triple)
+        #: What the data is judged with: the standard types its own entail, as the write path
+        #: stores them (`entailment`), so a draft is judged as it would be stored.
+        self.types = TypeClosure(ontology)
         self._lock = threading.Lock()
 
-    def validate(self, data: Graph, focus: Iterable[Node] | None = None) -> ValidationReport:
+    def validate(
+        self, data: Graph, focus: Iterable[Node] | None = None, *, add_types: bool = True
+    ) -> ValidationReport:
         """Validate `data` (which should hold what its values point to). Never writes.
 
         With `focus`, only those nodes are judged (each against the shapes that target it); the rest
-        of `data` is context, such as the slice of the store a submission points to.
+        of `data` is context, such as the slice of the store a submission points to. `add_types`:
+        judge `data` with the standard types it entails (as the write path stores it); False:
+        exactly as given, as any SHACL engine reading the published shapes would.
         """
         focus_nodes = sorted(set(focus), key=str) if focus is not None else None
+        missing = self.types.entailed(data) if add_types else None
+        if missing:
+            data = self.types.entail(data + Graph())  # a copy: the caller's graph is left as is
         if focus_nodes and any(isinstance(n, BNode) for n in focus_nodes):
             # pyshacl takes IRIs as focus nodes only: judge blank nodes under stable stand-in IRIs.
             data = data.skolemize()

@@ -249,6 +249,8 @@ class Writer:
                 )
             except blank_nodes.TooManyBlankNodes as exc:
                 raise TooCostly(str(exc)) from None
+            # Stored with the standard types they entail (docs/model.md, "Standard types").
+            new = {g: self.gate.validator.types.entail(graph) for g, graph in new.items()}
             before = current(new)
             self.scope.check(author, new, before)
             if expected is not None or exists is not None:
