@@ -7,6 +7,8 @@ asks for the catalogue.
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import (
@@ -74,6 +76,25 @@ def _serialize(graph: Graph, media_type: str) -> Response:
     return Response("".join(writer), content_type=f"{media_type}; charset=utf-8")
 
 
+#: The kinds of IRI (``{base}id/{kind}/…``) the catalogue mints: its own, its datasets and their
+#: distributions, its publisher and its services. They are described by the catalogue document.
+CATALOGUE_KINDS = ("catalog", "dataset", "agent", "service")
+
+_described: dict[str, frozenset[str]] = {}
+
+
+def describes(iri: str) -> bool:
+    """Whether the catalogue as published describes `iri` (a subject of it)."""
+    version = published_version()
+    if version not in _described:
+        state = context.store().state()
+        loaded = state.loaded_at if state and state.loaded_at else "1970-01-01T00:00:00"
+        graph = catalogue_graph(context.settings().base_iri, manifest(), loaded, _names())
+        _described.clear()
+        _described[version] = frozenset(str(s) for s in graph.subjects() if isinstance(s, URIRef))
+    return iri in _described[version]
+
+
 def _names() -> dict[str, str]:
     return {
         str(r["code"]): str(r["name"])
@@ -105,7 +126,8 @@ def catalog(suffix):
     loaded = state.loaded_at if state and state.loaded_at else "1970-01-01T00:00:00"
     graph = catalogue_graph(settings.base_iri, published, loaded, _names(), profile)
     if page is not None:
-        graph = _page(graph, settings.base_iri, page)
+        asked = "profile" in request.args
+        graph = _page(graph, settings.base_iri, page, profile if asked else None)
         if graph is None:
             raise NotFound("There is no such page of the catalogue.")
     if media_type == formats.HTML:
@@ -118,8 +140,9 @@ def catalog(suffix):
     return response
 
 
-def _page(graph: Graph, base: str, number: int) -> Graph | None:
-    """One self-contained page of the catalogue: every node but the datasets of other pages."""
+def _page(graph: Graph, base: str, number: int, profile: str | None) -> Graph | None:
+    """One self-contained page of the catalogue: every node but the datasets of other pages; its
+    links to other pages keep the `profile` asked for (a harvester follows them as given)."""
     catalog = URIRef(instance_iri(base, "catalog"))
     datasets = sorted(graph.objects(catalog, URIRef("http://www.w3.org/ns/dcat#dataset")), key=str)
     pages = max(1, (len(datasets) + PAGE_SIZE - 1) // PAGE_SIZE)
@@ -133,8 +156,9 @@ def _page(graph: Graph, base: str, number: int) -> Graph | None:
         if URIRef(owner) in dropped or o in dropped:
             continue
         out.add((s, p, o))
-    view = URIRef(service_url(base, f"catalog?page={number}"))
-    url = lambda n: URIRef(service_url(base, f"catalog?page={n}"))  # noqa: E731
+    keep_profile = f"&profile={profile}" if profile else ""
+    url = lambda n: URIRef(service_url(base, f"catalog?page={n}{keep_profile}"))  # noqa: E731
+    view = url(number)
     out.add((view, RDF.type, HYDRA.PartialCollectionView))
     out.add((view, RDF.type, HYDRA.PagedCollection))
     out.add((view, HYDRA.totalItems, Literal(len(datasets), datatype=XSD.integer)))
@@ -167,6 +191,9 @@ def void(suffix):
     g = Graph()
     dataset = URIRef(instance_iri(base, "dataset", "graph"))
     g.add((dataset, RDF.type, VOID.Dataset))
+    # What a client may try first, and the properties that link out of the graph.
+    g.add((dataset, VOID.exampleResource, URIRef(instance_iri(base, "ncc", "ro"))))
+    g.add((dataset, VOID.exampleResource, URIRef(instance_iri(base, "centre", "eccc"))))
     g.add((dataset, DCTERMS.title, Literal("CCN Graph", lang="en")))
     g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((dataset, VOID.sparqlEndpoint, URIRef(service_url(base, "sparql"))))
@@ -178,7 +205,9 @@ def void(suffix):
     g.add((dataset, VOID.distinctObjects, Literal(stats["objects"], datatype=XSD.integer)))
     g.add((dataset, VOID.classes, Literal(len(stats["classes"]), datatype=XSD.integer)))
     g.add((dataset, VOID.properties, Literal(len(stats["properties"]), datatype=XSD.integer)))
-    g.add((dataset, VOID.entities, Literal(sum(stats["classes"].values()), datatype=XSD.integer)))
+    # Typed things, each once (older manifests: one per type statement).
+    entities = stats.get("entities", sum(stats["classes"].values()))
+    g.add((dataset, VOID.entities, Literal(entities, datatype=XSD.integer)))
     for file in published.datasets["graph"]["files"].values():
         g.add((dataset, VOID.dataDump, URIRef(service_url(base, f"dumps/{file['file']}"))))
     for vocabulary in (
@@ -204,6 +233,8 @@ def void(suffix):
         g.add((linkset, VOID.subjectsTarget, dataset))
         g.add((linkset, VOID.objectsTarget, URIRef(prefix)))
         g.add((linkset, VOID.triples, Literal(count, datatype=XSD.integer)))
+        for predicate in stats.get("link_predicates", {}).get(prefix, ()):
+            g.add((linkset, VOID.linkPredicate, URIRef(predicate)))
     return _serialize(g, media_type)
 
 
@@ -220,22 +251,34 @@ def dump_index():
 
 
 @blueprint.route("/dumps/<name>", methods=["GET", "HEAD"])
-@declare(cors=True, expose=("ETag", "Content-Encoding", "Content-Length", "Last-Modified"))
+@declare(
+    vary=("Accept-Encoding",),
+    cors=True,
+    expose=("ETag", "Content-Encoding", "Content-Length", "Last-Modified"),
+)
 def dump_file(name: str):
-    """A dump as its RDF type, gzip-compressed as a content coding (RFC 9110 §8.4): an RDF client
-    reading it over HTTP decompresses it and parses what the type says, as it would any
-    document."""
+    """A dump as its RDF type (RFC 9110 §8.4): to a client that takes gzip, the file's own bytes
+    with gzip as the content coding; to one that does not say so (urllib, and so rdflib), the
+    RDF decompressed on the way. Either way a client parses what the type says."""
     published = manifest()
     path = published.file(name)
     if path is None:
         raise NotFound(f"There is no dump {name!r}: /dumps/ lists those published.")
     suffix = name.removesuffix(".gz").rpartition(".")[2]
     fmt = next((f for f in dumps.DUMP_FORMATS if f.suffix == suffix), None)
-    media_type = fmt.media_type if fmt else formats.GZIP
-    response = send_file(path, mimetype=media_type, conditional=True, etag=True)
-    if fmt is not None:
+    if fmt is None:
+        return send_file(path, mimetype=formats.GZIP, conditional=True, etag=True)
+    if "gzip" in request.accept_encodings:
+        response = send_file(path, mimetype=fmt.media_type, conditional=True, etag=True)
         response.headers["Content-Encoding"] = "gzip"
-    return response
+        return response
+    return Response(_gunzipped(path), mimetype=fmt.media_type)
+
+
+def _gunzipped(path: Path) -> Iterator[bytes]:
+    with gzip.open(path, "rb") as source:
+        while chunk := source.read(1 << 16):
+            yield chunk
 
 
 # -- the catalogue's changes, as a DCAT-AP Feed ------------------------------------------------

@@ -11,7 +11,7 @@ import hashlib
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, FOAF, VOID
+from rdflib.namespace import DCTERMS, FOAF, OWL, VOID
 
 from ccn_graph import history
 from ccn_graph.model.iris import (
@@ -28,7 +28,7 @@ from ccn_graph.publish.describe import Description, describe, exists
 from ccn_graph.rdfio import formats
 from ccn_graph.rdfio.jsonld import write_jsonld
 from ccn_graph.rdfio.turtle import write_turtle
-from server import context
+from server import catalog, context
 from server.caching import cached
 from server.headers import declare
 from server.negotiation import choose
@@ -68,13 +68,18 @@ ENTITY_HEADERS = {"vary": ("Accept",), "page_vary": ("Accept-Language",), "cors"
 def identifier(path: str):
     """303 See Other to the document variant the request asks for."""
     media_type = negotiate()
-    iri = entity_iri(context.settings().base_iri, path)
+    base = context.settings().base_iri
+    iri = entity_iri(base, path) or (instance_iri(base, path) if path == "catalog" else None)
     if iri is None:
         raise not_found(media_type, f"/id/{path}")
+    suffix = next(s for s, m in SUFFIXES.items() if m == media_type)
+    if path.split("/", 1)[0] in catalog.CATALOGUE_KINDS and catalog.describes(iri):
+        # The catalogue's own nodes live in the catalogue document, not in the store.
+        target = "catalog.catalog"
+        return redirect(url_for(target, suffix=None if suffix == "html" else suffix), code=303)
     if not exists(context.store(), context.settings().base_iri, iri):
         raise_if_gone(media_type, path, iri)
         raise not_found(media_type, f"/id/{path}")
-    suffix = next(s for s, m in SUFFIXES.items() if m == media_type)
     return redirect(url_for("linked_data.document", path=f"{path}.{suffix}"), code=303)
 
 
@@ -203,4 +208,8 @@ def _document_triples(graph: Graph, base: str, path: str, iri: str) -> None:
     doc = URIRef(document_iri(base, path))
     graph.add((doc, FOAF.primaryTopic, URIRef(iri)))
     graph.add((doc, DCTERMS.license, DATA_LICENCE))
-    graph.add((doc, VOID.inDataset, URIRef(instance_iri(base, "dataset", "ccn-graph"))))
+    graph.add((doc, VOID.inDataset, URIRef(instance_iri(base, "dataset", "graph"))))
+    kind, _, code = path.partition("/")
+    if kind == "member-state" and "/" not in code:
+        # ``{base}id/member-state/at`` names the EU authority's country IRI the data uses.
+        graph.add((URIRef(instance_iri(base, kind, code)), OWL.sameAs, URIRef(iri)))

@@ -336,17 +336,24 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
         for graph in dataset["graphs"] or ():
             holders.setdefault(graph, []).append(dataset["name"])
     whole = writers["graph"]
+    members: dict[str, set] = {}
+    link_predicates: dict[str, set] = {}
     for g, s, p, o in _dataset_quads(store, pace):
-        if g == STORE_STATE_GRAPH:
-            continue
-        triple = f"{results.term_text(s)} {results.term_text(p)} {results.term_text(o)}"
-        node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [results.jsonld_object(o)]}
-        words = (f"{triple} <{g}> .\n", f"{triple} .\n", json.dumps(node, ensure_ascii=False))
-        whole.add(words)
-        counts["graph"] += 1
-        for name in holders.get(g, ()):
-            writers[name].add(words)
-            counts[name] += 1
+        # The statistics describe what the endpoint answers from, the store's own state included;
+        # the dumps leave that state out (it names this deployment, not the data).
+        if g != STORE_STATE_GRAPH:
+            triple = f"{results.term_text(s)} {results.term_text(p)} {results.term_text(o)}"
+            node = {
+                "@id": s[1] if s[0] == "uri" else f"_:{s[1]}",
+                p[1]: [results.jsonld_object(o)],
+            }
+            words = (f"{triple} <{g}> .\n", f"{triple} .\n", json.dumps(node, ensure_ascii=False))
+            whole.add(words)
+            counts["graph"] += 1
+            for name in holders.get(g, ()):
+                writers[name].add(words)
+                counts[name] += 1
+        counts["endpoint"] += 1
         subjects.add(s[1])
         properties[p[1]] += 1
         if o[0] != "literal":
@@ -358,10 +365,14 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
             ):
                 if o[1].startswith(prefix):
                     links[prefix] += 1
+                    link_predicates.setdefault(prefix, set()).add(p[1])
         else:
             objects.add(o[1:])
         if p[1] == RDF_TYPE:
-            classes[o[1]] += 1
+            # Entities, not type statements: a thing typed in several graphs counts once.
+            members.setdefault(o[1], set()).add(s[1])
+    classes.update({cls: len(things) for cls, things in members.items()})
+    entities = len(set().union(*members.values())) if members else 0
     for dataset in chosen:
         name, graphs = dataset["name"], dataset["graphs"]
         changed = (
@@ -377,12 +388,14 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
             "modified": max(changed) if changed else None,
         }
     statistics.update(
-        triples=counts["graph"],
+        triples=counts["endpoint"],
+        entities=entities,
         subjects=len(subjects),
         objects=len(objects),
         classes=dict(sorted(classes.items())),
         properties=dict(sorted(properties.items())),
         links=dict(sorted(links.items())),
+        link_predicates={k: sorted(v) for k, v in sorted(link_predicates.items())},
     )
     manifest = {"version": version, "datasets": datasets, "statistics": statistics}
     (temporary / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1))
