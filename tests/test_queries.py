@@ -112,8 +112,6 @@ SAMPLE_BINDINGS = {
     "states": [URIRef("http://e/ro")],
     "graphs": [URIRef("http://e/g1")],
     "things": [URIRef("http://e/a")],
-    "classes": [URIRef("http://e/A"), URIRef("http://e/B")],
-    "super": URIRef("http://e/S"),
     "sequences": [Literal(1), Literal(2)],
     "after_p": Literal(""),
     "after_owner": Literal(""),

@@ -56,9 +56,6 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
             added = store.triple_count() - before
             where = graph or "the graphs it names"
             print(f"loaded {path} into {where} ({added} triples, {seconds:.1f} s)")
-        if not args.file:
-            # Records written before the standard types were asserted get them now.
-            loading.entail_types(store, settings.base_iri)
         _reindex(store, settings)
     return 0
 

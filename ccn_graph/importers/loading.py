@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -24,7 +25,6 @@ from ccn_graph.model.iris import (
     provenance_graph_prefix,
 )
 from ccn_graph.rdfio import formats
-from ccn_graph.sparql import queries
 from ccn_graph.store import Store, StoreState
 
 __all__ = ["BaseMismatch", "LoadReport", "check_base", "load_file", "load_reference_data"]
@@ -122,28 +122,65 @@ def load_file(store: Store, path: Path, base_iri: str, graph: str | None = None)
         graphs = _record_graphs_in(path, fmt, base_iri)
         current = history.heads(store, graphs)
         before = {g: store.read_graph(g) for g in current.latest}
-        store.load_file(path, fmt)
-        entail_types(store, base_iri)
+        _load_with_types(store, path, fmt, base_iri)
         _keep_versions(store, base_iri, path.name, graphs, current, before)
         return None
     target = check_iri(graph) if graph else graph_iri(base_iri, f"load/{path.stem}")
-    store.load_file(path, fmt, target)
-    entail_types(store, base_iri)
+    _load_with_types(store, path, fmt, base_iri, target)
     return target
 
 
-def entail_types(store: Store, base_iri: str) -> None:
-    """Assert in the store the standard types its data entails by the bundled ontology, each in
-    the graph that types the thing: one update, all or nothing. Adding types already there
-    changes nothing, so it may run after any load."""
+def _load_with_types(
+    store: Store, path: Path, fmt: formats.RdfFormat, base_iri: str, graph: str | None = None
+) -> None:
+    """Bulk-load `path`, then the standard types its own entail (docs/model.md), as a second
+    file of N-Quads: a store adds quads it holds already as nothing, so loading twice is safe."""
+    store.load_file(path, fmt, graph)
     types = TypeClosure(reference.ontology_and_shapes(base_iri)[0])
-    text = queries.load("entail_types")
-    store.update(
-        " ;\n".join(
-            queries.bind(text, {"super": sup, "classes": classes})
-            for sup, classes in types.by_superclass().items()
-        )
-    )
+    with tempfile.NamedTemporaryFile("w", suffix=".nq", encoding="utf-8", delete=False) as out:
+        lines = 0
+        for line in _entailed_quads(path, fmt, types, graph):
+            out.write(line)
+            lines += 1
+    try:
+        if lines:
+            store.load_file(Path(out.name), formats.N_QUADS)
+    finally:
+        Path(out.name).unlink()
+    log.info("asserted %d standard types entailed by %s", lines, path.name)
+
+
+_TYPE_QUAD = re.compile(
+    r"^\s*<([^>]*)>\s+<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>\s+<([^>]*)>"
+    r"\s+<([^>]*)>\s*\.\s*$"
+)
+
+
+def _entailed_quads(
+    path: Path, fmt: formats.RdfFormat, types: TypeClosure, graph: str | None
+) -> Iterator[str]:
+    """N-Quads of the types entailed by the type statements of the file about IRIs (a blank
+    node of a second file would be another node), each in the graph of its statement."""
+    typed: dict[tuple[str, str], set[str]] = {}
+    if fmt == formats.N_QUADS:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if "22-rdf-syntax-ns#type>" in line and (match := _TYPE_QUAD.match(line)):
+                    thing, cls, where = match.groups()
+                    typed.setdefault((thing, where), set()).add(cls)
+    else:
+        dataset = Dataset()
+        if fmt.is_dataset:
+            dataset.parse(path, format=fmt.rdflib_name)
+        else:
+            dataset.graph(URIRef(graph)).parse(path, format=fmt.rdflib_name)
+        for thing, _, cls, where in dataset.quads((None, RDF.type, None, None)):
+            if isinstance(thing, URIRef) and isinstance(cls, URIRef) and where is not None:
+                typed.setdefault((str(thing), str(where)), set()).add(str(cls))
+    for (thing, where), classes in typed.items():
+        entailed = set().union(*(types.superclasses.get(URIRef(c), ()) for c in classes))
+        for sup in sorted(str(s) for s in entailed if str(s) not in classes):
+            yield f"<{thing}> <{RDF.type}> <{sup}> <{where}> .\n"
 
 
 def _now() -> dt.datetime:
