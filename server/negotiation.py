@@ -45,6 +45,9 @@ def choose(request: Request, offers: Sequence, *, html: bool = False) -> str:
     allowed and preferred. Raises `NotAcceptable` (→ 406)."""
     names = [o.media_type for o in offers] + ([formats.HTML] if html else [])
     wanted = request.args.get("format")
+    if not wanted and request.method == "POST" and request.mimetype == formats.FORM_URLENCODED:
+        # The SPARQL Protocol's POST form may carry it too (Werkzeug reads the cached body).
+        wanted = request.form.get("format")
     if wanted:
         if html and wanted.lower() in ("html", formats.HTML):
             return formats.HTML
@@ -55,10 +58,15 @@ def choose(request: Request, offers: Sequence, *, html: bool = False) -> str:
     accept = _accept(request)
     if not accept:
         return names[0]
-    best = _best(accept, names)
+    # Other names of an offer (application/json for SPARQL JSON results) match after its own.
+    canonical = {name: name for name in names}
+    for offer in offers:
+        for alias in offer.aliases:
+            canonical.setdefault(alias, offer.media_type)
+    best = _best(accept, list(canonical))
     if best is None:
         raise NotAcceptable(names, request.headers.get("Accept", ""))
-    return best
+    return canonical[best]
 
 
 def prefers_page(request: Request) -> bool:

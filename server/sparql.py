@@ -260,6 +260,12 @@ _FLUSH_CHARS = 32 * 1024
 
 
 def _ask_body(answer: bool, media_type: str) -> str:
+    word = "true" if answer else "false"
+    # CSV and TSV results define no boolean; this is the form Jena and RDF4J write.
+    if media_type == formats.SPARQL_CSV.media_type:
+        return f"_askResult\r\n{word}\r\n"
+    if media_type == formats.SPARQL_TSV.media_type:
+        return f"?_askResult\n{word}\n"
     if media_type == formats.SPARQL_XML.media_type:
         return (
             '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'

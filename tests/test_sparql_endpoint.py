@@ -141,10 +141,32 @@ def test_format_parameter_wins_over_accept(endpoint, name, media_type):
 
 
 def test_406_lists_what_is_on_offer(endpoint):
-    response = post(endpoint, {"query": "ASK {}"}, accept="text/csv")
+    response = post(endpoint, {"query": "ASK {}"}, accept="image/png")
     assert response.status_code == 406
     message = response.json()["message"]
     assert formats.SPARQL_JSON.media_type in message and formats.SPARQL_XML.media_type in message
+
+
+def test_plain_json_and_xml_csv_asks_and_format_in_a_post_body(endpoint):
+    """What generic clients send: Accept application/json or application/xml, an ASK in CSV or
+    TSV (as Jena and RDF4J write it), ``format=`` in the POSTed form."""
+    as_json = post(endpoint, {"query": SELECT_NCCS}, accept="application/json")
+    assert as_json.status_code == 200
+    assert as_json.headers["Content-Type"].startswith(formats.SPARQL_JSON.media_type)
+    rows = as_json.json()["results"]["bindings"]
+    as_xml = post(endpoint, {"query": SELECT_NCCS}, accept="application/xml")
+    assert as_xml.headers["Content-Type"].startswith(formats.SPARQL_XML.media_type)
+    assert len(list(Result.parse(io.BytesIO(as_xml.content), format="xml"))) == len(rows)
+    for accept, text in (
+        ("text/csv", "_askResult\r\ntrue\r\n"),
+        ("text/tab-separated-values", "?_askResult\ntrue\n"),
+    ):
+        answer = post(endpoint, {"query": "ASK { ?s ?p ?o }"}, accept=accept)
+        assert answer.status_code == 200 and answer.text == text
+    in_body = post(endpoint, {"query": SELECT_NCCS, "format": "csv"})
+    assert in_body.status_code == 200
+    assert in_body.headers["Content-Type"].startswith(formats.SPARQL_CSV.media_type)
+    assert len(in_body.text.strip().splitlines()) == len(rows) + 1
 
 
 def test_every_select_format_parses_to_the_same_rows(endpoint):

@@ -101,13 +101,23 @@ class ResultFormat:
     suffix: str
     iri: str = ""
     names: tuple[str, ...] = ()
+    #: Other media types clients ask for it by (answered with `media_type`).
+    aliases: tuple[str, ...] = ()
 
 
 SPARQL_JSON = ResultFormat(
-    "application/sparql-results+json", "srj", _W3C_FORMATS + "SPARQL_Results_JSON", ("json", "srj")
+    "application/sparql-results+json",
+    "srj",
+    _W3C_FORMATS + "SPARQL_Results_JSON",
+    ("json", "srj"),
+    aliases=("application/json",),
 )
 SPARQL_XML = ResultFormat(
-    "application/sparql-results+xml", "srx", _W3C_FORMATS + "SPARQL_Results_XML", ("xml", "srx")
+    "application/sparql-results+xml",
+    "srx",
+    _W3C_FORMATS + "SPARQL_Results_XML",
+    ("xml", "srx"),
+    aliases=("application/xml",),
 )
 SPARQL_CSV = ResultFormat("text/csv", "csv", _W3C_FORMATS + "SPARQL_Results_CSV", ("csv",))
 SPARQL_TSV = ResultFormat(
@@ -116,7 +126,7 @@ SPARQL_TSV = ResultFormat(
 
 #: What a query form can be answered in, in order of preference when an Accept header ties.
 SELECT_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
-ASK_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML)
+ASK_FORMATS: tuple[ResultFormat, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 GRAPH_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUADS, TRIG)
 #: Formats for documents about the service and the graph (service description, entity pages).
 DOCUMENT_FORMATS: tuple[RdfFormat, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
