@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from flask import Flask, Response, render_template, request
 from jinja2.utils import htmlsafe_json_dumps
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
 from werkzeug.exceptions import HTTPException
 
 from ccn_graph.model.iris import PROBLEMS_NS
@@ -32,7 +34,7 @@ from ccn_graph.write import (
     WorkedOutTooLong,
     WriteRefused,
 )
-from server.negotiation import NotAcceptable, prefers_page
+from server.negotiation import NotAcceptable, prefers_page, prefers_rdf
 from server.problems import Problem, problem
 
 __all__ = ["init_app", "problem_for", "render"]
@@ -180,6 +182,9 @@ def render(found: Problem) -> Response:
     """`found` as a page or as problem details, with the headers it comes with."""
     page = found.page if found.page is not None else prefers_page(request)
     response = _page(found) if page else None
+    rdf = None if page else prefers_rdf(request)
+    if rdf is not None:
+        response = _rdf(found, rdf)
     if response is None:
         # A message may repeat part of the request, so ``<``, ``>``, ``&`` and ``'`` are written
         # as ``\\u`` escapes: the same text once parsed, never markup to a browser.
@@ -187,6 +192,18 @@ def render(found: Problem) -> Response:
         response = Response(f"{body}\n", status=found.status, mimetype=formats.PROBLEM_JSON)
     response.headers.update(found.headers)
     return response
+
+
+def _rdf(found: Problem, fmt) -> Response:
+    """The problem for a client that asked for RDF only: the request's URL, what went wrong as
+    its comment and the problem type as its type, in the asked format (a client parses it as it
+    would the document it asked for)."""
+    graph = Graph()
+    here = URIRef(request.url)
+    graph.add((here, RDFS.comment, Literal(found.detail, lang="en")))
+    graph.add((here, RDF.type, URIRef(type_iri(found))))
+    body = graph.serialize(format=fmt.rdflib_name)
+    return Response(body, status=found.status, content_type=f"{fmt.media_type}; charset=utf-8")
 
 
 def _page(found: Problem) -> Response | None:

@@ -79,6 +79,9 @@ class Declared:
 
 
 _NOTHING = Declared()
+#: What a script of another site may read of any answer it may read at all: the links (alternates,
+#: Memento, paging), versions, redirects and profiles that linked-data clients in a browser follow.
+_EXPOSED = ("Link", "ETag", "Location", "Memento-Datetime", "Content-Profile", "Content-Location")
 #: How long a browser may keep a preflight's answer, in seconds.
 _PREFLIGHT_MAX_AGE = "86400"
 
@@ -107,8 +110,8 @@ def _apply(response: Response) -> Response:
     _add_vary(response, vary)
     if declared.cors:
         response.headers["Access-Control-Allow-Origin"] = "*"
-        if declared.expose:
-            response.headers["Access-Control-Expose-Headers"] = ", ".join(declared.expose)
+        exposed = dict.fromkeys((*_EXPOSED, *declared.expose))
+        response.headers["Access-Control-Expose-Headers"] = ", ".join(exposed)
         if declared.preflight and request.method == "OPTIONS":
             methods, headers = declared.preflight
             response.headers["Access-Control-Allow-Methods"] = ", ".join(methods)

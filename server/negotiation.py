@@ -19,7 +19,7 @@ from werkzeug.http import parse_accept_header
 
 from ccn_graph.rdfio import formats
 
-__all__ = ["NotAcceptable", "choose", "prefers_page"]
+__all__ = ["NotAcceptable", "choose", "prefers_page", "prefers_rdf"]
 
 _PARAMETER = re.compile(r';\s*(?![qQ]\s*=)[A-Za-z0-9!#$&^_.+-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,]*)')
 
@@ -82,6 +82,17 @@ def prefers_page(request: Request) -> bool:
     return bool(accept) and _best(accept, [formats.PROBLEM_JSON, formats.JSON, formats.HTML]) == (
         formats.HTML
     )
+
+
+def prefers_rdf(request: Request):
+    """The RDF document format an error is written in for a client that asked for RDF and not
+    for JSON (an RDF client that parses whatever comes back); None otherwise."""
+    accept = _accept(request)
+    if not accept:
+        return None
+    offers = [formats.PROBLEM_JSON, formats.JSON] + [f.media_type for f in formats.DOCUMENT_FORMATS]
+    best = _best(accept, offers)
+    return next((f for f in formats.DOCUMENT_FORMATS if f.media_type == best), None)
 
 
 def _accept(request: Request) -> MIMEAccept:

@@ -45,7 +45,14 @@ SAMPLES = [
     ("GET", "/sparql?update=CLEAR+ALL", {}, 403, "update", "update"),
     ("GET", "/sparql?query=SELECT+*+%7B+SERVICE", {}, 400, "fetching", "fetching"),
     ("POST", "/sparql", {"data": b"x", "content_type": "text/plain"}, 415, "content_type", ""),
-    ("GET", "/doc/ncc/zz", {"headers": {"Accept": "text/turtle"}}, 404, "Not Found", None),
+    (
+        "GET",
+        "/doc/ncc/zz",
+        {"headers": {"Accept": "application/problem+json, text/turtle;q=0.5"}},
+        404,
+        "Not Found",
+        None,
+    ),
 ]
 
 

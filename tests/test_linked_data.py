@@ -6,7 +6,7 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import FOAF, RDF, SKOS
+from rdflib.namespace import FOAF, RDF, RDFS, SKOS
 
 from ccn_graph.importers import generate, loading
 from ccn_graph.rdfio import formats
@@ -167,8 +167,16 @@ def test_nothing_acceptable_is_406(site):
     "path", ["/id/ncc/zz", "/id/nothing/here", "/doc/ncc/zz", "/doc/member-state/us", "/id/x"]
 )
 def test_unknown_is_404_in_the_negotiated_format(site, path):
-    as_json = get(site, path, "application/ld+json")
+    as_json = get(site, path, "application/problem+json, text/turtle;q=0.5")
     assert as_json.status_code == 404 and as_json.json()["message"]
+    # An RDF client gets RDF it can parse: what went wrong, said of the URL it asked for.
+    for media_type, parser in (("application/ld+json", "json-ld"), ("text/turtle", "turtle")):
+        as_rdf = get(site, path, media_type)
+        assert as_rdf.status_code == 404
+        assert as_rdf.headers["Content-Type"].startswith(media_type)
+        graph = Graph().parse(data=as_rdf.text, format=parser)
+        (comment,) = graph.objects(None, RDFS.comment)
+        assert "nothing here" in str(comment).lower()
     as_html = get(site, path, "text/html")
     assert as_html.status_code == 404 and as_html.headers["Content-Type"].startswith("text/html")
 
