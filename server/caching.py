@@ -71,6 +71,7 @@ def cached(
             query,
             request.headers.get("Accept", ""),
             request.headers.get("Accept-Language", ""),
+            request.headers.get("Accept-Profile", ""),
         )
         hit = cache.get(key, current)
         if hit is not None:

@@ -104,7 +104,7 @@ def _names() -> dict[str, str]:
 
 @blueprint.route("/catalog", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/catalog.<suffix>", methods=["GET", "HEAD"])
-@declare(vary=("Accept",), cors=True)
+@declare(vary=("Accept", "Accept-Profile"), cors=True)
 @cached(version=published_version)
 def catalog(suffix):
     if suffix:
@@ -113,7 +113,7 @@ def catalog(suffix):
         media_type = choose(request, formats.DOCUMENT_FORMATS, html=True)
     if media_type is None:
         raise NotFound(f"The catalogue comes as {', '.join(SUFFIXES)}.")
-    profile = request.args.get("profile", "3.0.1")
+    profile = request.args.get("profile") or _profile_asked() or "3.0.1"
     if profile not in PROFILES:
         raise BadRequest(f"profile= is one of {', '.join(PROFILES)} (DCAT-AP versions).")
     page_text = request.args.get("page")
@@ -138,6 +138,27 @@ def catalog(suffix):
     response = _serialize(graph, media_type)
     response.headers["Content-Profile"] = f"<{PROFILES[profile]}>"
     return response
+
+
+def _profile_asked() -> str | None:
+    """The DCAT-AP version an ``Accept-Profile`` header (W3C Content Negotiation by Profile)
+    asks for: the first of its profile IRIs we write, by quality."""
+    header = request.headers.get("Accept-Profile", "")
+    known = {iri: name for name, iri in PROFILES.items()}
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        iri, _, params = part.strip().partition(">")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if iri.startswith("<") and iri[1:] in known and quality > 0:
+            ranked.append((-quality, position, known[iri[1:]]))
+    return min(ranked)[2] if ranked else None
 
 
 def _page(graph: Graph, base: str, number: int, profile: str | None) -> Graph | None:

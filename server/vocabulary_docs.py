@@ -7,7 +7,9 @@ it.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+import hashlib
+
+from flask import Blueprint, Response, render_template, request, url_for
 
 from ccn_graph.model.iris import bind_prefixes
 from ccn_graph.rdfio import formats
@@ -15,6 +17,7 @@ from server import context
 from server.headers import declare
 from server.negotiation import NotAcceptable, choose
 from server.pages.vocabulary import ontology_view, shapes_view
+from server.urls import absolute
 
 blueprint = Blueprint("vocabulary_docs", __name__)
 SUFFIXES = formats.document_suffixes()
@@ -42,23 +45,61 @@ def _page(template: str, view: dict) -> Response:
     )
 
 
+def _document(name: str, graph, page, media_type: str) -> Response:
+    """`graph` in `media_type` (or its page), with an ETag (the vocabulary changes only with a
+    release: a client revalidates for nothing) and `Link` headers naming the other variants."""
+    etag = hashlib.sha256(
+        f"{graph_version(graph)}|{media_type}|{request.accept_languages}".encode()
+    ).hexdigest()[:32]
+    if request.if_none_match and request.if_none_match.contains(etag):
+        response = Response(status=304)
+    elif media_type == formats.HTML:
+        response = page()
+    else:
+        response = _rdf(graph, media_type)
+    response.set_etag(etag)
+    response.headers["Link"] = ", ".join(
+        f'<{absolute(url_for(f"vocabulary_docs.{name}", suffix=s))}>; rel="alternate"; type="{m}"'
+        for s, m in SUFFIXES.items()
+        if m != media_type
+    )
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+_VERSIONS: dict[tuple[int, int], str] = {}
+
+
+def graph_version(graph) -> str:
+    """A hash of `graph`'s triples, worked out once per graph (they are built at start-up)."""
+    key = (id(graph), len(graph))
+    if key not in _VERSIONS:
+        lines = sorted(line for line in graph.serialize(format="nt11").splitlines() if line)
+        _VERSIONS[key] = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    return _VERSIONS[key]
+
+
 @blueprint.route("/ontology", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/ontology.<suffix>", methods=["GET", "HEAD"])
-@declare(vary=("Accept",), cors=True)
+@declare(vary=("Accept",), page_vary=("Accept-Language",), cors=True)
 def ontology(suffix):
     vocabulary = context.services().vocabulary
-    media_type = _variant(suffix)
-    if media_type != formats.HTML:
-        return _rdf(vocabulary.ontology, media_type)
-    return _page("ontology.html", ontology_view(vocabulary))
+    return _document(
+        "ontology",
+        vocabulary.ontology,
+        lambda: _page("ontology.html", ontology_view(vocabulary)),
+        _variant(suffix),
+    )
 
 
 @blueprint.route("/shapes", defaults={"suffix": None}, methods=["GET", "HEAD"])
 @blueprint.route("/shapes.<suffix>", methods=["GET", "HEAD"])
-@declare(vary=("Accept",), cors=True)
+@declare(vary=("Accept",), page_vary=("Accept-Language",), cors=True)
 def shapes(suffix):
     vocabulary = context.services().vocabulary
-    media_type = _variant(suffix)
-    if media_type != formats.HTML:
-        return _rdf(vocabulary.shapes, media_type)
-    return _page("shapes.html", shapes_view(vocabulary))
+    return _document(
+        "shapes",
+        vocabulary.shapes,
+        lambda: _page("shapes.html", shapes_view(vocabulary)),
+        _variant(suffix),
+    )

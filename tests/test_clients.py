@@ -6,6 +6,7 @@ VoID)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ import pytest
 import requests
 from memento_client import MementoClient
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, OWL, RDF, VOID
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
@@ -369,3 +370,78 @@ def test_the_service_description_after_a_write(served):
     graph = Graph().parse(data=description.text, format="turtle")
     names = set(graph.objects(None, URIRef("http://www.w3.org/ns/sparql-service-description#name")))
     assert URIRef(f"{BASE}graph/member/client-lab") in names and len(names) >= 40
+
+
+def test_the_catalogue_by_accept_profile_with_what_portals_score(served):
+    service, _ = served
+    asked = requests.get(
+        f"{service.url}/catalog.ttl",
+        headers={"Accept-Profile": f"<http://example.org/other>, <{PROFILES['2.1.1']}>;q=0.9"},
+        timeout=60,
+    )
+    assert asked.headers["Content-Profile"] == f"<{PROFILES['2.1.1']}>"
+    assert "accept-profile" in asked.headers["Vary"].lower()
+    default = requests.get(f"{service.url}/catalog.ttl", timeout=60)
+    assert default.headers["Content-Profile"] == f"<{PROFILES['3.0.1']}>"
+    graph = Graph().parse(data=default.text, format="turtle")
+    authority = "http://publications.europa.eu/resource/authority/"
+    licence = URIRef(authority + "licence/CC_BY_4_0")
+    datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
+    distributions = set(graph.subjects(RDF.type, DCAT.Distribution))
+    assert len(datasets) == 31 and len(distributions) == 93
+    public = URIRef(authority + "access-right/PUBLIC")
+    stable = URIRef(authority + "planned-availability/STABLE")
+    for dataset in datasets:
+        assert (dataset, DCTERMS.license, licence) in graph
+        assert (dataset, DCTERMS.accessRights, public) in graph
+    for distribution in distributions:
+        assert (distribution, URIRef("http://data.europa.eu/r5r/availability"), stable) in graph
+    times = list(graph.objects(None, DCTERMS.modified)) + list(graph.objects(None, DCTERMS.issued))
+    assert len(times) >= 31 * 4
+    for when in times:
+        if when.datatype == XSD.dateTime:
+            assert when.toPython().tzinfo is not None, when
+
+
+def test_ontology_and_shapes_revalidate_and_name_their_variants(served):
+    service, _ = served
+    for path in ("/ontology", "/shapes"):
+        first = requests.get(f"{service.url}{path}", headers={"Accept": "text/turtle"})
+        assert first.status_code == 200 and first.headers["ETag"]
+        again = requests.get(
+            f"{service.url}{path}",
+            headers={"Accept": "text/turtle", "If-None-Match": first.headers["ETag"]},
+        )
+        assert again.status_code == 304
+        alternates = {
+            params["type"]
+            for target, params in _links(first.headers["Link"])
+            if params.get("rel") == "alternate" and urlsplit(target).netloc
+        }
+        assert {"application/ld+json", "application/rdf+xml", "text/html"} <= alternates
+
+
+def test_scripts_of_other_sites_may_read_the_links(served):
+    service, _ = served
+    cases = (
+        ("/doc/ncc/ro", {"Accept": "text/turtle"}, ("Link", "ETag")),
+        ("/id/ncc/ro", {"Accept": "text/turtle"}, ("Location",)),
+        ("/doc/member/client-lab/version/1", {"Accept": "text/turtle"}, ("Memento-Datetime",)),
+        ("/catalog.ttl", {}, ("Content-Profile",)),
+    )
+    for path, headers, names in cases:
+        response = requests.get(
+            f"{service.url}{path}", headers=headers, allow_redirects=False, timeout=30
+        )
+        assert response.headers["Access-Control-Allow-Origin"] == "*", path
+        exposed = {
+            h.strip().lower() for h in response.headers["Access-Control-Expose-Headers"].split(",")
+        }
+        assert {n.lower() for n in names} <= exposed, path
+
+
+def _links(header: str) -> list[tuple[str, dict[str, str]]]:
+    out = []
+    for target, params in re.findall(r"<([^>]*)>((?:\s*;\s*[a-z]+=\"[^\"]*\")*)", header):
+        out.append((target, dict(re.findall(r'([a-z]+)="([^"]*)"', params))))
+    return out

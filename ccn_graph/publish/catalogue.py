@@ -14,6 +14,7 @@ and named, because the corporate-body code of the Centre is not confirmed.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
@@ -34,7 +35,14 @@ THEME_LABELS = {
     AUTHORITY + "data-theme/GOVE": "Government and public sector",
 }
 FILE_TYPES = {"nq": "RDF_N_QUADS", "ttl": "RDF_TURTLE", "jsonld": "JSON_LD"}
-LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+#: CC BY 4.0 as the EU licence table names it (data.europa.eu scores a licence from the table).
+LICENCE = URIRef(AUTHORITY + "licence/CC_BY_4_0")
+#: The licence's own deed, which the table's entry stands for.
+LICENCE_DEED = URIRef("https://creativecommons.org/licenses/by/4.0/")
+PUBLIC = URIRef(AUTHORITY + "access-right/PUBLIC")
+#: Dumps are rebuilt after every change at the same URLs: their availability is stable.
+STABLE = URIRef(AUTHORITY + "planned-availability/STABLE")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
 EUROPE = URIRef(AUTHORITY + "continent/EUROPE")
 #: The Linked Data Event Streams specification (SEMIC), which the change feed follows.
 LDES = URIRef("https://w3id.org/ldes/specification")
@@ -60,8 +68,11 @@ KEYWORDS = (
 
 
 def _time(value: str | None, fallback: str) -> Literal:
-    text = (value or fallback)[:19]
-    return Literal(text, datatype=XSD.dateTime)
+    """A time of the store (UTC, with or without its offset written) with its offset."""
+    when = dt.datetime.fromisoformat((value or fallback).replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return Literal(when.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
 
 
 #: The DCAT-AP versions the catalogue can be written for, and the profile IRI each announces.
@@ -168,6 +179,7 @@ def _describe_publisher(g: Graph, nodes: _Nodes) -> None:
     g.add((contact, VCARD.fn, Literal("CCN Graph maintainers", lang="en")))
     g.add((contact, VCARD.hasURL, URIRef(base)))
     g.add((LICENCE, RDF.type, DCTERMS.LicenseDocument))
+    g.add((LICENCE, RDFS.seeAlso, LICENCE_DEED))
     for standard in (ontology, shapes):
         g.add((standard, RDF.type, DCTERMS.Standard))
     g.add((URIRef(ONTOLOGY_NS.rstrip("#")), RDFS.label, Literal("CCN Graph ontology", lang="en")))
@@ -219,6 +231,7 @@ def _describe_dataset(
     g.add((node, DCTERMS.conformsTo, ontology))
     g.add((node, DCTERMS.conformsTo, shapes))
     g.add((node, DCTERMS.license, LICENCE))
+    g.add((node, DCTERMS.accessRights, PUBLIC))
     for suffix, file in sorted(dataset["files"].items()):
         _describe_distribution(
             g, base, node, title, suffix, file, dataset["modified"], loaded_at, version
@@ -273,6 +286,7 @@ def _describe_distribution(
     g.add((dist, DCAT.byteSize, Literal(file["size"], datatype=size_type)))
     _describe_checksum(g, dist, file, version)
     g.add((dist, DCTERMS.license, LICENCE))
+    g.add((dist, DCATAP.availability, STABLE))
     g.add((dist, DCTERMS.modified, _time(modified, loaded_at)))
 
 
@@ -356,6 +370,14 @@ def _type_the_values(g: Graph) -> None:
         g.add((fmt, RDF.type, DCTERMS.MediaTypeOrExtent))
     for media in set(g.objects(None, DCAT.mediaType)) | set(g.objects(None, DCAT.compressFormat)):
         g.add((media, RDF.type, DCTERMS.MediaType))
+    for right in set(g.objects(None, DCTERMS.accessRights)):
+        g.add((right, RDF.type, DCTERMS.RightsStatement))
+        g.add((right, SKOS.inScheme, URIRef(AUTHORITY + "access-right")))
+    for available in set(g.objects(None, DCATAP.availability)):
+        g.add((available, RDF.type, SKOS.Concept))
+        g.add((available, SKOS.inScheme, URIRef(AUTHORITY + "planned-availability")))
+        # Its English label, as DCAT-AP 2.1.1's availability vocabulary gives it.
+        g.add((available, SKOS.prefLabel, Literal("stable", lang="en")))
     for language in set(g.objects(None, DCTERMS.language)):
         g.add((language, RDF.type, DCTERMS.LinguisticSystem))
     scheme = URIRef(AUTHORITY + "data-theme")
