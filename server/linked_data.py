@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, VOID
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, OWL, RDFS, SKOS, VOID
 
 from ccn_graph import history
 from ccn_graph.model.iris import (
@@ -121,7 +121,6 @@ def document(path: str):
         iri,
         inverse_after=inverse_after,
         index=context.portal() if html else None,
-        inverse=html,
     )
     if description is None:
         raise_if_gone(media_type, path, iri)
@@ -146,10 +145,11 @@ def representation(
     fmt = next(f for f in RDF_OFFERS if f.media_type == media_type)
     graph = description.graph
     _document_triples(graph, context.settings().base_iri, path, description.iri)
+    _inverse_triples(graph, description, path)
     if fmt == formats.TURTLE:
         return write_turtle(graph, PREFIXES, first=URIRef(description.iri))
     if fmt == formats.JSON_LD:
-        return write_jsonld(graph, URIRef(description.iri))
+        return write_jsonld(graph, URIRef(description.iri), prefixes=PREFIXES)
     bind_prefixes(graph)
     return graph.serialize(format=fmt.rdflib_name)
 
@@ -201,6 +201,32 @@ def raise_if_gone(media_type: str, path: str, iri: str) -> None:
 
 
 DATA_LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+
+
+def _inverse_triples(graph: Graph, description: Description, path: str) -> None:
+    """The links into the entity (a page of them, with their owners' names), as the page shows
+    them: a client following links from the Network reaches its NCCs. The next page is named by
+    ``rdfs:seeAlso``."""
+    entity = URIRef(description.iri)
+    for link in description.inverse:
+        owner = URIRef(link.owner)
+        graph.add((owner, URIRef(link.predicate), entity))
+        if link.label:
+            graph.add((owner, SKOS.prefLabel, Literal(link.label)))
+    if description.inverse_next is not None:
+        following = url_for(
+            "linked_data.document",
+            path=path,
+            inverse_after=" ".join(description.inverse_next),
+            _external=True,
+        )
+        graph.add(
+            (
+                URIRef(document_iri(context.settings().base_iri, path)),
+                RDFS.seeAlso,
+                URIRef(following),
+            )
+        )
 
 
 def _document_triples(graph: Graph, base: str, path: str, iri: str) -> None:

@@ -445,3 +445,23 @@ def _links(header: str) -> list[tuple[str, dict[str, str]]]:
     for target, params in re.findall(r"<([^>]*)>((?:\s*;\s*[a-z]+=\"[^\"]*\")*)", header):
         out.append((target, dict(re.findall(r'([a-z]+)="([^"]*)"', params))))
     return out
+
+
+def test_link_traversal_reaches_the_nccs_from_the_network(served):
+    """A link-traversal client reads RDF documents only: the Network's document names its NCCs
+    (the links into it), and its JSON-LD is compacted with a context."""
+    service, _ = served
+    network = URIRef(f"{BASE}id/network/nccs")
+    member_of = URIRef("http://www.w3.org/ns/org#memberOf")
+    for media_type, parser in (("text/turtle", "turtle"), ("application/ld+json", "json-ld")):
+        response = requests.get(
+            f"{service.url}/id/network/nccs", headers={"Accept": media_type}, timeout=30
+        )
+        assert response.status_code == 200
+        graph = Graph().parse(data=response.text, format=parser)
+        nccs = set(graph.subjects(member_of, network))
+        assert len(nccs) == 27, media_type
+        if parser == "json-ld":
+            document = response.json()
+            assert document["@context"]["org"] == "http://www.w3.org/ns/org#"
+            assert any("org:memberOf" in node for node in document["@graph"])
