@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+CLIENTS := build/clients
 
 .PHONY: serve test test-fast lint bench load-test load settings clean update-yasgui
 
@@ -21,8 +22,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 serve: $(VENV)/.installed
 	$(BIN)/ccn-graph serve
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(CLIENTS)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The RDF clients from npm the client suite runs (tests/test_clients.py), at the versions the
+# lock file pins. Without npm their tests skip, saying so (and fail under CI=true).
+$(CLIENTS)/.installed: tests/clients/package.json tests/clients/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  mkdir -p $(CLIENTS) && cp tests/clients/package.json tests/clients/package-lock.json $(CLIENTS)/ && \
+	  cd $(CLIENTS) && npm ci --no-audit --no-fund --loglevel=error && touch .installed; \
+	else echo "npm is not installed: the tests of the npm clients will skip"; fi
 
 # The fast tier: the tests marked `fast`, in the test process alone (pure code, and the app
 # through Flask's test client over the embedded store); no servers, browser or ../shared.

@@ -6,8 +6,12 @@ VoID)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import subprocess
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,7 +28,6 @@ from ccn_graph.publish.catalogue import PROFILES
 from .test_service import Service
 from .test_submissions import member
 
-BASE = "http://ccn.test/"
 PREFIXES = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
@@ -67,9 +70,10 @@ def served(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("clients") / "data"
     data_dir.mkdir()
     token = Stewards(data_dir).add("NCC Romania", ("RO",))
-    service = Service(data_dir, CCN_BASE_IRI=BASE, CCN_DUMPS_EVERY="1")
+    service = Service(data_dir, CCN_BASE_IRI="{url}/", CCN_DUMPS_EVERY="1")
     try:
         service.wait_healthy(timeout=120)
+        service.base = f"{service.url}/"
         for name in ("Lab One", "Lab Two", "Lab Three"):
             response = requests.post(
                 f"{service.url}/submissions",
@@ -136,10 +140,10 @@ def _update(service, token: str, text: str, form: bool) -> requests.Response:
     )
 
 
-def _labels_update(langs: list[str]) -> str:
-    entity = f"<{BASE}id/member/client-lab>"
+def _labels_update(service, langs: list[str]) -> str:
+    entity = f"<{service.base}id/member/client-lab>"
     labels = ", ".join(f'"{WORDS[lang]}"@{lang}' for lang in langs)
-    graph = f"<{BASE}graph/member/client-lab>"
+    graph = f"<{service.base}graph/member/client-lab>"
     return PREFIXES + f"INSERT {{ GRAPH {graph} {{ {entity} skos:altLabel {labels} }} }} WHERE {{}}"
 
 
@@ -172,25 +176,25 @@ def test_every_eu_language_by_get_post_form_and_post_direct(served):
     assert len(langs) == 24
     # Half the labels written by a form, half by a direct body: both carry UTF-8.
     for part, form in ((langs[:12], True), (langs[12:], False)):
-        response = _update(service, token, _labels_update(part), form)
+        response = _update(service, token, _labels_update(service, part), form)
         assert response.status_code in (200, 201), response.text
     for lang, word in WORDS.items():
         for how in ("get", "form", "direct"):
             assert _found(service, word, how) == [word], (lang, how)
 
 
-def _long_query(size: int) -> str:
+def _long_query(service, size: int) -> str:
     """A query of about `size` bytes that asks for the NCC of Romania, made long by a comment
     line of ASCII letters (as generated queries are, with long VALUES lists)."""
     label = "<http://www.w3.org/2000/01/rdf-schema#label>"
-    core = PREFIXES + f"SELECT ?l WHERE {{ <{BASE}id/ncc/ro> {label} ?l }}\n"
+    core = PREFIXES + f"SELECT ?l WHERE {{ <{service.base}id/ncc/ro> {label} ?l }}\n"
     padding = "# " + "x" * max(0, size - len(core) - 3) + "\n"
     return padding + core
 
 
 def test_long_queries_by_get_with_sparqlwrapper_and_sparqlstore(served):
     service, _ = served
-    query = _long_query(40_000)
+    query = _long_query(service, 40_000)
     assert len(query.encode()) > 3 * 8190
     rows = wrapper(service, query)["results"]["bindings"]
     assert rows and all(row["l"]["type"] == "literal" for row in rows)
@@ -198,13 +202,13 @@ def test_long_queries_by_get_with_sparqlwrapper_and_sparqlstore(served):
     labels = {str(row[0]) for row in store.query(query)}
     assert labels == {row["l"]["value"] for row in rows}
     # Beyond CCN_QUERY_MAX_BYTES the endpoint itself says so, by GET as by POST.
-    too_long = _long_query(100_500)
+    too_long = _long_query(service, 100_500)
     for response in (
         requests.get(f"{service.url}/sparql", params={"query": too_long}, timeout=30),
         requests.post(f"{service.url}/sparql", data={"query": too_long}, timeout=30),
     ):
         assert response.status_code == 413, response.text[:200]
-    assert wrapper(service, _long_query(3_000), POST)["results"]["bindings"] == rows
+    assert wrapper(service, _long_query(service, 3_000), POST)["results"]["bindings"] == rows
 
 
 def test_mementos_with_memento_client(served):
@@ -232,7 +236,7 @@ def test_dumps_are_read_over_http_as_rdf(served):
     # rdflib reads a URL with urllib, which asks for no content coding: it gets the RDF itself.
     graph = Graph()
     graph.parse(f"{service.url}/dumps/member-state-ro.ttl.gz")
-    assert (URIRef(f"{BASE}id/ncc/ro"), None, None) in graph
+    assert (URIRef(f"{service.base}id/ncc/ro"), None, None) in graph
     # A client that takes gzip gets the file's own bytes, as its RDF type, gzip-coded.
     response = requests.get(f"{service.url}/dumps/graph.nq.gz", timeout=30)
     assert response.headers["Content-Type"] == "application/n-quads"
@@ -249,31 +253,24 @@ def _catalogue(service, page: int | None = None, profile: str | None = None) -> 
     return Graph().parse(data=response.text, format="turtle")
 
 
-def _local(service, iri) -> str:
-    """The URL on the test server of an IRI minted under the deployment's base."""
-    return f"{service.url}/{str(iri)[len(BASE) :]}"
-
-
 def test_every_iri_the_catalogue_mints_dereferences(served):
     service, _ = served
     graph = _catalogue(service)
     minted = {
         str(s).split("#", 1)[0]
         for s in graph.subjects()
-        if isinstance(s, URIRef) and str(s).startswith(f"{BASE}id/")
+        if isinstance(s, URIRef) and str(s).startswith(f"{service.base}id/")
     }
     assert len(minted) >= 1 + 31 + 31 * 3 + 1
     for iri in sorted(minted):
-        response = requests.get(
-            _local(service, iri), headers={"Accept": "text/turtle"}, allow_redirects=False
-        )
+        response = requests.get(str(iri), headers={"Accept": "text/turtle"}, allow_redirects=False)
         assert response.status_code == 303, iri
         document = requests.get(f"{service.url}{response.headers['Location']}", timeout=60)
         assert document.status_code == 200, iri
         described = Graph().parse(data=document.text, format="turtle")
         assert (URIRef(iri), None, None) in described, iri
     # The dataset every entity document says it is in is one the catalogue and VoID describe.
-    entity = Graph().parse(_local(service, f"{BASE}doc/ncc/ro.ttl"), format="turtle")
+    entity = Graph().parse(str(f"{service.base}doc/ncc/ro.ttl"), format="turtle")
     (dataset,) = set(entity.objects(None, VOID.inDataset))
     assert (dataset, RDF.type, DCAT.Dataset) in graph
 
@@ -288,7 +285,7 @@ def test_catalogue_pages_keep_the_profile_asked_for(served):
         assert response.headers["Content-Profile"] == f"<{PROFILES['2.1.1']}>"
         graph = Graph().parse(data=response.text, format="turtle")
         seen += len(set(graph.subjects(RDF.type, DCAT.Dataset)))
-        view = URIRef(f"{BASE}catalog?page={page}&profile=2.1.1")
+        view = URIRef(f"{service.base}catalog?page={page}&profile=2.1.1")
         assert (view, RDF.type, None) in graph
         following = graph.value(view, URIRef("http://www.w3.org/ns/hydra/core#next"))
         page = None
@@ -306,7 +303,7 @@ def test_a_member_state_iri_is_the_same_as_the_country_it_names(served):
     )
     graph = Graph().parse(data=response.text, format="turtle")
     country = URIRef("http://publications.europa.eu/resource/authority/country/AUT")
-    assert (URIRef(f"{BASE}id/member-state/at"), OWL.sameAs, country) in graph
+    assert (URIRef(f"{service.base}id/member-state/at"), OWL.sameAs, country) in graph
 
 
 def _endpoint_figures(service) -> dict:
@@ -323,7 +320,7 @@ def _endpoint_figures(service) -> dict:
 
 def _void_figures(service) -> tuple[dict, dict]:
     graph = Graph().parse(f"{service.url}/void.ttl", format="turtle")
-    dataset = URIRef(f"{BASE}id/dataset/graph")
+    dataset = URIRef(f"{service.base}id/dataset/graph")
 
     def value(p) -> int:
         return int(graph.value(dataset, p))
@@ -359,7 +356,10 @@ def test_void_counts_equal_the_endpoint_it_names(served):
 
 def test_the_service_description_after_a_write(served):
     service, token = served
-    entity, graph_iri = f"<{BASE}id/member/client-lab>", f"<{BASE}graph/member/client-lab>"
+    entity, graph_iri = (
+        f"<{service.base}id/member/client-lab>",
+        f"<{service.base}graph/member/client-lab>",
+    )
     text = f'{PREFIXES} INSERT DATA {{ GRAPH {graph_iri} {{ {entity} skos:altLabel "CL"@en }} }}'
     response = _update(service, token, text, form=True)
     assert response.status_code in (200, 201), response.text
@@ -369,7 +369,7 @@ def test_the_service_description_after_a_write(served):
     assert description.status_code == 200
     graph = Graph().parse(data=description.text, format="turtle")
     names = set(graph.objects(None, URIRef("http://www.w3.org/ns/sparql-service-description#name")))
-    assert URIRef(f"{BASE}graph/member/client-lab") in names and len(names) >= 40
+    assert URIRef(f"{service.base}graph/member/client-lab") in names and len(names) >= 40
 
 
 def test_the_catalogue_by_accept_profile_with_what_portals_score(served):
@@ -451,7 +451,7 @@ def test_link_traversal_reaches_the_nccs_from_the_network(served):
     """A link-traversal client reads RDF documents only: the Network's document names its NCCs
     (the links into it), and its JSON-LD is compacted with a context."""
     service, _ = served
-    network = URIRef(f"{BASE}id/network/nccs")
+    network = URIRef(f"{service.base}id/network/nccs")
     member_of = URIRef("http://www.w3.org/ns/org#memberOf")
     for media_type, parser in (("text/turtle", "turtle"), ("application/ld+json", "json-ld")):
         response = requests.get(
@@ -465,3 +465,69 @@ def test_link_traversal_reaches_the_nccs_from_the_network(served):
             document = response.json()
             assert document["@context"]["org"] == "http://www.w3.org/ns/org#"
             assert any("org:memberOf" in node for node in document["@graph"])
+
+
+CLIENT_BIN = Path(__file__).parents[1] / "build" / "clients" / "node_modules" / ".bin"
+
+
+def npm_client(name: str) -> str:
+    """The command of an RDF client from npm, installed by `make test` (tests/clients/)."""
+    path = CLIENT_BIN / name
+    if not path.exists():
+        message = f"{name} is not installed: `make test` installs it from npm (tests/clients/)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(path)
+
+
+def _comunica(source: str, query: str) -> list[dict]:
+    done = subprocess.run(
+        [npm_client("comunica-sparql"), source, query, "-t", "application/sparql-results+json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)["results"]["bindings"]
+
+
+def test_comunica_reads_dumps_over_http_and_queries_the_endpoint(served):
+    service, _ = served
+    whole = _comunica(
+        f"{service.url}/dumps/graph.nq.gz",
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    )
+    on_the_wire = requests.get(f"{service.url}/dumps/graph.nq.gz", timeout=60).text
+    assert int(whole[0]["n"]["value"]) == len(
+        [line for line in on_the_wire.splitlines() if line.strip()]
+    )
+    turtle = _comunica(
+        f"{service.url}/dumps/member-state-ro.ttl.gz", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    )
+    expected = Graph().parse(f"{service.url}/dumps/member-state-ro.ttl.gz", format="turtle")
+    assert int(turtle[0]["n"]["value"]) == len(expected) > 0
+    # The endpoint as Comunica finds it by itself (no sparql@ hint): the service description.
+    concepts = _comunica(
+        f"{service.url}/sparql",
+        "SELECT (COUNT(*) AS ?n) { ?c a <http://www.w3.org/2004/02/skos/core#Concept> }",
+    )
+    assert int(concepts[0]["n"]["value"]) >= 238
+
+
+def test_ldes_client_replays_the_change_feed(served):
+    service, _ = served
+    done = subprocess.run(
+        [npm_client("ldes-client"), f"{service.url}/changes"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    sequences = set(re.findall(r"ontology#sequence> (\d+) \.", done.stdout))
+    versions = count(
+        service,
+        PREFIXES + "SELECT (COUNT(DISTINCT ?v) AS ?n) { ?v a ccn:RecordVersion }",
+    )
+    assert versions >= 40
+    assert {int(n) for n in sequences} == set(range(1, versions + 1))

@@ -53,6 +53,10 @@ class Service:
         self.attempts += 1
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # A base IRI of "{url}/" makes the service mint IRIs that resolve to itself.
+        env = self.popen["env"]
+        self._base = self.__dict__.get("_base") or env["CCN_BASE_IRI"]
+        env["CCN_BASE_IRI"] = self._base.replace("{url}", self.url)
         self.log = self.data_dir.parent / f"serve-{self.port}.log"
         self.process = subprocess.Popen(
             [*self.command, "--port", str(self.port)],
