@@ -11,6 +11,8 @@ from urllib.parse import quote, urlencode, urljoin
 
 from flask import request
 
+from server import context
+
 __all__ = ["absolute", "document_url", "members_url"]
 
 # As werkzeug quotes a path segment and a query string.
@@ -32,7 +34,8 @@ def members_url(**params: str | None) -> str:
 
 
 def absolute(url: str) -> str:
-    """`url`, a path on this service, as the absolute URL the request reached it by: what `Link`
-    headers, TimeMaps and other answers read by programs give (a client resolves a relative one
-    against the wrong base, or not at all)."""
-    return urljoin(request.host_url, url)
+    """`url`, a path on this service, as an absolute URL under the public base
+    (`CCN_BASE_IRI`, as every document is named; a proxy in front changes neither host nor
+    scheme): what `Link` headers, TimeMaps and other answers read by programs give, since a
+    client resolves a relative one against the wrong base, or not at all."""
+    return urljoin(context.settings().base_iri, url)
