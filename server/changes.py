@@ -68,7 +68,7 @@ def _pages(total: int) -> int:
 
 @blueprint.route("/changes", methods=["GET", "HEAD"])
 @declare(vary=("Accept",), cors=True)
-@cached(per_host=True, params=("format",))
+@cached(params=("format",))
 def stream():
     """The event stream: what it is and where its pages start and end."""
     media_type = _negotiate()
@@ -126,7 +126,7 @@ def stream():
 
 @blueprint.route("/changes/<int:number>", methods=["GET", "HEAD"])
 @declare(vary=("Accept",), cors=True)
-@cached(per_host=True, params=("format",))
+@cached(params=("format",))
 def page(number: int):
     """Page `number`: the versions with sequence numbers (number-1)·FEED_PAGE+1 …
     number·FEED_PAGE."""

@@ -85,7 +85,7 @@ def identifier(path: str):
 
 @blueprint.route("/doc/<path:path>", methods=["GET", "HEAD"])
 @declare(**ENTITY_HEADERS)
-@cached(per_host=True)
+@cached
 def document(path: str):
     path, suffix = split_suffix(path)
     media_type = SUFFIXES[suffix] if suffix else negotiate()
@@ -214,11 +214,12 @@ def _inverse_triples(graph: Graph, description: Description, path: str) -> None:
         if link.label:
             graph.add((owner, SKOS.prefLabel, Literal(link.label)))
     if description.inverse_next is not None:
-        following = url_for(
-            "linked_data.document",
-            path=path,
-            inverse_after=" ".join(description.inverse_next),
-            _external=True,
+        following = absolute(
+            url_for(
+                "linked_data.document",
+                path=path,
+                inverse_after=" ".join(description.inverse_next),
+            )
         )
         graph.add(
             (

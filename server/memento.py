@@ -113,7 +113,7 @@ def timegate(path: str):
 
 @blueprint.route("/timemap/<path:path>", methods=["GET", "HEAD"])
 @declare(vary=("Accept",), cors=True)
-@cached(per_host=True, params=("page", "format"))
+@cached(params=("page", "format"))
 def timemap(path: str):
     """Every memento of a record (RFC 7089 §5), a page of `TIMEMAP_PAGE` at a time."""
     media_type = choose(request, _TIMEMAP_OFFERS, html=True)
@@ -147,7 +147,7 @@ def timemap(path: str):
 
 @blueprint.route("/doc/<path:path>/version/<number>", methods=["GET", "HEAD"])
 @declare(**linked_data.ENTITY_HEADERS, expose=("Link", "Memento-Datetime"))
-@cached(per_host=True, params=("format",))
+@cached(params=("format",))
 def memento(path: str, number: str):
     """Version `number` of a record's document (RFC 7089 §4), in the asked variant."""
     digits, dot, suffix = number.partition(".")
