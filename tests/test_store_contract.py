@@ -122,6 +122,13 @@ def test_read_graph_and_graph_names(store):
     assert len(store.read_graph(f"{EX}graph/none")) == 0
     names = store.graph_names()
     assert G1 in names and G2 in names
+    some = store.some_graph_names(1)
+    assert len(some) == 1 and set(some) <= set(names)
+    assert set(store.some_graph_names(len(names) + 5)) == set(names)
+    # A graph emptied by DELETE is not listed, though a store may keep its name.
+    store.update(f"DELETE WHERE {{ GRAPH <{G2}> {{ ?s ?p ?o }} }}")
+    assert G2 not in store.some_graph_names(len(names) + 5)
+    assert G2 not in store.graph_names()
 
 
 def test_replace_graphs_replaces_whole_graphs(store):

@@ -212,6 +212,12 @@ class Store(abc.ABC):
         """The IRIs of every non-empty named graph, sorted."""
         return [str(row["g"]) for row in self.select(queries.load("list_graphs"))]
 
+    def some_graph_names(self, limit: int) -> list[str]:
+        """At most `limit` of the non-empty named graphs, in no set order: cheap however many
+        there are (`graph_names` reads and sorts them all)."""
+        rows = self.select(queries.load("some_graphs"), {"limit": Literal(limit)})
+        return [str(row["g"]) for row in rows]
+
     def triple_count(self) -> int:
         """Triples in all named graphs together."""
         rows = self.select(queries.load("count_triples"))

@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from ccn_graph.model.iris import check_iri
 from ccn_graph.rdfio import formats
@@ -157,6 +157,12 @@ class VirtuosoStore(RemoteStore):
 
     def graph_names(self) -> list[str]:
         return self._pages.graph_names(left_out=SYSTEM_GRAPHS)
+
+    def some_graph_names(self, limit: int) -> list[str]:
+        rows = self.select(
+            queries.load("some_graphs_scan"), {"limit": Literal(limit + len(SYSTEM_GRAPHS))}
+        )
+        return [str(r["g"]) for r in rows if str(r["g"]) not in SYSTEM_GRAPHS][:limit]
 
     def triple_count(self) -> int:
         total = int(self.select(queries.load("count_triples"))[0]["triples"])
