@@ -50,7 +50,7 @@ def describe(endpoint: str, store: Store, void: str) -> Graph:
                 RDFS.comment,
                 Literal(
                     f"More than {MAX_LISTED_GRAPHS} named graphs; {MAX_LISTED_GRAPHS} of them are "
-                    "listed. SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } lists them all.",
+                    "listed. The example queries of the query page show how to list them all.",
                     lang="en",
                 ),
             )

@@ -31,6 +31,7 @@ from ccn_graph.model.iris import (
     STORE_STATE_GRAPH,
     graph_iri,
 )
+from ccn_graph.publish.statistics import Tally
 from ccn_graph.rdfio import formats
 from ccn_graph.runtime import children
 from ccn_graph.settings import Settings
@@ -316,16 +317,7 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
         str(r["graph"]): str(r["modified"]) for r in store.select(queries.load("last_changes"))
     }
     datasets = {}
-    statistics = {
-        "triples": 0,
-        "subjects": 0,
-        "objects": 0,
-        "classes": {},
-        "properties": {},
-        "links": {},
-    }
-    subjects, objects = set(), set()
-    classes, properties, links = Counter(), Counter(), Counter()
+    tally = Tally()
     chosen = _datasets(store, base)
     writers = {d["name"]: _Writers(temporary, d["name"]) for d in chosen}
     counts = Counter()
@@ -336,43 +328,20 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
         for graph in dataset["graphs"] or ():
             holders.setdefault(graph, []).append(dataset["name"])
     whole = writers["graph"]
-    members: dict[str, set] = {}
-    link_predicates: dict[str, set] = {}
     for g, s, p, o in _dataset_quads(store, pace):
         # The statistics describe what the endpoint answers from, the store's own state included;
         # the dumps leave that state out (it names this deployment, not the data).
-        if g != STORE_STATE_GRAPH:
-            triple = f"{results.term_text(s)} {results.term_text(p)} {results.term_text(o)}"
-            node = {
-                "@id": s[1] if s[0] == "uri" else f"_:{s[1]}",
-                p[1]: [results.jsonld_object(o)],
-            }
-            words = (f"{triple} <{g}> .\n", f"{triple} .\n", json.dumps(node, ensure_ascii=False))
-            whole.add(words)
-            counts["graph"] += 1
-            for name in holders.get(g, ()):
-                writers[name].add(words)
-                counts[name] += 1
-        counts["endpoint"] += 1
-        subjects.add(s[1])
-        properties[p[1]] += 1
-        if o[0] != "literal":
-            objects.add(o[1])
-            for prefix in (
-                "http://publications.europa.eu/resource/authority/",
-                "http://www.wikidata.org/entity/",
-                "http://eurovoc.europa.eu/",
-            ):
-                if o[1].startswith(prefix):
-                    links[prefix] += 1
-                    link_predicates.setdefault(prefix, set()).add(p[1])
-        else:
-            objects.add(o[1:])
-        if p[1] == RDF_TYPE:
-            # Entities, not type statements: a thing typed in several graphs counts once.
-            members.setdefault(o[1], set()).add(s[1])
-    classes.update({cls: len(things) for cls, things in members.items()})
-    entities = len(set().union(*members.values())) if members else 0
+        tally.add(s, p, o)
+        if g == STORE_STATE_GRAPH:
+            continue
+        triple = f"{results.term_text(s)} {results.term_text(p)} {results.term_text(o)}"
+        node = {"@id": s[1] if s[0] == "uri" else f"_:{s[1]}", p[1]: [results.jsonld_object(o)]}
+        words = (f"{triple} <{g}> .\n", f"{triple} .\n", json.dumps(node, ensure_ascii=False))
+        whole.add(words)
+        counts["graph"] += 1
+        for name in holders.get(g, ()):
+            writers[name].add(words)
+            counts[name] += 1
     for dataset in chosen:
         name, graphs = dataset["name"], dataset["graphs"]
         changed = (
@@ -387,16 +356,7 @@ def _build(store: Store, base: str, root: Path, version: int, pace: float = 0.0)
             "files": writers[name].close(),
             "modified": max(changed) if changed else None,
         }
-    statistics.update(
-        triples=counts["endpoint"],
-        entities=entities,
-        subjects=len(subjects),
-        objects=len(objects),
-        classes=dict(sorted(classes.items())),
-        properties=dict(sorted(properties.items())),
-        links=dict(sorted(links.items())),
-        link_predicates={k: sorted(v) for k, v in sorted(link_predicates.items())},
-    )
+    statistics = tally.as_manifest()
     manifest = {"version": version, "datasets": datasets, "statistics": statistics}
     (temporary / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1))
     if target.exists():
