@@ -144,17 +144,10 @@ class Heads:
     latest: Mapping[str, tuple[int, str]]
     #: Writes made through the gate (each one update, raising the data version by one).
     writes: int = 0
-    #: The time of the latest version of each graph asked about.
-    latest_times: Mapping[str, dt.datetime] = dataclasses.field(default_factory=dict)
 
     def time_of_next(self, now: dt.datetime) -> dt.datetime:
-        """The time of a version made `now`: never before the latest, and in a later second than
-        the latest version of each graph asked about — a TimeGate is asked by HTTP dates, whole
-        seconds, so two versions of a record in one second would leave the first unreachable."""
-        when = max(now, self.last_time) if self.last_time else now
-        for latest in self.latest_times.values():
-            when = max(when, latest.replace(microsecond=0) + dt.timedelta(seconds=1))
-        return when
+        """The time of a version made `now`: never before the latest."""
+        return max(now, self.last_time) if self.last_time else now
 
 
 def heads(store: Store, graphs: Iterable[str]) -> Heads:
@@ -167,7 +160,7 @@ def heads(store: Store, graphs: Iterable[str]) -> Heads:
             "graphs": [URIRef(g) for g in names] or [URIRef(HISTORY_GRAPH)],
         },
     )
-    count, last_time, latest, writes, times = 0, None, {}, 0, {}
+    count, last_time, latest, writes = 0, None, {}, 0
     for row in rows:
         if "count" in row:
             count, last_time = int(row["count"]), _time(row["time"])
@@ -176,9 +169,7 @@ def heads(store: Store, graphs: Iterable[str]) -> Heads:
             graph, number = str(row["graph"]), int(row["number"])
             if number > latest.get(graph, (0, ""))[0]:
                 latest[graph] = (number, str(row["version"]))
-                if row.get("at") is not None:
-                    times[graph] = _time(row["at"])
-    return Heads(count, last_time, latest, writes, times)
+    return Heads(count, last_time, latest, writes)
 
 
 def version_nodes(

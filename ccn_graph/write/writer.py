@@ -20,7 +20,6 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -361,12 +360,7 @@ class Writer:
         removed = sum(len(before[g] - records[g]) for g in records)
         activity_iri = iris.activity_iri(self.base, activity_id)
         heads = history.heads(self.store, records)
-        now = dt.datetime.now(dt.UTC)
-        when = heads.time_of_next(now.replace(microsecond=0))
-        if when > now:
-            # A record written again within a second: its version waits for the next second,
-            # so that the time it states is true.
-            time.sleep(min(1.0, (when - now).total_seconds()))
+        when = heads.time_of_next(dt.datetime.now(dt.UTC).replace(microsecond=0))
         versions, history_state, _ = history.version_nodes(
             self.base,
             heads,
