@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import socket
@@ -37,6 +38,22 @@ from ccn_graph.store import (
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://ccn.test/"
+
+
+@functools.cache
+def _standard_types():
+    from ccn_graph.model import reference
+    from ccn_graph.model.entailment import TypeClosure
+
+    return TypeClosure(reference.ontology_and_shapes(BASE)[0])
+
+
+def as_stored(turtle: str):
+    """A record's Turtle as the write path stores it: read against `BASE`, with the standard
+    types its own entail (docs/model.md, "Standard types")."""
+    from rdflib import Graph
+
+    return _standard_types().entail(Graph().parse(data=turtle, format="turtle", publicID=BASE))
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@ import threading
 
 import pytest
 import requests
-from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from ccn_graph import history
@@ -18,7 +17,7 @@ from ccn_graph.model.stewards import Stewards
 from ccn_graph.store import RemoteStore
 from ccn_graph.store.managed import OxigraphServer
 
-from .conftest import BASE
+from .conftest import BASE, as_stored
 from .test_service import Service
 from .test_submissions import member
 
@@ -100,11 +99,7 @@ def test_16_concurrent_replacements_through_both_leave_one_version(instances):
         thread.join()
     assert statuses == [201] * 16
     stored = store.read_graph(f"{BASE}graph/member/contested-hosts")
-    matches = [
-        v
-        for v in versions
-        if isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE))
-    ]
+    matches = [v for v in versions if isomorphic(stored, as_stored(v))]
     assert len(matches) == 1
     kept = history.versions(store, f"{BASE}graph/member/contested-hosts")
     assert [v.number for v in kept] == list(range(1, 17))

@@ -21,7 +21,7 @@ from rdflib.compare import isomorphic
 
 from ccn_graph.model.stewards import Stewards
 
-from ..conftest import BASE, pid_alive, wait_until
+from ..conftest import BASE, as_stored, pid_alive, wait_until
 from ..figures import record
 from ..test_portal_index import check_index_of_service
 from ..test_service import Service, oxigraph_pid
@@ -83,10 +83,7 @@ def test_100_rounds_of_16_concurrent_replacements_leave_one_version_each(service
             thread.join()
         answered += statuses.count(201)
         stored = read_record(running.url, "contested")
-        exact += any(
-            isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE))
-            for v in versions
-        )
+        exact += any(isomorphic(stored, as_stored(v)) for v in versions)
     suite = "concurrency"
     figures = [
         record(suite, "rounds of 16 concurrent replacements", rounds, "100", rounds == 100),
@@ -297,6 +294,4 @@ def test_a_record_is_one_of_its_versions(service):
             URIRef("urn:x"),
         )
     )
-    assert not any(
-        isomorphic(stored, Graph().parse(data=v, format="turtle", publicID=BASE)) for v in versions
-    )
+    assert not any(isomorphic(stored, as_stored(v)) for v in versions)
