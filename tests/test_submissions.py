@@ -19,7 +19,7 @@ from ccn_graph.model.stewards import Stewards
 from ccn_graph.settings import load_settings
 from server import create_app
 
-from .conftest import BASE, LiveApp, cli_env, store_on
+from .conftest import BASE, LiveApp, as_stored, cli_env, store_on
 
 PREFIXES = """@prefix ccn: <https://w3id.org/ccn-graph/ontology#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -415,7 +415,7 @@ def test_16_concurrent_replacements_leave_one_complete_version(world):
     assert len(names) == 1 and len(aliases) == 1
     winner = names[0].split()[-1]
     assert aliases == [f"alias {winner}"]
-    expected = Graph().parse(data=versions[int(winner)], format="turtle", publicID=BASE)
+    expected = as_stored(versions[int(winner)])
     assert len(record) == len(expected)
 
 

@@ -148,7 +148,7 @@ def test_100_merges_cut_by_kill_9_of_the_store_or_the_service(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     token = Stewards(data).add("NCC Romania", ("RO",))
-    complete = len(Graph().parse(data=member("x"), format="turtle", publicID=BASE))
+    complete = len(as_stored(member("x")))
     outcomes: dict[str, int | None] = {}
     clean, kills = 0, 100
     running = Service(data)
