@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 DUMP_FORMATS = (formats.N_QUADS, formats.TURTLE, formats.JSON_LD)
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 KEEP = 2
 
 
